@@ -1,0 +1,35 @@
+import type { Config } from 'jest';
+
+const tsJest: Config['transform'] = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }],
+};
+
+// Fixture projects, examples and benchmarks are run by spawned Jest processes, never collected here.
+const ignored = [
+  '<rootDir>/test/fixtures/',
+  '<rootDir>/examples/',
+  '<rootDir>/bench/',
+  '<rootDir>/dist/',
+];
+
+const config: Config = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      transform: tsJest,
+      modulePathIgnorePatterns: ignored,
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      transform: tsJest,
+      modulePathIgnorePatterns: ignored,
+      slowTestThreshold: 60,
+    },
+  ],
+};
+
+export default config;

@@ -1,0 +1,5 @@
+'use strict';
+/** `preset: 'hangwatch/presets/jsdom'`: jest-environment-jsdom with hang reports. */
+module.exports = {
+  testEnvironment: require.resolve('../../dist/jest/jsdom-environment.js'),
+};

@@ -1,0 +1,10 @@
+'use strict';
+/** `preset: 'hangwatch/presets/ts-jest'`: ts-jest for .ts/.tsx plus the node environment with hang reports. */
+const node = require('../node/jest-preset.js');
+
+module.exports = {
+  ...node,
+  transform: { '^.+\\.tsx?$': ['ts-jest', {}] },
+  moduleFileExtensions: ['ts', 'tsx', 'js', 'jsx', 'mjs', 'cjs', 'json', 'node'],
+  testMatch: ['**/__tests__/**/*.[jt]s?(x)', '**/?(*.)+(spec|test).[tj]s?(x)'],
+};

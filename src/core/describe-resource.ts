@@ -1,0 +1,316 @@
+import { formatBytes, formatDuration } from './format';
+
+/** What a raw async resource is, in words a test author recognises. */
+export interface ResourceDescription {
+  kind: string;
+  summary: string;
+  details: Record<string, string | number | boolean>;
+  keepsAlive: boolean;
+  /**
+   * Created by Node on behalf of another resource the report already names (an HTTP server's
+   * housekeeping interval, a request object riding on its socket): listed only when nothing else is.
+   */
+  auxiliary: boolean;
+  /**
+   * Only waits for others (a listening server, the server side of a connection): it cannot settle
+   * anything by itself, so it ranks below what the test actively waits on.
+   */
+  passive: boolean;
+}
+
+interface AddressInfo {
+  address?: string;
+  port?: number;
+  family?: string;
+}
+
+type Loose = Record<string | symbol, unknown>;
+
+const AUXILIARY_TYPES = new Set([
+  'HTTPCLIENTREQUEST',
+  'HTTPINCOMINGMESSAGE',
+  'TCPCONNECTWRAP',
+  'PIPECONNECTWRAP',
+  'WRITEWRAP',
+  'SHUTDOWNWRAP',
+  'QUERYWRAP',
+]);
+
+const PASSIVE_TYPES = new Set(['TCPSERVERWRAP', 'PIPESERVERWRAP', 'HTTPINCOMINGMESSAGE']);
+
+/** Node keeps the JavaScript object behind a handle (net.Socket, ChildProcess) under this symbol. */
+function ownerObject(handle: object | undefined): Loose | undefined {
+  if (!handle) return undefined;
+  for (const symbol of Object.getOwnPropertySymbols(handle)) {
+    if (symbol.description === 'owner_symbol')
+      return (handle as Loose)[symbol] as Loose | undefined;
+  }
+  return undefined;
+}
+
+function callHasRef(resource: object | undefined): boolean {
+  const hasRef = (resource as Loose | undefined)?.hasRef;
+  if (typeof hasRef !== 'function') return true;
+  try {
+    return Boolean(hasRef.call(resource));
+  } catch {
+    return true;
+  }
+}
+
+function readAddress(
+  handle: Loose,
+  method: 'getpeername' | 'getsockname',
+): AddressInfo | undefined {
+  const read = handle[method];
+  if (typeof read !== 'function') return undefined;
+  const out: AddressInfo = {};
+  try {
+    const status = read.call(handle, out) as number;
+    return status === 0 && out.address !== undefined ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function formatAddress(info: AddressInfo | undefined): string | undefined {
+  if (!info?.address) return undefined;
+  const host =
+    info.family === 'IPv6' || info.address.includes(':') ? `[${info.address}]` : info.address;
+  return `${host}:${info.port}`;
+}
+
+export function describeResource(
+  type: string,
+  resource: object | undefined,
+  ageMs: number,
+  createdByNode: boolean,
+): ResourceDescription {
+  const keepsAlive = callHasRef(resource);
+  const base = {
+    keepsAlive,
+    auxiliary: AUXILIARY_TYPES.has(type),
+    passive: PASSIVE_TYPES.has(type),
+  };
+  const loose = (resource ?? {}) as Loose;
+  switch (type) {
+    case 'Timeout':
+      return { ...base, ...describeTimer(loose, ageMs), auxiliary: createdByNode };
+    case 'Immediate':
+      return {
+        ...base,
+        kind: 'immediate',
+        summary: 'setImmediate callback not yet run',
+        details: {},
+        auxiliary: createdByNode,
+      };
+    case 'TCPWRAP':
+    case 'PIPEWRAP': {
+      const socket = describeSocket(type, loose, ageMs);
+      return { ...base, ...socket, passive: socket.kind === SERVER_SIDE };
+    }
+    case 'TCPSERVERWRAP':
+    case 'PIPESERVERWRAP':
+      return { ...base, ...describeServer(type, loose) };
+    case 'UDPWRAP': {
+      const local = formatAddress(readAddress(loose, 'getsockname'));
+      return {
+        ...base,
+        kind: 'UDP socket',
+        summary: local ? `UDP socket bound to ${local}` : 'UDP socket',
+        details: local ? { local } : {},
+      };
+    }
+    case 'PROCESSWRAP':
+      return { ...base, ...describeChild(loose, ageMs) };
+    case 'HTTPCLIENTREQUEST': {
+      const request = loose.req as Loose | undefined;
+      const what = request ? `${String(request.method)} ${String(request.path)}` : 'request';
+      return {
+        ...base,
+        kind: 'HTTP request',
+        summary: `HTTP ${what}: no response yet after ${formatDuration(ageMs)}`,
+        details: request ? { method: String(request.method), path: String(request.path) } : {},
+      };
+    }
+    case 'HTTPINCOMINGMESSAGE':
+      return {
+        ...base,
+        kind: 'HTTP request received',
+        summary: `HTTP request received by a server, not answered after ${formatDuration(ageMs)}`,
+        details: {},
+      };
+    case 'GETADDRINFOREQWRAP':
+    case 'GETNAMEINFOREQWRAP': {
+      const host = typeof loose.hostname === 'string' ? loose.hostname : undefined;
+      return {
+        ...base,
+        kind: 'DNS lookup',
+        summary: `DNS lookup${host ? ` of ${host}` : ''} unanswered after ${formatDuration(ageMs)}`,
+        details: host ? { host } : {},
+      };
+    }
+    case 'TCPCONNECTWRAP': {
+      const target =
+        typeof loose.address === 'string' ? `${String(loose.address)}:${String(loose.port)}` : '';
+      return {
+        ...base,
+        kind: 'TCP connect',
+        summary: `TCP connect${target ? ` to ${target}` : ''} in progress for ${formatDuration(ageMs)}`,
+        details: target ? { remote: target } : {},
+      };
+    }
+    case 'FSREQCALLBACK':
+    case 'FSREQPROMISE':
+    case 'STATWATCHER':
+    case 'FSEVENTWRAP':
+      return {
+        ...base,
+        kind: type.startsWith('FSREQ') ? 'file system request' : 'file watcher',
+        summary: type.startsWith('FSREQ')
+          ? `file system request pending for ${formatDuration(ageMs)}`
+          : 'file watcher still watching',
+        details: {},
+      };
+    case 'WORKER':
+      return {
+        ...base,
+        kind: 'worker thread',
+        summary: 'worker thread still running',
+        details: {},
+      };
+    case 'MESSAGEPORT':
+      return { ...base, kind: 'MessagePort', summary: 'MessagePort still open', details: {} };
+    case 'SIGNALWRAP':
+      return { ...base, kind: 'signal listener', summary: 'process signal listener', details: {} };
+    case 'TTYWRAP':
+      return {
+        ...base,
+        kind: 'terminal stream',
+        summary: 'terminal (TTY) stream open',
+        details: {},
+      };
+    case 'ZLIB':
+      return { ...base, kind: 'zlib stream', summary: 'zlib stream not finished', details: {} };
+    case 'PROMISE':
+      return {
+        ...base,
+        kind: 'promise',
+        summary: `promise pending for ${formatDuration(ageMs)}`,
+        details: {},
+      };
+    default:
+      return {
+        ...base,
+        kind: type,
+        summary: `${type} pending for ${formatDuration(ageMs)}`,
+        details: {},
+      };
+  }
+}
+
+function describeTimer(
+  timer: Loose,
+  ageMs: number,
+): Pick<ResourceDescription, 'kind' | 'summary' | 'details'> {
+  const delay = typeof timer._idleTimeout === 'number' ? timer._idleTimeout : undefined;
+  const repeat = typeof timer._repeat === 'number' ? timer._repeat : undefined;
+  if (repeat !== undefined) {
+    return {
+      kind: 'interval',
+      summary: `setInterval every ${formatDuration(repeat)}, running for ${formatDuration(ageMs)}`,
+      details: { intervalMs: repeat },
+    };
+  }
+  const leftMs = delay === undefined ? undefined : Math.max(0, delay - ageMs);
+  const details: Record<string, number> = {};
+  if (delay !== undefined) details.delayMs = delay;
+  if (leftMs !== undefined) details.leftMs = Math.round(leftMs);
+  return {
+    kind: 'timer',
+    summary:
+      delay === undefined
+        ? 'setTimeout'
+        : `setTimeout ${delay} ms (${formatDuration(leftMs ?? 0)} left)`,
+    details,
+  };
+}
+
+const SERVER_SIDE = 'TCP connection (server side)';
+
+function describeSocket(type: string, handle: Loose, ageMs: number) {
+  const socket = ownerObject(handle);
+  const isPipe = type === 'PIPEWRAP';
+  const remote = formatAddress(readAddress(handle, 'getpeername'));
+  const local = formatAddress(readAddress(handle, 'getsockname'));
+  const bytesRead = Number((handle.bytesRead ?? socket?.bytesRead ?? 0) as number);
+  const bytesWritten = Number((socket?.bytesWritten ?? handle.bytesWritten ?? 0) as number);
+  const connecting = socket?.connecting === true;
+  const acceptedBy = (socket?.server ?? socket?._server) as Loose | undefined;
+  const request = socket?._httpMessage as Loose | undefined;
+  const details: Record<string, string | number | boolean> = { bytesRead, bytesWritten };
+  if (remote) details.remote = remote;
+  if (local) details.local = local;
+
+  let what: string;
+  if (isPipe) {
+    what = 'pipe';
+  } else if (acceptedBy) {
+    what = `TCP connection from ${remote ?? 'a client'} accepted by the server on ${local ?? '?'}`;
+  } else {
+    what = `TCP socket to ${remote ?? (connecting ? 'a host (still connecting)' : 'an unknown peer')}`;
+  }
+  if (request && typeof request.method === 'string') {
+    details.httpRequest = `${request.method} ${String(request.path)}`;
+    what = `HTTP ${request.method} ${String(request.path)} over ${what}`;
+  }
+  const traffic =
+    bytesRead === 0
+      ? bytesWritten > 0
+        ? `${formatBytes(bytesWritten)} sent, no data received`
+        : 'no data sent or received'
+      : `${formatBytes(bytesWritten)} sent, ${formatBytes(bytesRead)} received`;
+  const state = connecting ? 'connecting' : `open ${formatDuration(ageMs)}`;
+  return {
+    kind: isPipe ? 'pipe' : acceptedBy ? SERVER_SIDE : 'TCP socket',
+    summary: `${what}, ${state}, ${traffic}`,
+    details,
+  };
+}
+
+function describeServer(type: string, handle: Loose) {
+  const server = ownerObject(handle);
+  const local = formatAddress(readAddress(handle, 'getsockname'));
+  const name =
+    server?.constructor && typeof server.constructor === 'function' ? server.constructor.name : '';
+  const label = /http/i.test(String(name))
+    ? 'HTTP server'
+    : type === 'PIPESERVERWRAP'
+      ? 'pipe server'
+      : 'TCP server';
+  const connections = typeof server?._connections === 'number' ? server._connections : undefined;
+  return {
+    kind: label,
+    summary: `${label} listening${local ? ` on ${local}` : ''}${
+      connections !== undefined
+        ? `, ${connections} open connection${connections === 1 ? '' : 's'}`
+        : ''
+    }`,
+    details: { ...(local ? { local } : {}), ...(connections !== undefined ? { connections } : {}) },
+  };
+}
+
+function describeChild(handle: Loose, ageMs: number) {
+  const child = ownerObject(handle);
+  const pid = (handle.pid ?? child?.pid) as number | undefined;
+  const args = Array.isArray(child?.spawnargs) ? (child.spawnargs as string[]) : [];
+  const command = args.map((arg) => (/\s/.test(arg) ? JSON.stringify(arg) : arg)).join(' ');
+  const shortCommand = command.length > 80 ? `${command.slice(0, 77)}...` : command;
+  return {
+    kind: 'child process',
+    summary: `child process${pid !== undefined ? ` ${pid}` : ''}${
+      shortCommand ? ` \`${shortCommand}\`` : ''
+    } still running after ${formatDuration(ageMs)}`,
+    details: { ...(pid !== undefined ? { pid } : {}), ...(command ? { command } : {}) },
+  };
+}

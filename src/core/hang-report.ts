@@ -1,0 +1,245 @@
+import { performance } from 'node:perf_hooks';
+import { describeResource } from './describe-resource';
+import type {
+  CreationSite,
+  FakeTimersState,
+  Frame,
+  HangFinding,
+  OwnerRef,
+  PendingResource,
+  Relation,
+} from './model';
+import { REPORT_SCHEMA_VERSION } from './model';
+import { isRunnerOwned, parseStack, toCreationSite } from './stack';
+import type { ResourceRecord, ResourceTracker } from './tracker';
+
+/** What the framework adapter knows about the unit that hung. */
+export interface HungUnit {
+  testName: string;
+  testPath: string;
+  phase: HangFinding['phase'];
+  forTest?: string;
+  elapsedMs: number;
+  timeoutMs: number;
+  waitingForDone: boolean;
+  attempt: number;
+}
+
+export interface ResourceView<Owner> {
+  /** How a resource's owner relates to the hung unit; `undefined` leaves it out (another concurrent test's). */
+  relationOf(owner: Owner | undefined): Relation | undefined;
+  describeOwner(owner: Owner | undefined): OwnerRef | undefined;
+}
+
+export interface BuildOptions {
+  maxListed: number;
+  fakeTimers?: FakeTimersState;
+}
+
+const RELATION_RANK: Record<Relation, number> = { 'this-test': 0, hook: 1, earlier: 2, unknown: 3 };
+
+/** Frames of the timer API itself, skipped to find who called it. */
+const TIMER_API_FILES = new Set([
+  'node:internal/async_hooks',
+  'node:internal/timers',
+  'node:timers',
+]);
+
+/** True when Node itself started the timer (an HTTP server's housekeeping), not a caller of the API. */
+function createdByNode(frames: Frame[]): boolean {
+  const caller = frames.find((frame) => !TIMER_API_FILES.has(frame.file));
+  return (
+    caller !== undefined &&
+    caller.file.startsWith('node:') &&
+    caller.file !== 'node:timers/promises'
+  );
+}
+
+interface Candidate {
+  pending: PendingResource;
+  createdAt: number;
+  auxiliary: boolean;
+  passive: boolean;
+  hasUserSite: boolean;
+}
+
+/** Turns the tracker's live resources into the ranked, capped list a hang report shows. */
+export function collectPending<Owner>(
+  tracker: ResourceTracker<Owner>,
+  view: ResourceView<Owner>,
+  options: { maxListed: number; types?: (type: string) => boolean },
+): { listed: PendingResource[]; omittedCount: number; promises: PendingResource[] } {
+  const now = performance.now();
+  const candidates: Candidate[] = [];
+  const promises: PendingResource[] = [];
+  for (const record of tracker.live()) {
+    if (options.types && !options.types(record.type)) continue;
+    const relation = view.relationOf(record.owner);
+    if (relation === undefined) continue;
+    const frames = parseStack(record.stack.stack);
+    const site = siteFor(record, frames, tracker);
+    if (!site && isRunnerOwned(frames)) continue;
+    if (site?.top?.origin !== 'user' && isRunnerOwned(frames)) continue;
+    const ageMs = now - record.createdAt;
+    const description = describeResource(
+      record.type,
+      record.resource,
+      ageMs,
+      createdByNode(frames),
+    );
+    const owner = view.describeOwner(record.owner);
+    const pending: PendingResource = {
+      type: record.type,
+      kind: description.kind,
+      summary: description.summary,
+      details: description.details,
+      ageMs: Math.round(ageMs),
+      keepsAlive: description.keepsAlive,
+      relation,
+      ...(owner ? { owner } : {}),
+      ...(site ? { site } : {}),
+    };
+    if (record.type === 'PROMISE') {
+      promises.push(pending);
+      continue;
+    }
+    candidates.push({
+      pending,
+      createdAt: record.createdAt,
+      auxiliary: description.auxiliary,
+      passive: description.passive,
+      hasUserSite: site?.top?.origin === 'user',
+    });
+  }
+  foldChildPipes(candidates);
+  const primary = candidates.filter((candidate) => !candidate.auxiliary);
+  // Helper resources (a server's housekeeping timer, the request riding a socket) only matter
+  // when there is nothing more telling to show.
+  const chosen = primary.length > 0 ? primary : candidates;
+  chosen.sort(
+    (a, b) =>
+      RELATION_RANK[a.pending.relation] - RELATION_RANK[b.pending.relation] ||
+      Number(b.hasUserSite) - Number(a.hasUserSite) ||
+      Number(a.passive) - Number(b.passive) ||
+      Number(b.pending.keepsAlive) - Number(a.pending.keepsAlive) ||
+      a.createdAt - b.createdAt,
+  );
+  const listed = chosen.slice(0, options.maxListed).map((candidate) => candidate.pending);
+  return {
+    listed,
+    omittedCount: chosen.length - listed.length,
+    promises: promises.slice(-options.maxListed),
+  };
+}
+
+function siteKey(site: CreationSite | undefined): string | undefined {
+  const top = site?.top;
+  return top ? `${top.file}:${top.line}:${top.column}` : undefined;
+}
+
+/** A child's stdio pipes are created by the same `spawn` call: fold them into the process. */
+function foldChildPipes(candidates: Candidate[]): void {
+  const processes = new Map<string, PendingResource>();
+  for (const { pending } of candidates) {
+    const key = siteKey(pending.site);
+    if (pending.type === 'PROCESSWRAP' && key) processes.set(key, pending);
+  }
+  if (processes.size === 0) return;
+  for (const candidate of candidates) {
+    const key = siteKey(candidate.pending.site);
+    const owner = candidate.pending.type === 'PIPEWRAP' && key ? processes.get(key) : undefined;
+    if (!owner) continue;
+    candidate.auxiliary = true;
+    owner.details.stdioPipes = Number(owner.details.stdioPipes ?? 0) + 1;
+  }
+  for (const process of processes.values()) {
+    const pipes = Number(process.details.stdioPipes ?? 0);
+    if (pipes > 0) process.summary += ` (${pipes} stdio pipe${pipes === 1 ? '' : 's'} open)`;
+  }
+}
+
+/**
+ * The creation site to show. Resources opened later on the user's behalf (fetch's socket, a
+ * request's follow-up) have no user frame of their own: take the site recorded for the async
+ * context, or walk the trigger chain back to a resource the user's code created.
+ */
+function siteFor<Owner>(
+  record: ResourceRecord<Owner>,
+  frames: Frame[],
+  tracker: ResourceTracker<Owner>,
+): CreationSite | undefined {
+  const own = toCreationSite(frames);
+  if (own?.top?.origin === 'user') return own;
+  if (record.origin) {
+    const inherited = toCreationSite(parseStack(record.origin.stack));
+    if (inherited?.top?.origin === 'user') return inherited;
+  }
+  let parent = tracker.get(record.triggerAsyncId);
+  for (let depth = 0; parent && depth < 20; depth++) {
+    const inherited = toCreationSite(parseStack(parent.stack.stack));
+    if (inherited?.top?.origin === 'user') return inherited;
+    parent = tracker.get(parent.triggerAsyncId);
+  }
+  return own;
+}
+
+export function buildHangFinding(
+  unit: HungUnit,
+  pending: { listed: PendingResource[]; omittedCount: number; promises: PendingResource[] },
+  options: { fakeTimers?: FakeTimersState; promisesTracked: boolean },
+): HangFinding {
+  const notes: string[] = [];
+  const fakeTimers = options.fakeTimers;
+  const ownFakeTimers = fakeTimers?.pending.filter((timer) => timer.relation !== 'earlier') ?? [];
+  if (fakeTimers && fakeTimers.pending.length > 0) {
+    notes.push(
+      `Fake timers (${fakeTimers.implementation}) are installed: the ${
+        fakeTimers.pending.length === 1
+          ? 'pending fake timer only fires'
+          : 'pending fake timers only fire'
+      } when the test advances them (jest.advanceTimersByTime, jest.runAllTimers, jest.runOnlyPendingTimers).`,
+    );
+  }
+  const isOwn = (relation: Relation) => relation === 'this-test' || relation === 'hook';
+  const nothingPending =
+    !pending.listed.some((resource) => isOwn(resource.relation)) &&
+    !ownFakeTimers.some((timer) => isOwn(timer.relation)) &&
+    pending.promises.length === 0;
+  if (nothingPending && !options.promisesTracked) {
+    notes.push(
+      unit.waitingForDone
+        ? 'Only a call to `done` can end it now: check that every path (errors included) calls it.'
+        : 'It is awaiting a promise nobody resolves or an event nobody emits. Set `promises: true` in testEnvironmentOptions.hangwatch to record where pending promises were created.',
+    );
+  }
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: 'hang',
+    testName: unit.testName,
+    testPath: unit.testPath,
+    phase: unit.phase,
+    ...(unit.forTest ? { forTest: unit.forTest } : {}),
+    elapsedMs: Math.round(unit.elapsedMs),
+    timeoutMs: unit.timeoutMs,
+    waitingForDone: unit.waitingForDone,
+    attempt: unit.attempt,
+    pending: pending.listed,
+    omittedCount: pending.omittedCount,
+    ...(fakeTimers && fakeTimers.pending.length > 0 ? { fakeTimers } : {}),
+    ...(options.promisesTracked ? { pendingPromises: pending.promises } : {}),
+    nothingPending,
+    notes,
+  };
+}
+
+/** The frame a failure should point at: the likeliest culprit's creation site in user code. */
+export function culpritFrame(finding: HangFinding): Frame | undefined {
+  const fromResources = finding.pending.find((resource) => resource.site?.top?.origin === 'user');
+  if (fromResources) return fromResources.site?.top;
+  const fromFakeTimers = finding.fakeTimers?.pending.find(
+    (timer) => timer.site?.top?.origin === 'user',
+  );
+  if (fromFakeTimers) return fromFakeTimers.site?.top;
+  return finding.pendingPromises?.find((promise) => promise.site?.top?.origin === 'user')?.site
+    ?.top;
+}

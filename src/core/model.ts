@@ -1,0 +1,107 @@
+/**
+ * The report model: plain, JSON-serialisable data. Everything hangwatch finds is described here
+ * first and rendered later (terminal text, markdown), so every view tells the same story.
+ */
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+/** One stack frame, classified so views can keep the user's own frames. */
+export interface Frame {
+  file: string;
+  line: number;
+  column: number;
+  functionName?: string;
+  /** `user`: the project's own code; `dependency`: under node_modules; `internal`: Node, Jest or hangwatch. */
+  origin: 'user' | 'dependency' | 'internal';
+  /** npm package name for `dependency` frames. */
+  packageName?: string;
+}
+
+/** Where something was created, trimmed to what helps: user frames first, packages collapsed. */
+export interface CreationSite {
+  /** The frame to point at: the first user frame, else the first dependency frame. */
+  top?: Frame;
+  /** Trimmed frames (user frames and one frame per dependency run), most recent first. */
+  frames: Frame[];
+  /** The source text of `top`'s line, trimmed, when the file could be read. */
+  sourceLine?: string;
+}
+
+/** Who started a resource: a test, a hook, or the test file while it was loading. */
+export interface OwnerRef {
+  kind: 'test' | 'beforeAll' | 'beforeEach' | 'afterEach' | 'afterAll' | 'module';
+  /** Full test name ("orders › refunds a payment"), or the hook's describe path. */
+  name: string;
+  /** For per-test hooks, the test they ran for. */
+  testName?: string;
+}
+
+/**
+ * How a pending resource relates to the hung test, in ranking order: what the test itself started
+ * is the likeliest culprit; what its hooks started next; leftovers from earlier tests last.
+ */
+export type Relation = 'this-test' | 'hook' | 'earlier' | 'unknown';
+
+export interface PendingResource {
+  /** async_hooks type (`Timeout`, `TCPWRAP`, ...), or `FakeTimer` for jest fake timers. */
+  type: string;
+  /** Plain words: "timer", "TCP socket", "HTTP request", "child process". */
+  kind: string;
+  /** One line that says what it is and what state it is in. */
+  summary: string;
+  /** Facts that help: delay and time left, addresses, bytes, pid, command... */
+  details: Record<string, string | number | boolean>;
+  ageMs: number;
+  /** Whether it keeps the process alive (false for unref'd timers and handles). */
+  keepsAlive: boolean;
+  relation: Relation;
+  owner?: OwnerRef;
+  site?: CreationSite;
+}
+
+export interface FakeTimerInfo {
+  kind: 'timeout' | 'interval' | 'immediate' | 'nextTick' | 'animationFrame' | 'idleCallback';
+  delayMs?: number;
+  /** Fake milliseconds until it would fire if the clock were advanced. */
+  dueInMs?: number;
+  site?: CreationSite;
+  /** Whether the hung test (or its hooks) created it. */
+  relation: Relation;
+}
+
+export interface FakeTimersState {
+  implementation: 'modern' | 'legacy';
+  pending: FakeTimerInfo[];
+}
+
+/** A test or hook that did not finish within its timeout. */
+export interface HangFinding {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  kind: 'hang';
+  /** The test's full name; for `beforeAll`/`afterAll` the describe block's path. */
+  testName: string;
+  testPath: string;
+  /** What hung: the test function itself or one of its hooks. */
+  phase: 'test' | 'beforeAll' | 'beforeEach' | 'afterEach' | 'afterAll';
+  /** The test a per-test hook was running for. */
+  forTest?: string;
+  elapsedMs: number;
+  timeoutMs: number;
+  /** The function declared a `done` parameter and never called it. */
+  waitingForDone: boolean;
+  /** Retry attempt (0 for the first run) when `jest.retryTimes` is in use. */
+  attempt: number;
+  /** Ranked, capped list of what is still pending. */
+  pending: PendingResource[];
+  /** How many more pending resources the cap left out. */
+  omittedCount: number;
+  fakeTimers?: FakeTimersState;
+  /** Promise creation sites (only with `promises: true`). */
+  pendingPromises?: PendingResource[];
+  /** Nothing at all is pending: no resource exists that could ever settle this test. */
+  nothingPending: boolean;
+  /** Extra sentences for the reader (fake timers, `done`, caps). */
+  notes: string[];
+}
+
+export type Finding = HangFinding;

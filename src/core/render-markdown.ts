@@ -1,0 +1,45 @@
+import type { CreationSite, HangFinding } from './model';
+import { displayPath } from './stack';
+import { NOTHING_PENDING, fakeTimerSummary, groupPending, headline, ownerNote } from './wording';
+
+/** Markdown view of a hang, for CI job summaries and issue comments. */
+export function renderHangMarkdown(finding: HangFinding, options: { rootDir: string }): string {
+  const out: string[] = [
+    `### ⏳ ${escape(headline(finding))}`,
+    '',
+    `File: \`${displayPath(finding.testPath, options.rootDir)}\``,
+    '',
+  ];
+  for (const group of groupPending(finding)) {
+    out.push(`**${escape(group.title)}**`, '');
+    for (const resource of group.resources) {
+      const note = ownerNote(resource);
+      out.push(
+        `1. ${escape(resource.summary)}${note ? ` _(${escape(note)})_` : ''}${siteText(resource.site, options.rootDir)}`,
+      );
+    }
+    out.push('');
+  }
+  if (finding.omittedCount > 0) out.push(`…and ${finding.omittedCount} more not shown.`, '');
+  if (finding.fakeTimers) {
+    out.push(`**Fake timers (${finding.fakeTimers.implementation})**`, '');
+    for (const timer of finding.fakeTimers.pending) {
+      out.push(`- ${escape(fakeTimerSummary(timer))}${siteText(timer.site, options.rootDir)}`);
+    }
+    out.push('');
+  }
+  if (finding.nothingPending) out.push(NOTHING_PENDING, '');
+  for (const note of finding.notes) out.push(`> ${escape(note)}`);
+  return out.join('\n').trimEnd() + '\n';
+}
+
+function siteText(site: CreationSite | undefined, rootDir: string): string {
+  const top = site?.top;
+  if (!top) return '';
+  const code = site.sourceLine ? `\n   \`${site.sourceLine.replace(/`/g, "'")}\`` : '';
+  return ` — \`${displayPath(top.file, rootDir)}:${top.line}:${top.column}\`${code}`;
+}
+
+function escape(text: string): string {
+  return text.replace(/([<>*_|])/g, '\\$1');
+}

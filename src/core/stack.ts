@@ -1,0 +1,170 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CreationSite, Frame } from './model';
+
+/**
+ * A stack captured now and formatted later. V8 records the frames when `captureStackTrace` runs
+ * but only builds the string on first access, which is where the cost is; most stacks are never
+ * read because most resources close normally.
+ */
+export interface LazyStack {
+  stack?: string;
+}
+
+const DEPTH_FOR_CAPTURE = 40;
+
+export function captureStack(skipAbove?: (...args: never[]) => unknown): LazyStack {
+  const holder: LazyStack = {};
+  const previousLimit = Error.stackTraceLimit;
+  // Node and library internals can stand 20 frames deep above the user's call (http.get, fetch).
+  Error.stackTraceLimit = DEPTH_FOR_CAPTURE;
+  Error.captureStackTrace(holder, skipAbove);
+  Error.stackTraceLimit = previousLimit;
+  return holder;
+}
+
+/** Packages whose frames are the test runner's, never the user's. */
+const RUNNER_PACKAGES = new Set([
+  'jest',
+  'jest-circus',
+  'jest-runner',
+  'jest-runtime',
+  'jest-util',
+  'jest-mock',
+  'jest-worker',
+  'jest-snapshot',
+  'jest-message-util',
+  'jest-environment-node',
+  'jest-environment-jsdom',
+  'jest-jasmine2',
+  'expect',
+  'pretty-format',
+  'source-map-support',
+  'p-limit',
+  'co',
+  '@sinonjs/fake-timers',
+  'hangwatch',
+]);
+
+const OWN_DIRS = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..', 'src')];
+
+const FRAME_WITH_NAME = /^\s*at (?:async )?(.*?) \((.*):(\d+):(\d+)\)$/;
+const FRAME_WITHOUT_NAME = /^\s*at (?:async )?(.*):(\d+):(\d+)$/;
+
+export function parseStack(stack: string | undefined): Frame[] {
+  if (!stack) return [];
+  const frames: Frame[] = [];
+  for (const line of stack.split('\n')) {
+    const frame = parseFrameLine(line);
+    if (frame) frames.push(frame);
+  }
+  return frames;
+}
+
+export function parseFrameLine(line: string): Frame | undefined {
+  let functionName: string | undefined;
+  let location: string;
+  let lineText: string;
+  let columnText: string;
+  const named = FRAME_WITH_NAME.exec(line);
+  if (named) {
+    [, functionName, location, lineText, columnText] = named;
+  } else {
+    const bare = FRAME_WITHOUT_NAME.exec(line);
+    if (!bare) return undefined;
+    [, location, lineText, columnText] = bare;
+  }
+  if (location.startsWith('eval at ') || location.includes('<anonymous>')) return undefined;
+  const file = location.startsWith('file://') ? safeFileURLToPath(location) : location;
+  return {
+    file,
+    line: Number(lineText),
+    column: Number(columnText),
+    ...(functionName ? { functionName } : {}),
+    ...classify(file),
+  };
+}
+
+function safeFileURLToPath(url: string): string {
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return url;
+  }
+}
+
+function classify(file: string): Pick<Frame, 'origin' | 'packageName'> {
+  if (file.startsWith('node:') || !path.isAbsolute(file)) return { origin: 'internal' };
+  if (OWN_DIRS.some((dir) => file.startsWith(dir + path.sep))) return { origin: 'internal' };
+  const packageName = packageOf(file);
+  if (packageName === undefined) return { origin: 'user' };
+  if (RUNNER_PACKAGES.has(packageName) || packageName.startsWith('@jest/')) {
+    return { origin: 'internal', packageName };
+  }
+  return { origin: 'dependency', packageName };
+}
+
+const NODE_MODULES = `${path.sep}node_modules${path.sep}`;
+
+function packageOf(file: string): string | undefined {
+  const at = file.lastIndexOf(NODE_MODULES);
+  if (at === -1) return undefined;
+  const parts = file.slice(at + NODE_MODULES.length).split(path.sep);
+  return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+}
+
+/**
+ * Turns a raw stack into a creation site: internal frames dropped, runs of frames inside one
+ * package collapsed to the package's entry frame, the user's first frame on top.
+ */
+export function toCreationSite(frames: Frame[]): CreationSite | undefined {
+  const kept: Frame[] = [];
+  for (const frame of frames) {
+    if (frame.origin === 'internal') continue;
+    const previous = kept[kept.length - 1];
+    if (
+      frame.origin === 'dependency' &&
+      previous?.origin === 'dependency' &&
+      previous.packageName === frame.packageName
+    ) {
+      // Keep the outermost frame of the run: the one closest to the caller.
+      kept[kept.length - 1] = frame;
+      continue;
+    }
+    kept.push(frame);
+  }
+  if (kept.length === 0) return undefined;
+  const top = kept.find((frame) => frame.origin === 'user') ?? kept[0];
+  const sourceLine = readSourceLine(top.file, top.line);
+  return { top, frames: kept, ...(sourceLine !== undefined ? { sourceLine } : {}) };
+}
+
+/** True when the stack shows the test runner itself created the resource (its own timers, IPC). */
+export function isRunnerOwned(frames: Frame[]): boolean {
+  const outside = frames.filter((frame) => !frame.file.startsWith('node:'));
+  if (outside.length === 0) return false;
+  return outside[0].origin === 'internal' && !outside.some((frame) => frame.origin === 'user');
+}
+
+const sourceCache = new Map<string, string[] | null>();
+
+export function readSourceLine(file: string, line: number): string | undefined {
+  let lines = sourceCache.get(file);
+  if (lines === undefined) {
+    try {
+      lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
+    } catch {
+      lines = null;
+    }
+    sourceCache.set(file, lines);
+  }
+  const text = lines?.[line - 1];
+  return text === undefined ? undefined : text.trim();
+}
+
+/** Short path for display: relative to the project root when inside it. */
+export function displayPath(file: string, rootDir: string): string {
+  const relative = path.relative(rootDir, file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}

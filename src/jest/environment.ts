@@ -1,0 +1,55 @@
+import type { EnvironmentContext, JestEnvironment, JestEnvironmentConfig } from '@jest/environment';
+import type { Circus } from '@jest/types';
+import { parseOptions } from './options';
+import { HangwatchSession } from './session';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type EnvironmentClass = new (...args: any[]) => JestEnvironment;
+
+/**
+ * Adds hangwatch to any Jest test environment class (node, jsdom or a custom one): the same
+ * lifecycle as the base, plus resource tracking from `setup` to `teardown` and a circus event
+ * handler. Options come from `testEnvironmentOptions.hangwatch`.
+ */
+export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Base): Base {
+  class HangwatchEnvironment extends BaseEnvironment {
+    readonly hangwatch: HangwatchSession | undefined;
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    constructor(...args: any[]) {
+      const [config, context] = args as [JestEnvironmentConfig, EnvironmentContext];
+      super(config, context);
+      // Invalid options stop the run here, naming the key; nothing else in hangwatch may.
+      const options = parseOptions(config.projectConfig.testEnvironmentOptions?.hangwatch);
+      if (!options.enabled) return;
+      this.hangwatch = new HangwatchSession({
+        testPath: context.testPath,
+        rootDir: config.projectConfig.rootDir,
+        options,
+        host: this,
+        global: this.global as unknown as Record<string, unknown>,
+      });
+    }
+
+    override async setup(): Promise<void> {
+      await super.setup();
+      this.hangwatch?.start();
+    }
+
+    override async teardown(): Promise<void> {
+      this.hangwatch?.stop();
+      await super.teardown();
+    }
+
+    // Jest binds this once at start-up; circus's own handler has already run for each event.
+    override handleTestEvent: Circus.EventHandler = async (event, state) => {
+      const base = (BaseEnvironment.prototype as JestEnvironment).handleTestEvent;
+      if (base) await base.call(this, event as never, state);
+      this.hangwatch?.handleTestEvent(event, state);
+    };
+  }
+  Object.defineProperty(HangwatchEnvironment, 'name', {
+    value: `Hangwatch${BaseEnvironment.name}`,
+  });
+  return HangwatchEnvironment;
+}

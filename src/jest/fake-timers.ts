@@ -1,0 +1,187 @@
+import type { FakeTimerInfo, FakeTimersState, Relation } from '../core/model';
+import { captureStack, parseStack, toCreationSite, type LazyStack } from '../core/stack';
+
+/**
+ * Jest's fake timers never create real async resources, so async_hooks cannot see them. This
+ * probe records where each fake timer was created (by wrapping the fake implementations on the
+ * environment's own fake-timer objects) and reads the pending ones back at report time.
+ */
+
+type Loose = Record<string, unknown>;
+type AnyFunction = (...args: unknown[]) => unknown;
+
+interface Creation<Context> {
+  stack: LazyStack;
+  context: Context | undefined;
+}
+
+export interface FakeTimerHost {
+  fakeTimers?: unknown;
+  fakeTimersModern?: unknown;
+}
+
+const MODERN_METHODS = [
+  'setTimeout',
+  'setInterval',
+  'setImmediate',
+  'requestAnimationFrame',
+  'requestIdleCallback',
+];
+const LEGACY_METHODS = [
+  '_fakeSetTimeout',
+  '_fakeSetInterval',
+  '_fakeSetImmediate',
+  '_fakeNextTick',
+];
+
+export class FakeTimerProbe<Context> {
+  private readonly modernSites = new Map<unknown, Creation<Context>>();
+  private readonly legacySites = new Map<string, Creation<Context>>();
+
+  constructor(
+    private readonly host: FakeTimerHost,
+    private readonly currentContext: () => Context | undefined,
+  ) {}
+
+  install(): void {
+    this.instrumentLegacy(this.host.fakeTimers as Loose | null | undefined);
+    this.instrumentModern(this.host.fakeTimersModern as Loose | null | undefined);
+  }
+
+  private record(): Creation<Context> {
+    return { stack: captureStack(), context: this.currentContext() };
+  }
+
+  private instrumentLegacy(legacy: Loose | null | undefined): void {
+    if (!legacy) return;
+    for (const name of LEGACY_METHODS) {
+      const original = legacy[name];
+      if (typeof original !== 'function') continue;
+      // Instance properties shadow the prototype; `useFakeTimers` binds whatever is here.
+      legacy[name] = (...args: unknown[]) => {
+        const id = String(legacy._uuidCounter);
+        const result = (original as AnyFunction).apply(legacy, args);
+        this.legacySites.set(id, this.record());
+        return result;
+      };
+    }
+  }
+
+  private instrumentModern(modern: Loose | null | undefined): void {
+    if (!modern || typeof modern.useFakeTimers !== 'function') return;
+    const originalUse = modern.useFakeTimers as AnyFunction;
+    modern.useFakeTimers = (...args: unknown[]) => {
+      const result = originalUse.apply(modern, args);
+      this.instrumentClock(modern._clock as Loose | undefined);
+      return result;
+    };
+  }
+
+  private instrumentClock(clock: Loose | undefined): void {
+    if (!clock) return;
+    this.modernSites.clear();
+    for (const name of MODERN_METHODS) {
+      const original = clock[name];
+      if (typeof original !== 'function') continue;
+      // The faked globals call `clock[name](...)` on every use, so replacing it here is enough.
+      const wrapped = (...args: unknown[]) => {
+        const result = (original as AnyFunction).apply(clock, args);
+        const id = result !== null && typeof result === 'object' ? (result as Loose).id : result;
+        this.modernSites.set(id, this.record());
+        return result;
+      };
+      Object.defineProperties(wrapped, Object.getOwnPropertyDescriptors(original));
+      clock[name] = wrapped;
+    }
+  }
+
+  /** Pending fake timers, or `undefined` when fake timers are not installed. */
+  pending(
+    relationOf: (context: Context | undefined) => Relation | undefined,
+  ): FakeTimersState | undefined {
+    const modern = this.host.fakeTimersModern as Loose | null | undefined;
+    if (modern?._fakingTime && modern._clock) {
+      return {
+        implementation: 'modern',
+        pending: this.modernPending(modern._clock as Loose, relationOf),
+      };
+    }
+    const legacy = this.host.fakeTimers as Loose | null | undefined;
+    if (legacy?._fakingTime) {
+      return { implementation: 'legacy', pending: this.legacyPending(legacy, relationOf) };
+    }
+    return undefined;
+  }
+
+  private modernPending(
+    clock: Loose,
+    relationOf: (context: Context | undefined) => Relation | undefined,
+  ): FakeTimerInfo[] {
+    const timers = clock.timers as Map<unknown, Loose> | Record<string, Loose> | undefined;
+    if (!timers) return [];
+    const list = timers instanceof Map ? [...timers.values()] : Object.values(timers);
+    const now = Number(clock.now);
+    const result: FakeTimerInfo[] = [];
+    for (const timer of list) {
+      const creation = this.modernSites.get(timer.id);
+      const relation = relationOf(creation?.context);
+      if (relation === undefined) continue;
+      const kind: FakeTimerInfo['kind'] = timer.immediate
+        ? 'immediate'
+        : timer.animation
+          ? 'animationFrame'
+          : timer.requestIdleCallback
+            ? 'idleCallback'
+            : timer.interval !== undefined
+              ? 'interval'
+              : 'timeout';
+      const delay = (timer.interval ?? timer.delay) as number | undefined;
+      result.push(
+        this.info(kind, delay, Math.max(0, Number(timer.callAt) - now), creation, relation),
+      );
+    }
+    return result;
+  }
+
+  private legacyPending(
+    legacy: Loose,
+    relationOf: (context: Context | undefined) => Relation | undefined,
+  ): FakeTimerInfo[] {
+    const now = Number(legacy._now ?? 0);
+    const result: FakeTimerInfo[] = [];
+    const add = (id: string, kind: FakeTimerInfo['kind'], delay?: number, due?: number) => {
+      const creation = this.legacySites.get(id);
+      const relation = relationOf(creation?.context);
+      if (relation !== undefined) result.push(this.info(kind, delay, due, creation, relation));
+    };
+    for (const tick of (legacy._ticks as Loose[] | undefined) ?? [])
+      add(String(tick.uuid), 'nextTick');
+    for (const immediate of (legacy._immediates as Loose[] | undefined) ?? []) {
+      add(String(immediate.uuid), 'immediate');
+    }
+    const timers = legacy._timers as Map<string, Loose> | undefined;
+    for (const [id, timer] of timers ?? []) {
+      const interval = timer.interval as number | undefined;
+      const due = Math.max(0, Number(timer.expiry) - now);
+      add(id, interval !== undefined ? 'interval' : 'timeout', interval ?? undefined, due);
+    }
+    return result;
+  }
+
+  private info(
+    kind: FakeTimerInfo['kind'],
+    delayMs: number | undefined,
+    dueInMs: number | undefined,
+    creation: Creation<Context> | undefined,
+    relation: Relation,
+  ): FakeTimerInfo {
+    const site = creation ? toCreationSite(parseStack(creation.stack.stack)) : undefined;
+    return {
+      kind,
+      ...(delayMs !== undefined && Number.isFinite(delayMs) ? { delayMs } : {}),
+      ...(dueInMs !== undefined && Number.isFinite(dueInMs) ? { dueInMs } : {}),
+      ...(site ? { site } : {}),
+      relation,
+    };
+  }
+}

@@ -1,0 +1,312 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
+import type { Circus } from '@jest/types';
+import { HangError } from '../core/hang-error';
+import {
+  buildHangFinding,
+  collectPending,
+  culpritFrame,
+  type HungUnit,
+  type ResourceView,
+} from '../core/hang-report';
+import type { HangFinding, Relation } from '../core/model';
+import { renderHangText } from '../core/render-text';
+import { withOrigin, wrapCoreEntryPoints } from '../core/origins';
+import { ResourceTracker } from '../core/tracker';
+import { FakeTimerProbe, type FakeTimerHost } from './fake-timers';
+import type { HangwatchOptions } from './options';
+import {
+  describePath,
+  fullTestName,
+  isTimeoutError,
+  ownerRef,
+  replaceRecordedError,
+  type ExecutionContext,
+  type Unit,
+} from './units';
+
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+const ORIGINAL_FN = Symbol('hangwatch.originalFn');
+type Wrappable = AnyFunction & { [ORIGINAL_FN]?: AnyFunction };
+
+let warnedInternalError = false;
+
+export interface SessionContext {
+  testPath: string;
+  rootDir: string;
+  options: HangwatchOptions;
+  host: FakeTimerHost;
+  /** The test file's global object, for wrapping entry points such as `fetch`. */
+  global: Record<string, unknown>;
+}
+
+/**
+ * Everything hangwatch does for one test file: tracks resources, knows which unit is running,
+ * arms a watchdog per unit, and turns a timeout into a HangError. Any internal failure switches
+ * it off for the rest of the file and leaves Jest's own behaviour untouched.
+ */
+export class HangwatchSession {
+  private readonly contexts = new AsyncLocalStorage<ExecutionContext>();
+  private readonly tracker: ResourceTracker<ExecutionContext>;
+  private readonly fakeTimers: FakeTimerProbe<ExecutionContext>;
+  private readonly moduleContext: ExecutionContext;
+  private readonly running = new Map<Circus.TestEntry | Circus.Hook, Unit>();
+  private readonly attempts = new WeakMap<Circus.TestEntry, number>();
+  private readonly watchdogs = new Map<Unit, { timer: NodeJS.Timeout; snapshot?: HangFinding }>();
+  private nextUnitId = 1;
+  private loading = true;
+  private disabled = false;
+
+  constructor(private readonly context: SessionContext) {
+    this.moduleContext = {
+      unit: {
+        id: 0,
+        kind: 'module',
+        name: context.testPath,
+        startedAt: performance.now(),
+        timeoutMs: 0,
+        attempt: 0,
+        running: false,
+      },
+    };
+    this.tracker = new ResourceTracker<ExecutionContext>({
+      promises: context.options.promises,
+      currentOwner: () => this.currentContext(),
+    });
+    this.fakeTimers = new FakeTimerProbe(context.host, () => this.currentContext());
+    this.guard(() => {
+      this.fakeTimers.install();
+      this.wrapFetch();
+      wrapCoreEntryPoints();
+    });
+  }
+
+  start(): void {
+    this.guard(() => this.tracker.enable());
+  }
+
+  stop(): void {
+    for (const { timer } of this.watchdogs.values()) realClearTimeout(timer);
+    this.watchdogs.clear();
+    this.tracker.disable();
+  }
+
+  handleTestEvent(event: Circus.Event, state: Circus.State): void {
+    this.guard(() => this.onEvent(event, state));
+  }
+
+  private currentContext(): ExecutionContext | undefined {
+    return this.contexts.getStore() ?? (this.loading ? this.moduleContext : undefined);
+  }
+
+  private onEvent(event: Circus.Event, state: Circus.State): void {
+    switch (event.name) {
+      case 'run_start':
+        this.loading = false;
+        break;
+      case 'test_retry':
+        this.attempts.set(event.test, (this.attempts.get(event.test) ?? 0) + 1);
+        break;
+      case 'test_fn_start': {
+        const unit = this.startUnit(
+          'test',
+          fullTestName(event.test),
+          event.test.timeout || state.testTimeout,
+          {
+            test: event.test,
+          },
+        );
+        this.running.set(event.test, unit);
+        event.test.fn = this.wrap(event.test.fn as AnyFunction, unit) as typeof event.test.fn;
+        break;
+      }
+      case 'test_fn_success':
+      case 'test_fn_failure': {
+        const unit = this.running.get(event.test);
+        if (!unit) break;
+        this.finishUnit(unit, event.test);
+        if (event.name === 'test_fn_failure' && isTimeoutError(event.error)) {
+          this.reportHang(unit, event.error, state, event.test.asyncError);
+        }
+        break;
+      }
+      case 'hook_start': {
+        const { hook } = event;
+        const test = state.currentlyRunningTest ?? undefined;
+        const isEach = hook.type === 'beforeEach' || hook.type === 'afterEach';
+        const name = isEach && test ? fullTestName(test) : describePath(hook.parent).join(' › ');
+        const unit = this.startUnit(hook.type, name, hook.timeout || state.testTimeout, {
+          hook,
+          ...(isEach && test ? { test } : {}),
+        });
+        this.running.set(hook, unit);
+        hook.fn = this.wrap(hook.fn as AnyFunction, unit) as typeof hook.fn;
+        break;
+      }
+      case 'hook_success':
+      case 'hook_failure': {
+        const unit = this.running.get(event.hook);
+        if (!unit) break;
+        this.finishUnit(unit, event.hook);
+        if (event.name === 'hook_failure' && isTimeoutError(event.error)) {
+          this.reportHang(unit, event.error, state, event.hook.asyncError);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private startUnit(
+    kind: Unit['kind'],
+    name: string,
+    timeoutMs: number,
+    about: Pick<Unit, 'test' | 'hook'>,
+  ): Unit {
+    const unit: Unit = {
+      id: this.nextUnitId++,
+      kind,
+      name,
+      ...about,
+      startedAt: performance.now(),
+      timeoutMs,
+      attempt: about.test && kind === 'test' ? (this.attempts.get(about.test) ?? 0) : 0,
+      running: true,
+    };
+    this.armWatchdog(unit);
+    return unit;
+  }
+
+  private finishUnit(unit: Unit, key: Circus.TestEntry | Circus.Hook): void {
+    unit.running = false;
+    this.running.delete(key);
+    const watchdog = this.watchdogs.get(unit);
+    if (watchdog) realClearTimeout(watchdog.timer);
+  }
+
+  /**
+   * Real timers from the outer realm: `jest.useFakeTimers()` only replaces the test file's globals,
+   * so the watchdog keeps time whatever the test does to the clock. At the deadline it snapshots
+   * what is pending, before Jest's own timeout handler (armed just after it) runs.
+   */
+  private armWatchdog(unit: Unit): void {
+    if (!(unit.timeoutMs > 0) || !Number.isFinite(unit.timeoutMs)) return;
+    const entry: { timer: NodeJS.Timeout; snapshot?: HangFinding } = {
+      timer: this.tracker.untracked(() =>
+        realSetTimeout(() => {
+          this.guard(() => {
+            if (unit.running) entry.snapshot = this.buildFinding(unit, false);
+          });
+        }, unit.timeoutMs),
+      ),
+    };
+    entry.timer.unref();
+    this.watchdogs.set(unit, entry);
+  }
+
+  /** Runs a test or hook function inside its unit's async context, keeping its arity (`done`). */
+  private wrap(fn: AnyFunction, unit: Unit): AnyFunction {
+    const original = (fn as Wrappable)[ORIGINAL_FN] ?? fn;
+    if (original.constructor?.name === 'GeneratorFunction') return original;
+    const contexts = this.contexts;
+    const context: ExecutionContext = { unit };
+    const wrapped: Wrappable = function (this: unknown, ...args: unknown[]) {
+      return contexts.run(context, () => original.apply(this, args));
+    };
+    Object.defineProperty(wrapped, 'length', { value: original.length });
+    wrapped[ORIGINAL_FN] = original;
+    return wrapped;
+  }
+
+  /** fetch opens its socket later, inside undici: record the user's call site for it. */
+  private wrapFetch(): void {
+    const original = this.context.global.fetch;
+    if (typeof original === 'function') {
+      this.context.global.fetch = withOrigin(original as AnyFunction, 'fetch');
+    }
+  }
+
+  private reportHang(
+    unit: Unit,
+    timeoutError: unknown,
+    state: Circus.State,
+    asyncError: Error,
+  ): void {
+    const finding = this.watchdogs.get(unit)?.snapshot ?? this.buildFinding(unit, true);
+    this.watchdogs.delete(unit);
+    const message = renderHangText(finding, { rootDir: this.context.rootDir });
+    const culprit = culpritFrame(finding);
+    const culpritSite = culprit
+      ? [
+          ...finding.pending,
+          ...(finding.fakeTimers?.pending ?? []),
+          ...(finding.pendingPromises ?? []),
+        ].find((entry) => entry.site?.top === culprit)?.site
+      : undefined;
+    const frames = culpritSite ? culpritSite.frames.filter((frame) => frame.origin === 'user') : [];
+    const error = new HangError(message, finding, frames, asyncError?.stack);
+    replaceRecordedError(state, timeoutError, error);
+  }
+
+  private buildFinding(unit: Unit, atFailure: boolean): HangFinding {
+    const view: ResourceView<ExecutionContext> = {
+      relationOf: (owner) => this.relationOf(owner?.unit, unit),
+      describeOwner: (owner) => (owner ? ownerRef(owner.unit) : undefined),
+    };
+    const pending = collectPending(this.tracker, view, {
+      maxListed: this.context.options.maxListed,
+    });
+    const fakeTimers = this.fakeTimers.pending((owner) => this.relationOf(owner?.unit, unit));
+    const fn = (unit.test && unit.kind === 'test' ? unit.test.fn : unit.hook?.fn) as
+      Wrappable | undefined;
+    const original = fn?.[ORIGINAL_FN] ?? fn;
+    const hung: HungUnit = {
+      testName: unit.name,
+      testPath: this.context.testPath,
+      phase: unit.kind === 'module' ? 'test' : unit.kind,
+      ...(unit.kind !== 'test' && unit.test ? { forTest: fullTestName(unit.test) } : {}),
+      elapsedMs: atFailure ? performance.now() - unit.startedAt : unit.timeoutMs,
+      timeoutMs: unit.timeoutMs,
+      waitingForDone: (original?.length ?? 0) > 0,
+      attempt: unit.attempt,
+    };
+    return buildHangFinding(hung, pending, {
+      ...(fakeTimers ? { fakeTimers } : {}),
+      promisesTracked: this.context.options.promises,
+    });
+  }
+
+  /** Ranks a resource's creator against the hung unit; `undefined` hides another running test's. */
+  private relationOf(creator: Unit | undefined, hung: Unit): Relation | undefined {
+    if (!creator) return 'unknown';
+    if (creator === hung) return 'this-test';
+    if (creator.kind === 'module') return 'earlier';
+    if (creator.kind === 'test') return creator.running ? undefined : 'earlier';
+    if (creator.kind === 'beforeAll' || creator.kind === 'afterAll') return 'hook';
+    // beforeEach/afterEach: the hung test's own hooks, or leftovers from another test's.
+    return creator.test !== undefined && creator.test === hung.test ? 'hook' : 'earlier';
+  }
+
+  private guard(action: () => void): void {
+    if (this.disabled) return;
+    try {
+      action();
+    } catch (error) {
+      this.disabled = true;
+      try {
+        this.stop();
+      } catch {
+        // already failing: plain Jest behaviour is all that is left
+      }
+      if (!warnedInternalError) {
+        warnedInternalError = true;
+        const reason = error instanceof Error ? error.message : String(error);
+        process.stderr.write(
+          `hangwatch: internal error (${reason}); hang reports are off for ${this.context.testPath}, tests run as plain Jest.\n`,
+        );
+      }
+    }
+  }
+}
