@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { formatBytes, formatDuration } from './format';
 
 /** What a raw async resource is, in words a test author recognises. */
@@ -281,13 +283,14 @@ function describeSocket(type: string, handle: Loose, ageMs: number) {
 function describeServer(type: string, handle: Loose) {
   const server = ownerObject(handle);
   const local = formatAddress(readAddress(handle, 'getsockname'));
-  const name =
-    server?.constructor && typeof server.constructor === 'function' ? server.constructor.name : '';
-  const label = /http/i.test(String(name))
-    ? 'HTTP server'
-    : type === 'PIPESERVERWRAP'
-      ? 'pipe server'
-      : 'TCP server';
+  const label =
+    server instanceof https.Server
+      ? 'HTTPS server'
+      : server instanceof http.Server
+        ? 'HTTP server'
+        : type === 'PIPESERVERWRAP'
+          ? 'pipe server'
+          : 'TCP server';
   const connections = typeof server?._connections === 'number' ? server._connections : undefined;
   return {
     kind: label,

@@ -13,7 +13,7 @@ export function renderHangMarkdown(finding: HangFinding, options: { rootDir: str
   for (const group of groupPending(finding)) {
     out.push(`**${escape(group.title)}**`, '');
     for (const resource of group.resources) {
-      const note = ownerNote(resource);
+      const note = ownerNote(resource, finding);
       out.push(
         `1. ${escape(resource.summary)}${note ? ` _(${escape(note)})_` : ''}${siteText(resource.site, options.rootDir)}`,
       );

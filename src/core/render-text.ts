@@ -18,9 +18,10 @@ export function renderHangText(finding: HangFinding, options: TextOptions): stri
     lines.push(group.title);
     for (const resource of group.resources) {
       number++;
-      const flags = [resource.keepsAlive ? undefined : "unref'd", ownerNote(resource)].filter(
-        Boolean,
-      );
+      const flags = [
+        resource.keepsAlive ? undefined : "unref'd",
+        ownerNote(resource, finding),
+      ].filter(Boolean);
       lines.push(`  ${number}. ${resource.summary}${flags.length ? ` (${flags.join('; ')})` : ''}`);
       lines.push(...siteLines(resource.site, options, '     '));
     }

@@ -166,5 +166,7 @@ export function readSourceLine(file: string, line: number): string | undefined {
 /** Short path for display: relative to the project root when inside it. */
 export function displayPath(file: string, rootDir: string): string {
   const relative = path.relative(rootDir, file);
-  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+  const outside =
+    relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+  return outside ? file : relative;
 }

@@ -24,7 +24,10 @@ const GROUP_TITLES: Record<
 > = {
   'this-test': (count, onlyGroup, subject) =>
     `It is waiting on ${plural(count, 'thing')} ${subject} started${onlyGroup ? '; nothing else is pending' : ''}:`,
-  hook: (count) => `Started by its hooks (${count}):`,
+  hook: (count, _onlyGroup, subject) =>
+    subject === 'it'
+      ? `Started by its hooks (${count}):`
+      : `Started by its test or the test's other hooks (${count}):`,
   earlier: (count) => `Left open by earlier tests (${count}):`,
   unknown: (count) => `Also pending, started outside any test (${count}):`,
 };
@@ -51,10 +54,13 @@ export function groupPending(finding: HangFinding): ResourceGroup[] {
   });
 }
 
-export function ownerNote(resource: PendingResource): string | undefined {
+export function ownerNote(resource: PendingResource, finding: HangFinding): string | undefined {
   const owner = resource.owner;
   if (!owner || resource.relation === 'this-test') return undefined;
   if (owner.kind === 'module') return 'started while the test file was loading';
+  if (owner.kind === 'test' && owner.name === finding.testName && finding.phase === 'test') {
+    return 'started by an earlier attempt of this test';
+  }
   if (owner.kind === 'test') return `started by test "${owner.name}"`;
   return `started in ${owner.kind}${owner.testName ? ` for "${owner.testName}"` : ''}`;
 }

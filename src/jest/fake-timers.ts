@@ -86,7 +86,8 @@ export class FakeTimerProbe<Context> {
       // The faked globals call `clock[name](...)` on every use, so replacing it here is enough.
       const wrapped = (...args: unknown[]) => {
         const result = (original as AnyFunction).apply(clock, args);
-        const id = result !== null && typeof result === 'object' ? (result as Loose).id : result;
+        // Node-style fake timers return an object whose primitive value is the timer id.
+        const id = result !== null && typeof result === 'object' ? Number(result) : result;
         this.modernSites.set(id, this.record());
         return result;
       };

@@ -42,7 +42,7 @@ export function parseOptions(raw: unknown): HangwatchOptions {
   }
   const options: HangwatchOptions = { ...DEFAULT_OPTIONS };
   for (const [key, value] of Object.entries(raw)) {
-    if (!(key in CHECKS)) {
+    if (!Object.hasOwn(CHECKS, key)) {
       const suggestion = closest(key, Object.keys(CHECKS));
       throw new HangwatchConfigError(
         `hangwatch: unknown option "${key}" in ${WHERE}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}. Known options: ${Object.keys(CHECKS).join(', ')}.`,

@@ -283,7 +283,11 @@ export class HangwatchSession {
     if (!creator) return 'unknown';
     if (creator === hung) return 'this-test';
     if (creator.kind === 'module') return 'earlier';
-    if (creator.kind === 'test') return creator.running ? undefined : 'earlier';
+    if (creator.kind === 'test') {
+      if (creator.running) return undefined;
+      // An afterEach waits on what its own test left behind: that is its likeliest culprit.
+      return creator.test === hung.test && hung.kind === 'afterEach' ? 'hook' : 'earlier';
+    }
     if (creator.kind === 'beforeAll' || creator.kind === 'afterAll') return 'hook';
     // beforeEach/afterEach: the hung test's own hooks, or leftovers from another test's.
     return creator.test !== undefined && creator.test === hung.test ? 'hook' : 'earlier';

@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
+const JEST_BIN = path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+
+export interface AssertionResult {
+  fullName: string;
+  status: 'passed' | 'failed' | 'pending' | 'todo' | 'skipped';
+  failureMessages: string[];
+  duration?: number | null;
+}
+
+export interface FileResult {
+  name: string;
+  status: string;
+  message: string;
+  assertionResults: AssertionResult[];
+}
+
+export interface FixtureRun {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  files: FileResult[];
+  /** The failure text of one test, by its full name (describe › test). */
+  failureOf(fullName: string): string;
+  resultOf(fullName: string): AssertionResult;
+}
+
+export interface RunOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs real Jest on a fixture project in a child process, as a user would, and returns its
+ * JSON results alongside the raw terminal output.
+ */
+export async function runFixture(fixture: string, options: RunOptions = {}): Promise<FixtureRun> {
+  const cwd = path.join(FIXTURES, fixture);
+  const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangwatch-e2e-'));
+  const outputFile = path.join(outputDir, 'results.json');
+  const args = [
+    JEST_BIN,
+    '--ci',
+    '--json',
+    `--outputFile=${outputFile}`,
+    '--no-cache',
+    '--colors=false',
+    ...(options.args ?? []),
+  ];
+  const started = Date.now();
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exitCode = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `jest on fixture ${fixture} did not finish in ${options.timeoutMs ?? 60_000} ms\n${stderr}`,
+        ),
+      );
+    }, options.timeoutMs ?? 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  const durationMs = Date.now() - started;
+  let files: FileResult[] = [];
+  if (fs.existsSync(outputFile)) {
+    files = (JSON.parse(fs.readFileSync(outputFile, 'utf8')) as { testResults: FileResult[] })
+      .testResults;
+  }
+  fs.rmSync(outputDir, { recursive: true, force: true });
+  const all = () => files.flatMap((file) => file.assertionResults);
+  const resultOf = (fullName: string) => {
+    const found = all().find((result) => result.fullName === fullName);
+    if (!found) {
+      throw new Error(
+        `no test named "${fullName}" in fixture ${fixture}; have: ${all()
+          .map((r) => r.fullName)
+          .join(' | ')}\n${stderr}`,
+      );
+    }
+    return found;
+  };
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    durationMs,
+    files,
+    resultOf,
+    failureOf: (fullName) => resultOf(fullName).failureMessages.join('\n'),
+  };
+}
+
+/** The HangError's report text: its first lines up to the stack. */
+export function reportOf(failure: string): string {
+  const lines = failure.split('\n');
+  const stackAt = lines.findIndex((line) => /^\s+at /.test(line));
+  return lines.slice(0, stackAt === -1 ? undefined : stackAt).join('\n');
+}
+
+/** The first stack frame of a failure: where Jest draws its code frame. */
+export function topFrameOf(failure: string): string | undefined {
+  return failure
+    .split('\n')
+    .find((line) => /^\s+at /.test(line))
+    ?.trim();
+}

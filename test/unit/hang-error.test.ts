@@ -1,0 +1,102 @@
+import * as path from 'node:path';
+import { HangError } from '../../src/core/hang-error';
+import {
+  buildHangFinding,
+  collectPending,
+  culpritFrame,
+  type ResourceView,
+} from '../../src/core/hang-report';
+import type { HangFinding } from '../../src/core/model';
+import { renderHangText } from '../../src/core/render-text';
+import { ResourceTracker } from '../../src/core/tracker';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const noop = () => {};
+
+const hungTest = { name: 'checkout › pays' };
+const view: ResourceView<typeof hungTest> = {
+  relationOf: (owner) => (owner === hungTest ? 'this-test' : undefined),
+  describeOwner: (owner) => (owner ? { kind: 'test', name: owner.name } : undefined),
+};
+
+let finding: HangFinding;
+
+beforeAll(() => {
+  let current: typeof hungTest | undefined = hungTest;
+  const tracker = new ResourceTracker({ currentOwner: () => current, promises: false });
+  tracker.enable();
+  const timer = setTimeout(noop, 30_000);
+  current = undefined;
+  try {
+    finding = buildHangFinding(
+      {
+        testName: hungTest.name,
+        testPath: __filename,
+        phase: 'test',
+        elapsedMs: 5_000,
+        timeoutMs: 5_000,
+        waitingForDone: false,
+        attempt: 0,
+      },
+      collectPending(tracker, view, { maxListed: 10 }),
+      { promisesTracked: false },
+    );
+  } finally {
+    tracker.disable();
+    clearTimeout(timer);
+  }
+});
+
+const frameLines = (stack: string | undefined) =>
+  (stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+
+describe('HangError', () => {
+  test('its first stack frame is the culprit creation site', () => {
+    const culprit = culpritFrame(finding);
+    expect(culprit).toMatchObject({ file: __filename, origin: 'user' });
+    const userFrames = finding.pending[0].site!.frames.filter((frame) => frame.origin === 'user');
+
+    const error = new HangError(renderHangText(finding, { rootDir: ROOT }), finding, userFrames);
+
+    const [first] = frameLines(error.stack);
+    expect(first).toBe(
+      `    at ${culprit!.functionName ?? '<anonymous>'} (${__filename}:${culprit!.line}:${culprit!.column})`,
+    );
+    expect(frameLines(error.stack)).toHaveLength(userFrames.length);
+  });
+
+  test('its message is the rendered report and the stack starts with name and message', () => {
+    const message = renderHangText(finding, { rootDir: ROOT });
+    const error = new HangError(message, finding, []);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('HangError');
+    expect(error.message).toBe(message);
+    expect(error.stack?.startsWith(`HangError: ${message}`)).toBe(true);
+  });
+
+  test('keeps the finding as data for reporters', () => {
+    const error = new HangError('hung', finding, []);
+    expect(error.finding).toBe(finding);
+  });
+
+  test('names anonymous frames <anonymous>', () => {
+    const error = new HangError('hung', finding, [
+      { file: '/project/a.test.ts', line: 4, column: 9, origin: 'user' },
+    ]);
+    expect(frameLines(error.stack)).toEqual(['    at <anonymous> (/project/a.test.ts:4:9)']);
+  });
+
+  test('without frames, falls back to the frame lines of the given stack', () => {
+    const fallback = [
+      'Error: thrown by the runner',
+      '    at callAsyncCircusFn (/project/node_modules/jest-circus/build/utils.js:1:1)',
+      '    at Object.<anonymous> (/project/a.test.ts:2:3)',
+    ].join('\n');
+    const error = new HangError('hung', finding, [], fallback);
+    expect(error.stack?.split('\n')).toEqual(['HangError: hung', ...fallback.split('\n').slice(1)]);
+  });
+
+  test('without frames or a fallback stack, the stack is just the name and message', () => {
+    expect(new HangError('hung', finding, []).stack).toBe('HangError: hung');
+  });
+});

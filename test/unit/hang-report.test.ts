@@ -1,0 +1,334 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  buildHangFinding,
+  collectPending,
+  culpritFrame,
+  type HungUnit,
+  type ResourceView,
+} from '../../src/core/hang-report';
+import type { HangFinding, OwnerRef, Relation } from '../../src/core/model';
+import { renderHangMarkdown } from '../../src/core/render-markdown';
+import { renderHangText } from '../../src/core/render-text';
+import { ResourceTracker } from '../../src/core/tracker';
+import { NOTHING_PENDING } from '../../src/core/wording';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const THIS_FILE = path.relative(ROOT, __filename);
+const SOURCE = fs.readFileSync(__filename, 'utf8').split('\n');
+
+/** Line (1-based) and column of `call` on the line carrying `marker` in this file. */
+function locate(marker: string, call: string) {
+  const index = SOURCE.findIndex((line) => line.includes(marker) && !line.includes('locate('));
+  if (index === -1) throw new Error(`marker ${marker} not found`);
+  return { line: index + 1, column: SOURCE[index].indexOf(call) + 1, code: SOURCE[index].trim() };
+}
+
+const noop = () => {};
+
+interface Unit {
+  ref: OwnerRef;
+}
+const hungTest: Unit = { ref: { kind: 'test', name: 'orders › refunds a payment' } };
+const earlierTest: Unit = { ref: { kind: 'test', name: 'orders › creates an order' } };
+const hook: Unit = { ref: { kind: 'beforeEach', name: 'orders', testName: hungTest.ref.name } };
+const otherRunningTest: Unit = { ref: { kind: 'test', name: 'payments › runs concurrently' } };
+
+const view: ResourceView<Unit> = {
+  relationOf(owner): Relation | undefined {
+    if (owner === hungTest) return 'this-test';
+    if (owner === hook) return 'hook';
+    if (owner === earlierTest) return 'earlier';
+    // Another concurrently running test's resources, and Jest's own, stay out of the report.
+    return undefined;
+  },
+  describeOwner: (owner) => owner?.ref,
+};
+
+const unit: HungUnit = {
+  testName: hungTest.ref.name,
+  testPath: __filename,
+  phase: 'test',
+  elapsedMs: 5_003.4,
+  timeoutMs: 5_000,
+  waitingForDone: false,
+  attempt: 0,
+};
+
+let current: Unit | undefined;
+let tracker: ResourceTracker<Unit>;
+const cleanups: (() => void | Promise<void>)[] = [];
+
+/** Runs `create` as if `owner` (a test or hook) were running. */
+function as<T>(owner: Unit, create: () => T): T {
+  current = owner;
+  try {
+    return create();
+  } finally {
+    current = undefined;
+  }
+}
+
+function timer(owner: Unit, create: () => NodeJS.Timeout): NodeJS.Timeout {
+  const created = as(owner, create);
+  cleanups.push(() => clearTimeout(created));
+  return created;
+}
+
+function finding(maxListed = 10, options: Partial<HungUnit> = {}): HangFinding {
+  const pending = collectPending(tracker, view, { maxListed });
+  return buildHangFinding({ ...unit, ...options }, pending, { promisesTracked: false });
+}
+
+beforeEach(() => {
+  tracker = new ResourceTracker<Unit>({ currentOwner: () => current, promises: false });
+  tracker.enable();
+});
+
+afterEach(async () => {
+  tracker.disable();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('collectPending', () => {
+  test('ranks what the hung test started before what earlier tests left open', () => {
+    timer(earlierTest, () => setTimeout(noop, 40_000)); // site:earlier
+    timer(hungTest, () => setTimeout(noop, 30_000)); // site:this-test
+
+    const { listed, omittedCount } = collectPending(tracker, view, { maxListed: 10 });
+
+    expect(listed.map((resource) => resource.relation)).toEqual(['this-test', 'earlier']);
+    expect(omittedCount).toBe(0);
+    const [own, leftover] = listed;
+    const site = locate('// site:this-test', 'setTimeout');
+    expect(own).toMatchObject({
+      type: 'Timeout',
+      kind: 'timer',
+      details: { delayMs: 30_000 },
+      keepsAlive: true,
+      owner: hungTest.ref,
+      site: {
+        top: { file: __filename, line: site.line, column: site.column, origin: 'user' },
+        sourceLine: site.code,
+      },
+    });
+    expect(own.summary).toMatch(/^setTimeout 30000 ms \(\d+\.\d s left\)$/);
+    expect(leftover).toMatchObject({ relation: 'earlier', owner: earlierTest.ref });
+    expect(leftover.site?.top?.line).toBe(locate('// site:earlier', 'setTimeout').line);
+  });
+
+  test("ranks the hung test's hooks between the test and earlier tests", () => {
+    timer(earlierTest, () => setTimeout(noop, 40_000));
+    timer(hook, () => setTimeout(noop, 40_000));
+    timer(hungTest, () => setTimeout(noop, 40_000));
+    const { listed } = collectPending(tracker, view, { maxListed: 10 });
+    expect(listed.map((resource) => resource.relation)).toEqual(['this-test', 'hook', 'earlier']);
+  });
+
+  test('within one relation, keeps creation order (oldest first)', () => {
+    timer(hungTest, () => setTimeout(noop, 10_000));
+    timer(hungTest, () => setTimeout(noop, 20_000));
+    const { listed } = collectPending(tracker, view, { maxListed: 10 });
+    expect(listed.map((resource) => resource.details.delayMs)).toEqual([10_000, 20_000]);
+  });
+
+  test("ranks an unref'd timer after one that keeps the process alive", () => {
+    timer(hungTest, () => setTimeout(noop, 10_000).unref());
+    timer(hungTest, () => setTimeout(noop, 20_000));
+    const { listed } = collectPending(tracker, view, { maxListed: 10 });
+    expect(listed.map((resource) => [resource.details.delayMs, resource.keepsAlive])).toEqual([
+      [20_000, true],
+      [10_000, false],
+    ]);
+  });
+
+  test('leaves out resources of tests the view does not relate to the hung one', () => {
+    timer(otherRunningTest, () => setTimeout(noop, 10_000));
+    expect(collectPending(tracker, view, { maxListed: 10 }).listed).toEqual([]);
+  });
+
+  test('caps the list at maxListed and counts the rest', () => {
+    timer(earlierTest, () => setTimeout(noop, 40_000));
+    for (let i = 0; i < 3; i++) timer(hungTest, () => setTimeout(noop, 30_000));
+
+    const { listed, omittedCount } = collectPending(tracker, view, { maxListed: 2 });
+
+    expect(listed).toHaveLength(2);
+    expect(listed.every((resource) => resource.relation === 'this-test')).toBe(true);
+    expect(omittedCount).toBe(2);
+  });
+
+  test("folds a child process's stdio pipes into the process", async () => {
+    const child = as(hungTest, () =>
+      spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)']),
+    );
+    cleanups.push(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill();
+      await exited;
+    });
+    const { listed } = collectPending(tracker, view, { maxListed: 10 });
+    expect(listed.map((resource) => resource.type)).toEqual(['PROCESSWRAP']);
+    expect(listed[0].details).toMatchObject({ pid: child.pid, stdioPipes: 3 });
+    expect(listed[0].summary).toMatch(/ \(3 stdio pipes open\)$/);
+  });
+});
+
+describe('buildHangFinding', () => {
+  test('carries the unit, the ranked list and the cap', () => {
+    timer(hungTest, () => setTimeout(noop, 30_000));
+    timer(hungTest, () => setTimeout(noop, 30_000));
+    const built = finding(1);
+    expect(built).toMatchObject({
+      schemaVersion: 1,
+      kind: 'hang',
+      testName: 'orders › refunds a payment',
+      testPath: __filename,
+      phase: 'test',
+      elapsedMs: 5_003,
+      timeoutMs: 5_000,
+      waitingForDone: false,
+      attempt: 0,
+      omittedCount: 1,
+      nothingPending: false,
+      notes: [],
+    });
+    expect(built.pending).toHaveLength(1);
+    expect(built).not.toHaveProperty('pendingPromises');
+    expect(built).not.toHaveProperty('fakeTimers');
+  });
+
+  test('is JSON-serialisable: a JSON round trip gives the same finding', () => {
+    timer(hungTest, () => setTimeout(noop, 30_000));
+    timer(earlierTest, () => setTimeout(noop, 30_000).unref());
+    const built = finding();
+    expect(JSON.parse(JSON.stringify(built))).toStrictEqual(built);
+  });
+
+  test('nothingPending when the test itself started nothing that is still pending', () => {
+    timer(earlierTest, () => setTimeout(noop, 30_000));
+    const built = finding();
+    expect(built.nothingPending).toBe(true);
+    expect(built.pending.map((resource) => resource.relation)).toEqual(['earlier']);
+    expect(built.notes).toEqual([
+      expect.stringContaining('Set `promises: true` in testEnvironmentOptions.hangwatch'),
+    ]);
+  });
+
+  test('nothingPending for a test waiting for `done` points at `done`', () => {
+    const built = finding(10, { waitingForDone: true });
+    expect(built.nothingPending).toBe(true);
+    expect(built.pending).toEqual([]);
+    expect(built.notes).toEqual([
+      'Only a call to `done` can end it now: check that every path (errors included) calls it.',
+    ]);
+  });
+
+  test('culpritFrame is the creation site of the top-ranked resource', () => {
+    timer(earlierTest, () => setTimeout(noop, 40_000));
+    timer(hungTest, () => setTimeout(noop, 30_000)); // culprit
+    const culprit = culpritFrame(finding());
+    const site = locate('// culprit', 'setTimeout');
+    expect(culprit).toMatchObject({ file: __filename, line: site.line, origin: 'user' });
+  });
+});
+
+describe('renderHangText', () => {
+  test('tells the headline, what is pending, where it was created and the code line', () => {
+    timer(earlierTest, () => setTimeout(noop, 40_000)); // text:earlier
+    timer(hungTest, () => setTimeout(noop, 30_000)); // text:this-test
+    const built = finding();
+    const text = renderHangText(built, { rootDir: ROOT });
+    const own = locate('// text:this-test', 'setTimeout');
+    const earlier = locate('// text:earlier', 'setTimeout');
+    const lines = text.split('\n');
+
+    expect(lines[0]).toBe(
+      'test "orders › refunds a payment" hung: still waiting after 5.0 s (timeout 5.0 s).',
+    );
+    expect(text).toContain('It is waiting on 1 thing it started:');
+    expect(text).toContain(`  1. ${built.pending[0].summary}`);
+    expect(text).toContain(`     created at ${THIS_FILE}:${own.line}:${own.column}   ${own.code}`);
+    expect(text).toContain('Left open by earlier tests (1):');
+    expect(text).toContain(
+      `  2. ${built.pending[1].summary} (started by test "orders › creates an order")`,
+    );
+    expect(text).toContain(`created at ${THIS_FILE}:${earlier.line}:${earlier.column}`);
+    expect(text.indexOf('1. setTimeout 30000 ms')).toBeLessThan(
+      text.indexOf('2. setTimeout 40000 ms'),
+    );
+    expect(text).not.toContain(NOTHING_PENDING);
+  });
+
+  test('says nothing else is pending when the test is the only group', () => {
+    timer(hungTest, () => setTimeout(noop, 30_000).unref());
+    const text = renderHangText(finding(), { rootDir: ROOT });
+    expect(text).toContain('It is waiting on 1 thing it started; nothing else is pending:');
+    expect(text).toMatch(/1\. setTimeout 30000 ms \(.* left\) \(unref'd\)/);
+  });
+
+  test('says how many resources the cap left out', () => {
+    for (let i = 0; i < 3; i++) timer(hungTest, () => setTimeout(noop, 30_000));
+    const text = renderHangText(finding(2), { rootDir: ROOT });
+    expect(text).toContain('It is waiting on 2 things it started:');
+    expect(text).toContain('  ...and 1 more pending resources not shown.');
+    expect(text).not.toContain('  3. ');
+  });
+
+  test('states that nothing is pending, with the note on how to find the promise', () => {
+    const built = finding();
+    const text = renderHangText(built, { rootDir: ROOT });
+    expect(text.split('\n')).toEqual([
+      'test "orders › refunds a payment" hung: still waiting after 5.0 s (timeout 5.0 s).',
+      NOTHING_PENDING,
+      built.notes[0],
+    ]);
+  });
+
+  test('names a hook that hung and the test it ran for', () => {
+    const text = renderHangText(
+      finding(10, { phase: 'beforeEach', testName: 'orders', forTest: hungTest.ref.name }),
+      { rootDir: ROOT },
+    );
+    expect(text.split('\n')[0]).toBe(
+      'beforeEach hook for test "orders › refunds a payment" hung: still waiting after 5.0 s (timeout 5.0 s).',
+    );
+  });
+});
+
+describe('renderHangMarkdown', () => {
+  test('tells the same facts as the text view', () => {
+    timer(earlierTest, () => setTimeout(noop, 40_000)); // md:earlier
+    timer(hungTest, () => setTimeout(noop, 30_000)); // md:this-test
+    const built = finding();
+    const markdown = renderHangMarkdown(built, { rootDir: ROOT });
+    const own = locate('// md:this-test', 'setTimeout');
+
+    expect(markdown).toContain(
+      '### ⏳ test "orders › refunds a payment" hung: still waiting after 5.0 s (timeout 5.0 s).',
+    );
+    expect(markdown).toContain(`File: \`${THIS_FILE}\``);
+    expect(markdown).toContain('**It is waiting on 1 thing it started:**');
+    expect(markdown).toContain(
+      `1. ${built.pending[0].summary} — \`${THIS_FILE}:${own.line}:${own.column}\`\n   \`${own.code}\``,
+    );
+    expect(markdown).toContain('**Left open by earlier tests (1):**');
+    expect(markdown).toContain('_(started by test "orders › creates an order")_');
+    expect(markdown.endsWith('\n')).toBe(true);
+    expect(markdown).not.toContain(NOTHING_PENDING);
+  });
+
+  test('says how many resources the cap left out', () => {
+    for (let i = 0; i < 3; i++) timer(hungTest, () => setTimeout(noop, 30_000));
+    expect(renderHangMarkdown(finding(1), { rootDir: ROOT })).toContain('…and 2 more not shown.');
+  });
+
+  test('states that nothing is pending and quotes the note', () => {
+    const built = finding();
+    const markdown = renderHangMarkdown(built, { rootDir: ROOT });
+    expect(markdown).toContain(NOTHING_PENDING);
+    expect(markdown).toContain('> It is awaiting a promise nobody resolves');
+  });
+});

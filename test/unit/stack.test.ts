@@ -1,0 +1,394 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Frame } from '../../src/core/model';
+import {
+  captureStack,
+  displayPath,
+  isRunnerOwned,
+  parseFrameLine,
+  parseStack,
+  toCreationSite,
+} from '../../src/core/stack';
+
+/** A project that is not hangwatch's own checkout, so its files classify as user code. */
+const PROJECT = path.join(os.tmpdir(), 'hangwatch-unit-project');
+const inProject = (...parts: string[]) => path.join(PROJECT, ...parts);
+const inPackage = (pkg: string, file = 'index.js') => inProject('node_modules', pkg, 'lib', file);
+
+function frame(overrides: Partial<Frame> & Pick<Frame, 'file' | 'origin'>): Frame {
+  return { line: 1, column: 1, ...overrides };
+}
+
+describe('parseFrameLine', () => {
+  test('reads a named frame: function name, file, line and column', () => {
+    expect(parseFrameLine(`    at placeOrder (${inProject('src', 'orders.ts')}:12:7)`)).toEqual({
+      file: inProject('src', 'orders.ts'),
+      line: 12,
+      column: 7,
+      functionName: 'placeOrder',
+      origin: 'user',
+    });
+  });
+
+  test('reads a method frame such as Object.<anonymous> (a test file top level)', () => {
+    const parsed = parseFrameLine(`    at Object.<anonymous> (${inProject('orders.test.ts')}:3:5)`);
+    expect(parsed).toMatchObject({
+      functionName: 'Object.<anonymous>',
+      file: inProject('orders.test.ts'),
+      line: 3,
+      column: 5,
+    });
+  });
+
+  test('reads an anonymous frame without a function name', () => {
+    const parsed = parseFrameLine(`    at ${inProject('src', 'boot.js')}:40:2`);
+    expect(parsed).toEqual({
+      file: inProject('src', 'boot.js'),
+      line: 40,
+      column: 2,
+      origin: 'user',
+    });
+    expect(parsed).not.toHaveProperty('functionName');
+  });
+
+  test('strips the `async` marker from named and anonymous frames', () => {
+    expect(
+      parseFrameLine(`    at async loadUser (${inProject('src', 'users.ts')}:8:3)`),
+    ).toMatchObject({
+      functionName: 'loadUser',
+      file: inProject('src', 'users.ts'),
+      line: 8,
+      column: 3,
+    });
+    const anonymous = parseFrameLine(`    at async ${inProject('src', 'users.ts')}:9:1`);
+    expect(anonymous).toMatchObject({ file: inProject('src', 'users.ts'), line: 9, column: 1 });
+    expect(anonymous).not.toHaveProperty('functionName');
+  });
+
+  test('keeps `new X` as the function name of a constructor frame', () => {
+    expect(
+      parseFrameLine(`    at new Client (${inPackage('pg', 'client.js')}:30:11)`),
+    ).toMatchObject({ functionName: 'new Client', line: 30, column: 11 });
+  });
+
+  test('turns file:// URLs into paths, decoding escapes', () => {
+    const file = inProject('my app', 'server.mjs');
+    const url = pathToFileURL(file).href;
+    expect(url).toContain('my%20app');
+    expect(parseFrameLine(`    at start (${url}:5:9)`)).toMatchObject({
+      file,
+      line: 5,
+      column: 9,
+      functionName: 'start',
+      origin: 'user',
+    });
+    expect(parseFrameLine(`    at ${url}:6:1`)).toMatchObject({ file, line: 6, origin: 'user' });
+  });
+
+  test('classifies node: internals as internal', () => {
+    expect(parseFrameLine('    at listOnTimeout (node:internal/timers:573:17)')).toEqual({
+      file: 'node:internal/timers',
+      line: 573,
+      column: 17,
+      functionName: 'listOnTimeout',
+      origin: 'internal',
+    });
+    expect(parseFrameLine('    at node:net:1234:5')).toMatchObject({ origin: 'internal' });
+  });
+
+  test('ignores eval frames and frames without a location', () => {
+    expect(
+      parseFrameLine(
+        `    at eval (eval at <anonymous> (${inProject('a.js')}:1:1), <anonymous>:1:1)`,
+      ),
+    ).toBeUndefined();
+    expect(parseFrameLine('    at new Promise (<anonymous>)')).toBeUndefined();
+    expect(parseFrameLine('    at <anonymous>:3:4')).toBeUndefined();
+    expect(parseFrameLine('    at async Promise.all (index 0)')).toBeUndefined();
+    expect(parseFrameLine('    at Array.map (native)')).toBeUndefined();
+  });
+
+  test('ignores lines that are not frames', () => {
+    expect(parseFrameLine('Error: boom')).toBeUndefined();
+    expect(parseFrameLine('')).toBeUndefined();
+    expect(parseFrameLine('    at nowhere')).toBeUndefined();
+  });
+});
+
+describe('frame classification', () => {
+  test('project files outside node_modules are user code', () => {
+    expect(parseFrameLine(`    at f (${inProject('lib', 'db.ts')}:1:1)`)).toMatchObject({
+      origin: 'user',
+    });
+    expect(parseFrameLine(`    at f (${inProject('lib', 'db.ts')}:1:1)`)).not.toHaveProperty(
+      'packageName',
+    );
+  });
+
+  test('files under node_modules are dependencies named by their package', () => {
+    expect(parseFrameLine(`    at f (${inPackage('pg')}:1:1)`)).toMatchObject({
+      origin: 'dependency',
+      packageName: 'pg',
+    });
+  });
+
+  test('scoped packages are named with their scope', () => {
+    expect(parseFrameLine(`    at f (${inPackage('@prisma/client')}:1:1)`)).toMatchObject({
+      origin: 'dependency',
+      packageName: '@prisma/client',
+    });
+  });
+
+  test('a nested node_modules names the innermost package', () => {
+    const file = inProject('node_modules', 'express', 'node_modules', 'body-parser', 'index.js');
+    expect(parseFrameLine(`    at f (${file}:1:1)`)).toMatchObject({
+      origin: 'dependency',
+      packageName: 'body-parser',
+    });
+  });
+
+  test('pnpm layouts name the real package, not the .pnpm store entry', () => {
+    const file = inProject('node_modules', '.pnpm', 'ws@8.0.0', 'node_modules', 'ws', 'index.js');
+    expect(parseFrameLine(`    at f (${file}:1:1)`)).toMatchObject({
+      origin: 'dependency',
+      packageName: 'ws',
+    });
+  });
+
+  test.each(['jest-circus', 'jest-runtime', 'expect', '@sinonjs/fake-timers', 'hangwatch'])(
+    'the test runner package %s is internal',
+    (pkg) => {
+      expect(parseFrameLine(`    at f (${inPackage(pkg)}:1:1)`)).toMatchObject({
+        origin: 'internal',
+        packageName: pkg,
+      });
+    },
+  );
+
+  test.each(['@jest/core', '@jest/fake-timers', '@jest/environment'])(
+    'any @jest/* package (%s) is internal',
+    (pkg) => {
+      expect(parseFrameLine(`    at f (${inPackage(pkg)}:1:1)`)).toMatchObject({
+        origin: 'internal',
+        packageName: pkg,
+      });
+    },
+  );
+
+  test('a package merely starting with "jest" is still a dependency', () => {
+    expect(parseFrameLine(`    at f (${inPackage('jest-fetch-mock')}:1:1)`)).toMatchObject({
+      origin: 'dependency',
+      packageName: 'jest-fetch-mock',
+    });
+  });
+
+  test("hangwatch's own source files are internal", () => {
+    const own = path.resolve(__dirname, '..', '..', 'src', 'core', 'tracker.ts');
+    expect(parseFrameLine(`    at init (${own}:50:3)`)).toMatchObject({ origin: 'internal' });
+  });
+
+  test('relative locations (old-style Node internals) are internal', () => {
+    expect(parseFrameLine('    at listOnTimeout (internal/timers.js:554:17)')).toMatchObject({
+      origin: 'internal',
+    });
+  });
+});
+
+describe('parseStack', () => {
+  test('parses the frames of a real stack, skipping the message line', () => {
+    const frames = parseStack(new Error('boom').stack);
+    expect(frames.length).toBeGreaterThan(0);
+    expect(frames[0]).toMatchObject({ file: __filename, origin: 'user' });
+  });
+
+  test('returns no frames for a missing stack', () => {
+    expect(parseStack(undefined)).toEqual([]);
+    expect(parseStack('')).toEqual([]);
+  });
+
+  test('captureStack records the caller of the skipped function, formatted lazily', () => {
+    function createsSomething() {
+      return captureStack(createsSomething);
+    }
+    const holder = createsSomething();
+    const frames = parseStack(holder.stack);
+    expect(frames[0]).toMatchObject({ file: __filename, origin: 'user' });
+    expect(frames.some((f) => f.functionName === 'createsSomething')).toBe(false);
+  });
+});
+
+describe('toCreationSite', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangwatch-stack-'));
+  });
+
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function writeSource(name: string, lines: string[]): string {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, lines.join('\n'));
+    return file;
+  }
+
+  test('drops internal frames and points at the first user frame', () => {
+    const user = frame({ file: inProject('src', 'a.ts'), origin: 'user', line: 3 });
+    const site = toCreationSite([
+      frame({ file: 'node:internal/timers', origin: 'internal' }),
+      frame({ file: inPackage('jest-circus'), origin: 'internal', packageName: 'jest-circus' }),
+      user,
+      frame({ file: 'node:internal/process/task_queues', origin: 'internal' }),
+    ]);
+    expect(site?.frames).toEqual([user]);
+    expect(site?.top).toBe(user);
+  });
+
+  test('collapses a run of frames in one package to its outermost frame', () => {
+    const inner = frame({
+      file: inPackage('pg', 'conn.js'),
+      origin: 'dependency',
+      packageName: 'pg',
+    });
+    const middle = frame({
+      file: inPackage('pg', 'pool.js'),
+      origin: 'dependency',
+      packageName: 'pg',
+    });
+    const outer = frame({
+      file: inPackage('pg', 'index.js'),
+      origin: 'dependency',
+      packageName: 'pg',
+    });
+    const user = frame({ file: inProject('src', 'db.ts'), origin: 'user', line: 9 });
+    const site = toCreationSite([inner, middle, outer, user]);
+    expect(site?.frames).toEqual([outer, user]);
+    expect(site?.top).toBe(user);
+  });
+
+  test('keeps one frame per package when packages alternate', () => {
+    const a1 = frame({ file: inPackage('a', '1.js'), origin: 'dependency', packageName: 'a' });
+    const a2 = frame({ file: inPackage('a', '2.js'), origin: 'dependency', packageName: 'a' });
+    const b = frame({ file: inPackage('b'), origin: 'dependency', packageName: 'b' });
+    const a3 = frame({ file: inPackage('a', '3.js'), origin: 'dependency', packageName: 'a' });
+    expect(toCreationSite([a1, a2, b, a3])?.frames).toEqual([a2, b, a3]);
+  });
+
+  test('collapses a package run across dropped internal frames', () => {
+    const inner = frame({ file: inPackage('ws', 'a.js'), origin: 'dependency', packageName: 'ws' });
+    const outer = frame({ file: inPackage('ws', 'b.js'), origin: 'dependency', packageName: 'ws' });
+    const site = toCreationSite([inner, frame({ file: 'node:events', origin: 'internal' }), outer]);
+    expect(site?.frames).toEqual([outer]);
+  });
+
+  test('user frames are never collapsed', () => {
+    const first = frame({ file: inProject('a.ts'), origin: 'user', line: 1 });
+    const second = frame({ file: inProject('a.ts'), origin: 'user', line: 2 });
+    expect(toCreationSite([first, second])?.frames).toEqual([first, second]);
+  });
+
+  test('top falls back to the first dependency frame when there is no user frame', () => {
+    const pg = frame({ file: inPackage('pg'), origin: 'dependency', packageName: 'pg' });
+    const ws = frame({ file: inPackage('ws'), origin: 'dependency', packageName: 'ws' });
+    expect(toCreationSite([pg, ws])?.top).toBe(pg);
+  });
+
+  test('is undefined when every frame is internal', () => {
+    expect(
+      toCreationSite([
+        frame({ file: 'node:internal/timers', origin: 'internal' }),
+        frame({ file: inPackage('jest-runner'), origin: 'internal', packageName: 'jest-runner' }),
+      ]),
+    ).toBeUndefined();
+    expect(toCreationSite([])).toBeUndefined();
+  });
+
+  test("reads the top frame's source line from the file, trimmed", () => {
+    const file = writeSource('client.ts', [
+      "import { connect } from 'net';",
+      '',
+      '    const socket = connect(5432);   ',
+      'export {};',
+    ]);
+    const site = toCreationSite([frame({ file, origin: 'user', line: 3, column: 20 })]);
+    expect(site?.sourceLine).toBe('const socket = connect(5432);');
+  });
+
+  test('reads source lines from files with Windows line endings', () => {
+    const file = path.join(dir, 'crlf.ts');
+    fs.writeFileSync(file, 'first();\r\nsecond();\r\n');
+    expect(toCreationSite([frame({ file, origin: 'user', line: 2 })])?.sourceLine).toBe(
+      'second();',
+    );
+  });
+
+  test('leaves out the source line when the file cannot be read or the line does not exist', () => {
+    const missing = toCreationSite([
+      frame({ file: path.join(dir, 'does-not-exist.ts'), origin: 'user', line: 1 }),
+    ]);
+    expect(missing).toBeDefined();
+    expect(missing).not.toHaveProperty('sourceLine');
+    const file = writeSource('short.ts', ['only();']);
+    expect(toCreationSite([frame({ file, origin: 'user', line: 99 })])).not.toHaveProperty(
+      'sourceLine',
+    );
+  });
+});
+
+describe('isRunnerOwned', () => {
+  const timers = frame({ file: 'node:internal/timers', origin: 'internal' });
+  const circus = frame({
+    file: inPackage('jest-circus'),
+    origin: 'internal',
+    packageName: 'jest-circus',
+  });
+  const user = frame({ file: inProject('a.test.ts'), origin: 'user' });
+  const dependency = frame({ file: inPackage('pg'), origin: 'dependency', packageName: 'pg' });
+
+  test('true when the first non-node frame is the runner and no user frame follows', () => {
+    expect(isRunnerOwned([timers, circus])).toBe(true);
+    expect(isRunnerOwned([circus, dependency])).toBe(true);
+  });
+
+  test('false when a user frame is anywhere on the stack', () => {
+    expect(isRunnerOwned([timers, circus, user])).toBe(false);
+  });
+
+  test('false when the first non-node frame is a dependency or user code', () => {
+    expect(isRunnerOwned([timers, dependency, circus])).toBe(false);
+    expect(isRunnerOwned([user, circus])).toBe(false);
+  });
+
+  test('false when only node: frames (or none) are known', () => {
+    expect(isRunnerOwned([timers])).toBe(false);
+    expect(isRunnerOwned([])).toBe(false);
+  });
+});
+
+describe('displayPath', () => {
+  test('shows files inside the root relative to it', () => {
+    expect(displayPath(inProject('test', 'a.test.ts'), PROJECT)).toBe(
+      path.join('test', 'a.test.ts'),
+    );
+  });
+
+  test('keeps files outside the root absolute', () => {
+    const outside = path.join(os.tmpdir(), 'elsewhere', 'b.ts');
+    expect(displayPath(outside, PROJECT)).toBe(outside);
+  });
+
+  test('keeps node: locations as they are', () => {
+    expect(displayPath('node:internal/timers', PROJECT)).toBe('node:internal/timers');
+  });
+
+  // Only ".." itself or a "../" prefix leaves the root; "..generated" is a folder inside it.
+  test('shows a file under a directory named "..something" inside the root as relative', () => {
+    expect(displayPath(inProject('..generated', 'client.ts'), PROJECT)).toBe(
+      path.join('..generated', 'client.ts'),
+    );
+  });
+});

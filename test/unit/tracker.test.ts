@@ -1,0 +1,226 @@
+import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ResourceTracker, type ResourceRecord } from '../../src/core/tracker';
+
+interface Owner {
+  name: string;
+}
+
+/** `destroy` hooks run asynchronously: give Node a turn of the event loop to deliver them. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const noop = () => {};
+
+const trackers: ResourceTracker<Owner>[] = [];
+const cleanups: (() => void | Promise<void>)[] = [];
+
+function track(options: { owner?: () => Owner | undefined; promises?: boolean } = {}) {
+  const tracker = new ResourceTracker<Owner>({
+    currentOwner: options.owner ?? (() => undefined),
+    promises: options.promises ?? false,
+  });
+  trackers.push(tracker);
+  tracker.enable();
+  return tracker;
+}
+
+function recordOf(tracker: ResourceTracker<Owner>, resource: object) {
+  return tracker.live().find((record) => record.resource === resource);
+}
+
+function handleOf(object: object): object {
+  const handle = (object as { _handle?: object })._handle;
+  if (!handle) throw new Error('no native handle');
+  return handle;
+}
+
+afterEach(async () => {
+  for (const tracker of trackers.splice(0)) tracker.disable();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('ResourceTracker', () => {
+  test('records a real setTimeout with its type, owner and a stack through this test file', () => {
+    const owner: Owner = { name: 'creates a timer' };
+    const tracker = track({ owner: () => owner });
+    const before = performance.now();
+    const timer = setTimeout(noop, 10_000);
+    cleanups.push(() => clearTimeout(timer));
+
+    const record = recordOf(tracker, timer) as ResourceRecord<Owner>;
+    expect(record).toBeDefined();
+    expect(record.type).toBe('Timeout');
+    expect(record.owner).toBe(owner);
+    expect(typeof record.asyncId).toBe('number');
+    expect(typeof record.triggerAsyncId).toBe('number');
+    expect(record.createdAt).toBeGreaterThanOrEqual(before);
+    expect(record.createdAt).toBeLessThanOrEqual(performance.now());
+    expect(record.stack.stack).toContain(__filename);
+    expect(tracker.get(record.asyncId)).toBe(record);
+    expect(tracker.size).toBe(tracker.live().length);
+  });
+
+  test('forgets a timer once clearTimeout destroys it', async () => {
+    const tracker = track({ owner: () => ({ name: 'clears a timer' }) });
+    const timer = setTimeout(noop, 10_000);
+    const record = recordOf(tracker, timer);
+    expect(record).toBeDefined();
+
+    clearTimeout(timer);
+    await nextTurn();
+
+    expect(recordOf(tracker, timer)).toBeUndefined();
+    expect(tracker.get(record!.asyncId)).toBeUndefined();
+  });
+
+  test('forgets a timer once it has fired', async () => {
+    const tracker = track();
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1);
+      expect(recordOf(tracker, timer)).toBeDefined();
+    });
+    await nextTurn();
+    expect(recordOf(tracker, timer!)).toBeUndefined();
+  });
+
+  test('records no owner when nobody is responsible and there is no owned trigger', () => {
+    const tracker = track();
+    const timer = setTimeout(noop, 10_000);
+    cleanups.push(() => clearTimeout(timer));
+    const record = recordOf(tracker, timer);
+    expect(record).toBeDefined();
+    expect(record?.owner).toBeUndefined();
+  });
+
+  test('lists live records oldest first', () => {
+    const tracker = track();
+    const first = setTimeout(noop, 10_000);
+    const second = setTimeout(noop, 10_000);
+    cleanups.push(
+      () => clearTimeout(first),
+      () => clearTimeout(second),
+    );
+    const resources = tracker.live().map((record) => record.resource);
+    expect(resources.indexOf(first)).toBeGreaterThanOrEqual(0);
+    expect(resources.indexOf(first)).toBeLessThan(resources.indexOf(second));
+  });
+
+  test('untracked() hides what its function creates and returns its result', () => {
+    const tracker = track({ owner: () => ({ name: 'hangwatch itself' }) });
+    const hidden = tracker.untracked(() => setTimeout(noop, 10_000));
+    const visible = setTimeout(noop, 10_000);
+    cleanups.push(
+      () => clearTimeout(hidden),
+      () => clearTimeout(visible),
+    );
+    expect(recordOf(tracker, hidden)).toBeUndefined();
+    expect(recordOf(tracker, visible)).toBeDefined();
+  });
+
+  test('untracked() resumes recording after its function throws', () => {
+    const tracker = track();
+    expect(() =>
+      tracker.untracked(() => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    const timer = setTimeout(noop, 10_000);
+    cleanups.push(() => clearTimeout(timer));
+    expect(recordOf(tracker, timer)).toBeDefined();
+  });
+
+  test('nested untracked() calls only resume recording when the outermost one returns', () => {
+    const tracker = track();
+    const inner = tracker.untracked(() => {
+      tracker.untracked(noop);
+      return setTimeout(noop, 10_000);
+    });
+    cleanups.push(() => clearTimeout(inner));
+    expect(recordOf(tracker, inner)).toBeUndefined();
+  });
+
+  test('never records process.nextTick work', () => {
+    const tracker = track();
+    process.nextTick(noop);
+    expect(tracker.live().some((record) => record.type === 'TickObject')).toBe(false);
+  });
+
+  test('disable() stops recording and forgets everything', () => {
+    const tracker = track();
+    const before = setTimeout(noop, 10_000);
+    cleanups.push(() => clearTimeout(before));
+    expect(tracker.size).toBeGreaterThan(0);
+    tracker.disable();
+    expect(tracker.size).toBe(0);
+    const after = setTimeout(noop, 10_000);
+    cleanups.push(() => clearTimeout(after));
+    expect(recordOf(tracker, after)).toBeUndefined();
+  });
+
+  describe('promises', () => {
+    function neverSettles(): Promise<never> {
+      return new Promise<never>(noop);
+    }
+    const createdByNeverSettles = (record: ResourceRecord<Owner>) =>
+      record.type === 'PROMISE' && (record.stack.stack ?? '').includes('neverSettles');
+
+    test('are not recorded by default', () => {
+      const tracker = track();
+      void neverSettles();
+      expect(tracker.live().some((record) => record.type === 'PROMISE')).toBe(false);
+    });
+
+    test('are recorded with promises: true, without holding the promise object', () => {
+      const owner: Owner = { name: 'awaits forever' };
+      const tracker = track({ owner: () => owner, promises: true });
+      void neverSettles();
+      const records = tracker.live().filter(createdByNeverSettles);
+      expect(records).toHaveLength(1);
+      expect(records[0].resource).toBeUndefined();
+      expect(records[0].owner).toBe(owner);
+      expect(records[0].stack.stack).toContain(__filename);
+    });
+
+    test('are forgotten once resolved', () => {
+      const tracker = track({ promises: true });
+      let resolve: () => void = noop;
+      function settlesLater(): Promise<void> {
+        return new Promise<void>((r) => (resolve = r));
+      }
+      void settlesLater();
+      const created = (record: ResourceRecord<Owner>) =>
+        record.type === 'PROMISE' && (record.stack.stack ?? '').includes('settlesLater');
+      expect(tracker.live().filter(created)).toHaveLength(1);
+      resolve();
+      expect(tracker.live().filter(created)).toHaveLength(0);
+    });
+  });
+
+  test('a connection a server accepts inherits the owner of the server', async () => {
+    const serverOwner: Owner = { name: 'starts a server' };
+    let current: Owner | undefined = serverOwner;
+    const tracker = track({ owner: () => current });
+
+    const server = net.createServer();
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    expect(recordOf(tracker, handleOf(server))?.owner).toBe(serverOwner);
+
+    // From here on nobody is responsible: the accepted socket can only get its owner through its
+    // trigger, the listening server.
+    current = undefined;
+    const { port } = server.address() as net.AddressInfo;
+    const client = net.connect(port, '127.0.0.1');
+    cleanups.push(() => void client.destroy());
+    const serverSide = await accepted;
+    cleanups.push(() => void serverSide.destroy());
+
+    const record = recordOf(tracker, handleOf(serverSide));
+    expect(record?.type).toBe('TCPWRAP');
+    expect(record?.triggerAsyncId).toBe(recordOf(tracker, handleOf(server))?.asyncId);
+    expect(record?.owner).toBe(serverOwner);
+    expect(recordOf(tracker, handleOf(client))?.owner).toBeUndefined();
+  });
+});
