@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { describeResource } from './describe-resource';
+import { formatDuration } from './format';
 import type {
   CreationSite,
   FakeTimersState,
@@ -71,7 +72,7 @@ export function collectPending<Owner>(
 ): { listed: PendingResource[]; omittedCount: number; promises: PendingResource[] } {
   const now = performance.now();
   const candidates: Candidate[] = [];
-  const promises: PendingResource[] = [];
+  const promiseCandidates: PromiseCandidate[] = [];
   for (const record of tracker.live()) {
     if (options.types && !options.types(record.type)) continue;
     const relation = view.relationOf(record.owner);
@@ -100,7 +101,8 @@ export function collectPending<Owner>(
       ...(site ? { site } : {}),
     };
     if (record.type === 'PROMISE') {
-      promises.push(pending);
+      const explicit = isPromiseConstructorCall(record.stack.stack);
+      promiseCandidates.push({ pending, createdAt: record.createdAt, explicit });
       continue;
     }
     candidates.push({
@@ -128,8 +130,49 @@ export function collectPending<Owner>(
   return {
     listed,
     omittedCount: chosen.length - listed.length,
-    promises: promises.slice(-options.maxListed),
+    promises: selectPromises(promiseCandidates, options.maxListed),
   };
+}
+
+/** The promise was made by `new Promise(...)` itself, not by an async function or an await. */
+function isPromiseConstructorCall(stack: string | undefined): boolean {
+  const caller = (stack ?? '')
+    .split('\n')
+    .find((line) => /^\s+at /.test(line) && !line.includes('node:internal/async_hooks'));
+  return caller?.includes('at new Promise (<anonymous>)') ?? false;
+}
+
+interface PromiseCandidate {
+  pending: PendingResource;
+  createdAt: number;
+  /** Built with `new Promise(...)`: someone had to call its resolve, and did not. */
+  explicit: boolean;
+}
+
+/**
+ * A hung `await` leaves a chain of pending promises (the async function's own, each await's, the
+ * one it waits on). The one worth naming is the innermost `new Promise` in user code: keep user
+ * sites of the hung unit, once each, explicit constructions first, newest first.
+ */
+function selectPromises(candidates: PromiseCandidate[], max: number): PendingResource[] {
+  const seen = new Set<string>();
+  const chosen: PendingResource[] = [];
+  const ordered = candidates
+    .filter(({ pending }) => pending.relation === 'this-test' || pending.relation === 'hook')
+    .filter(({ pending }) => pending.site?.top?.origin === 'user')
+    .sort((a, b) => Number(b.explicit) - Number(a.explicit) || b.createdAt - a.createdAt);
+  for (const { pending, explicit } of ordered) {
+    const key = siteKey(pending.site)!;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const age = formatDuration(pending.ageMs);
+    pending.summary = explicit
+      ? `new Promise still pending after ${age}: nothing called its resolve or reject`
+      : `async function or await still pending after ${age}`;
+    chosen.push(pending);
+    if (chosen.length === max) break;
+  }
+  return chosen;
 }
 
 function siteKey(site: CreationSite | undefined): string | undefined {

@@ -40,7 +40,7 @@ export function renderHangText(finding: HangFinding, options: TextOptions): stri
     }
   }
   if (finding.pendingPromises && finding.pendingPromises.length > 0) {
-    lines.push(`Pending promises it created (newest last):`);
+    lines.push('Pending promises it created (the innermost `new Promise` first):');
     for (const promise of finding.pendingPromises) {
       lines.push(`  - ${promise.summary}`);
       lines.push(...siteLines(promise.site, options, '    '));

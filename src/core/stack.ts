@@ -140,11 +140,21 @@ export function toCreationSite(frames: Frame[]): CreationSite | undefined {
   return { top, frames: kept, ...(sourceLine !== undefined ? { sourceLine } : {}) };
 }
 
+/**
+ * Packages that stand between a caller and Node without being the caller: jsdom's window timers
+ * call Node's, so the frame below them decides whether the user or the runner made the timer.
+ */
+const PASS_THROUGH_PACKAGES = new Set(['jsdom']);
+
 /** True when the stack shows the test runner itself created the resource (its own timers, IPC). */
 export function isRunnerOwned(frames: Frame[]): boolean {
-  const outside = frames.filter((frame) => !frame.file.startsWith('node:'));
-  if (outside.length === 0) return false;
-  return outside[0].origin === 'internal' && !outside.some((frame) => frame.origin === 'user');
+  const caller = frames.find(
+    (frame) =>
+      !frame.file.startsWith('node:') &&
+      !(frame.packageName !== undefined && PASS_THROUGH_PACKAGES.has(frame.packageName)),
+  );
+  if (!caller) return false;
+  return caller.origin === 'internal' && !frames.some((frame) => frame.origin === 'user');
 }
 
 const sourceCache = new Map<string, string[] | null>();

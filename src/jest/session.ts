@@ -32,6 +32,16 @@ type Wrappable = AnyFunction & { [ORIGINAL_FN]?: AnyFunction };
 
 let warnedInternalError = false;
 
+/**
+ * Failpoint for the degrade-to-plain-Jest path: `HANGWATCH_INJECT_FAULT=report` makes building a
+ * report throw, as an internal bug would, so tests can prove a user's results survive it.
+ */
+function injectFault(where: 'report'): void {
+  if (process.env.HANGWATCH_INJECT_FAULT === where) {
+    throw new Error(`injected fault in ${where} (HANGWATCH_INJECT_FAULT)`);
+  }
+}
+
 export interface SessionContext {
   testPath: string;
   rootDir: string;
@@ -251,6 +261,7 @@ export class HangwatchSession {
   }
 
   private buildFinding(unit: Unit, atFailure: boolean): HangFinding {
+    injectFault('report');
     const view: ResourceView<ExecutionContext> = {
       relationOf: (owner) => this.relationOf(owner?.unit, unit),
       describeOwner: (owner) => (owner ? ownerRef(owner.unit) : undefined),

@@ -44,7 +44,7 @@ export interface RunOptions {
  */
 export async function runFixture(fixture: string, options: RunOptions = {}): Promise<FixtureRun> {
   const cwd = path.join(FIXTURES, fixture);
-  const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangwatch-e2e-'));
+  const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fixture-run-'));
   const outputFile = path.join(outputDir, 'results.json');
   const args = [
     JEST_BIN,

@@ -1,0 +1,41 @@
+import { runFixture, topFrameOf, type FixtureRun } from '../helpers/run-fixture';
+
+let run: FixtureRun;
+beforeAll(async () => {
+  run = await runFixture('hooks', { args: ['--forceExit'] });
+}, 120_000);
+
+test('beforeAll: the hook’s socket is the culprit, and the test is failed with the report', () => {
+  const failure = run.failureOf('never runs: beforeAll hangs');
+  expect(failure).toMatch(/^HangError: beforeAll hook hung: still waiting after 1\.0 s/);
+  expect(failure).toContain('It is waiting on 3 things the hook started; nothing else is pending:');
+  expect(failure).toMatch(/1\. TCP socket to 127\.0\.0\.1:\d+/);
+  expect(failure).toContain('created at before-all.test.js:7:16');
+  expect(topFrameOf(failure)).toContain('before-all.test.js:7:16');
+});
+
+test('beforeEach: names the test it ran for', () => {
+  const failure = run.failureOf('beforeEach hangs before this test');
+  expect(failure).toContain(
+    'HangError: beforeEach hook for test "beforeEach hangs before this test" hung',
+  );
+  expect(failure).toContain('created at before-each.test.js:2:34');
+});
+
+test('afterEach: what its test left open is what the hook waits on', () => {
+  const failure = run.failureOf('leaves a connection open');
+  expect(failure).toContain('HangError: afterEach hook for test "leaves a connection open" hung');
+  expect(failure).toContain("Started by its test or the test's other hooks (2):");
+  expect(failure).toMatch(
+    /1\. TCP socket to 127\.0\.0\.1:\d+.*\(started by test "leaves a connection open"\)/,
+  );
+  expect(failure).toContain('created at after-each.test.js:13:16');
+  expect(failure).not.toContain('Nothing it started is still pending');
+});
+
+test('afterAll: reported as the suite failure', () => {
+  const file = run.files.find((result) => result.name.endsWith('after-all.test.js'));
+  expect(file?.message).toContain('HangError: afterAll hook hung: still waiting after 1.0 s');
+  expect(file?.message).toContain('created at after-all.test.js:2:34');
+  expect(run.resultOf('passes, then afterAll hangs').status).toBe('passed');
+});

@@ -1,0 +1,51 @@
+import { runFixture, topFrameOf } from '../helpers/run-fixture';
+
+test('ts-jest preset: TypeScript lines, source-mapped', async () => {
+  const run = await runFixture('ts-jest', { args: ['--forceExit'] });
+  const failure = run.failureOf('reads a stock level from a service that never replies');
+  expect(failure).toMatch(/^HangError: /);
+  expect(failure).toMatch(
+    /1\. TCP socket to 127\.0\.0\.1:\d+, open \d+ ms, 17 B sent, no data received/,
+  );
+  expect(failure).toContain(
+    "created at src/inventory.ts:10:34   const socket: net.Socket = net.connect(port, '127.0.0.1');",
+  );
+  expect(topFrameOf(failure)).toContain('src/inventory.ts:10:34');
+}, 60_000);
+
+test('jsdom preset: window timers traced to the user, jsdom’s own timer for Jest left out', async () => {
+  const run = await runFixture('jsdom', { args: ['--forceExit'] });
+  const failure = run.failureOf('waits for a toast scheduled far in the future');
+  expect(failure).toContain('It is waiting on 1 thing it started; nothing else is pending:');
+  expect(failure).toContain('1. setTimeout 30000 ms');
+  expect(failure).toContain('created at widget.test.js:3:12');
+  expect(failure).not.toContain('Window.js');
+  expect(run.resultOf('runs in jsdom').status).toBe('passed');
+}, 60_000);
+
+test('ES modules (native ESM under --experimental-vm-modules)', async () => {
+  const run = await runFixture('esm', {
+    args: ['--forceExit'],
+    env: { NODE_OPTIONS: '--experimental-vm-modules --no-warnings' },
+  });
+  const failure = run.failureOf('an ES module test awaiting a long sleep');
+  expect(failure).toMatch(/^HangError: /);
+  expect(failure).toContain('1. setTimeout 40000 ms');
+  expect(failure).toContain('created at esm.test.js:4:9   await sleep(40_000);');
+}, 60_000);
+
+test('withHangwatch wraps a custom environment, which keeps its own setup', async () => {
+  const run = await runFixture('custom-env', { args: ['--forceExit'] });
+  expect(run.resultOf('the custom environment still runs its own setup').status).toBe('passed');
+  const failure = run.failureOf('hangs on an invoice timer');
+  expect(failure).toContain('created at billing.test.js:6:34');
+}, 60_000);
+
+test("testEnvironment: 'hangwatch/environment' works without the preset", async () => {
+  const run = await runFixture('custom-env', {
+    args: ['--forceExit', '--config', 'jest.entry-point.config.js'],
+  });
+  expect(run.failureOf('hangs on an invoice timer')).toMatch(
+    /^HangError: test "hangs on an invoice timer" hung/,
+  );
+}, 60_000);
