@@ -29,5 +29,9 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    files: ['**/fixtures/jsdom/**', 'examples/**/jsdom*/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
   prettier,
 );
