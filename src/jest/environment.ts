@@ -42,10 +42,12 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
     }
 
     // Jest binds this once at start-up; circus's own handler has already run for each event.
-    override handleTestEvent: Circus.EventHandler = async (event, state) => {
-      const base = (BaseEnvironment.prototype as JestEnvironment).handleTestEvent;
-      if (base) await base.call(this, event as never, state);
+    // hangwatch goes first and synchronously: for declaration events (`add_test`) the circus state
+    // it reads is only current during the dispatch itself.
+    override handleTestEvent: Circus.EventHandler = (event, state) => {
       this.hangwatch?.handleTestEvent(event, state);
+      const base = (BaseEnvironment.prototype as JestEnvironment).handleTestEvent;
+      return base?.call(this, event as never, state);
     };
   }
   Object.defineProperty(HangwatchEnvironment, 'name', {

@@ -63,6 +63,7 @@ export class HangwatchSession {
   private readonly moduleContext: ExecutionContext;
   private readonly running = new Map<Circus.TestEntry | Circus.Hook, Unit>();
   private readonly attempts = new WeakMap<Circus.TestEntry, number>();
+  private readonly preassigned = new Map<Circus.TestEntry, Unit>();
   private readonly watchdogs = new Map<Unit, { timer: NodeJS.Timeout; snapshot?: HangFinding }>();
   private nextUnitId = 1;
   private loading = true;
@@ -118,15 +119,16 @@ export class HangwatchSession {
       case 'test_retry':
         this.attempts.set(event.test, (this.attempts.get(event.test) ?? 0) + 1);
         break;
+      case 'add_test':
+        if (event.concurrent) this.preassignConcurrent(event, state);
+        break;
       case 'test_fn_start': {
-        const unit = this.startUnit(
-          'test',
-          fullTestName(event.test),
-          event.test.timeout || state.testTimeout,
-          {
-            test: event.test,
-          },
-        );
+        const timeoutMs = event.test.timeout || state.testTimeout;
+        const preassigned = this.preassigned.get(event.test);
+        this.preassigned.delete(event.test);
+        const unit = preassigned
+          ? this.restartUnit(preassigned, timeoutMs)
+          : this.startUnit('test', fullTestName(event.test), timeoutMs, { test: event.test });
         this.running.set(event.test, unit);
         event.test.fn = this.wrap(event.test.fn as AnyFunction, unit) as typeof event.test.fn;
         break;
@@ -185,6 +187,41 @@ export class HangwatchSession {
       attempt: about.test && kind === 'test' ? (this.attempts.get(about.test) ?? 0) : 0,
       running: true,
     };
+    this.armWatchdog(unit);
+    return unit;
+  }
+
+  /**
+   * Jest 29 starts every `test.concurrent` function when the file's root block starts, long
+   * before that test's `test_fn_start`: give it its unit as soon as it is declared, so what it
+   * creates early is still its own.
+   */
+  private preassignConcurrent(
+    event: Circus.Event & { name: 'add_test' },
+    state: Circus.State,
+  ): void {
+    const children = state.currentDescribeBlock.children;
+    const test = children[children.length - 1];
+    if (test?.type !== 'test' || test.fn !== event.fn) return;
+    const unit: Unit = {
+      id: this.nextUnitId++,
+      kind: 'test',
+      name: fullTestName(test),
+      test,
+      startedAt: performance.now(),
+      timeoutMs: 0,
+      attempt: 0,
+      running: true,
+    };
+    this.preassigned.set(test, unit);
+    test.fn = this.wrap(test.fn as AnyFunction, unit) as typeof test.fn;
+  }
+
+  /** The unit's timeout starts at `test_fn_start`, as Jest's own does. */
+  private restartUnit(unit: Unit, timeoutMs: number): Unit {
+    unit.startedAt = performance.now();
+    unit.timeoutMs = timeoutMs;
+    unit.running = true;
     this.armWatchdog(unit);
     return unit;
   }
@@ -295,7 +332,8 @@ export class HangwatchSession {
     if (creator === hung) return 'this-test';
     if (creator.kind === 'module') return 'earlier';
     if (creator.kind === 'test') {
-      if (creator.running) return undefined;
+      // Concurrent siblings started together with it: never "earlier", and never its culprits.
+      if (creator.running || (creator.test?.concurrent && hung.test?.concurrent)) return undefined;
       // An afterEach waits on what its own test left behind: that is its likeliest culprit.
       return creator.test === hung.test && hung.kind === 'afterEach' ? 'hook' : 'earlier';
     }

@@ -5,7 +5,11 @@ import * as path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
-const JEST_BIN = path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+/** The Jest majors the suite runs against: 30 is the root install, 29 an npm alias. */
+const JEST_BINS = {
+  30: path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js'),
+  29: path.join(REPO_ROOT, 'node_modules', 'jest-29', 'bin', 'jest.js'),
+} as const;
 
 export interface AssertionResult {
   fullName: string;
@@ -36,6 +40,7 @@ export interface RunOptions {
   args?: string[];
   env?: Record<string, string>;
   timeoutMs?: number;
+  jestMajor?: keyof typeof JEST_BINS;
 }
 
 /**
@@ -47,7 +52,7 @@ export async function runFixture(fixture: string, options: RunOptions = {}): Pro
   const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fixture-run-'));
   const outputFile = path.join(outputDir, 'results.json');
   const args = [
-    JEST_BIN,
+    JEST_BINS[options.jestMajor ?? 30],
     '--ci',
     '--json',
     `--outputFile=${outputFile}`,

@@ -1,0 +1,6 @@
+'use strict';
+
+module.exports = {
+  preset: 'hangwatch/presets/jsdom',
+  testTimeout: 2000,
+};

@@ -1,0 +1,40 @@
+import { runFixture, topFrameOf, type FixtureRun } from '../helpers/run-fixture';
+
+// The same environment, wrapped around Jest 29's own jest-environment-node, run by Jest 29.
+let run: FixtureRun;
+beforeAll(async () => {
+  run = await runFixture('jest29', { jestMajor: 29, args: ['--forceExit'] });
+}, 120_000);
+
+test('a timer hang is reported with its line', () => {
+  const failure = run.failureOf('awaits a long timer');
+  expect(failure).toMatch(/^HangError: test "awaits a long timer" hung/);
+  expect(topFrameOf(failure)).toContain('timers.test.js:2:34');
+});
+
+test('test.concurrent, which Jest 29 starts before test_fn_start, keeps each test to its own', () => {
+  const a = run.failureOf('concurrent A hangs on its own timer');
+  const b = run.failureOf('concurrent B hangs on its own timer');
+  expect(a).toContain('setTimeout 40000 ms');
+  expect(a).not.toContain('setTimeout 50000 ms');
+  expect(b).toContain('setTimeout 50000 ms');
+  expect(b).not.toContain('setTimeout 40000 ms');
+  expect(run.resultOf('concurrent C passes').status).toBe('passed');
+});
+
+test('hooks, done, retries and both fake timer kinds', () => {
+  expect(run.failureOf('never runs: beforeAll hangs')).toContain(
+    'created at before-all.test.js:7:16',
+  );
+  expect(run.failureOf('leaves a connection open')).toContain(
+    'created at after-each.test.js:13:16',
+  );
+  expect(run.failureOf('done is never called')).toContain('`done` was never called');
+  expect(run.failureOf('retried test hangs on every attempt')).toContain('hung on retry 1');
+  expect(run.failureOf('awaits a debounced call under modern fake timers')).toContain(
+    'created at fake-timers-modern.test.js:5:13',
+  );
+  expect(run.failureOf('awaits a timer under legacy fake timers')).toContain(
+    'Fake timers (legacy) hold 1 pending timer:',
+  );
+});
