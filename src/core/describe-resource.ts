@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { FetchRequestState } from './fetch-requests';
 import { formatBytes, formatDuration } from './format';
 
 /** What a raw async resource is, in words a test author recognises. */
@@ -125,6 +126,31 @@ export function describeResource(
     }
     case 'PROCESSWRAP':
       return { ...base, ...describeChild(loose, ageMs) };
+    case 'FETCH': {
+      const request = loose as unknown as FetchRequestState;
+      const socket = request.socket as Loose | undefined;
+      const remote =
+        typeof socket?.remoteAddress === 'string'
+          ? `${socket.remoteAddress}:${String(socket.remotePort)}`
+          : undefined;
+      const waiting =
+        request.phase === 'waiting'
+          ? `no response after ${formatDuration(ageMs)}`
+          : `response ${request.statusCode ?? ''} received, its body not finished after ${formatDuration(ageMs)}`;
+      return {
+        ...base,
+        keepsAlive: true,
+        kind: 'fetch request',
+        summary: `fetch ${request.method} ${request.url}: ${waiting}`,
+        details: {
+          method: request.method,
+          url: request.url,
+          phase: request.phase,
+          ...(remote ? { remote } : {}),
+          ...(request.statusCode !== undefined ? { statusCode: request.statusCode } : {}),
+        },
+      };
+    }
     case 'HTTPCLIENTREQUEST': {
       const request = loose.req as Loose | undefined;
       const what = request ? `${String(request.method)} ${String(request.path)}` : 'request';
@@ -259,6 +285,11 @@ function describeSocket(type: string, handle: Loose, ageMs: number) {
     what = 'pipe';
   } else if (acceptedBy) {
     what = `TCP connection from ${remote ?? 'a client'} accepted by the server on ${local ?? '?'}`;
+    // server.close() stops listening at once but calls back only when every connection ends.
+    if (acceptedBy.listening === false) {
+      what += ' (the server is closed: its close() waits for this connection to end)';
+      details.serverClosing = true;
+    }
   } else {
     what = `TCP socket to ${remote ?? (connecting ? 'a host (still connecting)' : 'an unknown peer')}`;
   }

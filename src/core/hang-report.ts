@@ -113,7 +113,7 @@ export function collectPending<Owner>(
       hasUserSite: site?.top?.origin === 'user',
     });
   }
-  foldChildPipes(candidates);
+  foldCompanions(candidates);
   const primary = candidates.filter((candidate) => !candidate.auxiliary);
   // Helper resources (a server's housekeeping timer, the request riding a socket) only matter
   // when there is nothing more telling to show.
@@ -180,24 +180,39 @@ function siteKey(site: CreationSite | undefined): string | undefined {
   return top ? `${top.file}:${top.line}:${top.column}` : undefined;
 }
 
-/** A child's stdio pipes are created by the same `spawn` call: fold them into the process. */
-function foldChildPipes(candidates: Candidate[]): void {
-  const processes = new Map<string, PendingResource>();
-  for (const { pending } of candidates) {
-    const key = siteKey(pending.site);
-    if (pending.type === 'PROCESSWRAP' && key) processes.set(key, pending);
-  }
-  if (processes.size === 0) return;
-  for (const candidate of candidates) {
-    const key = siteKey(candidate.pending.site);
-    const owner = candidate.pending.type === 'PIPEWRAP' && key ? processes.get(key) : undefined;
-    if (!owner) continue;
-    candidate.auxiliary = true;
-    owner.details.stdioPipes = Number(owner.details.stdioPipes ?? 0) + 1;
-  }
-  for (const process of processes.values()) {
-    const pipes = Number(process.details.stdioPipes ?? 0);
-    if (pipes > 0) process.summary += ` (${pipes} stdio pipe${pipes === 1 ? '' : 's'} open)`;
+/**
+ * Some resources come in groups made by one call: a child's stdio pipes by `spawn`, a fetch
+ * request's socket by `fetch`. Fold the companions into the resource that says what it is.
+ */
+const COMPANIONS: { parent: string; child: string; note: (count: number) => string }[] = [
+  {
+    parent: 'PROCESSWRAP',
+    child: 'PIPEWRAP',
+    note: (count) => ` (${count} stdio pipe${count === 1 ? '' : 's'} open)`,
+  },
+  { parent: 'FETCH', child: 'TCPWRAP', note: () => '' },
+];
+
+function foldCompanions(candidates: Candidate[]): void {
+  for (const { parent, child, note } of COMPANIONS) {
+    const parents = new Map<string, { pending: PendingResource; count: number }>();
+    for (const { pending } of candidates) {
+      const key = siteKey(pending.site);
+      if (pending.type === parent && key) parents.set(key, { pending, count: 0 });
+    }
+    if (parents.size === 0) continue;
+    for (const candidate of candidates) {
+      const key = siteKey(candidate.pending.site);
+      const found = candidate.pending.type === child && key ? parents.get(key) : undefined;
+      if (!found) continue;
+      candidate.auxiliary = true;
+      found.count++;
+    }
+    for (const { pending, count } of parents.values()) {
+      if (count === 0) continue;
+      if (parent === 'PROCESSWRAP') pending.details.stdioPipes = count;
+      pending.summary += note(count);
+    }
   }
 }
 
@@ -223,6 +238,10 @@ function siteFor<Owner>(
     if (inherited?.top?.origin === 'user') return inherited;
     parent = tracker.get(parent.triggerAsyncId);
   }
+  if (record.ancestor) {
+    const inherited = toCreationSite(parseStack(record.ancestor.stack));
+    if (inherited?.top?.origin === 'user') return inherited;
+  }
   return own;
 }
 
@@ -240,7 +259,7 @@ export function buildHangFinding(
         fakeTimers.pending.length === 1
           ? 'pending fake timer only fires'
           : 'pending fake timers only fire'
-      } when the test advances them (jest.advanceTimersByTime, jest.runAllTimers, jest.runOnlyPendingTimers).`,
+      } when the test advances the clock: advance it before awaiting, or await jest.advanceTimersByTimeAsync / jest.runAllTimersAsync (or call jest.runAllTimers) while the promise is pending.`,
     );
   }
   const isOwn = (relation: Relation) => relation === 'this-test' || relation === 'hook';

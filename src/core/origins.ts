@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import * as net from 'node:net';
-import { captureStack, type LazyStack } from './stack';
+import { runWithOrigin } from './async-context';
+import { captureStack } from './stack';
 
 /**
  * Some APIs create their async resources later, on another tick, with no user frame on the stack:
@@ -8,15 +8,13 @@ import { captureStack, type LazyStack } from './stack';
  * `fetch` opens its socket deep inside undici. Wrapping those entry points records the user's
  * call site in the async context, and every resource created under it inherits that site.
  */
-export const origins = new AsyncLocalStorage<LazyStack>();
-
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 const WRAPPED = Symbol.for('hangwatch.originWrapped');
 
 export function withOrigin<F extends AnyFunction>(original: F, name: string): F {
   if ((original as unknown as Record<symbol, unknown>)[WRAPPED]) return original;
   const wrapped = function (this: unknown, ...args: unknown[]) {
-    return origins.run(captureStack(wrapped), () => original.apply(this, args));
+    return runWithOrigin(captureStack(wrapped), () => original.apply(this, args));
   };
   Object.defineProperty(wrapped, 'name', { value: name });
   Object.defineProperty(wrapped, 'length', { value: original.length });

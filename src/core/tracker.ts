@@ -1,6 +1,6 @@
 import { createHook, type AsyncHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import { origins } from './origins';
+import { currentAsyncContext } from './async-context';
 import { captureStack, type LazyStack } from './stack';
 
 /**
@@ -16,18 +16,53 @@ export interface ResourceRecord<Owner> {
   owner: Owner | undefined;
   /** The user's call that this resource was created on behalf of (see `origins`). */
   origin: LazyStack | undefined;
+  /**
+   * The creation stack of the oldest recorded resource in its trigger chain. A timer a library
+   * re-arms from its own callback (jsdom's setInterval) has no user frame; its first ancestor
+   * does. Only the oldest is kept, so a chain of re-armed timers costs nothing extra.
+   */
+  ancestor: LazyStack | undefined;
   createdAt: number;
   stack: LazyStack;
 }
 
 /** Work that always runs on its own on the current turn: never the reason anything hangs. */
 const ALWAYS_SETTLES = new Set(['TickObject', 'Microtask']);
-/** Process-wide singletons that live as long as the process: never a test's doing. */
-const PROCESS_WIDE = new Set(['DNSCHANNEL']);
+/**
+ * Never a reason to wait: process-wide singletons (the DNS channel) and writes, which end with
+ * their socket. Skipping them keeps the per-write cost at one Set lookup.
+ */
+const IGNORED = new Set(['DNSCHANNEL', 'WRITEWRAP', 'SHUTDOWNWRAP']);
+/**
+ * Created by Node for a resource the user already holds (a request's parser, an incoming message,
+ * a connect request): recorded for the report's details, but their stack would only show Node.
+ */
+const NO_STACK = new Set([
+  'HTTPPARSER',
+  'HTTPINCOMINGMESSAGE',
+  'HTTPCLIENTREQUEST',
+  'TCPCONNECTWRAP',
+  'PIPECONNECTWRAP',
+]);
+const EMPTY_STACK: LazyStack = Object.freeze({});
+
+/** Node wraps a pooled keep-alive socket handed to a new request in this object. */
+interface ReusedHandle {
+  type: string;
+  handle: object;
+}
+
+function unwrapReused(resource: object): object {
+  const reused = resource as Partial<ReusedHandle>;
+  return resource.constructor?.name === 'ReusedHandle' && reused.handle ? reused.handle : resource;
+}
 
 export interface TrackerOptions<Owner> {
-  /** Who is responsible for work started right now (the running test or hook), if anyone. */
-  currentOwner: () => Owner | undefined;
+  /**
+   * Who is responsible for work started right now, given the owner stored in the async context
+   * (any tracker's): the tracker's own owner, a fallback (e.g. "the file while loading"), or none.
+   */
+  ownerOf: (contextOwner: unknown) => Owner | undefined;
   /** Record promise creation sites too. Costly: a stack per promise. */
   promises: boolean;
 }
@@ -41,24 +76,31 @@ export class ResourceTracker<Owner> {
   private readonly hook: AsyncHook;
   /** Set while hangwatch runs its own code, so its resources never appear in a report. */
   private suspended = 0;
+  private enabled = false;
+  /** Records of work without an async resource of its own use negative ids. */
+  private nextVirtualId = -1;
+  private readonly ownerOf: (contextOwner: unknown) => Owner | undefined;
 
   constructor(options: TrackerOptions<Owner>) {
+    this.ownerOf = options.ownerOf;
     const init = (asyncId: number, type: string, triggerAsyncId: number, resource: object) => {
-      if (this.suspended > 0 || ALWAYS_SETTLES.has(type) || PROCESS_WIDE.has(type)) return;
+      if (this.suspended > 0 || ALWAYS_SETTLES.has(type) || IGNORED.has(type)) return;
       const isPromise = type === 'PROMISE';
       if (isPromise && !options.promises) return;
       // Resources Node creates from a handle's own callback (a server accepting a connection)
       // run outside any async context: they belong to whoever created the handle.
       const trigger = this.records.get(triggerAsyncId);
+      const context = currentAsyncContext();
       this.records.set(asyncId, {
         asyncId,
         type,
         triggerAsyncId,
-        resource: isPromise ? undefined : resource,
-        owner: options.currentOwner() ?? trigger?.owner,
-        origin: origins.getStore() ?? trigger?.origin,
+        resource: isPromise ? undefined : unwrapReused(resource),
+        owner: options.ownerOf(context?.owner) ?? trigger?.owner,
+        origin: context?.origin ?? trigger?.origin,
+        ancestor: trigger ? (trigger.ancestor ?? trigger.stack) : undefined,
         createdAt: performance.now(),
-        stack: captureStack(init),
+        stack: NO_STACK.has(type) ? EMPTY_STACK : captureStack(init),
       });
     };
     const forget = (asyncId: number) => {
@@ -76,12 +118,40 @@ export class ResourceTracker<Owner> {
   }
 
   enable(): void {
+    this.enabled = true;
     this.hook.enable();
   }
 
   disable(): void {
+    this.enabled = false;
     this.hook.disable();
     this.records.clear();
+  }
+
+  /**
+   * Records work that has no async resource of its own (a request sent on a pooled socket), as
+   * the current async context's work. Returns its id for `forget`.
+   */
+  addVirtual(type: string, resource: object): number | undefined {
+    if (!this.enabled || this.suspended > 0) return undefined;
+    const context = currentAsyncContext();
+    const asyncId = this.nextVirtualId--;
+    this.records.set(asyncId, {
+      asyncId,
+      type,
+      triggerAsyncId: 0,
+      resource,
+      owner: this.ownerOf(context?.owner),
+      origin: context?.origin,
+      ancestor: undefined,
+      createdAt: performance.now(),
+      stack: captureStack(),
+    });
+    return asyncId;
+  }
+
+  forget(asyncId: number): void {
+    this.records.delete(asyncId);
   }
 
   /** Runs hangwatch's own code without recording what it creates. */

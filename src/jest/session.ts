@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
 import type { Circus } from '@jest/types';
+import { FetchRequestTracker } from '../core/fetch-requests';
 import { HangError } from '../core/hang-error';
 import {
   buildHangFinding,
@@ -12,6 +12,7 @@ import {
 } from '../core/hang-report';
 import type { HangFinding, Relation } from '../core/model';
 import { renderHangText } from '../core/render-text';
+import { currentAsyncContext, runAsOwner } from '../core/async-context';
 import { withOrigin, wrapCoreEntryPoints } from '../core/origins';
 import { ResourceTracker } from '../core/tracker';
 import { FakeTimerProbe, type FakeTimerHost } from './fake-timers';
@@ -22,7 +23,6 @@ import {
   isTimeoutError,
   ownerRef,
   replaceRecordedError,
-  type ExecutionContext,
   type Unit,
 } from './units';
 
@@ -57,10 +57,13 @@ export interface SessionContext {
  * it off for the rest of the file and leaves Jest's own behaviour untouched.
  */
 export class HangwatchSession {
-  private readonly contexts = new AsyncLocalStorage<ExecutionContext>();
-  private readonly tracker: ResourceTracker<ExecutionContext>;
-  private readonly fakeTimers: FakeTimerProbe<ExecutionContext>;
-  private readonly moduleContext: ExecutionContext;
+  private readonly tracker: ResourceTracker<Unit>;
+  private readonly fakeTimers: FakeTimerProbe<Unit>;
+  private readonly fetchRequests: FetchRequestTracker;
+  /** The owner of what the test file creates while it loads, outside any test or hook. */
+  private readonly moduleUnit: Unit;
+  /** Units of this file: an owner left in the async context by an earlier file is not one. */
+  private readonly units = new WeakSet<Unit>();
   private readonly running = new Map<Circus.TestEntry | Circus.Hook, Unit>();
   private readonly attempts = new WeakMap<Circus.TestEntry, number>();
   private readonly preassigned = new Map<Circus.TestEntry, Unit>();
@@ -70,22 +73,24 @@ export class HangwatchSession {
   private disabled = false;
 
   constructor(private readonly context: SessionContext) {
-    this.moduleContext = {
-      unit: {
-        id: 0,
-        kind: 'module',
-        name: context.testPath,
-        startedAt: performance.now(),
-        timeoutMs: 0,
-        attempt: 0,
-        running: false,
-      },
+    this.moduleUnit = {
+      id: 0,
+      kind: 'module',
+      name: context.testPath,
+      startedAt: performance.now(),
+      timeoutMs: 0,
+      attempt: 0,
+      running: false,
     };
-    this.tracker = new ResourceTracker<ExecutionContext>({
+    this.units.add(this.moduleUnit);
+    this.tracker = new ResourceTracker<Unit>({
       promises: context.options.promises,
-      currentOwner: () => this.currentContext(),
+      ownerOf: (owner) => this.ownUnit(owner),
     });
-    this.fakeTimers = new FakeTimerProbe(context.host, () => this.currentContext());
+    this.fetchRequests = new FetchRequestTracker(this.tracker as ResourceTracker<unknown>);
+    this.fakeTimers = new FakeTimerProbe(context.host, () =>
+      this.ownUnit(currentAsyncContext()?.owner),
+    );
     this.guard(() => {
       this.fakeTimers.install();
       this.wrapFetch();
@@ -94,12 +99,16 @@ export class HangwatchSession {
   }
 
   start(): void {
-    this.guard(() => this.tracker.enable());
+    this.guard(() => {
+      this.tracker.enable();
+      this.fetchRequests.enable();
+    });
   }
 
   stop(): void {
     for (const { timer } of this.watchdogs.values()) realClearTimeout(timer);
     this.watchdogs.clear();
+    this.fetchRequests.disable();
     this.tracker.disable();
   }
 
@@ -107,8 +116,9 @@ export class HangwatchSession {
     this.guard(() => this.onEvent(event, state));
   }
 
-  private currentContext(): ExecutionContext | undefined {
-    return this.contexts.getStore() ?? (this.loading ? this.moduleContext : undefined);
+  private ownUnit(owner: unknown): Unit | undefined {
+    if (this.units.has(owner as Unit)) return owner as Unit;
+    return this.loading ? this.moduleUnit : undefined;
   }
 
   private onEvent(event: Circus.Event, state: Circus.State): void {
@@ -187,6 +197,7 @@ export class HangwatchSession {
       attempt: about.test && kind === 'test' ? (this.attempts.get(about.test) ?? 0) : 0,
       running: true,
     };
+    this.units.add(unit);
     this.armWatchdog(unit);
     return unit;
   }
@@ -213,6 +224,7 @@ export class HangwatchSession {
       attempt: 0,
       running: true,
     };
+    this.units.add(unit);
     this.preassigned.set(test, unit);
     test.fn = this.wrap(test.fn as AnyFunction, unit) as typeof test.fn;
   }
@@ -257,10 +269,8 @@ export class HangwatchSession {
   private wrap(fn: AnyFunction, unit: Unit): AnyFunction {
     const original = (fn as Wrappable)[ORIGINAL_FN] ?? fn;
     if (original.constructor?.name === 'GeneratorFunction') return original;
-    const contexts = this.contexts;
-    const context: ExecutionContext = { unit };
     const wrapped: Wrappable = function (this: unknown, ...args: unknown[]) {
-      return contexts.run(context, () => original.apply(this, args));
+      return runAsOwner(unit, () => original.apply(this, args));
     };
     Object.defineProperty(wrapped, 'length', { value: original.length });
     wrapped[ORIGINAL_FN] = original;
@@ -299,14 +309,14 @@ export class HangwatchSession {
 
   private buildFinding(unit: Unit, atFailure: boolean): HangFinding {
     injectFault('report');
-    const view: ResourceView<ExecutionContext> = {
-      relationOf: (owner) => this.relationOf(owner?.unit, unit),
-      describeOwner: (owner) => (owner ? ownerRef(owner.unit) : undefined),
+    const view: ResourceView<Unit> = {
+      relationOf: (owner) => this.relationOf(owner, unit),
+      describeOwner: (owner) => (owner ? ownerRef(owner) : undefined),
     };
     const pending = collectPending(this.tracker, view, {
       maxListed: this.context.options.maxListed,
     });
-    const fakeTimers = this.fakeTimers.pending((owner) => this.relationOf(owner?.unit, unit));
+    const fakeTimers = this.fakeTimers.pending((owner) => this.relationOf(owner, unit));
     const fn = (unit.test && unit.kind === 'test' ? unit.test.fn : unit.hook?.fn) as
       Wrappable | undefined;
     const original = fn?.[ORIGINAL_FN] ?? fn;

@@ -18,11 +18,6 @@ export interface Unit {
   running: boolean;
 }
 
-/** The async context of work started by a unit. */
-export interface ExecutionContext {
-  unit: Unit;
-}
-
 const ROOT_BLOCK_NAME = 'ROOT_DESCRIBE_BLOCK';
 
 export function describePath(block: Circus.DescribeBlock | undefined): string[] {

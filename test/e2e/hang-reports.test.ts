@@ -47,12 +47,15 @@ describe('a hung test fails with a report naming the culprit line', () => {
     expect(topFrameOf(failure)).toContain('network.test.js:16:39');
   });
 
-  test('fetch: the socket undici opens later is traced to the fetch call', () => {
+  test('fetch: the pending request, with the socket undici opened for it folded in', () => {
     const failure = hangReport('fetch to a server that never answers');
     expect(failure).toMatch(
-      /1\. TCP socket to 127\.0\.0\.1:\d+, open [\d.]+ m?s, \d+ B sent, no data received/,
+      /1\. fetch GET http:\/\/127\.0\.0\.1:\d+\/orders: no response after [\d.]+ m?s/,
     );
     expect(failure).toContain('created at network.test.js:21:26');
+    expect(failure).not.toMatch(
+      /\d\. TCP socket to 127\.0\.0\.1:\d+, open [^\n]*\n\s+created at network\.test\.js:21/,
+    );
     expect(topFrameOf(failure)).toContain('network.test.js:21:26');
   });
 

@@ -23,7 +23,7 @@ let finding: HangFinding;
 
 beforeAll(() => {
   let current: typeof hungTest | undefined = hungTest;
-  const tracker = new ResourceTracker({ currentOwner: () => current, promises: false });
+  const tracker = new ResourceTracker({ ownerOf: () => current, promises: false });
   tracker.enable();
   const timer = setTimeout(noop, 30_000);
   current = undefined;

@@ -82,7 +82,7 @@ function finding(maxListed = 10, options: Partial<HungUnit> = {}): HangFinding {
 }
 
 beforeEach(() => {
-  tracker = new ResourceTracker<Unit>({ currentOwner: () => current, promises: false });
+  tracker = new ResourceTracker<Unit>({ ownerOf: () => current, promises: false });
   tracker.enable();
 });
 

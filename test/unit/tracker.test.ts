@@ -16,7 +16,7 @@ const cleanups: (() => void | Promise<void>)[] = [];
 
 function track(options: { owner?: () => Owner | undefined; promises?: boolean } = {}) {
   const tracker = new ResourceTracker<Owner>({
-    currentOwner: options.owner ?? (() => undefined),
+    ownerOf: options.owner ?? (() => undefined),
     promises: options.promises ?? false,
   });
   trackers.push(tracker);

@@ -1,0 +1,28 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { LazyStack } from './stack';
+
+/**
+ * The one async context hangwatch keeps: who owns the work running now, and the user call it was
+ * started for. One storage for the whole process, because on Node 20 and 22 every storage is
+ * copied onto every new promise: a storage per test file would slow each promise a bit more.
+ */
+export interface AsyncContext {
+  owner?: unknown;
+  origin?: LazyStack;
+}
+
+const storage = new AsyncLocalStorage<AsyncContext>();
+
+export function currentAsyncContext(): AsyncContext | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` (and everything it starts) as work of `owner`. */
+export function runAsOwner<T>(owner: unknown, fn: () => T): T {
+  return storage.run({ owner }, fn);
+}
+
+/** Runs `fn` with `origin` as the user call site for what it creates; the owner carries over. */
+export function runWithOrigin<T>(origin: LazyStack, fn: () => T): T {
+  return storage.run({ owner: storage.getStore()?.owner, origin }, fn);
+}

@@ -1,0 +1,89 @@
+import * as diagnostics from 'node:diagnostics_channel';
+import type { ResourceTracker } from './tracker';
+
+/**
+ * fetch (undici) keeps sockets alive and hands them to later requests: a request sent on a
+ * pooled socket creates no async resource at all, so async_hooks alone would never see a
+ * `fetch` that hangs on a reused connection. undici announces every request on diagnostics
+ * channels; each pending request becomes a tracked record until its response ends.
+ */
+export interface FetchRequestState {
+  method: string;
+  url: string;
+  /** `waiting` until response headers arrive, then `body` until the response ends. */
+  phase: 'waiting' | 'body';
+  statusCode?: number;
+  socket?: object;
+}
+
+interface UndiciRequest {
+  method?: string;
+  origin?: string;
+  path?: string;
+}
+
+type Message = { request?: UndiciRequest; response?: { statusCode?: number }; socket?: object };
+
+const CHANNELS = {
+  create: 'undici:request:create',
+  sendHeaders: 'undici:client:sendHeaders',
+  headers: 'undici:request:headers',
+  trailers: 'undici:request:trailers',
+  error: 'undici:request:error',
+} as const;
+
+export class FetchRequestTracker {
+  private readonly pending = new WeakMap<object, { id: number; state: FetchRequestState }>();
+  private readonly handlers: Record<keyof typeof CHANNELS, (message: unknown) => void>;
+
+  constructor(tracker: ResourceTracker<unknown>) {
+    const entry = (message: unknown) => {
+      const request = (message as Message).request;
+      return request ? this.pending.get(request) : undefined;
+    };
+    const finish = (message: unknown) => {
+      const request = (message as Message).request;
+      const found = entry(message);
+      if (!request || !found) return;
+      tracker.forget(found.id);
+      this.pending.delete(request);
+    };
+    this.handlers = {
+      create: (message) => {
+        const request = (message as Message).request;
+        if (!request) return;
+        const state: FetchRequestState = {
+          method: String(request.method ?? 'GET'),
+          url: `${request.origin ?? ''}${request.path ?? ''}`,
+          phase: 'waiting',
+        };
+        const id = tracker.addVirtual('FETCH', state);
+        if (id !== undefined) this.pending.set(request, { id, state });
+      },
+      sendHeaders: (message) => {
+        const found = entry(message);
+        if (found) found.state.socket = (message as Message).socket;
+      },
+      headers: (message) => {
+        const found = entry(message);
+        if (!found) return;
+        found.state.phase = 'body';
+        found.state.statusCode = (message as Message).response?.statusCode;
+      },
+      trailers: finish,
+      error: finish,
+    };
+  }
+
+  enable(): void {
+    for (const [key, name] of Object.entries(CHANNELS)) {
+      diagnostics.subscribe(name, this.handlers[key as keyof typeof CHANNELS]);
+    }
+  }
+
+  disable(): void {
+    for (const [key, name] of Object.entries(CHANNELS)) {
+      diagnostics.unsubscribe(name, this.handlers[key as keyof typeof CHANNELS]);
+    }
+  }
+}
