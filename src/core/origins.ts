@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import { runWithOrigin } from './async-context';
-import { captureStack } from './stack';
+import { captureStack, DEEP_STACK_DEPTH } from './stack';
 
 /**
  * Some APIs create their async resources later, on another tick, with no user frame on the stack:
@@ -14,7 +14,7 @@ const WRAPPED = Symbol.for('hangwatch.originWrapped');
 export function withOrigin<F extends AnyFunction>(original: F, name: string): F {
   if ((original as unknown as Record<symbol, unknown>)[WRAPPED]) return original;
   const wrapped = function (this: unknown, ...args: unknown[]) {
-    return runWithOrigin(captureStack(wrapped), () => original.apply(this, args));
+    return runWithOrigin(captureStack(wrapped, DEEP_STACK_DEPTH), () => original.apply(this, args));
   };
   Object.defineProperty(wrapped, 'name', { value: name });
   Object.defineProperty(wrapped, 'length', { value: original.length });

@@ -1,7 +1,7 @@
 import { createHook, type AsyncHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { currentAsyncContext } from './async-context';
-import { captureStack, type LazyStack } from './stack';
+import { captureStack, DEEP_STACK_DEPTH, DEFAULT_STACK_DEPTH, type LazyStack } from './stack';
 
 /**
  * One live async resource. The resource object itself is held strongly: every non-promise type
@@ -65,6 +65,8 @@ export interface TrackerOptions<Owner> {
   ownerOf: (contextOwner: unknown) => Owner | undefined;
   /** Record promise creation sites too. Costly: a stack per promise. */
   promises: boolean;
+  /** Frames kept per creation stack (see `DEFAULT_STACK_DEPTH`). */
+  stackDepth?: number;
 }
 
 /**
@@ -83,6 +85,7 @@ export class ResourceTracker<Owner> {
 
   constructor(options: TrackerOptions<Owner>) {
     this.ownerOf = options.ownerOf;
+    const depth = options.stackDepth ?? DEFAULT_STACK_DEPTH;
     const init = (asyncId: number, type: string, triggerAsyncId: number, resource: object) => {
       if (this.suspended > 0 || ALWAYS_SETTLES.has(type) || IGNORED.has(type)) return;
       const isPromise = type === 'PROMISE';
@@ -100,7 +103,7 @@ export class ResourceTracker<Owner> {
         origin: context?.origin ?? trigger?.origin,
         ancestor: trigger ? (trigger.ancestor ?? trigger.stack) : undefined,
         createdAt: performance.now(),
-        stack: NO_STACK.has(type) ? EMPTY_STACK : captureStack(init),
+        stack: NO_STACK.has(type) ? EMPTY_STACK : captureStack(init, depth),
       });
     };
     const forget = (asyncId: number) => {
@@ -145,7 +148,7 @@ export class ResourceTracker<Owner> {
       origin: context?.origin,
       ancestor: undefined,
       createdAt: performance.now(),
-      stack: captureStack(),
+      stack: captureStack(undefined, DEEP_STACK_DEPTH),
     });
     return asyncId;
   }

@@ -1,3 +1,5 @@
+import { DEFAULT_STACK_DEPTH } from '../core/stack';
+
 /**
  * Options read from `testEnvironmentOptions.hangwatch`. Validated up front: a typo must stop the
  * run with a message naming the key, not be ignored silently.
@@ -9,12 +11,18 @@ export interface HangwatchOptions {
   promises: boolean;
   /** How many pending resources a report lists before summarising the rest. */
   maxListed: number;
+  /**
+   * Stack frames recorded per resource. Raise it when a library creates timers or sockets so
+   * deep that no frame of your code is left (the site then names the library's frame).
+   */
+  stackDepth: number;
 }
 
 export const DEFAULT_OPTIONS: HangwatchOptions = {
   enabled: true,
   promises: false,
   maxListed: 10,
+  stackDepth: DEFAULT_STACK_DEPTH,
 };
 
 type Check = (value: unknown) => string | undefined;
@@ -27,6 +35,7 @@ const CHECKS: Record<keyof HangwatchOptions, Check> = {
   enabled: isBoolean,
   promises: isBoolean,
   maxListed: isPositiveInteger,
+  stackDepth: isPositiveInteger,
 };
 
 export class HangwatchConfigError extends Error {

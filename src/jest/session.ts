@@ -85,6 +85,7 @@ export class HangwatchSession {
     this.units.add(this.moduleUnit);
     this.tracker = new ResourceTracker<Unit>({
       promises: context.options.promises,
+      stackDepth: context.options.stackDepth,
       ownerOf: (owner) => this.ownUnit(owner),
     });
     this.fetchRequests = new FetchRequestTracker(this.tracker as ResourceTracker<unknown>);

@@ -12,7 +12,12 @@ function configError(raw: unknown): HangwatchConfigError {
 
 describe('parseOptions defaults', () => {
   test('no options at all gives the defaults', () => {
-    expect(parseOptions(undefined)).toEqual({ enabled: true, promises: false, maxListed: 10 });
+    expect(parseOptions(undefined)).toEqual({
+      enabled: true,
+      promises: false,
+      maxListed: 10,
+      stackDepth: 16,
+    });
   });
 
   test('an empty object gives the defaults', () => {
@@ -31,6 +36,7 @@ describe('parseOptions defaults', () => {
       enabled: true,
       promises: true,
       maxListed: 3,
+      stackDepth: 16,
     });
     expect(parseOptions({ enabled: false })).toEqual({ ...DEFAULT_OPTIONS, enabled: false });
   });
@@ -43,7 +49,7 @@ describe('parseOptions rejects unknown keys', () => {
     expect(error.message).toContain('unknown option "promise"');
     expect(error.message).toContain('testEnvironmentOptions.hangwatch');
     expect(error.message).toContain('did you mean "promises"?');
-    expect(error.message).toContain('Known options: enabled, promises, maxListed.');
+    expect(error.message).toContain('Known options: enabled, promises, maxListed, stackDepth.');
   });
 
   test('suggests despite different letter case', () => {
