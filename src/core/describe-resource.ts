@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as path from 'node:path';
 import type { FetchRequestState } from './fetch-requests';
 import { formatBytes, formatDuration } from './format';
 
@@ -338,8 +339,11 @@ function describeChild(handle: Loose, ageMs: number) {
   const child = ownerObject(handle);
   const pid = (handle.pid ?? child?.pid) as number | undefined;
   const args = Array.isArray(child?.spawnargs) ? (child.spawnargs as string[]) : [];
-  const command = args.map((arg) => (/\s/.test(arg) ? JSON.stringify(arg) : arg)).join(' ');
-  const shortCommand = command.length > 80 ? `${command.slice(0, 77)}...` : command;
+  const quote = (arg: string) => (/\s/.test(arg) ? JSON.stringify(arg) : arg);
+  const command = args.map(quote).join(' ');
+  // The executable's directory is noise in one line (it can be long); `details` keeps it.
+  const display = args.map((arg, index) => quote(index === 0 ? path.basename(arg) : arg)).join(' ');
+  const shortCommand = display.length > 80 ? `${display.slice(0, 77)}...` : display;
   return {
     kind: 'child process',
     summary: `child process${pid !== undefined ? ` ${pid}` : ''}${

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -176,14 +177,15 @@ describe('describeResource: child processes', () => {
     return child;
   }
 
-  test('a running child process shows its pid and command', () => {
+  test('a running child process shows its pid and command, the executable without its directory', () => {
     const script = 'setTimeout(() => {}, 10000)';
     const child = spawnNode(script);
     expect(child.pid).toEqual(expect.any(Number));
     const command = `${process.execPath} -e ${JSON.stringify(script)}`;
+    const shown = `${path.basename(process.execPath)} -e ${JSON.stringify(script)}`;
     expect(describeResource('PROCESSWRAP', handleOf(child), 3_000, false)).toEqual({
       kind: 'child process',
-      summary: `child process ${child.pid} \`${command}\` still running after 3.0 s`,
+      summary: `child process ${child.pid} \`${shown}\` still running after 3.0 s`,
       details: { pid: child.pid, command },
       keepsAlive: true,
       auxiliary: false,
