@@ -19,6 +19,13 @@ const CONFIGURATIONS = [
     testEnvironment: HANGWATCH_ENVIRONMENT,
   },
   {
+    // Against `hangwatch`: what the event-loop watchdog (thread, heartbeat) costs on its own.
+    name: 'no-loop-watchdog',
+    label: 'hangwatch (blockedLoop: off)',
+    testEnvironment: HANGWATCH_ENVIRONMENT,
+    testEnvironmentOptions: { hangwatch: { blockedLoop: 'off' } },
+  },
+  {
     name: 'promises',
     label: 'hangwatch (promises: true)',
     testEnvironment: HANGWATCH_ENVIRONMENT,

@@ -2,4 +2,9 @@
 /** `preset: 'hangwatch'`: jest-environment-node with hang reports. */
 module.exports = {
   testEnvironment: require.resolve('../../dist/jest/node-environment.js'),
+  // Same application code, instrumented: deadlocks fail fast and show in hang reports.
+  moduleNameMapper: { '^async-mutex$': require.resolve('../../dist/adapters/async-mutex.js') },
+  // Jest replaces (never merges) a preset's reporters with a config's own `reporters`: a config
+  // that sets them lists 'hangwatch/reporter' itself to keep the summary, JSON report and gate.
+  reporters: ['default', require.resolve('../../dist/jest/reporter.js')],
 };

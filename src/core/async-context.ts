@@ -9,6 +9,8 @@ import type { LazyStack } from './stack';
 export interface AsyncContext {
   owner?: unknown;
   origin?: LazyStack;
+  /** The lock-holding flow running now (see `core/locks/flows`), when locks are in use. */
+  flow?: unknown;
 }
 
 const storage = new AsyncLocalStorage<AsyncContext>();
@@ -24,5 +26,19 @@ export function runAsOwner<T>(owner: unknown, fn: () => T): T {
 
 /** Runs `fn` with `origin` as the user call site for what it creates; the owner carries over. */
 export function runWithOrigin<T>(origin: LazyStack, fn: () => T): T {
-  return storage.run({ owner: storage.getStore()?.owner, origin }, fn);
+  const store = storage.getStore();
+  return storage.run({ owner: store?.owner, flow: store?.flow, origin }, fn);
+}
+
+/** Runs `fn` (and everything it starts) as `flow`; owner and origin carry over. */
+export function runInFlow<T>(flow: unknown, fn: () => T): T {
+  return storage.run({ ...storage.getStore(), flow }, fn);
+}
+
+/**
+ * Makes `flow` current for the rest of this synchronous run and what it starts: how a bare
+ * `await lock.acquire()` carries its flow into the code after the await (see `core/locks/flows`).
+ */
+export function enterFlow(flow: unknown): void {
+  storage.enterWith({ ...storage.getStore(), flow });
 }

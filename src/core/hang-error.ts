@@ -1,4 +1,4 @@
-import type { Frame, HangFinding } from './model';
+import type { Frame, HangFinding, LeakFinding } from './model';
 
 /**
  * The error that replaces a runner's generic timeout. Its message is the rendered report; its
@@ -25,4 +25,21 @@ export class HangError extends Error {
 
 function stackFrameLines(stack: string | undefined): string[] {
   return (stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+}
+
+/** Fails a test that left resources open when `leaks: 'error'`; its stack starts at the first leak. */
+export class LeakError extends Error {
+  override name = 'LeakError';
+  readonly finding: LeakFinding;
+
+  constructor(message: string, finding: LeakFinding) {
+    super(message);
+    this.finding = finding;
+    const top = finding.resources.find((resource) => resource.site?.top?.origin === 'user')?.site
+      ?.top;
+    const frame = top
+      ? [`    at ${top.functionName ?? '<anonymous>'} (${top.file}:${top.line}:${top.column})`]
+      : [];
+    this.stack = [`${this.name}: ${message}`, ...frame].join('\n');
+  }
 }

@@ -20,6 +20,7 @@ export interface HungUnit {
   testPath: string;
   phase: HangFinding['phase'];
   forTest?: string;
+  trigger: HangFinding['trigger'];
   elapsedMs: number;
   timeoutMs: number;
   waitingForDone: boolean;
@@ -62,6 +63,7 @@ interface Candidate {
   auxiliary: boolean;
   passive: boolean;
   hasUserSite: boolean;
+  resource: object | undefined;
 }
 
 /** Turns the tracker's live resources into the ranked, capped list a hang report shows. */
@@ -111,9 +113,11 @@ export function collectPending<Owner>(
       auxiliary: description.auxiliary,
       passive: description.passive,
       hasUserSite: site?.top?.origin === 'user',
+      resource: record.resource,
     });
   }
   foldCompanions(candidates);
+  foldFetchSockets(candidates);
   const primary = candidates.filter((candidate) => !candidate.auxiliary);
   // Helper resources (a server's housekeeping timer, the request riding a socket) only matter
   // when there is nothing more telling to show.
@@ -217,6 +221,26 @@ function foldCompanions(candidates: Candidate[]): void {
 }
 
 /**
+ * A fetch on a kept-alive connection rides a socket opened earlier (often by another test): the
+ * pending request already names the call, so the socket it is waiting on is folded into it.
+ */
+function foldFetchSockets(candidates: Candidate[]): void {
+  const handles = new Set<unknown>();
+  for (const { pending, resource } of candidates) {
+    const socket =
+      pending.type === 'FETCH'
+        ? (resource as { socket?: { _handle?: unknown } }).socket
+        : undefined;
+    if (socket?._handle) handles.add(socket._handle);
+  }
+  if (handles.size === 0) return;
+  for (const candidate of candidates) {
+    if (candidate.pending.type === 'TCPWRAP' && handles.has(candidate.resource))
+      candidate.auxiliary = true;
+  }
+}
+
+/**
  * The creation site to show. Resources opened later on the user's behalf (fetch's socket, a
  * request's follow-up) have no user frame of their own: take the site recorded for the async
  * context, or walk the trigger chain back to a resource the user's code created.
@@ -281,6 +305,7 @@ export function buildHangFinding(
     testPath: unit.testPath,
     phase: unit.phase,
     ...(unit.forTest ? { forTest: unit.forTest } : {}),
+    trigger: unit.trigger,
     elapsedMs: Math.round(unit.elapsedMs),
     timeoutMs: unit.timeoutMs,
     waitingForDone: unit.waitingForDone,

@@ -85,6 +85,11 @@ export interface HangFinding {
   phase: 'test' | 'beforeAll' | 'beforeEach' | 'afterEach' | 'afterAll';
   /** The test a per-test hook was running for. */
   forTest?: string;
+  /**
+   * `timeout`: the runner's timeout expired. `idle`: found early, because nothing left in the
+   * process (no timer, socket, request, child, worker, port, fake timer) could ever settle it.
+   */
+  trigger: 'timeout' | 'idle';
   elapsedMs: number;
   timeoutMs: number;
   /** The function declared a `done` parameter and never called it. */
@@ -102,6 +107,98 @@ export interface HangFinding {
   nothingPending: boolean;
   /** Extra sentences for the reader (fake timers, `done`, caps). */
   notes: string[];
+  /** Locks held or awaited when it hung (hangwatch/sync and instrumented async-mutex). */
+  locks?: LockSection;
 }
 
-export type Finding = HangFinding;
+/**
+ * Resources a test (with its beforeEach/afterEach hooks), or a file (its beforeAll/afterAll hooks
+ * and its module scope), left open and keeping the process alive after it finished.
+ */
+export interface LeakFinding {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  kind: 'leak';
+  /** The test's full name; empty for a file-level leak. */
+  testName: string;
+  testPath: string;
+  scope: 'test' | 'file';
+  /** Whether the leak failed the test (`leaks: 'error'`) or was only reported. */
+  severity: 'warning' | 'error';
+  resources: PendingResource[];
+  omittedCount: number;
+}
+
+export type Finding = HangFinding | LeakFinding;
+
+/** One lock-holding flow: a test, a `task(name, fn)`, a `runExclusive` scope or a bare acquire. */
+export interface FlowRef {
+  id: number;
+  /** "task \"transfer\"", "runExclusive flow #3", "flow #4"... */
+  name: string;
+  /** The test or hook it runs for. */
+  owner?: OwnerRef;
+  /** Set when the flow can no longer release anything: "the end of test \"first\"". */
+  endedAt?: string;
+}
+
+export interface LockHold {
+  flow: FlowRef;
+  weight: number;
+  site?: CreationSite;
+  heldMs: number;
+}
+
+export interface LockWait {
+  flow: FlowRef;
+  /** `acquire`: wants the lock; `unlock`: waitForUnlock; `event`: Event.wait. */
+  mode: 'acquire' | 'unlock' | 'event';
+  weight: number;
+  site?: CreationSite;
+  waitingMs: number;
+}
+
+export interface LockState {
+  id: number;
+  /** The user's name (`new Mutex('accounts')`), else the variable it was assigned to, else "Mutex#3". */
+  name: string;
+  kind: 'mutex' | 'semaphore' | 'rwlock' | 'event';
+  capacity: number;
+  site?: CreationSite;
+  holders: LockHold[];
+  waiters: LockWait[];
+}
+
+/** One flow in a deadlock: what it holds and the lock it waits for. */
+export interface DeadlockStep {
+  flow: FlowRef;
+  holds: { lock: string; site?: CreationSite }[];
+  waitsFor: { lock: string; mode: LockWait['mode']; site?: CreationSite };
+}
+
+export interface Deadlock {
+  /**
+   * `self`: a flow waits for a lock it (or its enclosing runExclusive) holds; `cycle`: flows wait
+   * on each other's locks; `abandoned`: the holder ended without releasing; `blocked`: every flow
+   * waits on a lock and nothing else is pending that could release one.
+   */
+  kind: 'self' | 'cycle' | 'abandoned' | 'blocked';
+  steps: DeadlockStep[];
+  /** Holders that are not waiting themselves (for `abandoned` and `blocked`). */
+  holders: { lock: string; hold: LockHold }[];
+}
+
+/** Two places that took the same two locks in opposite orders (lockdep's "possible deadlock"). */
+export interface LockOrderInversion {
+  first: string;
+  second: string;
+  /** Where `first` then `second` was taken. */
+  forward: { heldSite?: CreationSite; takenSite?: CreationSite; flow: string };
+  /** Where `second` then `first` was taken: the acquisition that closed the cycle. */
+  backward: { heldSite?: CreationSite; takenSite?: CreationSite; flow: string };
+}
+
+export interface LockSection {
+  locks: LockState[];
+  deadlock?: Deadlock;
+  inversions: LockOrderInversion[];
+}

@@ -1,4 +1,5 @@
 import type { CreationSite, HangFinding } from './model';
+import { renderLockSection } from './locks/render';
 import { displayPath } from './stack';
 import { NOTHING_PENDING, fakeTimerSummary, groupPending, headline, ownerNote } from './wording';
 
@@ -28,7 +29,11 @@ export function renderHangMarkdown(finding: HangFinding, options: { rootDir: str
     }
     out.push('');
   }
-  if (finding.nothingPending) out.push(NOTHING_PENDING, '');
+  if (finding.locks) {
+    const lockLines = renderLockSection(finding.locks, options);
+    out.push('**Locks**', '', '```', ...lockLines, '```', '');
+  }
+  if (finding.nothingPending && !finding.locks) out.push(NOTHING_PENDING, '');
   for (const note of finding.notes) out.push(`> ${escape(note)}`);
   return out.join('\n').trimEnd() + '\n';
 }

@@ -1,4 +1,5 @@
-import type { CreationSite, HangFinding } from './model';
+import type { CreationSite, HangFinding, LeakFinding } from './model';
+import { renderLockSection } from './locks/render';
 import { displayPath } from './stack';
 import { NOTHING_PENDING, fakeTimerSummary, groupPending, headline, ownerNote } from './wording';
 
@@ -46,7 +47,8 @@ export function renderHangText(finding: HangFinding, options: TextOptions): stri
       lines.push(...siteLines(promise.site, options, '    '));
     }
   }
-  if (finding.nothingPending) lines.push(NOTHING_PENDING);
+  if (finding.locks) lines.push(...renderLockSection(finding.locks, options));
+  if (finding.nothingPending && !finding.locks) lines.push(NOTHING_PENDING);
   lines.push(...finding.notes);
   return lines.join('\n');
 }
@@ -58,4 +60,29 @@ function siteLines(site: CreationSite | undefined, options: TextOptions, indent:
   const via = top.origin === 'dependency' && top.packageName ? ` (inside ${top.packageName})` : '';
   const code = site.sourceLine ? `   ${site.sourceLine}` : '';
   return [`${indent}created at ${where}${via}${code}`];
+}
+
+/** The warning (or failure) for resources a test or file left open. */
+export function renderLeakText(finding: LeakFinding, options: TextOptions): string {
+  const count = finding.resources.length + finding.omittedCount;
+  const subject =
+    finding.scope === 'test'
+      ? `test "${finding.testName}"`
+      : `${displayPath(finding.testPath, options.rootDir)}, after its last test,`;
+  const lines = [
+    `hangwatch: ${subject} left ${count} resource${count === 1 ? '' : 's'} open that keep${count === 1 ? 's' : ''} the process alive:`,
+  ];
+  finding.resources.forEach((resource, index) => {
+    const owner = resource.owner;
+    const where =
+      finding.scope === 'file' && owner
+        ? owner.kind === 'module'
+          ? ' (started while the file was loading)'
+          : ` (started in ${owner.kind})`
+        : '';
+    lines.push(`  ${index + 1}. ${resource.summary}${where}`);
+    lines.push(...siteLines(resource.site, options, '     '));
+  });
+  if (finding.omittedCount > 0) lines.push(`  ...and ${finding.omittedCount} more not shown.`);
+  return lines.join('\n');
 }

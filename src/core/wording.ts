@@ -6,6 +6,13 @@ import type { FakeTimerInfo, HangFinding, PendingResource, Relation } from './mo
 export function headline(finding: HangFinding): string {
   const waitingOn = finding.waitingForDone ? '`done` was never called' : 'still waiting';
   const waited = `${waitingOn} after ${formatDuration(finding.elapsedMs)} (timeout ${formatDuration(finding.timeoutMs)})`;
+  if (finding.trigger === 'idle') {
+    const subject =
+      finding.phase === 'test'
+        ? `test "${finding.testName}"`
+        : `${finding.phase} hook${finding.forTest ? ` for test "${finding.forTest}"` : finding.testName ? ` in "${finding.testName}"` : ''}`;
+    return `${subject} can never finish: after ${formatDuration(finding.elapsedMs)} nothing is left that could settle it (failed early; its timeout is ${formatDuration(finding.timeoutMs)}).`;
+  }
   const retry = finding.attempt > 0 ? ` on retry ${finding.attempt}` : '';
   switch (finding.phase) {
     case 'test':

@@ -1,5 +1,6 @@
 import type { EnvironmentContext, JestEnvironment, JestEnvironmentConfig } from '@jest/environment';
 import type { Circus } from '@jest/types';
+import { LoopWatch } from './loop-watch';
 import { parseOptions } from './options';
 import { HangwatchSession } from './session';
 
@@ -14,6 +15,7 @@ export type EnvironmentClass = new (...args: any[]) => JestEnvironment;
 export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Base): Base {
   class HangwatchEnvironment extends BaseEnvironment {
     readonly hangwatch: HangwatchSession | undefined;
+    readonly loopWatch: LoopWatch | undefined;
 
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     constructor(...args: any[]) {
@@ -22,21 +24,32 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
       // Invalid options stop the run here, naming the key; nothing else in hangwatch may.
       const options = parseOptions(config.projectConfig.testEnvironmentOptions?.hangwatch);
       if (!options.enabled) return;
+      if (options.blockedLoop !== 'off') {
+        this.loopWatch = new LoopWatch({
+          testPath: context.testPath,
+          rootDir: config.projectConfig.rootDir,
+          options,
+        });
+      }
       this.hangwatch = new HangwatchSession({
         testPath: context.testPath,
         rootDir: config.projectConfig.rootDir,
         options,
         host: this,
+        console: context.console,
         global: this.global as unknown as Record<string, unknown>,
       });
     }
 
     override async setup(): Promise<void> {
       await super.setup();
+      // Before tracking starts: the watchdog's heartbeat timer is hangwatch's, not the test's.
+      await this.loopWatch?.start();
       this.hangwatch?.start();
     }
 
     override async teardown(): Promise<void> {
+      this.loopWatch?.stop();
       this.hangwatch?.stop();
       await super.teardown();
     }
@@ -45,9 +58,11 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
     // hangwatch goes first and synchronously: for declaration events (`add_test`) the circus state
     // it reads is only current during the dispatch itself.
     override handleTestEvent: Circus.EventHandler = (event, state) => {
-      this.hangwatch?.handleTestEvent(event, state);
+      const own = this.hangwatch?.handleTestEvent(event, state);
+      this.loopWatch?.handleTestEvent(event, state);
       const base = (BaseEnvironment.prototype as JestEnvironment).handleTestEvent;
-      return base?.call(this, event as never, state);
+      const inherited = base?.call(this, event as never, state);
+      return own || inherited ? Promise.all([own, inherited]).then(() => undefined) : undefined;
     };
   }
   Object.defineProperty(HangwatchEnvironment, 'name', {

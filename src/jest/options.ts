@@ -16,6 +16,29 @@ export interface HangwatchOptions {
    * deep that no frame of your code is left (the site then names the library's frame).
    */
   stackDepth: number;
+  /**
+   * `fail`: fail a test at once (within about 150 ms) when it waits and nothing left in the
+   * process could ever settle it; `off`: let it wait for its timeout.
+   */
+  idle: 'fail' | 'off';
+  /**
+   * Resources a test leaves open after it and its afterEach hooks finish: `warn` prints them
+   * under the file, `error` fails the test that leaked, `off` skips the check.
+   */
+  leaks: 'warn' | 'error' | 'off';
+  /**
+   * A test or hook that blocks the event loop for longer than `blockThreshold`: `warn` prints
+   * where (the test still passes), `error` fails it, `off` turns the event-loop watchdog off,
+   * including the rescue of a loop that never ends.
+   */
+  blockedLoop: 'warn' | 'error' | 'off';
+  /** Milliseconds the event loop may stay blocked before the watchdog looks at what blocks it. */
+  blockThreshold: number;
+  /**
+   * Two locks taken in opposite orders (A then B here, B then A there), even if nothing hung:
+   * `warn` prints it once per pair, `error` fails the test that closed the cycle, `off` skips it.
+   */
+  lockOrder: 'warn' | 'error' | 'off';
 }
 
 export const DEFAULT_OPTIONS: HangwatchOptions = {
@@ -23,6 +46,11 @@ export const DEFAULT_OPTIONS: HangwatchOptions = {
   promises: false,
   maxListed: 10,
   stackDepth: DEFAULT_STACK_DEPTH,
+  idle: 'fail',
+  leaks: 'warn',
+  blockedLoop: 'warn',
+  blockThreshold: 1000,
+  lockOrder: 'warn',
 };
 
 type Check = (value: unknown) => string | undefined;
@@ -30,12 +58,23 @@ type Check = (value: unknown) => string | undefined;
 const isBoolean: Check = (value) => (typeof value === 'boolean' ? undefined : 'a boolean');
 const isPositiveInteger: Check = (value) =>
   Number.isInteger(value) && (value as number) > 0 ? undefined : 'a positive integer';
+function oneOf(...allowed: string[]): Check {
+  return (value) =>
+    typeof value === 'string' && allowed.includes(value)
+      ? undefined
+      : `one of ${allowed.map((choice) => JSON.stringify(choice)).join(', ')}`;
+}
 
 const CHECKS: Record<keyof HangwatchOptions, Check> = {
   enabled: isBoolean,
   promises: isBoolean,
   maxListed: isPositiveInteger,
   stackDepth: isPositiveInteger,
+  idle: oneOf('fail', 'off'),
+  leaks: oneOf('warn', 'error', 'off'),
+  blockedLoop: oneOf('warn', 'error', 'off'),
+  blockThreshold: isPositiveInteger,
+  lockOrder: oneOf('warn', 'error', 'off'),
 };
 
 export class HangwatchConfigError extends Error {

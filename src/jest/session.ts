@@ -1,8 +1,15 @@
 import { performance } from 'node:perf_hooks';
-import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
+import {
+  setTimeout as realSetTimeout,
+  clearTimeout as realClearTimeout,
+  setInterval as realSetInterval,
+  clearInterval as realClearInterval,
+} from 'node:timers';
 import type { Circus } from '@jest/types';
 import { FetchRequestTracker } from '../core/fetch-requests';
-import { HangError } from '../core/hang-error';
+import { HangError, LeakError } from '../core/hang-error';
+import { buildLeakFinding, findLeaks, isLeakCandidate } from '../core/leaks';
+import { renderLeakText } from '../core/render-text';
 import {
   buildHangFinding,
   collectPending,
@@ -15,7 +22,10 @@ import { renderHangText } from '../core/render-text';
 import { currentAsyncContext, runAsOwner } from '../core/async-context';
 import { withOrigin, wrapCoreEntryPoints } from '../core/origins';
 import { ResourceTracker } from '../core/tracker';
+import { WakeSources } from '../core/wake-sources';
 import { FakeTimerProbe, type FakeTimerHost } from './fake-timers';
+import { LockSession } from './lock-session';
+import { publishFinding } from './findings-channel';
 import type { HangwatchOptions } from './options';
 import {
   describePath,
@@ -33,6 +43,36 @@ type Wrappable = AnyFunction & { [ORIGINAL_FN]?: AnyFunction };
 let warnedInternalError = false;
 
 /**
+ * Jest's console prints where each call came from; for hangwatch's own warning that would be a
+ * frame inside hangwatch. The report already names the user's lines, so the call site is hidden.
+ */
+function withoutStack(action: () => void): void {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    action();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+function hungWith(test: Circus.TestEntry): boolean {
+  return test.errors.some(
+    (entry) => (Array.isArray(entry) ? entry[0] : entry) instanceof HangError,
+  );
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+/** How often the idle check looks, and how many looks in a row must find nothing to wake. */
+const IDLE_CHECK_INTERVAL_MS = 50;
+const IDLE_CHECKS_TO_FAIL = 2;
+/** How long a close may take after a test ends before what it left open counts as a leak. */
+const LEAK_GRACE_MS = 20;
+
+/**
  * Failpoint for the degrade-to-plain-Jest path: `HANGWATCH_INJECT_FAULT=report` makes building a
  * report throw, as an internal bug would, so tests can prove a user's results survive it.
  */
@@ -47,6 +87,8 @@ export interface SessionContext {
   rootDir: string;
   options: HangwatchOptions;
   host: FakeTimerHost;
+  /** The test file's console: leak warnings appear under the file, as Jest shows console output. */
+  console: Pick<Console, 'warn'>;
   /** The test file's global object, for wrapping entry points such as `fetch`. */
   global: Record<string, unknown>;
 }
@@ -67,6 +109,11 @@ export class HangwatchSession {
   private readonly running = new Map<Circus.TestEntry | Circus.Hook, Unit>();
   private readonly attempts = new WeakMap<Circus.TestEntry, number>();
   private readonly preassigned = new Map<Circus.TestEntry, Unit>();
+  private readonly wakeSources = new WakeSources();
+  /** Locks (hangwatch/sync, instrumented async-mutex): deadlocks, lock order, report section. */
+  private readonly locks: LockSession;
+  private idleCheck: NodeJS.Timeout | undefined;
+  private idleStrikes = 0;
   private readonly watchdogs = new Map<Unit, { timer: NodeJS.Timeout; snapshot?: HangFinding }>();
   private nextUnitId = 1;
   private loading = true;
@@ -92,6 +139,17 @@ export class HangwatchSession {
     this.fakeTimers = new FakeTimerProbe(context.host, () =>
       this.ownUnit(currentAsyncContext()?.owner),
     );
+    this.locks = new LockSession({
+      rootDir: context.rootDir,
+      global: context.global,
+      lockOrder: context.options.lockOrder,
+      untracked: (fn) => this.tracker.untracked(fn),
+      somethingElsePending: () => this.wakeSources.firstWaker(this.tracker) !== undefined,
+      describeOwner: (owner) => {
+        const unit = this.ownUnit(owner);
+        return unit ? ownerRef(unit) : undefined;
+      },
+    });
     this.guard(() => {
       this.fakeTimers.install();
       this.wrapFetch();
@@ -101,6 +159,7 @@ export class HangwatchSession {
 
   start(): void {
     this.guard(() => {
+      this.wakeSources.takeBaseline();
       this.tracker.enable();
       this.fetchRequests.enable();
     });
@@ -109,12 +168,61 @@ export class HangwatchSession {
   stop(): void {
     for (const { timer } of this.watchdogs.values()) realClearTimeout(timer);
     this.watchdogs.clear();
+    this.stopIdleCheck();
     this.fetchRequests.disable();
     this.tracker.disable();
+    this.locks.stop();
   }
 
-  handleTestEvent(event: Circus.Event, state: Circus.State): void {
+  /** Returns a promise only when circus must wait (the leak check's grace period). */
+  handleTestEvent(event: Circus.Event, state: Circus.State): Promise<void> | void {
     this.guard(() => this.onEvent(event, state));
+    if (this.disabled || this.context.options.leaks === 'off') return;
+    // A hung test's open resources are already in its report.
+    if (event.name === 'test_done' && !hungWith(event.test)) return this.checkLeaks(event.test);
+    if (event.name === 'run_finish') return this.checkLeaks(undefined);
+  }
+
+  /**
+   * After a test and its afterEach hooks (or, without a test, after the file's afterAll), report
+   * what they left open. Only when something could be a leak does it wait: two turns of the loop
+   * and a few milliseconds, so closes that complete a tick later (`await server.close()`) are
+   * not blamed.
+   */
+  private async checkLeaks(test: Circus.TestEntry | undefined): Promise<void> {
+    const owns = (unit: Unit | undefined) =>
+      unit !== undefined &&
+      (test
+        ? unit.test === test
+        : unit.kind === 'module' || unit.kind === 'beforeAll' || unit.kind === 'afterAll');
+    if (!isLeakCandidate(this.tracker, owns)) return;
+    await this.tracker.untracked(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    await this.tracker.untracked(
+      () => new Promise<void>((resolve) => realSetTimeout(resolve, LEAK_GRACE_MS)),
+    );
+    this.guard(() => {
+      const leaks = findLeaks(
+        this.tracker,
+        owns,
+        (unit) => (unit ? ownerRef(unit) : undefined),
+        this.context.options.maxListed,
+      );
+      if (leaks.resources.length === 0) return;
+      const fails = this.context.options.leaks === 'error' && test !== undefined;
+      const finding = buildLeakFinding(
+        {
+          testName: test ? fullTestName(test) : '',
+          testPath: this.context.testPath,
+          scope: test ? 'test' : 'file',
+          severity: fails ? 'error' : 'warning',
+        },
+        leaks,
+      );
+      publishFinding(finding);
+      const text = renderLeakText(finding, { rootDir: this.context.rootDir });
+      if (fails) test!.errors.push(new LeakError(text, finding));
+      else withoutStack(() => this.context.console.warn(text));
+    });
   }
 
   private ownUnit(owner: unknown): Unit | undefined {
@@ -150,7 +258,7 @@ export class HangwatchSession {
         if (!unit) break;
         this.finishUnit(unit, event.test);
         if (event.name === 'test_fn_failure' && isTimeoutError(event.error)) {
-          this.reportHang(unit, event.error, state, event.test.asyncError);
+          this.reportHang(unit, event.error, state);
         }
         break;
       }
@@ -173,7 +281,7 @@ export class HangwatchSession {
         if (!unit) break;
         this.finishUnit(unit, event.hook);
         if (event.name === 'hook_failure' && isTimeoutError(event.error)) {
-          this.reportHang(unit, event.error, state, event.hook.asyncError);
+          this.reportHang(unit, event.error, state);
         }
         break;
       }
@@ -240,6 +348,11 @@ export class HangwatchSession {
   }
 
   private finishUnit(unit: Unit, key: Circus.TestEntry | Circus.Hook): void {
+    this.locks.endUnit(
+      unit,
+      `the end of ${unit.kind === 'test' ? 'test' : unit.kind} "${unit.name}"`,
+    );
+    this.locks.failInversions(unit, unit.test);
     unit.running = false;
     this.running.delete(key);
     const watchdog = this.watchdogs.get(unit);
@@ -264,6 +377,49 @@ export class HangwatchSession {
     };
     entry.timer.unref();
     this.watchdogs.set(unit, entry);
+    this.startIdleCheck();
+  }
+
+  /**
+   * While any test or hook runs, look every 50 ms whether anything in the process could still
+   * settle it; after two looks in a row find nothing, fail every running unit at once instead of
+   * letting each wait out its timeout. Unref'd, so it never keeps the process alive itself.
+   */
+  private startIdleCheck(): void {
+    if (this.context.options.idle === 'off' || this.idleCheck) return;
+    this.idleStrikes = 0;
+    this.idleCheck = this.tracker.untracked(() =>
+      realSetInterval(() => this.guard(() => this.checkIdle()), IDLE_CHECK_INTERVAL_MS),
+    );
+    this.idleCheck.unref();
+  }
+
+  private stopIdleCheck(): void {
+    if (this.idleCheck) realClearInterval(this.idleCheck);
+    this.idleCheck = undefined;
+  }
+
+  private checkIdle(): void {
+    const units = [...this.running.values()].filter((unit) => unit.abort);
+    if (this.running.size === 0) return this.stopIdleCheck();
+    const fakeTimers = this.fakeTimers.pending(() => 'unknown');
+    const wakeable =
+      units.length === 0 ||
+      (fakeTimers?.pending.length ?? 0) > 0 ||
+      this.wakeSources.firstWaker(this.tracker) !== undefined;
+    this.idleStrikes = wakeable ? 0 : this.idleStrikes + 1;
+    if (this.idleStrikes < IDLE_CHECKS_TO_FAIL) return;
+    this.idleStrikes = 0;
+    for (const unit of units) this.failIdle(unit);
+  }
+
+  private failIdle(unit: Unit): void {
+    const abort = unit.abort;
+    if (!abort || !unit.running) return;
+    unit.abort = undefined;
+    const finding = this.buildFinding(unit, true, 'idle');
+    publishFinding(finding);
+    abort(this.hangError(finding, unit));
   }
 
   /** Runs a test or hook function inside its unit's async context, keeping its arity (`done`). */
@@ -271,7 +427,19 @@ export class HangwatchSession {
     const original = (fn as Wrappable)[ORIGINAL_FN] ?? fn;
     if (original.constructor?.name === 'GeneratorFunction') return original;
     const wrapped: Wrappable = function (this: unknown, ...args: unknown[]) {
-      return runAsOwner(unit, () => original.apply(this, args));
+      if (original.length > 0 && typeof args[0] === 'function') {
+        // `done` style: failing early means calling `done` with the error.
+        const done = args[0] as (error?: unknown) => void;
+        unit.abort = (error) => done(error);
+        return runAsOwner(unit, () => original.apply(this, args));
+      }
+      const result = runAsOwner(unit, () => original.apply(this, args));
+      if (!isThenable(result)) return result;
+      // Race the function's promise against an early failure (the idle check).
+      return new Promise((resolve, reject) => {
+        unit.abort = reject;
+        result.then(resolve, reject);
+      });
     };
     Object.defineProperty(wrapped, 'length', { value: original.length });
     wrapped[ORIGINAL_FN] = original;
@@ -286,14 +454,15 @@ export class HangwatchSession {
     }
   }
 
-  private reportHang(
-    unit: Unit,
-    timeoutError: unknown,
-    state: Circus.State,
-    asyncError: Error,
-  ): void {
+  private reportHang(unit: Unit, timeoutError: unknown, state: Circus.State): void {
     const finding = this.watchdogs.get(unit)?.snapshot ?? this.buildFinding(unit, true);
     this.watchdogs.delete(unit);
+    publishFinding(finding);
+    replaceRecordedError(state, timeoutError, this.hangError(finding, unit));
+  }
+
+  /** The error a user sees: the rendered report, its stack starting at the culprit's line. */
+  private hangError(finding: HangFinding, unit: Unit): HangError {
     const message = renderHangText(finding, { rootDir: this.context.rootDir });
     const culprit = culpritFrame(finding);
     const culpritSite = culprit
@@ -304,11 +473,15 @@ export class HangwatchSession {
         ].find((entry) => entry.site?.top === culprit)?.site
       : undefined;
     const frames = culpritSite ? culpritSite.frames.filter((frame) => frame.origin === 'user') : [];
-    const error = new HangError(message, finding, frames, asyncError?.stack);
-    replaceRecordedError(state, timeoutError, error);
+    const asyncError = unit.kind === 'test' ? unit.test?.asyncError : unit.hook?.asyncError;
+    return new HangError(message, finding, frames, (asyncError as Error | undefined)?.stack);
   }
 
-  private buildFinding(unit: Unit, atFailure: boolean): HangFinding {
+  private buildFinding(
+    unit: Unit,
+    atFailure: boolean,
+    trigger: HangFinding['trigger'] = 'timeout',
+  ): HangFinding {
     injectFault('report');
     const view: ResourceView<Unit> = {
       relationOf: (owner) => this.relationOf(owner, unit),
@@ -326,15 +499,28 @@ export class HangwatchSession {
       testPath: this.context.testPath,
       phase: unit.kind === 'module' ? 'test' : unit.kind,
       ...(unit.kind !== 'test' && unit.test ? { forTest: fullTestName(unit.test) } : {}),
+      trigger,
       elapsedMs: atFailure ? performance.now() - unit.startedAt : unit.timeoutMs,
       timeoutMs: unit.timeoutMs,
       waitingForDone: (original?.length ?? 0) > 0,
       attempt: unit.attempt,
     };
-    return buildHangFinding(hung, pending, {
-      ...(fakeTimers ? { fakeTimers } : {}),
-      promisesTracked: this.context.options.promises,
-    });
+    return this.withLocks(
+      buildHangFinding(hung, pending, {
+        ...(fakeTimers ? { fakeTimers } : {}),
+        promisesTracked: this.context.options.promises,
+      }),
+    );
+  }
+
+  /** Adds held and awaited locks to a hang report; a failure there must not lose the report. */
+  private withLocks(finding: HangFinding): HangFinding {
+    try {
+      this.locks.addTo(finding);
+    } catch {
+      // the report without its lock section is still the report
+    }
+    return finding;
   }
 
   /** Ranks a resource's creator against the hung unit; `undefined` hides another running test's. */

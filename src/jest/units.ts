@@ -16,6 +16,8 @@ export interface Unit {
   timeoutMs: number;
   attempt: number;
   running: boolean;
+  /** Fails the running function now (set while it runs; see the idle check). */
+  abort?: (error: Error) => void;
 }
 
 const ROOT_BLOCK_NAME = 'ROOT_DESCRIBE_BLOCK';

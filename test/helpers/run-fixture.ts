@@ -41,6 +41,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   timeoutMs?: number;
   jestMajor?: keyof typeof JEST_BINS;
+  /** `pipe` keeps Jest's stdin open (and silent) instead of /dev/null. */
+  stdin?: 'ignore' | 'pipe';
 }
 
 /**
@@ -64,12 +66,12 @@ export async function runFixture(fixture: string, options: RunOptions = {}): Pro
   const child = spawn(process.execPath, args, {
     cwd,
     env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exitCode = await new Promise<number | null>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -33,6 +33,7 @@ beforeAll(() => {
         testName: hungTest.name,
         testPath: __filename,
         phase: 'test',
+        trigger: 'timeout',
         elapsedMs: 5_000,
         timeoutMs: 5_000,
         waitingForDone: false,

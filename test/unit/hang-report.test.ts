@@ -50,6 +50,7 @@ const unit: HungUnit = {
   testName: hungTest.ref.name,
   testPath: __filename,
   phase: 'test',
+  trigger: 'timeout',
   elapsedMs: 5_003.4,
   timeoutMs: 5_000,
   waitingForDone: false,

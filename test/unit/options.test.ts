@@ -17,6 +17,8 @@ describe('parseOptions defaults', () => {
       promises: false,
       maxListed: 10,
       stackDepth: 16,
+      blockedLoop: 'warn',
+      blockThreshold: 1000,
     });
   });
 
@@ -49,7 +51,9 @@ describe('parseOptions rejects unknown keys', () => {
     expect(error.message).toContain('unknown option "promise"');
     expect(error.message).toContain('testEnvironmentOptions.hangwatch');
     expect(error.message).toContain('did you mean "promises"?');
-    expect(error.message).toContain('Known options: enabled, promises, maxListed, stackDepth.');
+    expect(error.message).toContain(
+      'Known options: enabled, promises, maxListed, stackDepth, blockedLoop, blockThreshold.',
+    );
   });
 
   test('suggests despite different letter case', () => {

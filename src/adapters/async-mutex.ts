@@ -1,0 +1,268 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DeadlockError } from '../core/locks/errors';
+import type { LockGraph } from '../core/locks/graph';
+import { lockGraph, publishedRootDir } from '../core/locks/registry';
+import type { DeadlockFailure, Holding, Lock, Wait } from '../core/locks/types';
+import { captureStack, type LazyStack } from '../core/stack';
+
+/**
+ * async-mutex, instrumented. The hangwatch presets map `async-mutex` here; this module loads the
+ * real package by absolute path (so the mapping does not loop) and wraps its one mechanism,
+ * `Semaphore`, once: Mutex, withTimeout, tryAcquire and runExclusive all go through it. Every
+ * grant, release and wait is reported to the lock graph; nothing else changes, so the same
+ * application code behaves as before, only deadlocks fail fast with a DeadlockError.
+ */
+
+interface QueueEntry {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  weight: number;
+  priority: number;
+  [WAIT]?: Wait;
+}
+
+interface UnlockWaiter {
+  resolve: () => void;
+  priority: number;
+  [WAIT]?: Wait;
+}
+
+/** The private parts of async-mutex 0.5's Semaphore this adapter relies on. */
+interface RealSemaphore {
+  _value: number;
+  _queue: QueueEntry[];
+  _weightedWaiters: UnlockWaiter[][];
+  acquire(weight?: number, priority?: number): Promise<[number, () => void]>;
+  release(weight?: number): void;
+  runExclusive<T>(callback: (value: number) => T, weight?: number, priority?: number): Promise<T>;
+  waitForUnlock(weight?: number, priority?: number): Promise<void>;
+  cancel(): void;
+  _dispatchItem(item: QueueEntry): void;
+  _newReleaser(weight: number): () => void;
+  _couldLockImmediately(weight: number, priority: number): boolean;
+}
+
+type SemaphoreClass = new (value: number, cancelError?: Error) => RealSemaphore;
+
+const LOCK = Symbol('hangwatch.lock');
+const WAIT = Symbol('hangwatch.wait');
+/** The acquisition being granted right now, for `_newReleaser` to turn into a holding. */
+const GRANTING = Symbol('hangwatch.granting');
+const RELEASING = Symbol('hangwatch.releasing');
+const INSTRUMENTED = Symbol.for('hangwatch.instrumented');
+/** Deep enough to reach the caller through runExclusive's compiled generator frames. */
+const SITE_DEPTH = 24;
+
+type Instrumented = RealSemaphore & {
+  [LOCK]: Lock;
+  [GRANTING]?: { flow: Holding['flow']; site: LazyStack; wait?: Wait };
+  [RELEASING]?: boolean;
+};
+
+/** Bounded waits (withTimeout, tryAcquire) end on their own and are never deadlocks. */
+let boundedDepth = 0;
+
+function findPackageDir(name: string): string {
+  const starts = [publishedRootDir(), process.cwd(), __dirname].filter(
+    (dir): dir is string => typeof dir === 'string',
+  );
+  for (const start of starts) {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      const candidate = path.join(dir, 'node_modules', name);
+      if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  throw new Error(
+    `hangwatch: cannot find module '${name}' (the preset maps it to an instrumented copy of the real package; install ${name} in your project).`,
+  );
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports -- the real package is loaded by path, inside the caller's module registry */
+function instrument(
+  libDir: string,
+  exportsObject: Record<string, unknown>,
+): Record<string, unknown> {
+  const semaphoreModule = require(path.join(libDir, 'Semaphore.js')) as { default: SemaphoreClass };
+  const withTimeoutModule = require(path.join(libDir, 'withTimeout.js')) as {
+    withTimeout: (sync: unknown, timeout: number, error?: Error) => unknown;
+  };
+  if ((semaphoreModule.default as unknown as Record<symbol, unknown>)[INSTRUMENTED]) {
+    return exportsObject;
+  }
+  const graph = lockGraph();
+  const Real = semaphoreModule.default;
+  class Semaphore extends Real {
+    constructor(value: number, cancelError?: Error) {
+      super(value, cancelError);
+      const site = captureStack(undefined, 8);
+      (this as unknown as Instrumented)[LOCK] = graph.createLock(
+        value === 1 ? 'mutex' : 'semaphore',
+        value,
+        undefined,
+        site,
+      );
+    }
+  }
+  instrumentPrototype(
+    Semaphore.prototype as unknown as Instrumented,
+    Real.prototype as unknown as RealSemaphore,
+    graph,
+  );
+  Object.defineProperty(Semaphore, 'name', { value: 'Semaphore' });
+  Object.defineProperty(Semaphore, INSTRUMENTED, { value: true });
+  // Mutex and index.js read these exports at call time, so replacing them reaches every path.
+  semaphoreModule.default = Semaphore as unknown as SemaphoreClass;
+  const realWithTimeout = withTimeoutModule.withTimeout;
+  withTimeoutModule.withTimeout = function withTimeout(sync, timeout, error) {
+    const limited = realWithTimeout(sync, timeout, error) as Record<
+      string,
+      (...args: unknown[]) => unknown
+    >;
+    for (const method of ['acquire', 'waitForUnlock', 'runExclusive'] as const) {
+      const original = limited[method];
+      limited[method] = function (this: unknown, ...args: unknown[]) {
+        boundedDepth++;
+        try {
+          return original.apply(this, args);
+        } finally {
+          boundedDepth--;
+        }
+      };
+    }
+    return limited;
+  };
+  return exportsObject;
+}
+
+function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: LockGraph): void {
+  const failTask =
+    (semaphore: Instrumented, entry: QueueEntry, site: LazyStack) => (failure: DeadlockFailure) => {
+      const at = semaphore._queue.indexOf(entry);
+      if (at !== -1) semaphore._queue.splice(at, 1);
+      entry.reject(new DeadlockError(failure.message, failure.deadlock, site));
+    };
+
+  proto.acquire = function acquire(this: Instrumented, weight = 1, priority = 0) {
+    const lock = this[LOCK];
+    if (!lock || weight <= 0) return real.acquire.call(this, weight, priority);
+    const site = captureStack(acquire, SITE_DEPTH);
+    const flow = graph.acquiringFlow();
+    const queued = new Set(this._queue);
+    this[GRANTING] = { flow, site };
+    let promise: Promise<[number, () => void]>;
+    try {
+      promise = real.acquire.call(this, weight, priority);
+    } finally {
+      this[GRANTING] = undefined;
+    }
+    const entry = this._queue.find((candidate) => !queued.has(candidate));
+    if (entry) {
+      entry[WAIT] = graph.wait(
+        lock,
+        flow,
+        weight,
+        'acquire',
+        site,
+        failTask(this, entry, site),
+        boundedDepth > 0,
+      );
+    }
+    return promise;
+  };
+
+  proto._dispatchItem = function _dispatchItem(this: Instrumented, item: QueueEntry) {
+    const wait = item[WAIT];
+    const previous = this[GRANTING];
+    if (wait) this[GRANTING] = { flow: wait.flow, site: wait.site, wait };
+    try {
+      real._dispatchItem.call(this, item);
+    } finally {
+      this[GRANTING] = previous;
+    }
+  };
+
+  proto._newReleaser = function _newReleaser(this: Instrumented, weight: number) {
+    const releaser = real._newReleaser.call(this, weight);
+    const granting = this[GRANTING];
+    if (!granting || !this[LOCK]) return releaser;
+    const holding = granting.wait
+      ? graph.grant(granting.wait)
+      : graph.hold(this[LOCK], granting.flow, weight, granting.site);
+    let released = false;
+    return () => {
+      if (!released) {
+        released = true;
+        graph.release(holding);
+      }
+      this[RELEASING] = true;
+      try {
+        releaser();
+      } finally {
+        this[RELEASING] = false;
+      }
+    };
+  };
+
+  proto.release = function release(this: Instrumented, weight = 1) {
+    if (!this[RELEASING] && this[LOCK] && weight > 0) graph.releaseSome(this[LOCK], weight);
+    real.release.call(this, weight);
+  };
+
+  proto.runExclusive = function runExclusive<T>(
+    this: Instrumented,
+    callback: (value: number) => T,
+    weight?: number,
+    priority?: number,
+  ) {
+    return graph.runScope(() =>
+      real.runExclusive.call(this, callback, weight, priority),
+    ) as Promise<T>;
+  };
+
+  proto.waitForUnlock = function waitForUnlock(this: Instrumented, weight = 1, priority = 0) {
+    const lock = this[LOCK];
+    if (!lock || weight <= 0 || this._couldLockImmediately(weight, priority)) {
+      return real.waitForUnlock.call(this, weight, priority);
+    }
+    const site = captureStack(waitForUnlock, SITE_DEPTH);
+    const flow = graph.flows.current();
+    const bounded = boundedDepth > 0;
+    return new Promise<void>((resolve, reject) => {
+      const waiters = (this._weightedWaiters[weight - 1] ??= []);
+      const known = new Set(waiters);
+      void real.waitForUnlock.call(this, weight, priority);
+      const entry = waiters.find((candidate) => !known.has(candidate));
+      if (!entry) return resolve();
+      const wait = graph.wait(
+        lock,
+        flow,
+        weight,
+        'unlock',
+        site,
+        (failure) => {
+          const list = this._weightedWaiters[weight - 1] ?? [];
+          const at = list.indexOf(entry);
+          if (at !== -1) list.splice(at, 1);
+          reject(new DeadlockError(failure.message, failure.deadlock, site));
+        },
+        bounded,
+      );
+      entry.resolve = () => {
+        graph.stopWaiting(wait);
+        resolve();
+      };
+    });
+  };
+
+  proto.cancel = function cancel(this: Instrumented) {
+    for (const entry of this._queue) if (entry[WAIT]) graph.stopWaiting(entry[WAIT]);
+    real.cancel.call(this);
+  };
+}
+
+const libDir = path.join(findPackageDir('async-mutex'), 'lib');
+const realExports = require(path.join(libDir, 'index.js')) as Record<string, unknown>;
+export = instrument(libDir, realExports);
+/* eslint-enable @typescript-eslint/no-require-imports */

@@ -1,0 +1,61 @@
+import * as fs from 'node:fs';
+import { plural } from '../core/format';
+import {
+  mergeReports,
+  parseReport,
+  ReportFormatError,
+  type HangwatchReport,
+  type RunInfo,
+} from '../report/document';
+import { renderFindingText, renderRunSummary } from '../report/render-summary';
+
+/** The CLI's commands as functions from files to text; `main.ts` does arguments and exit codes. */
+
+export function readReport(file: string): HangwatchReport {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ReportFormatError(
+      code === 'ENOENT'
+        ? `${file}: no such file.`
+        : code === 'EISDIR'
+          ? `${file} is a directory, not a report.`
+          : `${file} cannot be read (${(error as Error).message}).`,
+    );
+  }
+  return parseReport(text, file);
+}
+
+/** A saved report as the terminal showed it: each finding in full, then the run summary. */
+export function showReport(report: HangwatchReport): string {
+  const rootDir = report.runs[0]?.rootDir ?? process.cwd();
+  const out = [describeRuns(report.runs), ''];
+  if (report.findings.length === 0) {
+    out.push('No findings: hangwatch found nothing to report in this run.');
+    return `${out.join('\n')}\n`;
+  }
+  for (const finding of report.findings) out.push(renderFindingText(finding, rootDir), '');
+  out.push(renderRunSummary(report.findings, { rootDir }).trimEnd());
+  return `${out.join('\n')}\n`;
+}
+
+function describeRuns(runs: RunInfo[]): string {
+  const shards = runs
+    .filter((run) => run.shard)
+    .map((run) => `${run.shard!.index}/${run.shard!.count}`);
+  const first = runs[0];
+  const versions = first
+    ? `, Jest ${first.jestVersion ?? 'unknown'}, Node ${first.nodeVersion}, hangwatch ${first.hangwatchVersion}`
+    : '';
+  const when = first ? ` (started ${first.startedAt})` : '';
+  const which =
+    shards.length > 0 ? ` (shard${shards.length === 1 ? '' : 's'} ${shards.join(', ')})` : '';
+  const tests = runs.reduce((sum, run) => sum + run.tests.total, 0);
+  return `hangwatch report: ${plural(runs.length, 'run')}${which}, ${plural(tests, 'test')}${versions}${when}`;
+}
+
+export function mergeReportFiles(files: string[]): HangwatchReport {
+  return mergeReports(files.map(readReport));
+}

@@ -1,0 +1,111 @@
+import type { Flow } from './flows';
+import { isAncestorOrSelf } from './flows';
+import type { Holding, Lock, Wait } from './types';
+
+/**
+ * Deadlock analysis on the wait-for graph, as a fixpoint: start from the flows that can surely
+ * move (not waiting, not ended, not awaiting a waiting child), then free every wait whose lock
+ * those flows could release enough of; repeat. The waits left are deadlocked. One rule covers
+ * self-deadlock, cycles of any length, semaphore pools drained by blocked flows and locks held
+ * by flows that ended.
+ */
+export interface Analysis {
+  blocked: Set<Wait>;
+  /** Whether `flow` can still release what it holds. */
+  canMove(flow: Flow): boolean;
+}
+
+/** Waits that can end without any holder's help are left out: timeouts, events. */
+function counts(wait: Wait): boolean {
+  return !wait.bounded && wait.mode !== 'event';
+}
+
+/**
+ * `certain`: only what must be true whatever runs next. A flow waiting for its child is certain
+ * for a `runExclusive` or `task` scope (it releases only when its callback ends) but not for a
+ * bare acquire's flow, which may go on and release before awaiting the child; when nothing else
+ * is pending (`certain: false`), nobody goes on, so every parent counts as waiting.
+ */
+export function analyse(locks: Iterable<Lock>, certain = true): Analysis {
+  const blocked = new Set<Wait>();
+  for (const lock of locks) for (const wait of lock.waits) if (counts(wait)) blocked.add(wait);
+  const stuckFlows = () => {
+    const stuck = new Set<Flow>();
+    for (const wait of blocked) {
+      stuck.add(wait.flow);
+      for (let at = wait.flow.parent; at; at = at.parent) {
+        if (certain && at.kind === 'bare') break;
+        stuck.add(at);
+      }
+    }
+    return stuck;
+  };
+  let stuck = stuckFlows();
+  const canMove = (flow: Flow) => flow.endedAt === undefined && !stuck.has(flow);
+  let changed = blocked.size > 0;
+  while (changed) {
+    changed = false;
+    for (const wait of blocked) {
+      if (releasable(wait.lock, canMove) >= wait.weight) {
+        blocked.delete(wait);
+        changed = true;
+      }
+    }
+    if (changed) stuck = stuckFlows();
+  }
+  return { blocked, canMove };
+}
+
+/** Permits free now plus those held by flows that can still release them. */
+function releasable(lock: Lock, canMove: (flow: Flow) => boolean): number {
+  let stuckWeight = 0;
+  for (const holding of lock.holdings) if (!canMove(holding.flow)) stuckWeight += holding.weight;
+  return lock.capacity - stuckWeight;
+}
+
+export interface Chain {
+  kind: 'self' | 'cycle' | 'abandoned' | 'blocked';
+  /** Each blocked wait along the chain, starting at the one analysed. */
+  waits: Wait[];
+  /** Holders that block the chain without waiting themselves (ended, or awaiting a child). */
+  holders: Holding[];
+}
+
+/**
+ * Follows a deadlocked wait to what keeps it blocked: the flow itself (self-deadlock), a flow
+ * that ended (abandoned), or other waiting flows until one repeats (a cycle).
+ */
+export function explain(start: Wait, analysis: Analysis): Chain {
+  const waits: Wait[] = [start];
+  const seen = new Map<Flow, number>([[start.flow, 0]]);
+  let wait = start;
+  for (let step = 0; step < 64; step++) {
+    const holders = [...wait.lock.holdings].filter((holding) => !analysis.canMove(holding.flow));
+    const own = holders.find((holding) => isAncestorOrSelf(holding.flow, wait.flow));
+    if (own) {
+      return waits.length === 1
+        ? { kind: 'self', waits, holders: [own] }
+        : { kind: 'cycle', waits, holders: [own] };
+    }
+    const ended = holders.find((holding) => holding.flow.endedAt !== undefined);
+    if (ended) return { kind: 'abandoned', waits, holders: [ended] };
+    const next = nextWait(holders, analysis);
+    if (!next) return { kind: 'blocked', waits, holders };
+    const at = seen.get(next.flow);
+    if (at !== undefined) return { kind: 'cycle', waits: waits.slice(at), holders: [] };
+    seen.set(next.flow, waits.length);
+    waits.push(next);
+    wait = next;
+  }
+  return { kind: 'blocked', waits, holders: [] };
+}
+
+/** The blocked wait that keeps one of these holders from releasing: its own, or a child's it awaits. */
+function nextWait(holders: Holding[], analysis: Analysis): Wait | undefined {
+  for (const holding of holders) {
+    for (const wait of analysis.blocked) {
+      if (isAncestorOrSelf(holding.flow, wait.flow)) return wait;
+    }
+  }
+  return undefined;
+}

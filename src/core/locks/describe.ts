@@ -1,0 +1,160 @@
+import { performance } from 'node:perf_hooks';
+import type {
+  CreationSite,
+  Deadlock,
+  FlowRef,
+  LockHold,
+  LockOrderInversion,
+  LockState,
+  LockWait,
+  OwnerRef,
+} from '../model';
+import { parseStack, toCreationSite, type LazyStack } from '../stack';
+import type { Chain } from './analysis';
+import type { Flow } from './flows';
+import type { Inversion } from './lock-order';
+import type { Holding, Lock, Wait } from './types';
+
+/** Turns the graph's live objects into the report model (plain data). */
+export class LockDescriber {
+  private readonly sites = new WeakMap<LazyStack, CreationSite | null>();
+  private readonly nameClaims = new Map<string, number>();
+
+  constructor(private readonly describeOwner: (owner: unknown) => OwnerRef | undefined) {}
+
+  site(stack: LazyStack | undefined): CreationSite | undefined {
+    if (!stack) return undefined;
+    let site = this.sites.get(stack);
+    if (site === undefined) {
+      site = toCreationSite(parseStack(stack.stack)) ?? null;
+      this.sites.set(stack, site);
+    }
+    return site ?? undefined;
+  }
+
+  /** The name a report uses: the user's, else the variable the lock was assigned to, else kind and id. */
+  lockName(lock: Lock): string {
+    if (lock.name) return lock.name;
+    const line = this.site(lock.site)?.sourceLine;
+    const assigned = line ? /([\w$.]+)\s*=\s*(?:new\b|\w+\()/.exec(line)?.[1] : undefined;
+    const kind =
+      lock.kind === 'mutex'
+        ? 'Mutex'
+        : lock.kind === 'semaphore'
+          ? 'Semaphore'
+          : lock.kind === 'rwlock'
+            ? 'RWLock'
+            : 'Event';
+    if (!assigned) return `${kind}#${lock.id}`;
+    // Instances made by one line (one per account) share the variable's name: ids tell them apart.
+    const base = assigned.replace(/^this\./, '');
+    const claimedBy = this.nameClaims.get(base);
+    if (claimedBy === undefined) this.nameClaims.set(base, lock.id);
+    return claimedBy === undefined || claimedBy === lock.id ? base : `${base}#${lock.id}`;
+  }
+
+  /** The key lock-order checks group locks by: a name, else the construction site. */
+  lockClass(lock: Lock): string {
+    if (lock.name) return `name:${lock.name}`;
+    const top = this.site(lock.site)?.top;
+    return top ? `site:${top.file}:${top.line}:${top.column}` : `lock:${lock.id}`;
+  }
+
+  flow(flow: Flow): FlowRef {
+    const owner = this.describeOwner(flow.owner);
+    const name =
+      flow.kind === 'task'
+        ? `task "${flow.name ?? flow.id}"`
+        : flow.kind === 'scope'
+          ? `runExclusive flow #${flow.id}`
+          : flow.kind === 'unit'
+            ? owner
+              ? `${owner.kind === 'test' ? 'test' : owner.kind} "${owner.name}"`
+              : `flow #${flow.id}`
+            : `flow #${flow.id}`;
+    return {
+      id: flow.id,
+      name,
+      ...(owner ? { owner } : {}),
+      ...(flow.endedAt ? { endedAt: flow.endedAt } : {}),
+    };
+  }
+
+  hold(holding: Holding, now = performance.now()): LockHold {
+    const site = this.site(holding.site);
+    return {
+      flow: this.flow(holding.flow),
+      weight: holding.weight,
+      ...(site ? { site } : {}),
+      heldMs: Math.round(now - holding.since),
+    };
+  }
+
+  wait(wait: Wait, now = performance.now()): LockWait {
+    const site = this.site(wait.site);
+    return {
+      flow: this.flow(wait.flow),
+      mode: wait.mode,
+      weight: wait.weight,
+      ...(site ? { site } : {}),
+      waitingMs: Math.round(now - wait.since),
+    };
+  }
+
+  lock(lock: Lock): LockState {
+    const now = performance.now();
+    const site = this.site(lock.site);
+    return {
+      id: lock.id,
+      name: this.lockName(lock),
+      kind: lock.kind,
+      capacity: lock.capacity,
+      ...(site ? { site } : {}),
+      holders: [...lock.holdings].map((holding) => this.hold(holding, now)),
+      waiters: [...lock.waits].map((wait) => this.wait(wait, now)),
+    };
+  }
+
+  deadlock(chain: Chain, heldBy: (flow: Flow) => Holding[]): Deadlock {
+    return {
+      kind: chain.kind,
+      steps: chain.waits.map((wait) => {
+        const waitSite = this.site(wait.site);
+        return {
+          flow: this.flow(wait.flow),
+          holds: heldBy(wait.flow).map((holding) => {
+            const site = this.site(holding.site);
+            return { lock: this.lockName(holding.lock), ...(site ? { site } : {}) };
+          }),
+          waitsFor: {
+            lock: this.lockName(wait.lock),
+            mode: wait.mode,
+            ...(waitSite ? { site: waitSite } : {}),
+          },
+        };
+      }),
+      holders: chain.holders.map((holding) => ({
+        lock: this.lockName(holding.lock),
+        hold: this.hold(holding),
+      })),
+    };
+  }
+
+  inversion(inversion: Inversion): LockOrderInversion {
+    const edge = (which: Inversion['forward']) => {
+      const heldSite = this.site(which.held.site);
+      const takenSite = this.site(which.taken.site);
+      return {
+        ...(heldSite ? { heldSite } : {}),
+        ...(takenSite ? { takenSite } : {}),
+        flow: which.flow,
+      };
+    };
+    return {
+      first: inversion.forward.held.name,
+      second: inversion.forward.taken.name,
+      forward: edge(inversion.forward),
+      backward: edge(inversion.backward),
+    };
+  }
+}

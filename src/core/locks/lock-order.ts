@@ -1,0 +1,83 @@
+import type { LazyStack } from '../stack';
+
+/**
+ * Lockdep for async code: every time a flow takes lock B while holding lock A, the order A → B is
+ * remembered, keyed by lock class (its name, or where it was constructed) so that two tests
+ * constructing the "same" lock agree. Taking B → A later, or closing any longer cycle of orders,
+ * is an inversion: a deadlock waiting for the wrong interleaving, even if this run never hung.
+ */
+export interface OrderedAcquisition {
+  /** The lock's class: its name or construction site. */
+  key: string;
+  /** Display name. */
+  name: string;
+  site: LazyStack;
+}
+
+export interface OrderEdge {
+  held: OrderedAcquisition;
+  taken: OrderedAcquisition;
+  flow: string;
+}
+
+export interface Inversion {
+  /** The earlier order, first → second. */
+  forward: OrderEdge;
+  /** The acquisition that closed the cycle: second held, first taken. */
+  backward: OrderEdge;
+}
+
+export class LockOrder {
+  /** before → after → the first time that order was seen. */
+  private readonly edges = new Map<string, Map<string, OrderEdge>>();
+  private readonly reported = new Set<string>();
+
+  /**
+   * Records `taken` while `held` are held, returning inversions this closes (each pair once).
+   * Cost when nothing is held: none; the caller only calls this when something is.
+   */
+  record(held: OrderedAcquisition[], taken: OrderedAcquisition, flow: string): Inversion[] {
+    const found: Inversion[] = [];
+    for (const before of held) {
+      if (before.key === taken.key) continue;
+      let after = this.edges.get(before.key);
+      if (after?.has(taken.key)) continue;
+      const path = this.path(taken.key, before.key);
+      const pair = [before.key, taken.key].sort().join('\u0000');
+      if (path && !this.reported.has(pair)) {
+        this.reported.add(pair);
+        found.push({ forward: path[0], backward: { held: before, taken, flow } });
+      }
+      if (!after) this.edges.set(before.key, (after = new Map()));
+      after.set(taken.key, { held: before, taken, flow });
+    }
+    return found;
+  }
+
+  /** The edges of an order path from → ... → to, if there is one (breadth first: shortest). */
+  private path(from: string, to: string): OrderEdge[] | undefined {
+    const via = new Map<string, OrderEdge>();
+    const queue = [from];
+    const seen = new Set([from]);
+    while (queue.length > 0) {
+      const key = queue.shift()!;
+      for (const [next, edge] of this.edges.get(key) ?? []) {
+        if (seen.has(next)) continue;
+        seen.add(next);
+        via.set(next, edge);
+        if (next === to) {
+          const edges: OrderEdge[] = [];
+          for (let at = to; at !== from; at = via.get(at)!.held.key) edges.unshift(via.get(at)!);
+          return edges;
+        }
+        queue.push(next);
+      }
+    }
+    return undefined;
+  }
+
+  clear(): void {
+    this.edges.clear();
+    this.reported.clear();
+  }
+}

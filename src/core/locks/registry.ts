@@ -1,0 +1,52 @@
+import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
+import { LockGraph, type LockGraphHost } from './graph';
+
+/**
+ * Where primitives find the graph. Jest loads hangwatch/sync and the async-mutex adapter inside
+ * each test file's sandbox, as fresh module copies; the session publishes its graph on the test
+ * file's global under this key, so those copies all report into the one the session reads.
+ * Without a session (plain Node), a graph of their own is made on first use.
+ */
+const GRAPH_KEY = Symbol.for('hangwatch.lockGraph');
+const ROOT_DIR_KEY = Symbol.for('hangwatch.rootDir');
+
+type Slots = { [GRAPH_KEY]?: LockGraph; [ROOT_DIR_KEY]?: string };
+
+export function lockGraph(): LockGraph {
+  const existing = (globalThis as Slots)[GRAPH_KEY];
+  if (existing) return existing;
+  const graph = new LockGraph(standaloneHost());
+  pin(globalThis, GRAPH_KEY, graph);
+  return graph;
+}
+
+export function publishLockGraph(target: object, graph: LockGraph, rootDir: string): void {
+  pin(target, GRAPH_KEY, graph);
+  pin(target, ROOT_DIR_KEY, rootDir);
+}
+
+/**
+ * Non-configurable, so Jest's cleanup of a test file's globals leaves it alone rather than
+ * walking the whole graph (deep enough to overflow the stack).
+ */
+function pin(target: object, key: symbol, value: unknown): void {
+  if (Object.getOwnPropertyDescriptor(target, key)) return;
+  Object.defineProperty(target, key, { value, configurable: false, enumerable: false });
+}
+
+/** The project root the session runs in, where adapters look for the real packages. */
+export function publishedRootDir(): string | undefined {
+  return (globalThis as Slots)[ROOT_DIR_KEY];
+}
+
+function standaloneHost(): LockGraphHost {
+  return {
+    rootDir: process.cwd(),
+    setTimer: (fn, ms) => realSetTimeout(fn, ms),
+    clearTimer: (timer) => realClearTimeout(timer as NodeJS.Timeout),
+    // Without a resource tracker nothing is known about other work: never claim all is blocked.
+    somethingElsePending: () => true,
+    describeOwner: () => undefined,
+    onInversion: () => undefined,
+  };
+}

@@ -1,0 +1,136 @@
+import { formatDuration } from '../format';
+import type { CreationSite, Deadlock, LockOrderInversion, LockSection } from '../model';
+import { displayPath } from '../stack';
+
+/** Text views of locks: the lock section of a hang report, a DeadlockError, an inversion warning. */
+export interface LockTextOptions {
+  rootDir: string;
+}
+
+export function siteText(site: CreationSite | undefined, options: LockTextOptions): string {
+  const top = site?.top;
+  if (!top) return 'an unknown place';
+  const where = `${displayPath(top.file, options.rootDir)}:${top.line}:${top.column}`;
+  return site.sourceLine ? `${where}   ${site.sourceLine}` : where;
+}
+
+function shortSite(site: CreationSite | undefined, options: LockTextOptions): string {
+  const top = site?.top;
+  return top ? `${displayPath(top.file, options.rootDir)}:${top.line}` : '?';
+}
+
+const HEADLINES: Record<Deadlock['kind'], (deadlock: Deadlock) => string> = {
+  self: (deadlock) =>
+    `${deadlock.steps[0].flow.name} waits for lock "${deadlock.steps[0].waitsFor.lock}" that it already holds: it can never be released while this flow waits (a non-reentrant lock taken twice, or a release skipped by a return or throw).`,
+  cycle: (deadlock) =>
+    `${deadlock.steps.length} flows wait for each other's locks (${[...new Set(deadlock.steps.map((step) => `"${step.waitsFor.lock}"`))].join(', ')}): none can ever go on.`,
+  abandoned: (deadlock) => {
+    const holder = deadlock.holders[0];
+    return `lock "${holder?.lock ?? deadlock.steps[0].waitsFor.lock}" is held by ${holder?.hold.flow.name ?? 'a flow'} that ended at ${holder?.hold.flow.endedAt ?? 'an unknown point'} without releasing it: nobody can release it any more.`;
+  },
+  blocked: (deadlock) =>
+    `every flow waits for a lock (${deadlock.steps.length} waiting) and nothing else is pending (no timer, socket, request or child process) that could release one.`,
+};
+
+export function renderDeadlock(deadlock: Deadlock, options: LockTextOptions): string {
+  const lines = [`Deadlock: ${HEADLINES[deadlock.kind](deadlock)}`];
+  for (const step of deadlock.steps) {
+    lines.push(
+      `  ${step.flow.name}${step.flow.owner ? ` (in ${step.flow.owner.kind} "${step.flow.owner.name}")` : ''}`,
+    );
+    for (const held of step.holds) {
+      lines.push(`    holds "${held.lock}", acquired at ${siteText(held.site, options)}`);
+    }
+    const verb = step.waitsFor.mode === 'unlock' ? 'waits for the unlock of' : 'waits for';
+    lines.push(`    ${verb} "${step.waitsFor.lock}" at ${siteText(step.waitsFor.site, options)}`);
+  }
+  for (const { lock, hold } of deadlock.holders) {
+    const ended = hold.flow.endedAt ? `, ended at ${hold.flow.endedAt} without releasing` : '';
+    lines.push(
+      `  "${lock}" held for ${formatDuration(hold.heldMs)} by ${hold.flow.name}${ended}, acquired at ${siteText(hold.site, options)}`,
+    );
+  }
+  if (deadlock.kind === 'cycle' && deadlock.steps.length > 1)
+    lines.push(...scenario(deadlock, options));
+  return lines.join('\n');
+}
+
+const COLUMN = 40;
+
+/**
+ * Lockdep's "possible unsafe locking scenario": one column per flow, each taking what it holds,
+ * then each asking for what it waits on, so the interleaving that deadlocks reads top to bottom.
+ */
+function scenario(deadlock: Deadlock, options: LockTextOptions): string[] {
+  const columns = deadlock.steps.map((step) => step.flow.name);
+  const row = (cells: string[]) =>
+    '  ' +
+    cells
+      .map((cell) => cell.slice(0, COLUMN - 2).padEnd(COLUMN))
+      .join('')
+      .trimEnd();
+  const lines = ['  Scenario:', row(columns), row(columns.map((name) => '-'.repeat(name.length)))];
+  deadlock.steps.forEach((step, index) => {
+    for (const held of step.holds) {
+      const cells = columns.map(() => '');
+      cells[index] = `lock(${held.lock}) ${shortSite(held.site, options)}`;
+      lines.push(row(cells));
+    }
+  });
+  deadlock.steps.forEach((step, index) => {
+    const cells = columns.map(() => '');
+    cells[index] = `lock(${step.waitsFor.lock}) ${shortSite(step.waitsFor.site, options)}`;
+    lines.push(row(cells));
+  });
+  lines.push('  *** DEADLOCK ***');
+  return lines;
+}
+
+export function renderInversion(inversion: LockOrderInversion, options: LockTextOptions): string {
+  const { first, second, forward, backward } = inversion;
+  return [
+    `Possible deadlock: locks "${first}" and "${second}" are taken in opposite orders.`,
+    `  ${forward.flow} took "${first}" then "${second}":`,
+    `    "${first}" at ${siteText(forward.heldSite, options)}`,
+    `    "${second}" at ${siteText(forward.takenSite, options)}`,
+    `  ${backward.flow} took "${second}" then "${first}":`,
+    `    "${second}" at ${siteText(backward.heldSite, options)}`,
+    `    "${first}" at ${siteText(backward.takenSite, options)}`,
+    '  Scenario:',
+    `  ${'flow 1'.padEnd(COLUMN)}flow 2`,
+    `  ${'------'.padEnd(COLUMN)}------`,
+    `  lock(${first})`,
+    `  ${''.padEnd(COLUMN)}lock(${second})`,
+    `  lock(${second})`,
+    `  ${''.padEnd(COLUMN)}lock(${first})`,
+    '  *** DEADLOCK ***',
+    '  Take them in one order everywhere (hangwatch option lockOrder: "warn" | "error" | "off").',
+  ].join('\n');
+}
+
+/** The lock section of a hang report. */
+export function renderLockSection(section: LockSection, options: LockTextOptions): string[] {
+  const lines: string[] = [];
+  if (section.locks.length > 0) lines.push(`Locks (${section.locks.length}):`);
+  for (const lock of section.locks) {
+    const capacity = lock.kind === 'semaphore' ? `, ${lock.capacity} permits` : '';
+    lines.push(
+      `  "${lock.name}" (${lock.kind}${capacity}${lock.site ? `, created at ${shortSite(lock.site, options)}` : ''})`,
+    );
+    for (const hold of lock.holders) {
+      const ended = hold.flow.endedAt ? ` (ended at ${hold.flow.endedAt} without releasing)` : '';
+      lines.push(
+        `    held by ${hold.flow.name}${ended} for ${formatDuration(hold.heldMs)}, acquired at ${siteText(hold.site, options)}`,
+      );
+    }
+    for (const wait of lock.waiters) {
+      lines.push(
+        `    waited on by ${wait.flow.name} for ${formatDuration(wait.waitingMs)} at ${siteText(wait.site, options)}`,
+      );
+    }
+  }
+  if (section.deadlock) lines.push(...renderDeadlock(section.deadlock, options).split('\n'));
+  for (const inversion of section.inversions)
+    lines.push(...renderInversion(inversion, options).split('\n'));
+  return lines;
+}

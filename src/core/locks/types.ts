@@ -1,0 +1,43 @@
+import type { LockState, LockWait } from '../model';
+import type { LazyStack } from '../stack';
+import type { Flow } from './flows';
+
+/** One lock as the wait-for graph sees it; every primitive and adapter maps onto this. */
+export interface Lock {
+  readonly id: number;
+  readonly kind: LockState['kind'];
+  /** Permits: 1 for a mutex, n for a semaphore. */
+  capacity: number;
+  readonly name?: string;
+  /** Where the lock was constructed: names it in reports and keys it for lock-order checks. */
+  readonly site?: LazyStack;
+  readonly holdings: Set<Holding>;
+  readonly waits: Set<Wait>;
+}
+
+export interface Holding {
+  readonly lock: Lock;
+  readonly flow: Flow;
+  readonly weight: number;
+  readonly site: LazyStack;
+  readonly since: number;
+}
+
+export interface Wait {
+  readonly lock: Lock;
+  readonly flow: Flow;
+  readonly weight: number;
+  readonly mode: LockWait['mode'];
+  readonly site: LazyStack;
+  readonly since: number;
+  /** Ends on its own (a timeout, a tryAcquire): never part of a deadlock. */
+  readonly bounded: boolean;
+  /** Rejects the waiting call; set by the primitive that owns the wait. */
+  readonly fail: (failure: DeadlockFailure) => void;
+}
+
+/** What a deadlocked wait is told: the finding as data and as text. */
+export interface DeadlockFailure {
+  deadlock: import('../model').Deadlock;
+  message: string;
+}

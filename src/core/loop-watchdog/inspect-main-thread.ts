@@ -1,0 +1,116 @@
+import * as inspector from 'node:inspector';
+import { fileURLToPath } from 'node:url';
+import type { Frame } from '../model';
+import { parseFrameLine } from '../stack';
+import { SourceMapResolver } from './source-maps';
+
+interface ScriptInfo {
+  url: string;
+  sourceMapURL?: string;
+}
+
+interface CallFrame {
+  functionName: string;
+  url?: string;
+  location: { scriptId: string; lineNumber: number; columnNumber?: number };
+}
+
+/**
+ * The watchdog's view into the test thread, from another thread: it can pause the test thread
+ * wherever it is (even inside `while (true) {}`: V8 checks for interrupts at loop back edges),
+ * read its stack, and resume it or end the process.
+ *
+ * The debugger is enabled only for the moment of a capture: while it is on, V8 sends an event for
+ * every script the test thread compiles, and Jest compiles many. Requests reach the test thread
+ * only while it runs JavaScript (V8 interrupts), never while its loop is idle: every wait here
+ * has a timeout, and the heartbeat runs often enough for the rest.
+ */
+export class MainThreadInspector {
+  private readonly session = new inspector.Session();
+  private readonly sourceMaps = new SourceMapResolver();
+  private scripts = new Map<string, ScriptInfo>();
+  private paused = false;
+
+  constructor() {
+    this.session.connectToMainThread();
+    this.session.on(
+      'Debugger.scriptParsed',
+      (message: { params: ScriptInfo & { scriptId: string } }) => {
+        const { scriptId, url, sourceMapURL } = message.params;
+        this.scripts.set(scriptId, { url, ...(sourceMapURL ? { sourceMapURL } : {}) });
+      },
+    );
+  }
+
+  /**
+   * Pauses the test thread and returns its stack, source-mapped, most recent call first, leaving it
+   * paused. `undefined` when it did not pause within `timeoutMs`: it is not running JavaScript
+   * (blocked in a native call, or the block just ended and the loop is idle).
+   */
+  async pause(timeoutMs: number): Promise<Frame[] | undefined> {
+    this.scripts = new Map();
+    // Enabling replays `scriptParsed` for every existing script before it answers.
+    await this.post('Debugger.enable');
+    let onPaused: ((message: { params: { callFrames: CallFrame[] } }) => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const callFrames = await new Promise<CallFrame[] | undefined>((resolve) => {
+      onPaused = (message) => resolve(message.params.callFrames);
+      this.session.once('Debugger.paused', onPaused);
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+      this.post('Debugger.pause').catch(() => resolve(undefined));
+    });
+    clearTimeout(timer);
+    if (onPaused) this.session.off('Debugger.paused', onPaused);
+    if (!callFrames) {
+      // Disabling also drops the pause request, so the thread does not stop later by surprise.
+      await this.post('Debugger.disable');
+      return undefined;
+    }
+    this.paused = true;
+    return callFrames.map((frame) => this.toFrame(frame)).filter((frame) => frame !== undefined);
+  }
+
+  async resume(): Promise<void> {
+    if (this.paused) await this.post('Debugger.resume');
+    this.paused = false;
+    await this.post('Debugger.disable');
+  }
+
+  /**
+   * Ends the process from the test thread itself, with `exitCode`: the thread is paused inside
+   * the loop, and the debugger can still run code on it there. This is the one way to choose the
+   * exit code from outside, which Jest's worker pool reads (`Runtime.terminateExecution` would
+   * abort Node instead: the async hook stack it leaves behind is corrupt).
+   */
+  exitProcess(exitCode: number): void {
+    const code = Math.trunc(exitCode);
+    this.session.post('Runtime.evaluate', {
+      expression: `typeof process.reallyExit === 'function' ? process.reallyExit(${code}) : process.exit(${code})`,
+    });
+  }
+
+  private toFrame(callFrame: CallFrame): Frame | undefined {
+    const script = this.scripts.get(callFrame.location.scriptId);
+    const url = script?.url || callFrame.url;
+    if (!url) return undefined;
+    // Node's own modules have `file://` URLs; Jest's vm scripts have plain paths.
+    const file = url.startsWith('file:') ? fileURLToPath(url) : url;
+    const position = this.sourceMaps.resolve(
+      file,
+      script?.sourceMapURL,
+      callFrame.location.lineNumber,
+      callFrame.location.columnNumber ?? 0,
+    );
+    const location = `${position.file}:${position.line}:${position.column}`;
+    const name = callFrame.functionName;
+    return parseFrameLine(name ? `    at ${name} (${location})` : `    at ${location}`);
+  }
+
+  private post(method: string, params: object = {}): Promise<unknown> {
+    return new Promise((resolve, reject) =>
+      this.session.post(method, params, (error, result) =>
+        error ? reject(error) : resolve(result),
+      ),
+    );
+  }
+}

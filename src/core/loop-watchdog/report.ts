@@ -1,0 +1,133 @@
+import { formatDuration } from '../format';
+import type { CreationSite, Frame, OwnerRef } from '../model';
+import { REPORT_SCHEMA_VERSION } from '../model';
+import { displayPath, toCreationSite } from '../stack';
+
+/** The test or hook a block happened in, as the report names it. */
+export interface LoopUnit {
+  kind: Exclude<OwnerRef['kind'], 'module'>;
+  /** Full test name, or the describe path of a `beforeAll`/`afterAll` hook. */
+  name: string;
+  /** For `beforeEach`/`afterEach`: the test they ran for. */
+  forTest?: string;
+  testPath: string;
+  rootDir: string;
+  timeoutMs: number;
+}
+
+/**
+ * A test or hook that kept the event loop busy: for a while (`frozen: false`, it finished), or
+ * past its timeout (`frozen: true`, the process had to be ended because nothing else could).
+ */
+export interface BlockedLoopFinding {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  kind: 'blocked-loop';
+  testName: string;
+  testPath: string;
+  phase: LoopUnit['kind'];
+  forTest?: string;
+  blockedMs: number;
+  timeoutMs: number;
+  frozen: boolean;
+  /** `warning` when the run goes on regardless (`blockedLoop: 'warn'`). */
+  severity: 'warning' | 'error';
+  /** Where the loop is: the innermost frame of the project's own code. */
+  site?: CreationSite;
+  /** The test thread's whole stack when the watchdog looked, most recent call first. */
+  stack: Frame[];
+  notes: string[];
+}
+
+export function buildBlockedLoopFinding(
+  unit: LoopUnit,
+  block: { blockedMs: number; frames: Frame[]; frozen: boolean; severity: 'warning' | 'error' },
+  notes: string[] = [],
+): BlockedLoopFinding {
+  const site = toCreationSite(block.frames);
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: 'blocked-loop',
+    testName: unit.name,
+    testPath: unit.testPath,
+    phase: unit.kind,
+    ...(unit.forTest ? { forTest: unit.forTest } : {}),
+    blockedMs: Math.round(block.blockedMs),
+    timeoutMs: unit.timeoutMs,
+    frozen: block.frozen,
+    severity: block.severity,
+    ...(site ? { site } : {}),
+    stack: block.frames,
+    notes,
+  };
+}
+
+function subject(finding: BlockedLoopFinding): string {
+  switch (finding.phase) {
+    case 'test':
+      return `test "${finding.testName}"`;
+    case 'beforeEach':
+    case 'afterEach':
+      return `${finding.phase} hook for test "${finding.forTest ?? finding.testName}"`;
+    default:
+      return `${finding.phase} hook${finding.testName ? ` in "${finding.testName}"` : ''}`;
+  }
+}
+
+function where(finding: BlockedLoopFinding, rootDir: string): string {
+  const top = finding.site?.top;
+  if (!top) {
+    return finding.stack.length === 0
+      ? ' outside JavaScript (a synchronous native call: execSync, Atomics.wait, a sync fs call...)'
+      : ' in code that is not the project’s own';
+  }
+  return ` at ${displayPath(top.file, rootDir)}:${top.line}:${top.column}`;
+}
+
+/** "test "x" blocked the event loop for 2.5 s at loop.test.js:4:3" */
+export function blockedLoopHeadline(finding: BlockedLoopFinding, rootDir: string): string {
+  if (finding.frozen) {
+    return `${subject(finding)} froze the event loop: blocked for ${formatDuration(finding.blockedMs)}, past its ${formatDuration(finding.timeoutMs)} timeout,${where(finding, rootDir)}.`;
+  }
+  return `${subject(finding)} blocked the event loop for ${formatDuration(finding.blockedMs)}${where(finding, rootDir)}.`;
+}
+
+/** Plain text, like the hang report: headline, the loop's source line, the stack, notes. */
+export function renderBlockedLoopText(finding: BlockedLoopFinding, rootDir: string): string {
+  const lines = [blockedLoopHeadline(finding, rootDir)];
+  if (finding.site?.sourceLine) lines.push(`    ${finding.site.sourceLine}`);
+  const shown = finding.stack.filter((frame) => frame.origin !== 'internal');
+  if (shown.length > 0) {
+    lines.push('Stack of the test when the watchdog looked (most recent call first):');
+    for (const frame of shown) lines.push(`  ${frameLine(frame, rootDir)}`);
+  }
+  lines.push(...finding.notes);
+  return lines.join('\n');
+}
+
+function frameLine(frame: Frame, rootDir: string): string {
+  const location = `${displayPath(frame.file, rootDir)}:${frame.line}:${frame.column}`;
+  // Not "at ...": Jest takes lines that start so in a failure message for the error's own stack.
+  return frame.functionName ? `- ${frame.functionName} (${location})` : `- ${location}`;
+}
+
+/**
+ * The failure of a unit that blocked the loop. Its stack starts at the loop's line, so Jest's code
+ * frame points there; `finding` carries the report as data.
+ */
+export class BlockedLoopError extends Error {
+  override name = 'BlockedLoopError';
+  readonly finding: BlockedLoopFinding;
+
+  constructor(message: string, finding: BlockedLoopFinding) {
+    super(message);
+    this.finding = finding;
+    const frames = finding.stack.filter((frame) => frame.origin === 'user');
+    this.stack = [
+      `${this.name}: ${message}`,
+      ...frames.map(
+        (frame) =>
+          `    at ${frame.functionName || '<anonymous>'} (${frame.file}:${frame.line}:${frame.column})`,
+      ),
+    ].join('\n');
+  }
+}

@@ -1,0 +1,57 @@
+import { isRunnerOwned, parseStack } from './stack';
+import type { ResourceRecord, ResourceTracker } from './tracker';
+
+/**
+ * Whether anything left in the process could still wake a waiting test: a timer (ref'd or not:
+ * an unref'd one fires while anything else keeps the loop alive), a socket, server, request,
+ * child process, worker, port, stream, fs or DNS request. The test runner's own timers (its
+ * timeout) do not count: they can only end the test, never settle it.
+ */
+export class WakeSources {
+  private readonly runnerOwned = new WeakMap<object, boolean>();
+  /** Active handle and request counts by type when tracking began (untracked, older resources). */
+  private baseline = new Map<string, number>();
+
+  /** Remember what was already open before tracking began (Jest's IPC, stdio...). */
+  takeBaseline(): void {
+    this.baseline = countActive();
+  }
+
+  /** The first live resource that could wake a waiter, or `undefined` when none is left. */
+  firstWaker<Owner>(tracker: ResourceTracker<Owner>): ResourceRecord<Owner> | string | undefined {
+    for (const record of tracker.live()) {
+      if (record.type === 'PROMISE') continue;
+      if (!this.isRunnerRecord(record)) return record;
+    }
+    return this.untrackedNewcomer();
+  }
+
+  private isRunnerRecord(record: ResourceRecord<unknown>): boolean {
+    let owned = this.runnerOwned.get(record);
+    if (owned === undefined) {
+      owned = record.origin === undefined && isRunnerOwned(parseStack(record.stack.stack));
+      this.runnerOwned.set(record, owned);
+    }
+    return owned;
+  }
+
+  /**
+   * Handles opened before tracking began are the runner's, but one the test reached through a
+   * lazily created singleton (process.stdin) may be new without being tracked as such: any
+   * handle type now more numerous than at the baseline counts as a possible waker.
+   */
+  private untrackedNewcomer(): string | undefined {
+    for (const [type, count] of countActive()) {
+      if (type === 'Timeout' || type === 'Immediate') continue; // every timer is tracked
+      if (count > (this.baseline.get(type) ?? 0)) return type;
+    }
+    return undefined;
+  }
+}
+
+function countActive(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const type of process.getActiveResourcesInfo())
+    counts.set(type, (counts.get(type) ?? 0) + 1);
+  return counts;
+}

@@ -1,0 +1,148 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { threadId } from 'node:worker_threads';
+import type { Finding } from '../core/model';
+
+/**
+ * How findings travel from test environments to the reporter. Error objects do not reliably
+ * survive Jest's worker IPC (their extra fields and class are lost), so findings go through the
+ * file system instead: the reporter opens a run directory in the main process before Jest forks
+ * its workers (reporters are built and `onRunStart` runs before any test runner starts), and
+ * exports its path in `process.env`, which every worker inherits. Each process (or worker thread)
+ * appends one JSON line per finding to its own file; the reporter reads them all at the end.
+ */
+
+/** The run directory's path, as inherited by workers. */
+export const RUN_DIR_ENV = 'HANGWATCH_RUN_DIR';
+/**
+ * The pid of the Jest process that owns the run. A test that spawns another Jest inherits both
+ * variables: the nested run's processes see a foreign owner and publish nothing into ours.
+ */
+export const RUN_OWNER_ENV = 'HANGWATCH_RUN_PID';
+
+/** One line of a channel file. */
+export interface PublishedFinding {
+  /** Position among this process's findings, to keep their order when files are combined. */
+  sequence: number;
+  publishedAt: string;
+  /** Jest's `JEST_WORKER_ID` of the publishing process, when it was a worker. */
+  workerId?: string;
+  finding: Finding;
+}
+
+let sequence = 0;
+let warnedPublishFailure = false;
+
+/**
+ * Hands a finding to the run's reporter. Never throws: without a reporter (the user replaced
+ * the preset's reporters) there is nowhere to send it, and a failure to write costs at most
+ * one warning line, never the user's test result.
+ */
+export function publishFinding(finding: Finding): void {
+  try {
+    const dir = ownRunDirectory();
+    if (!dir) return;
+    const line: PublishedFinding = {
+      sequence: sequence++,
+      publishedAt: new Date().toISOString(),
+      ...(process.env.JEST_WORKER_ID ? { workerId: process.env.JEST_WORKER_ID } : {}),
+      finding,
+    };
+    fs.appendFileSync(
+      path.join(dir, `${process.pid}-${threadId}.jsonl`),
+      `${JSON.stringify(line)}\n`,
+    );
+  } catch (error) {
+    if (warnedPublishFailure) return;
+    warnedPublishFailure = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `hangwatch: could not pass a finding to the reporter (${reason}); test results are unaffected.\n`,
+    );
+  }
+}
+
+function ownRunDirectory(): string | undefined {
+  const dir = process.env[RUN_DIR_ENV];
+  const owner = Number(process.env[RUN_OWNER_ENV]);
+  if (!dir || !Number.isInteger(owner)) return undefined;
+  // In band (or in a worker thread) we are the owner; a forked worker is the owner's child.
+  return owner === process.pid || owner === process.ppid ? dir : undefined;
+}
+
+/** The reporter's end of the channel, one per Jest run. */
+export interface RunChannel {
+  readonly dir: string;
+  /** Every finding published so far, per process in publication order, files in name order. */
+  read(): { findings: PublishedFinding[]; malformedLines: number };
+  /** Removes the directory and the variables once the last reporter using it is done. */
+  close(): void;
+}
+
+let shared: { channel: RunChannel; users: number } | undefined;
+
+/**
+ * Creates the run directory and exports it to the processes Jest starts from now on. A second
+ * hangwatch reporter in the same run (listed twice, or in watch mode's overlap) shares it: a new
+ * directory would cut off the first one's findings.
+ */
+export function openRunChannel(): RunChannel {
+  if (shared) {
+    shared.users++;
+    return shared.channel;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangwatch-run-'));
+  process.env[RUN_DIR_ENV] = dir;
+  process.env[RUN_OWNER_ENV] = String(process.pid);
+  // A run that ends without onRunComplete (a process.exit, bail) still leaves no directory.
+  const removeDirectory = () => fs.rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDirectory);
+  const channel: RunChannel = {
+    dir,
+    read: () => readRunDirectory(dir),
+    close: () => {
+      if (!shared || shared.channel !== channel || --shared.users > 0) return;
+      shared = undefined;
+      if (process.env[RUN_DIR_ENV] === dir) {
+        delete process.env[RUN_DIR_ENV];
+        delete process.env[RUN_OWNER_ENV];
+      }
+      process.removeListener('exit', removeDirectory);
+      removeDirectory();
+    },
+  };
+  shared = { channel, users: 1 };
+  return channel;
+}
+
+function readRunDirectory(dir: string): { findings: PublishedFinding[]; malformedLines: number } {
+  const findings: PublishedFinding[] = [];
+  let malformedLines = 0;
+  const files = fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.jsonl'))
+    .sort();
+  for (const file of files) {
+    const lines = fs.readFileSync(path.join(dir, file), 'utf8').split('\n');
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      const parsed = parseLine(line);
+      if (parsed) findings.push(parsed);
+      else malformedLines++;
+    }
+  }
+  return { findings, malformedLines };
+}
+
+/** A line cut short (a worker killed mid-write) or foreign is counted and skipped. */
+function parseLine(line: string): PublishedFinding | undefined {
+  try {
+    const value = JSON.parse(line) as Partial<PublishedFinding>;
+    const finding = value.finding as { kind?: unknown } | undefined;
+    if (typeof value.sequence !== 'number' || typeof finding?.kind !== 'string') return undefined;
+    return value as PublishedFinding;
+  } catch {
+    return undefined;
+  }
+}

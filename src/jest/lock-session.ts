@@ -1,0 +1,91 @@
+import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
+import type { Circus } from '@jest/types';
+import { LockOrderError } from '../core/locks/errors';
+import { LockGraph } from '../core/locks/graph';
+import { publishLockGraph } from '../core/locks/registry';
+import { renderInversion } from '../core/locks/render';
+import type { HangFinding, LockOrderInversion, OwnerRef } from '../core/model';
+import type { HangwatchOptions } from './options';
+
+export interface LockSessionContext {
+  rootDir: string;
+  /** The test file's global: where hangwatch/sync and the async-mutex adapter find the graph. */
+  global: object;
+  lockOrder: HangwatchOptions['lockOrder'];
+  /** Runs hangwatch's own work unrecorded by the resource tracker. */
+  untracked<T>(fn: () => T): T;
+  /** Whether a timer, socket, request or child could still wake a lock waiter. */
+  somethingElsePending(): boolean;
+  describeOwner(owner: unknown): OwnerRef | undefined;
+}
+
+/** Lock-order pairs already printed by this worker: `warn` prints each pair once per run. */
+const warnedPairs = new Set<string>();
+
+/**
+ * The session's side of lock tracking, in one place: publishes the file's lock graph, ends a
+ * unit's flows when it finishes, adds locks to hang reports and applies the lockOrder option.
+ */
+export class LockSession {
+  readonly graph: LockGraph;
+  private readonly orderErrors = new Map<unknown, LockOrderError[]>();
+
+  constructor(private readonly context: LockSessionContext) {
+    this.graph = new LockGraph(
+      {
+        rootDir: context.rootDir,
+        setTimer: (fn, ms) => context.untracked(() => realSetTimeout(fn, ms)),
+        clearTimer: (timer) => realClearTimeout(timer as NodeJS.Timeout),
+        somethingElsePending: () => context.somethingElsePending(),
+        describeOwner: (owner) => context.describeOwner(owner),
+        onInversion: (inversion, owner) => this.onInversion(inversion, owner),
+      },
+      undefined,
+      context.lockOrder,
+    );
+    publishLockGraph(context.global, this.graph, context.rootDir);
+  }
+
+  /** The unit ended: what its flows still hold can never be released now. */
+  endUnit(owner: unknown, description: string): void {
+    this.graph.endOwner(owner, description);
+  }
+
+  /** lockOrder: 'error' fails the test (or hook) during which the inversion closed. */
+  failInversions(owner: unknown, test: Circus.TestEntry | undefined): void {
+    const errors = this.orderErrors.get(owner);
+    if (!errors) return;
+    this.orderErrors.delete(owner);
+    if (test) (test.errors as unknown[]).push(...errors);
+    else for (const error of errors) process.stderr.write(`hangwatch: ${error.message}\n`);
+  }
+
+  addTo(finding: HangFinding): void {
+    const locks = this.graph.snapshot();
+    if (locks) finding.locks = locks;
+  }
+
+  stop(): void {
+    this.graph.dispose();
+  }
+
+  private onInversion(inversion: LockOrderInversion, owner: unknown): void {
+    const text = renderInversion(inversion, { rootDir: this.context.rootDir });
+    if (this.context.lockOrder === 'error') {
+      const errors = this.orderErrors.get(owner) ?? [];
+      const closing = inversion.backward.takenSite?.frames ?? [];
+      errors.push(
+        new LockOrderError(
+          text,
+          closing.filter((frame) => frame.origin === 'user'),
+        ),
+      );
+      this.orderErrors.set(owner, errors);
+      return;
+    }
+    const pair = [inversion.first, inversion.second].sort().join('\u0000');
+    if (warnedPairs.has(pair)) return;
+    warnedPairs.add(pair);
+    process.stderr.write(`hangwatch: ${text}\n`);
+  }
+}

@@ -1,0 +1,283 @@
+import { setInterval as realSetInterval, clearInterval as realClearInterval } from 'node:timers';
+import { receiveMessageOnPort } from 'node:worker_threads';
+import type { Circus } from '@jest/types';
+import { connectWatchdog, type WatchdogConnection } from '../core/loop-watchdog/connect';
+import { readFrozenMarker } from '../core/loop-watchdog/frozen-markers';
+import type { BlockSeen, FromWatchdog } from '../core/loop-watchdog/protocol';
+import { FROZEN_LOOP_EXIT_CODE } from '../core/loop-watchdog/protocol';
+import {
+  BlockedLoopError,
+  buildBlockedLoopFinding,
+  renderBlockedLoopText,
+  type BlockedLoopFinding,
+  type LoopUnit,
+} from '../core/loop-watchdog/report';
+import type { Frame } from '../core/model';
+import { publishLoopFinding } from './loop-findings';
+import type { HangwatchOptions } from './options';
+import { describePath, fullTestName } from './units';
+
+export interface LoopWatchContext {
+  testPath: string;
+  rootDir: string;
+  options: HangwatchOptions;
+}
+
+interface RunningUnit {
+  token: number;
+  unit: LoopUnit;
+  deadline: number;
+  blocks: Array<BlockSeen & { blockedMs?: number }>;
+}
+
+type Runnable = Circus.TestEntry | Circus.Hook;
+
+/** Tokens are unique in the process, so a late report about an earlier file's unit matches none. */
+let nextToken = 1;
+const printedNotes = new Set<string>();
+
+function noteOnce(line: string): void {
+  if (printedNotes.has(line)) return;
+  printedNotes.add(line);
+  process.stderr.write(`${line}\n`);
+}
+
+/**
+ * The event-loop watchdog for one test file: keeps the heartbeat going while the file runs, tells
+ * the watchdog thread which test or hook is running and when its timeout expires, and when a unit
+ * ends, reports any block the watchdog saw during it (a warning, or a failure with
+ * `blockedLoop: 'error'`). A unit that froze the loop in an earlier run of this file (the watchdog
+ * ended that process) fails at once from its marker instead of running again.
+ */
+export class LoopWatch {
+  private connection: WatchdogConnection | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly running = new Map<Runnable, RunningUnit>();
+  private disabled = false;
+
+  constructor(private readonly context: LoopWatchContext) {}
+
+  /** Resolves once the watchdog thread is watching, so it is online before the first test. */
+  async start(): Promise<void> {
+    const connection = await connectWatchdog();
+    if (typeof connection === 'string') {
+      noteOnce(
+        `hangwatch: the event-loop watchdog is off: ${connection}. Hang reports still work.`,
+      );
+      return;
+    }
+    this.guard(() => {
+      const threshold = this.context.options.blockThreshold;
+      connection.state.arm(threshold);
+      // Real timers of the outer realm, unref'd: fake timers cannot stop it, and it never keeps
+      // the process alive. Five beats per threshold keep the measured block within 20% of it.
+      const beatEvery = Math.min(200, Math.max(5, Math.round(threshold / 5)));
+      this.heartbeat = realSetInterval(() => connection.state.beat(), beatEvery);
+      this.heartbeat.unref();
+      this.connection = connection;
+    });
+  }
+
+  stop(): void {
+    if (this.heartbeat) realClearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.connection?.state.disarm();
+    this.running.clear();
+    this.connection = undefined;
+  }
+
+  handleTestEvent(event: Circus.Event, state: Circus.State): void {
+    if (!this.connection || this.disabled) return;
+    this.guard(() => this.onEvent(event, state));
+  }
+
+  private onEvent(event: Circus.Event, state: Circus.State): void {
+    switch (event.name) {
+      case 'test_fn_start': {
+        const unit = this.describeUnit('test', fullTestName(event.test));
+        unit.timeoutMs = event.test.timeout || state.testTimeout;
+        if (!this.failFrozenRerun(event.test, unit)) this.begin(event.test, unit);
+        break;
+      }
+      case 'test_fn_success':
+      case 'test_fn_failure':
+        this.end(event.test, state);
+        break;
+      case 'hook_start': {
+        const { hook } = event;
+        const test = state.currentlyRunningTest ?? undefined;
+        const isEach = hook.type === 'beforeEach' || hook.type === 'afterEach';
+        const name = isEach && test ? fullTestName(test) : describePath(hook.parent).join(' › ');
+        const unit = this.describeUnit(hook.type, name, isEach && test ? name : undefined);
+        unit.timeoutMs = hook.timeout || state.testTimeout;
+        if (!this.failFrozenRerun(hook, unit)) this.begin(hook, unit);
+        break;
+      }
+      case 'hook_success':
+      case 'hook_failure':
+        this.end(event.hook, state);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private describeUnit(kind: LoopUnit['kind'], name: string, forTest?: string): LoopUnit {
+    return {
+      kind,
+      name,
+      ...(forTest ? { forTest } : {}),
+      testPath: this.context.testPath,
+      rootDir: this.context.rootDir,
+      timeoutMs: 0,
+    };
+  }
+
+  private begin(runnable: Runnable, unit: LoopUnit): void {
+    const connection = this.connection!;
+    const token = nextToken++;
+    const hasDeadline = unit.timeoutMs > 0 && Number.isFinite(unit.timeoutMs);
+    const deadline = hasDeadline ? connection.state.now() + unit.timeoutMs : 0;
+    connection.send({ type: 'unit-started', token, unit });
+    connection.state.setUnit(token, deadline);
+    connection.state.beat();
+    this.running.set(runnable, { token, unit, deadline, blocks: [] });
+  }
+
+  private end(runnable: Runnable, state: Circus.State): void {
+    const connection = this.connection!;
+    const ended = this.running.get(runnable);
+    if (!ended) return;
+    // Read before beating: unchanged, it says the block the watchdog saw lasted until now.
+    const lastBeat = connection.state.lastBeat();
+    const now = connection.state.now();
+    connection.state.beat();
+    this.drainReports();
+    this.running.delete(runnable);
+    const stillRunning = [...this.running.values()].pop();
+    connection.state.setUnit(stillRunning?.token ?? 0, stillRunning?.deadline ?? 0);
+    connection.send({ type: 'unit-done', token: ended.token });
+    for (const block of ended.blocks) {
+      const blockedMs =
+        block.blockedMs ?? (lastBeat === block.blockStart ? now : lastBeat) - block.blockStart;
+      if (blockedMs >= this.context.options.blockThreshold && isWorthReporting(block.frames)) {
+        this.reportBlock(ended.unit, blockedMs, block.frames, runnable, state);
+      }
+    }
+  }
+
+  /** Reports wait in the port until now: reading them synchronously keeps them in order. */
+  private drainReports(): void {
+    const reports = this.connection!.reports;
+    for (let received = receiveMessageOnPort(reports); received;) {
+      const message = received.message as FromWatchdog;
+      const unit = [...this.running.values()].find((entry) => entry.token === message.token);
+      if (message.type === 'block-seen') {
+        unit?.blocks.push(message);
+      } else {
+        const block = unit?.blocks.find((seen) => seen.blockStart === message.blockStart);
+        if (block) block.blockedMs = message.blockedMs;
+      }
+      received = receiveMessageOnPort(reports);
+    }
+  }
+
+  private reportBlock(
+    unit: LoopUnit,
+    blockedMs: number,
+    frames: Frame[],
+    runnable: Runnable,
+    state: Circus.State,
+  ): void {
+    const { blockedLoop, blockThreshold } = this.context.options;
+    const severity = blockedLoop === 'error' ? 'error' : 'warning';
+    const notes =
+      severity === 'warning'
+        ? [
+            `A warning only: the ${unit.kind === 'test' ? 'test' : 'hook'} is not failed. Nothing else runs while the loop is blocked (timers, I/O, other tests' callbacks); set blockedLoop: 'error' in testEnvironmentOptions.hangwatch to fail it, or raise blockThreshold (${blockThreshold} ms).`,
+          ]
+        : [];
+    const finding = buildBlockedLoopFinding(
+      unit,
+      { blockedMs, frames, frozen: false, severity },
+      notes,
+    );
+    publishLoopFinding(finding);
+    const text = renderBlockedLoopText(finding, this.context.rootDir);
+    if (severity === 'warning') {
+      process.stderr.write(`hangwatch: ${text}\n`);
+      return;
+    }
+    recordFailure(new BlockedLoopError(text, finding), runnable, state);
+  }
+
+  /**
+   * This file runs again because the watchdog ended the process its unit froze: fail the unit
+   * at once with that report rather than freeze the new process too.
+   */
+  private failFrozenRerun(runnable: Runnable, unit: LoopUnit): boolean {
+    const connection = this.connection!;
+    if (connection.inBand) return false;
+    const frozen = readFrozenMarker(connection.markerDir, unit);
+    if (!frozen) return false;
+    const finding: BlockedLoopFinding = { ...frozen, notes: [rerunNote(unit)] };
+    publishLoopFinding(finding);
+    const error = new BlockedLoopError(
+      renderBlockedLoopText(finding, this.context.rootDir),
+      finding,
+    );
+    runnable.fn = function frozenInAnEarlierRun() {
+      throw error;
+    } as typeof runnable.fn;
+    return true;
+  }
+
+  private guard(action: () => void): void {
+    if (this.disabled) return;
+    try {
+      action();
+    } catch (error) {
+      this.disabled = true;
+      try {
+        this.stop();
+      } catch {
+        // already failing: plain Jest behaviour is all that is left
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      noteOnce(
+        `hangwatch: internal error in the event-loop watchdog (${reason}); it is off for ${this.context.testPath}, tests run as plain Jest.`,
+      );
+    }
+  }
+}
+
+function rerunNote(unit: LoopUnit): string {
+  const what = unit.kind === 'test' ? 'test' : 'hook';
+  return `Jest's timeout cannot fire while the loop is blocked, so hangwatch ended the worker process running it (exit code ${FROZEN_LOOP_EXIT_CODE}); Jest ran the file again in a new worker, where this ${what} was not called again.`;
+}
+
+/**
+ * A stack of only the runner's frames is Jest's own work (or a stalled machine): not the
+ * test's doing. Jest compiling a module the test required is not either. An empty stack means the
+ * thread never reached JavaScript: a native call blocked it, which is worth naming.
+ */
+function isWorthReporting(frames: Frame[]): boolean {
+  if (frames.length === 0) return true;
+  if (frames.some((frame) => frame.packageName === '@jest/transform')) return false;
+  return frames.some((frame) => frame.origin !== 'internal');
+}
+
+/** Where circus keeps a unit's failures: the test's errors, or the file's for `*All` hooks. */
+function recordFailure(error: Error, runnable: Runnable, state: Circus.State): void {
+  const test =
+    'type' in runnable && runnable.type === 'test'
+      ? runnable
+      : (state.currentlyRunningTest ?? undefined);
+  const isAllHook =
+    'type' in runnable && (runnable.type === 'beforeAll' || runnable.type === 'afterAll');
+  if (test && !isAllHook) {
+    test.errors.push([error, error]);
+  } else {
+    state.unhandledErrors.push(error);
+  }
+}

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AggregatedResult, Config, Reporter } from '@jest/reporters';
+import type { Finding } from '../core/model';
+import { buildReport, REPORT_FORMAT, type HangwatchReport, type RunInfo } from '../report/document';
+import { annotationsFor, renderJobSummary } from '../report/github';
+import { countByKind, renderRunSummary } from '../report/render-summary';
+import { hangwatchVersion, jestVersion } from '../report/versions';
+import { openRunChannel, type RunChannel } from './findings-channel';
+import {
+  DEFAULT_REPORT_FILE,
+  parseReporterOptions,
+  type ReporterOptions,
+} from './reporter-options';
+
+/**
+ * `hangwatch/reporter`: collects what the test environments found (through the findings
+ * channel), writes the JSON report, prints a short summary, annotates GitHub Actions runs, and
+ * fails the run when `failOn` says so. Silent when nothing was found. Its own failures cost a
+ * warning line, never a test result: the gate fails open.
+ */
+export default class HangwatchReporter implements Reporter {
+  private readonly options: ReporterOptions;
+  private channel: RunChannel | undefined;
+  private startedAt = new Date();
+  private failing: Finding[] = [];
+
+  constructor(
+    private readonly globalConfig: Config.GlobalConfig,
+    options?: unknown,
+  ) {
+    // Invalid options stop the run here, naming the key, as environment options do.
+    this.options = parseReporterOptions(options);
+  }
+
+  // Runs before Jest creates its test runners, so workers forked later inherit the channel.
+  onRunStart(): void {
+    this.guard(() => {
+      this.startedAt = new Date();
+      this.failing = [];
+      this.channel = openRunChannel();
+    });
+  }
+
+  onRunComplete(_contexts: unknown, results: AggregatedResult): void {
+    const channel = this.channel;
+    this.channel = undefined;
+    if (!channel) return;
+    this.guard(() => this.finish(channel, results));
+    this.guard(() => channel.close());
+  }
+
+  /** Jest ends the run non-zero when a reporter reports an error here. */
+  getLastError(): Error | undefined {
+    if (this.failing.length === 0) return undefined;
+    return new Error(
+      `hangwatch: ${countByKind(this.failing)} found (failOn: ${this.options.failOn.join(', ')}).`,
+    );
+  }
+
+  private finish(channel: RunChannel, results: AggregatedResult): void {
+    const { findings: published, malformedLines } = channel.read();
+    if (malformedLines > 0) {
+      warn(`${malformedLines} unreadable finding line(s) skipped (a worker may have crashed).`);
+    }
+    const rootDir = this.globalConfig.rootDir;
+    const report = buildReport(
+      this.runInfo(results),
+      published.map((entry) => entry.finding),
+    );
+    this.failing = report.findings.filter((finding) => this.options.failOn.includes(finding.kind));
+    const gate = { failOn: this.options.failOn, failing: this.failing };
+    const reportFile = this.writeReport(report);
+    if (this.options.summary) {
+      process.stderr.write(renderRunSummary(report.findings, { rootDir, reportFile, gate }));
+    }
+    if (this.githubActionsEnabled() && report.findings.length > 0) {
+      this.writeGitHubOutput(report.findings, gate);
+    }
+  }
+
+  private runInfo(results: AggregatedResult): Omit<RunInfo, 'findingCount'> {
+    const shard = this.globalConfig.shard;
+    return {
+      runId: randomUUID(),
+      startedAt: new Date(results.startTime || this.startedAt.getTime()).toISOString(),
+      finishedAt: new Date().toISOString(),
+      hangwatchVersion: hangwatchVersion(),
+      nodeVersion: process.version,
+      jestVersion: jestVersion(this.globalConfig.rootDir),
+      platform: process.platform,
+      rootDir: this.globalConfig.rootDir,
+      shard: shard ? { index: shard.shardIndex, count: shard.shardCount } : null,
+      tests: {
+        suites: results.numTotalTestSuites,
+        total: results.numTotalTests,
+        passed: results.numPassedTests,
+        failed: results.numFailedTests,
+      },
+    };
+  }
+
+  /** Returns the path written, if any. */
+  private writeReport(report: HangwatchReport): string | undefined {
+    const configured = this.options.outputFile;
+    if (configured === false) return undefined;
+    const file = path.resolve(this.globalConfig.rootDir, configured ?? DEFAULT_REPORT_FILE);
+    if (configured === undefined && report.findings.length === 0) {
+      removeStaleReport(file);
+      return undefined;
+    }
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    return file;
+  }
+
+  private githubActionsEnabled(): boolean {
+    const setting = this.options.githubActions;
+    return setting === 'auto' ? process.env.GITHUB_ACTIONS === 'true' : setting;
+  }
+
+  private writeGitHubOutput(findings: Finding[], gate: { failOn: string[]; failing: Finding[] }) {
+    const rootDir = this.globalConfig.rootDir;
+    // Errors: what failed a test (a hang, a leak under `leaks: 'error'`) or fails the run.
+    const failsSomething = (finding: Finding) =>
+      finding.kind === 'hang' ||
+      (finding as { severity?: unknown }).severity === 'error' ||
+      gate.failing.includes(finding);
+    const annotations = annotationsFor(findings, {
+      rootDir,
+      workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+      levelOf: (finding) => (failsSomething(finding) ? 'error' : 'warning'),
+    });
+    // stderr, like Jest's own github-actions reporter: stdout may be carrying `--json`.
+    process.stderr.write(annotations.map((line) => `${line}\n`).join(''));
+    const summaryFile = process.env.GITHUB_STEP_SUMMARY;
+    if (summaryFile) {
+      fs.appendFileSync(summaryFile, `${renderJobSummary(findings, { rootDir, gate })}\n`);
+    }
+  }
+
+  private guard(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      warn(`reporter failed (${reason}); test results are unaffected.`);
+    }
+  }
+}
+
+/** The default report describes the last run: one from an earlier run with findings goes. */
+function removeStaleReport(file: string): void {
+  try {
+    const previous = JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: unknown };
+    if (previous.format === REPORT_FORMAT) fs.rmSync(file);
+  } catch {
+    // no file, or not ours: leave it
+  }
+}
+
+function warn(message: string): void {
+  process.stderr.write(`hangwatch: ${message}\n`);
+}

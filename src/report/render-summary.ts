@@ -1,0 +1,85 @@
+import { plural } from '../core/format';
+import type { Finding } from '../core/model';
+import { renderHangText, renderLeakText } from '../core/render-text';
+import { displayPath } from '../core/stack';
+import { digestOf, type FindingDigest } from './digest';
+
+/** Plain words for each kind, singular and plural; an unknown kind is shown as it is spelled. */
+const KIND_WORDS: Record<string, [string, string]> = {
+  hang: ['hang', 'hangs'],
+  leak: ['leak', 'leaks'],
+  deadlock: ['deadlock', 'deadlocks'],
+  'lock-order': ['lock-order inversion', 'lock-order inversions'],
+  'blocked-loop': ['blocked event loop', 'blocked event loops'],
+};
+
+export function kindCount(kind: string, count: number): string {
+  const [one, many] = KIND_WORDS[kind] ?? [kind, kind];
+  return plural(count, one, many);
+}
+
+/** "2 hangs, 1 leak", kinds in order of first appearance. */
+export function countByKind(findings: Finding[]): string {
+  const counts = new Map<string, number>();
+  for (const finding of findings) counts.set(finding.kind, (counts.get(finding.kind) ?? 0) + 1);
+  return [...counts].map(([kind, count]) => kindCount(kind, count)).join(', ');
+}
+
+/** `file:line:col` relative to rootDir, or the test file alone when no line is known. */
+export function whereOf(digest: FindingDigest, rootDir: string): string {
+  if (digest.location) {
+    const { file, line, column } = digest.location;
+    return `${displayPath(file, rootDir)}:${line}:${column}`;
+  }
+  return digest.testPath ? displayPath(digest.testPath, rootDir) : '(no location)';
+}
+
+export interface SummaryOptions {
+  rootDir: string;
+  /** Where the JSON report was written, to point at it. */
+  reportFile?: string;
+  /** Findings that fail the run under `failOn`, and the policy, for the closing line. */
+  gate?: { failOn: readonly string[]; failing: Finding[] };
+}
+
+/**
+ * The end-of-run summary: one entry per finding with its kind, the culprit line, the test and
+ * one line of why. An empty string when there is nothing to say.
+ */
+export function renderRunSummary(findings: Finding[], options: SummaryOptions): string {
+  if (findings.length === 0) return '';
+  const lines = [
+    `hangwatch: ${plural(findings.length, 'finding')} in this run: ${countByKind(findings)}`,
+  ];
+  const digests = findings.map(digestOf);
+  const width = Math.max(...digests.map((digest) => digest.kind.length));
+  for (const digest of digests) {
+    const test = digest.testName ? `  ${digest.testName}` : '';
+    lines.push(`  ${digest.kind.padEnd(width)}  ${whereOf(digest, options.rootDir)}${test}`);
+    lines.push(`  ${' '.repeat(width)}  ${digest.why}`);
+  }
+  if (options.reportFile) {
+    lines.push(`Full report: ${displayPath(options.reportFile, options.rootDir)}`);
+  }
+  const gate = options.gate;
+  if (gate && gate.failing.length > 0) {
+    lines.push(
+      `hangwatch failed the run: ${countByKind(gate.failing)} (failOn: ${gate.failOn.join(', ')}).`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A finding's full report as the terminal shows it. */
+export function renderFindingText(finding: Finding, rootDir: string): string {
+  if (finding.kind === 'hang') return renderHangText(finding, { rootDir });
+  if (finding.kind === 'leak') return renderLeakText(finding, { rootDir });
+  const digest = digestOf(finding);
+  const test = digest.testName ? ` in test "${digest.testName}"` : '';
+  const body = (finding as unknown as { text?: unknown }).text;
+  return [
+    `${kindCount(digest.kind, 1).replace(/^1 /, '')}${test}: ${digest.why}`,
+    `  at ${whereOf(digest, rootDir)}`,
+    ...(typeof body === 'string' ? [body] : []),
+  ].join('\n');
+}

@@ -1,0 +1,67 @@
+import { lockGraph } from '../core/locks/registry';
+import { Semaphore, type AcquireOptions, type Release } from './semaphore';
+
+/**
+ * Locks whose deadlocks hangwatch names: `import { Mutex } from 'hangwatch/sync'`. Each is a thin
+ * facade over one Semaphore, which reports to the lock graph; see the README "Locks".
+ */
+export { Semaphore, type AcquireOptions, type Release };
+export { Event } from './event';
+export { DeadlockError, LockTimeoutError, LockOrderError } from '../core/locks/errors';
+
+/** Runs `fn` as a flow named `name`: reports say `task "name"` for the locks it holds or waits on. */
+export function task<T>(name: string, fn: () => T): T {
+  return lockGraph().runTask(name, fn);
+}
+
+export class Mutex {
+  readonly #semaphore: Semaphore;
+
+  /** `name` appears in reports (`new Mutex('accounts')`). */
+  constructor(name?: string) {
+    this.#semaphore = new Semaphore(1, name, 'mutex');
+  }
+
+  get isLocked(): boolean {
+    return this.#semaphore.available === 0;
+  }
+
+  acquire(options?: AcquireOptions): Promise<Release> {
+    return this.#semaphore.acquire(options);
+  }
+
+  tryAcquire(): Release | undefined {
+    return this.#semaphore.tryAcquire();
+  }
+
+  runExclusive<T>(fn: () => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    return this.#semaphore.runExclusive(fn, options);
+  }
+}
+
+/** Readers share it, a writer has it alone: one semaphore whose writer takes every permit. */
+const ALL_READERS = 2 ** 30;
+
+export class RWLock {
+  readonly #semaphore: Semaphore;
+
+  constructor(name?: string) {
+    this.#semaphore = new Semaphore(ALL_READERS, name, 'rwlock');
+  }
+
+  read(options?: AcquireOptions): Promise<Release> {
+    return this.#semaphore.acquire(options, 1);
+  }
+
+  write(options?: AcquireOptions): Promise<Release> {
+    return this.#semaphore.acquire(options, ALL_READERS);
+  }
+
+  runRead<T>(fn: () => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    return this.#semaphore.runExclusive(fn, options, 1);
+  }
+
+  runWrite<T>(fn: () => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    return this.#semaphore.runExclusive(fn, options, ALL_READERS);
+  }
+}

@@ -1,0 +1,147 @@
+import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
+import { DeadlockError, LockTimeoutError } from '../core/locks/errors';
+import { lockGraph } from '../core/locks/registry';
+import type { Holding, Lock, Wait } from '../core/locks/types';
+import { captureStack, type LazyStack } from '../core/stack';
+
+export type Release = () => void;
+
+export interface AcquireOptions {
+  /**
+   * Give up after this many milliseconds with a LockTimeoutError saying who holds the lock. Real
+   * time: `jest.useFakeTimers()` cannot freeze it.
+   */
+  timeout?: number;
+  /** Give up when this signal aborts, rejecting with its reason. */
+  signal?: AbortSignal;
+}
+
+interface Waiter {
+  weight: number;
+  resolve: (release: Release) => void;
+  wait?: Wait;
+}
+
+const SITE_DEPTH = 16;
+
+/**
+ * A counting semaphore that reports to hangwatch's lock graph: every Mutex, RWLock and Semaphore
+ * of hangwatch/sync is this one mechanism. Fair (first come, first served), not reentrant.
+ */
+export class Semaphore {
+  readonly #lock: Lock;
+  #available: number;
+  readonly #queue: Waiter[] = [];
+
+  constructor(permits: number, name?: string, kind: Lock['kind'] = 'semaphore') {
+    if (!Number.isInteger(permits) || permits <= 0) {
+      throw new RangeError(`Semaphore permits must be a positive integer, got ${permits}`);
+    }
+    this.#available = permits;
+    this.#lock = lockGraph().createLock(kind, permits, name, captureStack(undefined, 8));
+  }
+
+  get available(): number {
+    return this.#available;
+  }
+
+  acquire(options: AcquireOptions = {}, weight = 1): Promise<Release> {
+    return this.#acquire(captureStack(this.acquire, SITE_DEPTH), options, weight);
+  }
+
+  /** Takes `weight` permits now if free, else returns `undefined`. */
+  tryAcquire(weight = 1): Release | undefined {
+    if (this.#queue.length > 0 || this.#available < weight) return undefined;
+    const graph = lockGraph();
+    const site = captureStack(this.tryAcquire, SITE_DEPTH);
+    return this.#grant(graph.hold(this.#lock, graph.acquiringFlow(), weight, site), weight);
+  }
+
+  /** Runs `fn` holding `weight` permits, as its own flow, and releases them however it ends. */
+  runExclusive<T>(fn: () => T | Promise<T>, options: AcquireOptions = {}, weight = 1): Promise<T> {
+    const site = captureStack(this.runExclusive, SITE_DEPTH);
+    return lockGraph().runScope(async () => {
+      const release = await this.#acquire(site, options, weight);
+      try {
+        return await fn();
+      } finally {
+        release();
+      }
+    });
+  }
+
+  #acquire(site: LazyStack, options: AcquireOptions, weight: number): Promise<Release> {
+    const graph = lockGraph();
+    const flow = graph.acquiringFlow();
+    if (this.#queue.length === 0 && this.#available >= weight) {
+      this.#available -= weight;
+      return Promise.resolve(this.#grant(graph.hold(this.#lock, flow, weight, site), 0));
+    }
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    return new Promise<Release>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter: Waiter = { weight, resolve };
+      const giveUp = (error: unknown) => {
+        const at = this.#queue.indexOf(waiter);
+        if (at !== -1) this.#queue.splice(at, 1);
+        if (waiter.wait) graph.stopWaiting(waiter.wait);
+        if (timer) realClearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      };
+      const onAbort = () => giveUp(options.signal?.reason);
+      this.#queue.push(waiter);
+      const bounded = options.timeout !== undefined || options.signal !== undefined;
+      waiter.wait = graph.wait(
+        this.#lock,
+        flow,
+        weight,
+        'acquire',
+        site,
+        (failure) => giveUp(new DeadlockError(failure.message, failure.deadlock, site)),
+        bounded,
+      );
+      if (!this.#queue.includes(waiter)) return;
+      if (options.timeout !== undefined) {
+        // Built now, where the caller stands; its message is filled in when it fires.
+        timer = realSetTimeout(() => {
+          giveUp(
+            new LockTimeoutError(
+              `gave up after ${options.timeout} ms waiting for a lock: ${graph.describeHolders(this.#lock)}`,
+              site,
+            ),
+          );
+        }, options.timeout);
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = waiter.resolve;
+      waiter.resolve = (release) => {
+        if (timer) realClearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        settle(release);
+      };
+    });
+  }
+
+  /** `taken`: permits to take now (0 when the caller already did). */
+  #grant(holding: Holding, taken: number): Release {
+    this.#available -= taken;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      lockGraph().release(holding);
+      this.#available += holding.weight;
+      this.#dispatch();
+    };
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0 && this.#queue[0].weight <= this.#available) {
+      const waiter = this.#queue.shift()!;
+      this.#available -= waiter.weight;
+      const holding = lockGraph().grant(waiter.wait!);
+      waiter.resolve(this.#grant(holding, 0));
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildReport, type HangwatchReport, type RunInfo } from '../../src/report/document';
+import { ROOT, sampleDeadlock, sampleHang, sampleLeak } from '../helpers/findings';
+import { schemaErrors } from '../helpers/report-schema';
+import { REPO_ROOT } from '../helpers/run-fixture';
+
+// The built CLI, as `npx hangwatch` runs it from package.json's "bin".
+const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  bin: Record<string, string>;
+};
+const CLI = path.join(REPO_ROOT, manifest.bin.hangwatch);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hangwatch-cli-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function hangwatch(...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: tmp, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function write(name: string, content: unknown): string {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+function run(runId: string, shard: RunInfo['shard']): Omit<RunInfo, 'findingCount'> {
+  return {
+    runId,
+    startedAt: '2024-05-01T10:00:00.000Z',
+    finishedAt: '2024-05-01T10:00:09.000Z',
+    hangwatchVersion: '0.1.0',
+    nodeVersion: 'v20.11.0',
+    jestVersion: '30.0.0',
+    platform: 'linux',
+    rootDir: ROOT,
+    shard,
+    tests: { suites: 2, total: 5, passed: 4, failed: 1 },
+  };
+}
+
+const shard1 = write(
+  'shard-1.json',
+  buildReport(run('one', { index: 1, count: 2 }), [sampleHang(), sampleLeak()]),
+);
+const shard2 = write(
+  'shard-2.json',
+  buildReport(run('two', { index: 2, count: 2 }), [sampleDeadlock()]),
+);
+
+test('the bin is the built CLI, runnable as a script', () => {
+  expect(fs.readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+});
+
+test('--help explains the commands and exits 0', () => {
+  const { code, stdout } = hangwatch('--help');
+  expect(code).toBe(0);
+  expect(stdout).toContain('Usage: hangwatch <command> [options]');
+  expect(stdout).toContain('show <report.json>');
+  expect(stdout).toContain('merge <a.json> <b.json> [...]');
+});
+
+test('show renders a saved report as the terminal did: each finding in full, then the summary', () => {
+  const { code, stdout, stderr } = hangwatch('show', shard1);
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  expect(stdout).toContain(
+    'hangwatch report: 1 run (shard 1/2), 5 tests, Jest 30.0.0, Node v20.11.0, hangwatch 0.1.0',
+  );
+  expect(stdout).toContain('test "orders › refunds a payment" hung: still waiting after 5.0 s');
+  expect(stdout).toContain('created at src/orders.test.js:12:5   setTimeout(resolve, 60_000);');
+  expect(stdout).toContain('hangwatch: test "orders › refunds a payment" left 1 resource open');
+  expect(stdout).toContain('hangwatch: 2 findings in this run: 1 hang, 1 leak');
+});
+
+test('merge combines shard reports into one valid report, on stdout or into --output', () => {
+  const { code, stdout } = hangwatch('merge', shard2, shard1);
+  expect(code).toBe(0);
+  const merged = JSON.parse(stdout) as HangwatchReport;
+  expect(schemaErrors(merged)).toEqual([]);
+  expect(merged.runs.map((r) => r.runId)).toEqual(['one', 'two']);
+  expect(merged.findings.map((f) => f.kind)).toEqual(['deadlock', 'hang', 'leak']); // by test file
+
+  const out = path.join(tmp, 'all.json');
+  expect(hangwatch('merge', shard1, shard2, '-o', out).code).toBe(0);
+  expect(JSON.parse(fs.readFileSync(out, 'utf8'))).toEqual(merged);
+  expect(hangwatch('show', out).stdout).toContain('2 runs (shards 1/2, 2/2)');
+});
+
+test.each([
+  ['a missing file', ['show', 'nope.json'], 'hangwatch: nope.json: no such file.'],
+  ['malformed JSON', ['show', write('bad.json', '{"format": ')], 'bad.json is not valid JSON ('],
+  [
+    'another tool’s JSON',
+    ['show', write('jest.json', { numTotalTests: 3 })],
+    'is not a hangwatch report (expected "format": "hangwatch-report").',
+  ],
+  [
+    'a schema version it does not read',
+    ['merge', shard1, write('v2.json', { format: 'hangwatch-report', schemaVersion: 2 })],
+    'v2.json has schema version 2; this hangwatch reads version 1.',
+  ],
+  [
+    'the same shard twice',
+    ['merge', shard1, shard1],
+    'run one (shard 1/2) appears in more than one input',
+  ],
+  [
+    'an unknown command',
+    ['shwo', shard1],
+    'hangwatch: unknown command "shwo" (commands: show, merge).',
+  ],
+  ['an unknown flag', ['show', '--frobnicate', shard1], "Unknown option '--frobnicate'"],
+  ['no command', [], 'hangwatch: no command given.'],
+  ['show without a file', ['show'], 'hangwatch: show takes exactly one report file.'],
+])('%s: a clear message and exit code 2', (_case, args, message) => {
+  const { code, stdout, stderr } = hangwatch(...args);
+  expect(code).toBe(2);
+  expect(stdout).toBe('');
+  expect(stderr).toContain(message);
+});

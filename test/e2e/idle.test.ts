@@ -1,0 +1,73 @@
+import { runFixture, type FixtureRun } from '../helpers/run-fixture';
+
+describe('a test that nothing can ever settle fails at once, not at its timeout', () => {
+  let run: FixtureRun;
+  beforeAll(async () => {
+    run = await runFixture('idle', { args: ['--forceExit'] });
+  }, 60_000);
+
+  const cases = [
+    'awaits a promise nobody resolves',
+    'done is never called and nothing is pending',
+    'two flows each wait for the other’s event',
+    'a hook with an unused parameter never starts',
+  ];
+
+  test.each(cases)('%s: fails in well under 500 ms of a 5 s timeout', (name) => {
+    const result = run.resultOf(name);
+    expect(result.status).toBe('failed');
+    expect(result.duration).toBeLessThan(500);
+    expect(result.failureMessages.join('\n')).toMatch(
+      /can never finish: after \d+ ms nothing is left that could settle it \(failed early; its timeout is 5\.0 s\)/,
+    );
+  });
+
+  test('the done case and the hook case say that only `done` can end them', () => {
+    expect(run.failureOf('done is never called and nothing is pending')).toContain(
+      'Only a call to `done` can end it now',
+    );
+    const hook = run.failureOf('a hook with an unused parameter never starts');
+    expect(hook).toContain(
+      'HangError: beforeEach hook for test "a hook with an unused parameter › never starts" can never finish',
+    );
+    expect(hook).toContain('Only a call to `done` can end it now');
+  });
+});
+
+test('tests waiting for something real are never failed as idle', async () => {
+  const run = await runFixture('idle-real-waits', { args: ['--forceExit', 'real-waits.test'] });
+  for (const file of run.files) {
+    for (const result of file.assertionResults) {
+      expect({ name: result.fullName, status: result.status }).toEqual({
+        name: result.fullName,
+        status: 'passed',
+      });
+    }
+  }
+  expect(run.files[0].assertionResults).toHaveLength(5);
+}, 60_000);
+
+test('a test waiting on an open stdin runs to its timeout', async () => {
+  const run = await runFixture('idle-real-waits', {
+    args: ['--forceExit', 'stdin'],
+    stdin: 'pipe',
+  });
+  const failure = run.failureOf('waits on process.stdin until the timeout, never flagged as idle');
+  expect(failure).toContain('still waiting after 1.5 s (timeout 1.5 s)');
+  expect(failure).not.toContain('can never finish');
+}, 60_000);
+
+test("idle: 'off' leaves the wait to the timeout", async () => {
+  const run = await runFixture('idle', {
+    args: [
+      '--forceExit',
+      '--testTimeout=800',
+      '-t',
+      'awaits a promise nobody resolves',
+      '--config',
+      'jest.idle-off.config.js',
+    ],
+  });
+  const failure = run.failureOf('awaits a promise nobody resolves');
+  expect(failure).toContain('still waiting after 800 ms (timeout 800 ms)');
+}, 60_000);

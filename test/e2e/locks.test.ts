@@ -1,0 +1,138 @@
+import { reportOf, runFixture, topFrameOf, type FixtureRun } from '../helpers/run-fixture';
+
+let run: FixtureRun;
+let orderError: FixtureRun;
+beforeAll(async () => {
+  [run, orderError] = await Promise.all([
+    runFixture('locks', { args: ['--forceExit'] }),
+    runFixture('locks-order-error'),
+  ]);
+}, 120_000);
+
+/** Deadlocks are found when they close, far inside the 2 s test timeout. */
+function expectFastDeadlock(name: string): string {
+  const result = run.resultOf(name);
+  expect(result.status).toBe('failed');
+  expect(result.duration ?? Infinity).toBeLessThan(500);
+  const failure = run.failureOf(name);
+  expect(failure).toMatch(/^DeadlockError: Deadlock: /);
+  return failure;
+}
+
+describe.each(['runExclusive', 'bare acquire'])('%s style', (style) => {
+  const exclusive = style === 'runExclusive';
+
+  test('two transfers in opposite orders: a cycle naming both locks, flows and lines', () => {
+    const failure = expectFastDeadlock(`${style}: two transfers in opposite orders`);
+    expect(failure).toContain("2 flows wait for each other's locks");
+    const [held, waited] = exclusive
+      ? ['bank.js:15:20', 'bank.js:17:20']
+      : ['bank.js:26:39', 'bank.js:29:37'];
+    expect(failure).toContain(`acquired at ${held}`);
+    expect(failure).toContain(`waits for "lock`);
+    expect(failure).toContain(`at ${waited}`);
+    expect(failure).toContain('*** DEADLOCK ***');
+  });
+
+  test('three locks in a ring', () => {
+    const failure = expectFastDeadlock(`${style}: three locks in a ring`);
+    expect(failure).toContain("3 flows wait for each other's locks");
+    expect(failure).toContain(
+      exclusive ? 'three-locks.test.js:20:16' : 'three-locks.test.js:10:36',
+    );
+  });
+
+  test('a lock taken again through a helper fails at once as a self-deadlock', () => {
+    const failure = expectFastDeadlock(
+      exclusive
+        ? 'runExclusive: nested through a helper'
+        : 'bare acquire: taken again through a helper',
+    );
+    expect(failure).toContain('waits for lock "ledger" that it already holds');
+    expect(failure).toContain(
+      exclusive ? 'self-deadlock.test.js:8:17' : 'self-deadlock.test.js:12:32',
+    );
+    expect(topFrameOf(failure)).toContain('self-deadlock.test.js');
+  });
+
+  test('a lock never released after a throw names the flow that ended', () => {
+    const failure = expectFastDeadlock(`${style}: the next user of the lock`);
+    expect(failure).toContain('is held by flow #');
+    expect(failure).toContain(
+      'that ended at the end of test "a refresh throws before releasing" without releasing it',
+    );
+    expect(failure).toContain('acquired at abandoned.test.js:6:31');
+  });
+
+  test('waitForUnlock while holding the lock', () => {
+    const failure = expectFastDeadlock(
+      exclusive
+        ? 'runExclusive: waitForUnlock inside the critical section'
+        : 'bare acquire: waitForUnlock while holding the lock',
+    );
+    expect(failure).toContain(
+      'waits for the unlock of "migrations" at wait-for-unlock.test.js:6:34',
+    );
+  });
+});
+
+test('a semaphore pool drained by a path that forgets to release', () => {
+  const drained = expectFastDeadlock(
+    'bare acquire: the pool drained by a path that forgets to release',
+  );
+  expect(drained).toContain('semaphore-pool.test.js:6:41');
+  const next = expectFastDeadlock(
+    'runExclusive: a caller after the pool was drained by the test above',
+  );
+  expect(next).toContain('that ended at the end of test "bare acquire: the pool drained');
+});
+
+test('Promise.all of flows running the same function is not a deadlock', () => {
+  expect(run.resultOf('the helper alone passes, even from two flows at once').status).toBe(
+    'passed',
+  );
+  expect(run.resultOf('bare acquire: the same transfers one after the other pass').status).toBe(
+    'passed',
+  );
+});
+
+test('an inversion across two tests never hangs, and is warned about once with both sites', () => {
+  expect(run.resultOf('runExclusive: users, then orders').status).toBe('passed');
+  expect(
+    run.resultOf('bare acquire: orders, then users (never hangs here, but could)').status,
+  ).toBe('passed');
+  const warnings = run.stderr.split('Possible deadlock: locks "users" and "orders"').length - 1;
+  expect(warnings).toBe(1);
+  expect(run.stderr).toContain('"users" at inversion.test.js:7:15');
+  expect(run.stderr).toContain('"users" at inversion.test.js:12:36');
+});
+
+test("lockOrder: 'error' fails the test that closed the cycle", () => {
+  expect(orderError.resultOf('runExclusive: users, then orders').status).toBe('passed');
+  const failure = orderError.failureOf(
+    'bare acquire: orders, then users (never hangs here, but could)',
+  );
+  expect(failure).toMatch(/^LockOrderError: Possible deadlock: locks "users" and "orders"/);
+  expect(topFrameOf(failure)).toContain('inversion.test.js:12:36');
+});
+
+test('a hang report lists the locks: holder, flow, site and how long', () => {
+  const report = reportOf(
+    run.failureOf(
+      'bare acquire: the holder waits on a slow call, the timeout report shows the lock',
+    ),
+  );
+  expect(report).toContain('Locks (1):');
+  expect(report).toMatch(
+    /"inventory" \(mutex, created at hang-report\.test\.js:3\)\n\s+held by flow #\d+ for 2\.0 s, acquired at hang-report\.test\.js:7:35/,
+  );
+});
+
+test('a holder stuck on a promise nobody resolves fails early with the locks in the report', () => {
+  const name = 'runExclusive: the holder awaits a promise nobody resolves';
+  expect(run.resultOf(name).duration ?? Infinity).toBeLessThan(400);
+  const failure = run.failureOf(name);
+  expect(failure).toContain('"session" (mutex, created at blocked.test.js:3)');
+  expect(failure).toContain('acquired at blocked.test.js:8:13');
+  expect(failure).toContain('at blocked.test.js:9:13');
+});

@@ -1,0 +1,86 @@
+import type { Finding, HangFinding } from '../../src/core/model';
+import { REPORT_SCHEMA_VERSION } from '../../src/core/model';
+
+export const ROOT = '/repo';
+
+/** A hang as the environment reports one: a test waiting on a timer it created. */
+export function sampleHang(overrides: Partial<HangFinding> = {}): HangFinding {
+  const top = {
+    file: `${ROOT}/src/orders.test.js`,
+    line: 12,
+    column: 5,
+    functionName: 'poll',
+    origin: 'user' as const,
+  };
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: 'hang',
+    testName: 'orders › refunds a payment',
+    testPath: `${ROOT}/src/orders.test.js`,
+    phase: 'test',
+    trigger: 'timeout',
+    elapsedMs: 5000,
+    timeoutMs: 5000,
+    waitingForDone: false,
+    attempt: 0,
+    pending: [
+      {
+        type: 'Timeout',
+        kind: 'timer',
+        summary: 'setTimeout 60000 ms (55.0 s left)',
+        details: { delayMs: 60000, repeats: false },
+        ageMs: 5000,
+        keepsAlive: true,
+        relation: 'this-test',
+        owner: { kind: 'test', name: 'orders › refunds a payment' },
+        site: { top, frames: [top], sourceLine: 'setTimeout(resolve, 60_000);' },
+      },
+    ],
+    omittedCount: 0,
+    nothingPending: false,
+    notes: [],
+    ...overrides,
+  };
+}
+
+/**
+ * A finding of a kind this version has no special case for (the lock work's deadlock, with a
+ * wait-for cycle): it must flow through every view by the fields findings share.
+ */
+export function sampleDeadlock(): Finding {
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: 'deadlock',
+    testName: 'transfers › moves money both ways',
+    testPath: `${ROOT}/src/bank.test.js`,
+    summary: 'deadlock: 2 tasks wait for each other (accounts:A, accounts:B)',
+    cycle: [
+      { waiter: 'task 1 (transfer A→B)', holder: 'task 2 (transfer B→A)', lock: 'accounts:B' },
+      { waiter: 'task 2 (transfer B→A)', holder: 'task 1 (transfer A→B)', lock: 'accounts:A' },
+    ],
+    waits: [
+      {
+        lock: 'accounts:B',
+        site: {
+          top: { file: `${ROOT}/src/bank.js`, line: 30, column: 9, origin: 'user' },
+          frames: [],
+        },
+      },
+    ],
+  } as unknown as Finding;
+}
+
+/** A test that left its timer running after it finished. */
+export function sampleLeak(): Finding {
+  const hang = sampleHang();
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: 'leak',
+    testName: hang.testName,
+    testPath: hang.testPath,
+    scope: 'test',
+    severity: 'warning',
+    resources: hang.pending,
+    omittedCount: 0,
+  };
+}

@@ -1,0 +1,114 @@
+import { REPORT_SCHEMA_VERSION } from '../../src/core/model';
+import {
+  buildReport,
+  mergeReports,
+  parseReport,
+  ReportFormatError,
+  type RunInfo,
+} from '../../src/report/document';
+import { ROOT, sampleDeadlock, sampleHang, sampleLeak } from '../helpers/findings';
+import { reportSchema, schemaErrors } from '../helpers/report-schema';
+
+function run(overrides: Partial<RunInfo> = {}): Omit<RunInfo, 'findingCount'> {
+  return {
+    runId: 'run-1',
+    startedAt: '2024-05-01T10:00:00.000Z',
+    finishedAt: '2024-05-01T10:00:09.000Z',
+    hangwatchVersion: '0.1.0',
+    nodeVersion: 'v20.11.0',
+    jestVersion: '30.0.0',
+    platform: 'linux',
+    rootDir: ROOT,
+    shard: null,
+    tests: { suites: 2, total: 5, passed: 4, failed: 1 },
+    ...overrides,
+  };
+}
+
+describe('the JSON report', () => {
+  test('is valid against the shipped schema, hangs in full and other kinds as they are', () => {
+    const report = buildReport(run(), [sampleHang(), sampleLeak(), sampleDeadlock()]);
+    expect(schemaErrors(report)).toEqual([]);
+  });
+
+  test('the schema and the model agree on the version', () => {
+    expect(reportSchema.properties.schemaVersion.const).toBe(REPORT_SCHEMA_VERSION);
+  });
+
+  test('the schema rejects a hang missing a field, or carrying one it does not document', () => {
+    const { pending: _pending, ...withoutPending } = sampleHang();
+    expect(schemaErrors(buildReport(run(), [withoutPending as never]))).not.toEqual([]);
+    expect(schemaErrors(buildReport(run(), [{ ...sampleHang(), surprise: 1 } as never]))).toContain(
+      '/findings/0 must NOT have additional properties',
+    );
+  });
+
+  test('orders findings by test file, keeping the order within a file', () => {
+    const first = sampleHang({ testName: 'z first', testPath: `${ROOT}/b.test.js` });
+    const second = sampleHang({ testName: 'a second', testPath: `${ROOT}/b.test.js` });
+    const other = sampleHang({ testPath: `${ROOT}/a.test.js` });
+    const report = buildReport(run(), [first, other, second]);
+    expect(report.findings).toEqual([other, first, second]);
+    expect(report.runs[0].findingCount).toBe(3);
+  });
+});
+
+describe('merging shard reports', () => {
+  const shard1 = buildReport(run({ runId: 'one', shard: { index: 1, count: 2 } }), [
+    sampleHang({ testPath: `${ROOT}/b.test.js` }),
+  ]);
+  const shard2 = buildReport(run({ runId: 'two', shard: { index: 2, count: 2 } }), [
+    sampleHang({ testPath: `${ROOT}/a.test.js` }),
+    sampleDeadlock(),
+  ]);
+
+  test('lists every run by shard and every finding by file, whatever the input order', () => {
+    const merged = mergeReports([shard2, shard1]);
+    expect(merged.runs.map((r) => r.runId)).toEqual(['one', 'two']);
+    expect(merged.findings.map((f) => (f as { testPath: string }).testPath)).toEqual([
+      `${ROOT}/a.test.js`,
+      `${ROOT}/b.test.js`,
+      `${ROOT}/src/bank.test.js`,
+    ]);
+    expect(schemaErrors(merged)).toEqual([]);
+  });
+
+  test('equals the single report of the same findings', () => {
+    const single = buildReport(run(), [...shard1.findings, ...shard2.findings]);
+    expect(mergeReports([shard1, shard2]).findings).toEqual(single.findings);
+  });
+
+  test('refuses the same run twice', () => {
+    expect(() => mergeReports([shard1, shard1])).toThrow(
+      'run one (shard 1/2) appears in more than one input',
+    );
+  });
+});
+
+describe('reading a report', () => {
+  const good = JSON.stringify(buildReport(run(), [sampleHang()]));
+
+  test('round-trips', () => {
+    expect(parseReport(good, 'r.json')).toEqual(JSON.parse(good));
+  });
+
+  test.each([
+    ['{"format": "hangwatch-report", ', /^r\.json is not valid JSON \(/],
+    [
+      '{"results": []}',
+      'r.json is not a hangwatch report (expected "format": "hangwatch-report").',
+    ],
+    [
+      good.replace('"schemaVersion":1', '"schemaVersion":99'),
+      'r.json has schema version 99; this hangwatch reads version 1.',
+    ],
+    ['{"format": "hangwatch-report", "schemaVersion": 1}', 'is missing its "runs" or "findings"'],
+    [
+      '{"format": "hangwatch-report", "schemaVersion": 1, "runs": [], "findings": [{}]}',
+      'r.json: findings[0] has no "kind".',
+    ],
+  ])('rejects %s with a clear message', (text, message) => {
+    expect(() => parseReport(text, 'r.json')).toThrow(ReportFormatError);
+    expect(() => parseReport(text, 'r.json')).toThrow(message);
+  });
+});

@@ -1,0 +1,43 @@
+import { renderFindingText, renderRunSummary } from '../../src/report/render-summary';
+import { ROOT, sampleDeadlock, sampleHang, sampleLeak } from '../helpers/findings';
+
+test('one entry per finding: kind, culprit line, test, and one line of why', () => {
+  const summary = renderRunSummary([sampleHang(), sampleDeadlock()], {
+    rootDir: ROOT,
+    reportFile: `${ROOT}/hangwatch-report.json`,
+    gate: { failOn: ['hang', 'deadlock'], failing: [sampleHang(), sampleDeadlock()] },
+  });
+  expect(summary).toBe(
+    [
+      'hangwatch: 2 findings in this run: 1 hang, 1 deadlock',
+      '  hang      src/orders.test.js:12:5  orders › refunds a payment',
+      '            test "orders › refunds a payment" hung: still waiting after 5.0 s (timeout 5.0 s). Waiting on: setTimeout 60000 ms (55.0 s left).',
+      '  deadlock  src/bank.js:30:9  transfers › moves money both ways',
+      '            deadlock: 2 tasks wait for each other (accounts:A, accounts:B)',
+      'Full report: hangwatch-report.json',
+      'hangwatch failed the run: 1 hang, 1 deadlock (failOn: hang, deadlock).',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('nothing at all when there is nothing to say', () => {
+  expect(renderRunSummary([], { rootDir: ROOT })).toBe('');
+});
+
+test('a hang in full is the failure message text', () => {
+  expect(renderFindingText(sampleHang(), ROOT)).toContain(
+    'created at src/orders.test.js:12:5   setTimeout(resolve, 60_000);',
+  );
+});
+
+test('a leak: the test, the resource left open and where it was created', () => {
+  expect(renderRunSummary([sampleLeak()], { rootDir: ROOT })).toBe(
+    [
+      'hangwatch: 1 finding in this run: 1 leak',
+      '  leak  src/orders.test.js:12:5  orders › refunds a payment',
+      '        the test left 1 resource open: setTimeout 60000 ms (55.0 s left).',
+      '',
+    ].join('\n'),
+  );
+});
