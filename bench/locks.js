@@ -25,6 +25,13 @@ async function measure(label, operation) {
 }
 
 async function main() {
+  // Under the preset, hangwatch's async context is always active (it attributes every resource
+  // to its test), and with it Node's promise hooks: enable it for both sides, as in a test run.
+  const { runAsOwner } = require(path.join(__dirname, '..', 'dist', 'core', 'async-context.js'));
+  await runAsOwner({ test: 'bench' }, () => run());
+}
+
+async function run() {
   // Plain instances are made before the adapter patches the package, so they stay plain.
   const plain = require('async-mutex');
   const plainMutex = new plain.Mutex();

@@ -24,6 +24,7 @@ export interface HungUnit {
   elapsedMs: number;
   timeoutMs: number;
   waitingForDone: boolean;
+  thrownBeforeDone?: HangFinding['thrownBeforeDone'];
   attempt: number;
 }
 
@@ -309,6 +310,7 @@ export function buildHangFinding(
     elapsedMs: Math.round(unit.elapsedMs),
     timeoutMs: unit.timeoutMs,
     waitingForDone: unit.waitingForDone,
+    ...(unit.thrownBeforeDone?.length ? { thrownBeforeDone: unit.thrownBeforeDone } : {}),
     attempt: unit.attempt,
     pending: pending.listed,
     omittedCount: pending.omittedCount,

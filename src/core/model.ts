@@ -1,3 +1,5 @@
+import type { BlockedLoopFinding } from './loop-watchdog/report';
+
 /**
  * The report model: plain, JSON-serialisable data. Everything hangwatch finds is described here
  * first and rendered later (terminal text, markdown), so every view tells the same story.
@@ -94,6 +96,11 @@ export interface HangFinding {
   timeoutMs: number;
   /** The function declared a `done` parameter and never called it. */
   waitingForDone: boolean;
+  /**
+   * Errors thrown inside callbacks while it waited for `done` (a failed assertion in an event
+   * handler): the likely reason `done()` was never reached.
+   */
+  thrownBeforeDone?: { message: string; site?: CreationSite }[];
   /** Retry attempt (0 for the first run) when `jest.retryTimes` is in use. */
   attempt: number;
   /** Ranked, capped list of what is still pending. */
@@ -128,7 +135,31 @@ export interface LeakFinding {
   omittedCount: number;
 }
 
-export type Finding = HangFinding | LeakFinding;
+/** Flows that can never go on because of locks (found at once, before any timeout). */
+export interface DeadlockFinding {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  kind: 'deadlock';
+  /** The test (or hook's test) whose flow's wait was failed. */
+  testName: string;
+  testPath: string;
+  /** The rendered report, as the DeadlockError's message. */
+  message: string;
+  deadlock: Deadlock;
+}
+
+/** Two places took the same two locks in opposite orders: a deadlock waiting to happen. */
+export interface LockOrderFinding {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  kind: 'lock-order';
+  testName: string;
+  testPath: string;
+  severity: 'warning' | 'error';
+  message: string;
+  inversion: LockOrderInversion;
+}
+
+export type Finding =
+  HangFinding | LeakFinding | DeadlockFinding | LockOrderFinding | BlockedLoopFinding;
 
 /** One lock-holding flow: a test, a `task(name, fn)`, a `runExclusive` scope or a bare acquire. */
 export interface FlowRef {

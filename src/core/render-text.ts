@@ -48,6 +48,10 @@ export function renderHangText(finding: HangFinding, options: TextOptions): stri
     }
   }
   if (finding.locks) lines.push(...renderLockSection(finding.locks, options));
+  for (const thrown of finding.thrownBeforeDone ?? []) {
+    lines.push(`Before \`done()\` was reached, a callback threw: ${thrown.message}`);
+    lines.push(...siteLines(thrown.site, options, '  '));
+  }
   if (finding.nothingPending && !finding.locks) lines.push(NOTHING_PENDING);
   lines.push(...finding.notes);
   return lines.join('\n');

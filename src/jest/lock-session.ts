@@ -5,6 +5,8 @@ import { LockGraph } from '../core/locks/graph';
 import { publishLockGraph } from '../core/locks/registry';
 import { renderInversion } from '../core/locks/render';
 import type { HangFinding, LockOrderInversion, OwnerRef } from '../core/model';
+import { REPORT_SCHEMA_VERSION } from '../core/model';
+import { publishFinding } from './findings-channel';
 import type { HangwatchOptions } from './options';
 
 export interface LockSessionContext {
@@ -17,6 +19,7 @@ export interface LockSessionContext {
   /** Whether a timer, socket, request or child could still wake a lock waiter. */
   somethingElsePending(): boolean;
   describeOwner(owner: unknown): OwnerRef | undefined;
+  testPath: string;
 }
 
 /** Lock-order pairs already printed by this worker: `warn` prints each pair once per run. */
@@ -39,6 +42,15 @@ export class LockSession {
         somethingElsePending: () => context.somethingElsePending(),
         describeOwner: (owner) => context.describeOwner(owner),
         onInversion: (inversion, owner) => this.onInversion(inversion, owner),
+        onDeadlock: (deadlock, message, owner) =>
+          publishFinding({
+            schemaVersion: REPORT_SCHEMA_VERSION,
+            kind: 'deadlock',
+            testName: this.testNameOf(owner),
+            testPath: context.testPath,
+            message,
+            deadlock,
+          }),
       },
       undefined,
       context.lockOrder,
@@ -69,8 +81,26 @@ export class LockSession {
     this.graph.dispose();
   }
 
+  private testNameOf(owner: unknown): string {
+    const ref = this.context.describeOwner(owner);
+    return ref?.testName ?? ref?.name ?? '';
+  }
+
   private onInversion(inversion: LockOrderInversion, owner: unknown): void {
     const text = renderInversion(inversion, { rootDir: this.context.rootDir });
+    const severity = this.context.lockOrder === 'error' ? 'error' : 'warning';
+    const pairKey = [inversion.first, inversion.second].sort().join('\u0000');
+    if (severity === 'error' || !warnedPairs.has(pairKey)) {
+      publishFinding({
+        schemaVersion: REPORT_SCHEMA_VERSION,
+        kind: 'lock-order',
+        testName: this.testNameOf(owner),
+        testPath: this.context.testPath,
+        severity,
+        message: text,
+        inversion,
+      });
+    }
     if (this.context.lockOrder === 'error') {
       const errors = this.orderErrors.get(owner) ?? [];
       const closing = inversion.backward.takenSite?.frames ?? [];

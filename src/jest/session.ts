@@ -10,6 +10,7 @@ import { FetchRequestTracker } from '../core/fetch-requests';
 import { HangError, LeakError } from '../core/hang-error';
 import { buildLeakFinding, findLeaks, isLeakCandidate } from '../core/leaks';
 import { renderLeakText } from '../core/render-text';
+import { parseStack, toCreationSite } from '../core/stack';
 import {
   buildHangFinding,
   collectPending,
@@ -17,7 +18,7 @@ import {
   type HungUnit,
   type ResourceView,
 } from '../core/hang-report';
-import type { HangFinding, Relation } from '../core/model';
+import type { CreationSite, HangFinding, Relation } from '../core/model';
 import { renderHangText } from '../core/render-text';
 import { currentAsyncContext, runAsOwner } from '../core/async-context';
 import { withOrigin, wrapCoreEntryPoints } from '../core/origins';
@@ -54,6 +55,19 @@ function withoutStack(action: () => void): void {
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+function describeThrown(error: unknown): { message: string; site?: CreationSite } {
+  const message =
+    error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)
+      ? String((error as Error).message)
+          .split('\n')
+          .filter(Boolean)
+          .slice(0, 3)
+          .join(' ')
+      : String(error);
+  const site = toCreationSite(parseStack((error as Error | undefined)?.stack));
+  return { message, ...(site ? { site } : {}) };
 }
 
 function hungWith(test: Circus.TestEntry): boolean {
@@ -141,6 +155,7 @@ export class HangwatchSession {
     );
     this.locks = new LockSession({
       rootDir: context.rootDir,
+      testPath: context.testPath,
       global: context.global,
       lockOrder: context.options.lockOrder,
       untracked: (fn) => this.tracker.untracked(fn),
@@ -235,6 +250,9 @@ export class HangwatchSession {
       case 'run_start':
         this.loading = false;
         break;
+      case 'error':
+        this.recordCallbackError(event.error);
+        break;
       case 'test_retry':
         this.attempts.set(event.test, (this.attempts.get(event.test) ?? 0) + 1);
         break;
@@ -288,6 +306,19 @@ export class HangwatchSession {
       default:
         break;
     }
+  }
+
+  /**
+   * An error thrown in a callback (an assertion in an event handler) while a `done`-style test or
+   * hook runs is usually why `done()` was never reached: keep it for the report.
+   */
+  private recordCallbackError(error: unknown): void {
+    const waiting = [...this.running.values()].filter((unit) => {
+      const fn = (unit.kind === 'test' ? unit.test?.fn : unit.hook?.fn) as Wrappable | undefined;
+      return ((fn?.[ORIGINAL_FN] ?? fn)?.length ?? 0) > 0;
+    });
+    if (waiting.length !== 1) return;
+    (waiting[0].callbackErrors ??= []).push(error);
   }
 
   private startUnit(
@@ -503,6 +534,7 @@ export class HangwatchSession {
       elapsedMs: atFailure ? performance.now() - unit.startedAt : unit.timeoutMs,
       timeoutMs: unit.timeoutMs,
       waitingForDone: (original?.length ?? 0) > 0,
+      thrownBeforeDone: (unit.callbackErrors ?? []).map(describeThrown),
       attempt: unit.attempt,
     };
     return this.withLocks(

@@ -18,6 +18,8 @@ export interface Unit {
   running: boolean;
   /** Fails the running function now (set while it runs; see the idle check). */
   abort?: (error: Error) => void;
+  /** Errors thrown in callbacks while it ran (uncaught, or rejections nobody handled). */
+  callbackErrors?: unknown[];
 }
 
 const ROOT_BLOCK_NAME = 'ROOT_DESCRIBE_BLOCK';

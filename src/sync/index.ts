@@ -8,6 +8,10 @@ import { Semaphore, type AcquireOptions, type Release } from './semaphore';
 export { Semaphore, type AcquireOptions, type Release };
 export { Event } from './event';
 export { DeadlockError, LockTimeoutError, LockOrderError } from '../core/locks/errors';
+/** For other libraries (async-lock, a DB pool) to report their locks: see README "Reporting into the lock graph". */
+export { lockGraph };
+export type { LockGraph } from '../core/locks/graph';
+export type { DeadlockFailure, Holding, Lock, Wait } from '../core/locks/types';
 
 /** Runs `fn` as a flow named `name`: reports say `task "name"` for the locks it holds or waits on. */
 export function task<T>(name: string, fn: () => T): T {

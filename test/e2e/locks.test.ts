@@ -101,7 +101,8 @@ test('an inversion across two tests never hangs, and is warned about once with b
   expect(
     run.resultOf('bare acquire: orders, then users (never hangs here, but could)').status,
   ).toBe('passed');
-  const warnings = run.stderr.split('Possible deadlock: locks "users" and "orders"').length - 1;
+  const warnings =
+    run.stderr.split('hangwatch: Possible deadlock: locks "users" and "orders"').length - 1;
   expect(warnings).toBe(1);
   expect(run.stderr).toContain('"users" at inversion.test.js:7:15');
   expect(run.stderr).toContain('"users" at inversion.test.js:12:36');

@@ -8,6 +8,12 @@ test('passing tests produce no output from hangwatch at all', async () => {
   expect(run.stdout).not.toMatch(/hangwatch|HangError/i);
 }, 60_000);
 
+test('--forceExit leaves no trace of the watchdog thread (no "Waiting for the debugger")', async () => {
+  const run = await runFixture('passing', { args: ['--forceExit'] });
+  expect(run.exitCode).toBe(0);
+  expect(run.stderr).not.toContain('Waiting for the debugger');
+}, 60_000);
+
 test('an unknown option stops the run at start-up, naming it', async () => {
   const run = await runFixture('bad-options');
   expect(run.exitCode).not.toBe(0);

@@ -12,7 +12,8 @@ function configError(raw: unknown): HangwatchConfigError {
 
 describe('parseOptions defaults', () => {
   test('no options at all gives the defaults', () => {
-    expect(parseOptions(undefined)).toEqual({
+    // Each option's own default, without listing every option (others keep being added).
+    expect(parseOptions(undefined)).toMatchObject({
       enabled: true,
       promises: false,
       maxListed: 10,
@@ -20,6 +21,7 @@ describe('parseOptions defaults', () => {
       blockedLoop: 'warn',
       blockThreshold: 1000,
     });
+    expect(parseOptions(undefined)).toEqual(DEFAULT_OPTIONS);
   });
 
   test('an empty object gives the defaults', () => {
@@ -35,10 +37,9 @@ describe('parseOptions defaults', () => {
 
   test('given options override the defaults and the rest keep theirs', () => {
     expect(parseOptions({ promises: true, maxListed: 3 })).toEqual({
-      enabled: true,
+      ...DEFAULT_OPTIONS,
       promises: true,
       maxListed: 3,
-      stackDepth: 16,
     });
     expect(parseOptions({ enabled: false })).toEqual({ ...DEFAULT_OPTIONS, enabled: false });
   });
@@ -51,9 +52,7 @@ describe('parseOptions rejects unknown keys', () => {
     expect(error.message).toContain('unknown option "promise"');
     expect(error.message).toContain('testEnvironmentOptions.hangwatch');
     expect(error.message).toContain('did you mean "promises"?');
-    expect(error.message).toContain(
-      'Known options: enabled, promises, maxListed, stackDepth, blockedLoop, blockThreshold.',
-    );
+    expect(error.message).toContain(`Known options: ${Object.keys(DEFAULT_OPTIONS).join(', ')}.`);
   });
 
   test('suggests despite different letter case', () => {
@@ -111,5 +110,23 @@ describe('parseOptions rejects non-objects', () => {
     expect(configError(raw).message).toBe(
       `hangwatch: testEnvironmentOptions.hangwatch must be an object, got ${got}.`,
     );
+  });
+});
+
+describe('event-loop watchdog options', () => {
+  test('blockedLoop accepts warn, error and off, and names them when wrong', () => {
+    expect(parseOptions({ blockedLoop: 'error' }).blockedLoop).toBe('error');
+    expect(parseOptions({ blockedLoop: 'off' }).blockedLoop).toBe('off');
+    expect(configError({ blockedLoop: 'fail' }).message).toBe(
+      'hangwatch: option "blockedLoop" in testEnvironmentOptions.hangwatch must be one of "warn", "error", "off", got the string "fail".',
+    );
+  });
+
+  test('blockThreshold is a positive whole number of milliseconds', () => {
+    expect(parseOptions({ blockThreshold: 250 }).blockThreshold).toBe(250);
+    expect(configError({ blockThreshold: 0 }).message).toContain(
+      'option "blockThreshold" in testEnvironmentOptions.hangwatch must be a positive integer, got number 0.',
+    );
+    expect(configError({ blockTreshold: 250 }).message).toContain('did you mean "blockThreshold"?');
   });
 });

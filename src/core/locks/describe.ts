@@ -48,6 +48,8 @@ export class LockDescriber {
     if (!assigned) return `${kind}#${lock.id}`;
     // Instances made by one line (one per account) share the variable's name: ids tell them apart.
     const base = assigned.replace(/^this\./, '');
+    // `this.lock = new Mutex()` makes one lock per object: always tell them apart.
+    if (base !== assigned) return `${base}#${lock.id}`;
     const claimedBy = this.nameClaims.get(base);
     if (claimedBy === undefined) this.nameClaims.set(base, lock.id);
     return claimedBy === undefined || claimedBy === lock.id ? base : `${base}#${lock.id}`;

@@ -24,6 +24,8 @@ export interface LockGraphHost {
   describeOwner(owner: unknown): OwnerRef | undefined;
   /** A lock-order inversion was found while `owner` ran. */
   onInversion(inversion: LockOrderInversion, owner: unknown): void;
+  /** A deadlock was found and its waiters are being failed (reported once per deadlock). */
+  onDeadlock?(deadlock: DeadlockFailure['deadlock'], message: string, owner: unknown): void;
 }
 
 /** How often the blocked check looks, and how many looks in a row must see no progress. */
@@ -233,7 +235,9 @@ export class LockGraph {
         this.heldBy(flow),
       );
       this.stopWaiting(wait);
-      wait.fail(this.failure(deadlock));
+      const failure = this.failure(deadlock);
+      this.host.onDeadlock?.(deadlock, failure.message, wait.flow.owner);
+      wait.fail(failure);
     }
   }
 
@@ -306,7 +310,9 @@ export class LockGraph {
             };
       const deadlock = this.describer.deadlock(chain, (flow) => this.heldBy(flow));
       for (const wait of waits) this.stopWaiting(wait);
-      for (const wait of waits) wait.fail(this.failure(deadlock));
+      const failure = this.failure(deadlock);
+      this.host.onDeadlock?.(deadlock, failure.message, waits[0]?.flow.owner);
+      for (const wait of waits) wait.fail(failure);
       return;
     }
     this.armBlockedCheck();

@@ -30,9 +30,9 @@ export class MainThreadInspector {
   private readonly sourceMaps = new SourceMapResolver();
   private scripts = new Map<string, ScriptInfo>();
   private paused = false;
+  private connected = false;
 
   constructor() {
-    this.session.connectToMainThread();
     this.session.on(
       'Debugger.scriptParsed',
       (message: { params: ScriptInfo & { scriptId: string } }) => {
@@ -43,12 +43,29 @@ export class MainThreadInspector {
   }
 
   /**
+   * Connected only for a capture: a session still attached when the process ends makes Node print
+   * "Waiting for the debugger to disconnect..." (as on every `jest --forceExit`).
+   */
+  private connect(): void {
+    if (this.connected) return;
+    this.session.connectToMainThread();
+    this.connected = true;
+  }
+
+  private disconnect(): void {
+    if (!this.connected) return;
+    this.session.disconnect();
+    this.connected = false;
+  }
+
+  /**
    * Pauses the test thread and returns its stack, source-mapped, most recent call first, leaving it
    * paused. `undefined` when it did not pause within `timeoutMs`: it is not running JavaScript
    * (blocked in a native call, or the block just ended and the loop is idle).
    */
   async pause(timeoutMs: number): Promise<Frame[] | undefined> {
     this.scripts = new Map();
+    this.connect();
     // Enabling replays `scriptParsed` for every existing script before it answers.
     await this.post('Debugger.enable');
     let onPaused: ((message: { params: { callFrames: CallFrame[] } }) => void) | undefined;
@@ -64,6 +81,7 @@ export class MainThreadInspector {
     if (!callFrames) {
       // Disabling also drops the pause request, so the thread does not stop later by surprise.
       await this.post('Debugger.disable');
+      this.disconnect();
       return undefined;
     }
     this.paused = true;
@@ -74,6 +92,7 @@ export class MainThreadInspector {
     if (this.paused) await this.post('Debugger.resume');
     this.paused = false;
     await this.post('Debugger.disable');
+    this.disconnect();
   }
 
   /**
