@@ -71,13 +71,13 @@ interface Candidate {
 export function collectPending<Owner>(
   tracker: ResourceTracker<Owner>,
   view: ResourceView<Owner>,
-  options: { maxListed: number; types?: (type: string) => boolean },
+  options: { maxListed: number; accept?: (record: ResourceRecord<Owner>) => boolean },
 ): { listed: PendingResource[]; omittedCount: number; promises: PendingResource[] } {
   const now = performance.now();
   const candidates: Candidate[] = [];
   const promiseCandidates: PromiseCandidate[] = [];
   for (const record of tracker.live()) {
-    if (options.types && !options.types(record.type)) continue;
+    if (options.accept && !options.accept(record)) continue;
     const relation = view.relationOf(record.owner);
     if (relation === undefined) continue;
     const frames = parseStack(record.stack.stack);

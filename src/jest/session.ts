@@ -83,8 +83,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 /** How often the idle check looks, and how many looks in a row must find nothing to wake. */
 const IDLE_CHECK_INTERVAL_MS = 50;
 const IDLE_CHECKS_TO_FAIL = 2;
-/** How long a close may take after a test ends before what it left open counts as a leak. */
-const LEAK_GRACE_MS = 20;
 
 /**
  * Failpoint for the degrade-to-plain-Jest path: `HANGWATCH_INJECT_FAULT=report` makes building a
@@ -211,10 +209,11 @@ export class HangwatchSession {
         ? unit.test === test
         : unit.kind === 'module' || unit.kind === 'beforeAll' || unit.kind === 'afterAll');
     if (!isLeakCandidate(this.tracker, owns)) return;
-    await this.tracker.untracked(() => new Promise<void>((resolve) => setImmediate(resolve)));
-    await this.tracker.untracked(
-      () => new Promise<void>((resolve) => realSetTimeout(resolve, LEAK_GRACE_MS)),
-    );
+    // Two turns of the loop: a close started as the test ended completes in the first.
+    for (let turn = 0; turn < 2; turn++) {
+      await this.tracker.untracked(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    }
+    if (!isLeakCandidate(this.tracker, owns)) return;
     this.guard(() => {
       const leaks = findLeaks(
         this.tracker,

@@ -74,7 +74,8 @@ async function startWatchdog(): Promise<WatchdogConnection | string> {
     void worker.terminate();
     return status.reason;
   }
-  warmUpDebugger();
+  // No debugger warm-up here: V8's first `Debugger.enable` costs about 0.1 s of CPU in every test
+  // process; it is paid by the first capture instead (which is why pauses may take a second).
   // Neither may keep the process alive: Jest decides when a worker process ends.
   worker.unref();
   reports.unref();
@@ -94,21 +95,4 @@ function isJestWorkerProcess(): boolean {
     typeof process.send === 'function' &&
     /jest-worker[\\/]build[\\/](workers[\\/])?processChild\.js$/.test(entry)
   );
-}
-
-/**
- * V8 sets its debugger up on the first `Debugger.enable` in a process, which then takes several
- * times longer than later ones: too long to catch the first block while it lasts on a busy
- * machine. Paying that here, synchronously (a session in this thread is answered at once), takes
- * it off the watchdog's path.
- */
-function warmUpDebugger(): void {
-  const session = new inspector.Session();
-  session.connect();
-  try {
-    session.post('Debugger.enable');
-    session.post('Debugger.disable');
-  } finally {
-    session.disconnect();
-  }
 }
