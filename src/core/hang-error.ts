@@ -1,4 +1,5 @@
 import type { Frame, HangFinding, LeakFinding } from './model';
+import { errorStack } from './stack';
 
 /**
  * The error that replaces a runner's generic timeout. Its message is the rendered report; its
@@ -12,14 +13,10 @@ export class HangError extends Error {
   constructor(message: string, finding: HangFinding, frames: Frame[], fallbackStack?: string) {
     super(message);
     this.finding = finding;
-    const frameLines =
+    this.stack =
       frames.length > 0
-        ? frames.map(
-            (frame) =>
-              `    at ${frame.functionName ?? '<anonymous>'} (${frame.file}:${frame.line}:${frame.column})`,
-          )
-        : stackFrameLines(fallbackStack);
-    this.stack = [`${this.name}: ${message}`, ...frameLines].join('\n');
+        ? errorStack(this.name, message, frames)
+        : [`${this.name}: ${message}`, ...stackFrameLines(fallbackStack)].join('\n');
   }
 }
 
@@ -37,9 +34,6 @@ export class LeakError extends Error {
     this.finding = finding;
     const top = finding.resources.find((resource) => resource.site?.top?.origin === 'user')?.site
       ?.top;
-    const frame = top
-      ? [`    at ${top.functionName ?? '<anonymous>'} (${top.file}:${top.line}:${top.column})`]
-      : [];
-    this.stack = [`${this.name}: ${message}`, ...frame].join('\n');
+    this.stack = errorStack(this.name, message, top ? [top] : []);
   }
 }

@@ -182,6 +182,18 @@ export function readSourceLine(file: string, line: number): string | undefined {
   return text === undefined ? undefined : text.trim();
 }
 
+/**
+ * An error stack whose frames are `frames`, in V8's format: Jest reads it to draw its code frame
+ * at the first frame, so a report's error can point at the culprit instead of where it was thrown.
+ */
+export function errorStack(name: string, message: string, frames: Frame[]): string {
+  const lines = frames.map(
+    (frame) =>
+      `    at ${frame.functionName || '<anonymous>'} (${frame.file}:${frame.line}:${frame.column})`,
+  );
+  return [`${name}: ${message}`, ...lines].join('\n');
+}
+
 /** Short path for display: relative to the project root when inside it. */
 export function displayPath(file: string, rootDir: string): string {
   const relative = path.relative(rootDir, file);

@@ -24,15 +24,15 @@ test('test.concurrent, which Jest 29 starts before test_fn_start, keeps each tes
 
 test('hooks, done, retries and both fake timer kinds', () => {
   expect(run.failureOf('never runs: beforeAll hangs')).toContain(
-    'created at before-all.test.js:7:16',
+    'test/fixtures/hooks/before-all.test.js:7:16',
   );
   expect(run.failureOf('leaves a connection open')).toContain(
-    'created at after-each.test.js:13:16',
+    'test/fixtures/hooks/after-each.test.js:13:16',
   );
   expect(run.failureOf('done is never called')).toContain('`done` was never called');
   expect(run.failureOf('retried test hangs on every attempt')).toContain('hung on retry 1');
   expect(run.failureOf('awaits a debounced call under modern fake timers')).toContain(
-    'created at fake-timers-modern.test.js:5:13',
+    'test/fixtures/node-basic/fake-timers-modern.test.js:5:13',
   );
   expect(run.failureOf('awaits a timer under legacy fake timers')).toContain(
     'Fake timers (legacy) hold 1 pending timer:',

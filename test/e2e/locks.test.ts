@@ -5,7 +5,7 @@ let orderError: FixtureRun;
 beforeAll(async () => {
   [run, orderError] = await Promise.all([
     runFixture('locks', { args: ['--forceExit'] }),
-    runFixture('locks-order-error'),
+    runFixture('locks', { args: ['--config', 'jest.order-error.config.js', 'inversion'] }),
   ]);
 }, 120_000);
 

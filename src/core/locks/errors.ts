@@ -1,5 +1,5 @@
 import type { Deadlock, Frame } from '../model';
-import { parseFrameLine, type LazyStack } from '../stack';
+import { errorStack, parseFrameLine, type LazyStack } from '../stack';
 
 /**
  * Errors a waiting call is rejected with. They are built by the primitive in the caller's realm
@@ -48,14 +48,6 @@ export class LockOrderError extends Error {
   /** `frames`: the acquisition that closed the cycle, so Jest's code frame shows that line. */
   constructor(message: string, frames: Frame[] = []) {
     super(message);
-    if (frames.length > 0) {
-      this.stack = [
-        `${this.name}: ${message}`,
-        ...frames.map(
-          (frame) =>
-            `    at ${frame.functionName ?? '<anonymous>'} (${frame.file}:${frame.line}:${frame.column})`,
-        ),
-      ].join('\n');
-    }
+    if (frames.length > 0) this.stack = errorStack(this.name, message, frames);
   }
 }

@@ -1,7 +1,7 @@
 import { formatDuration } from '../format';
 import type { CreationSite, Frame, OwnerRef } from '../model';
 import { REPORT_SCHEMA_VERSION } from '../model';
-import { displayPath, toCreationSite } from '../stack';
+import { displayPath, errorStack, toCreationSite } from '../stack';
 
 /** The test or hook a block happened in, as the report names it. */
 export interface LoopUnit {
@@ -122,12 +122,6 @@ export class BlockedLoopError extends Error {
     super(message);
     this.finding = finding;
     const frames = finding.stack.filter((frame) => frame.origin === 'user');
-    this.stack = [
-      `${this.name}: ${message}`,
-      ...frames.map(
-        (frame) =>
-          `    at ${frame.functionName || '<anonymous>'} (${frame.file}:${frame.line}:${frame.column})`,
-      ),
-    ].join('\n');
+    this.stack = errorStack(this.name, message, frames);
   }
 }
