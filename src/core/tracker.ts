@@ -1,6 +1,7 @@
 import { createHook, type AsyncHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { currentAsyncContext } from './async-context';
+import { enterCallback, leaveCallback } from './callback-depth';
 import { captureStack, DEEP_STACK_DEPTH, DEFAULT_STACK_DEPTH, type LazyStack } from './stack';
 
 /**
@@ -109,8 +110,17 @@ export class ResourceTracker<Owner> {
     const forget = (asyncId: number) => {
       this.records.delete(asyncId);
     };
+    // Only the resources recorded here, never promises: see `callback-depth`.
+    const before = (asyncId: number) => {
+      if (this.records.has(asyncId)) enterCallback();
+    };
+    const after = (asyncId: number) => {
+      if (this.records.has(asyncId)) leaveCallback();
+    };
     const callbacks = {
       init,
+      before,
+      after,
       destroy: forget,
       ...(options.promises ? { promiseResolve: forget } : {}),
       // Node 24.9+/22.20+: skip promise hooks entirely unless promise sites are wanted. Older Node

@@ -1,15 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import {
-  setTimeout as realSetTimeout,
-  clearTimeout as realClearTimeout,
-  setInterval as realSetInterval,
-  clearInterval as realClearInterval,
-} from 'node:timers';
+import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
 import type { Circus } from '@jest/types';
 import { FetchRequestTracker } from '../core/fetch-requests';
-import { HangError, LeakError } from '../core/hang-error';
-import { buildLeakFinding, findLeaks, isLeakCandidate } from '../core/leaks';
-import { renderLeakText } from '../core/render-text';
+import { HangError } from '../core/hang-error';
 import { parseStack, toCreationSite } from '../core/stack';
 import {
   buildHangFinding,
@@ -20,11 +13,14 @@ import {
 } from '../core/hang-report';
 import type { CreationSite, HangFinding, Relation } from '../core/model';
 import { renderHangText } from '../core/render-text';
-import { currentAsyncContext, runAsOwner } from '../core/async-context';
+import { currentAsyncContext } from '../core/async-context';
 import { withOrigin, wrapCoreEntryPoints } from '../core/origins';
 import { ResourceTracker } from '../core/tracker';
 import { WakeSources } from '../core/wake-sources';
 import { FakeTimerProbe, type FakeTimerHost } from './fake-timers';
+import { IdleCheck } from './idle-check';
+import { checkLeaks } from './leak-check';
+import { declaresDone, wrapUnitFunction } from './unit-functions';
 import { LockSession } from './lock-session';
 import { publishFinding } from './findings-channel';
 import type { HangwatchOptions } from './options';
@@ -37,25 +33,7 @@ import {
   type Unit,
 } from './units';
 
-type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
-const ORIGINAL_FN = Symbol('hangwatch.originalFn');
-type Wrappable = AnyFunction & { [ORIGINAL_FN]?: AnyFunction };
-
 let warnedInternalError = false;
-
-/**
- * Jest's console prints where each call came from; for hangwatch's own warning that would be a
- * frame inside hangwatch. The report already names the user's lines, so the call site is hidden.
- */
-function withoutStack(action: () => void): void {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    action();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
 
 function describeThrown(error: unknown): { message: string; site?: CreationSite } {
   const message =
@@ -75,14 +53,6 @@ function hungWith(test: Circus.TestEntry): boolean {
     (entry) => (Array.isArray(entry) ? entry[0] : entry) instanceof HangError,
   );
 }
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
-/** How often the idle check looks, and how many looks in a row must find nothing to wake. */
-const IDLE_CHECK_INTERVAL_MS = 50;
-const IDLE_CHECKS_TO_FAIL = 2;
 
 /**
  * Failpoint for the degrade-to-plain-Jest path: `HANGWATCH_INJECT_FAULT=report` makes building a
@@ -124,8 +94,7 @@ export class HangwatchSession {
   private readonly wakeSources = new WakeSources();
   /** Locks (hangwatch/sync, instrumented async-mutex): deadlocks, lock order, report section. */
   private readonly locks: LockSession;
-  private idleCheck: NodeJS.Timeout | undefined;
-  private idleStrikes = 0;
+  private readonly idleCheck: IdleCheck;
   private readonly watchdogs = new Map<Unit, { timer: NodeJS.Timeout; snapshot?: HangFinding }>();
   private nextUnitId = 1;
   private loading = true;
@@ -163,6 +132,15 @@ export class HangwatchSession {
         return unit ? ownerRef(unit) : undefined;
       },
     });
+    this.idleCheck = new IdleCheck({
+      running: () => this.running.values(),
+      anythingCouldWake: () =>
+        (this.fakeTimers.pending(() => 'unknown')?.pending.length ?? 0) > 0 ||
+        this.wakeSources.firstWaker(this.tracker) !== undefined,
+      fail: (unit) => this.failIdle(unit),
+      untracked: (fn) => this.tracker.untracked(fn),
+      guard: (action) => this.guard(action),
+    });
     this.guard(() => {
       this.fakeTimers.install();
       this.wrapFetch();
@@ -181,7 +159,7 @@ export class HangwatchSession {
   stop(): void {
     for (const { timer } of this.watchdogs.values()) realClearTimeout(timer);
     this.watchdogs.clear();
-    this.stopIdleCheck();
+    this.idleCheck.stop();
     this.fetchRequests.disable();
     this.tracker.disable();
     this.locks.stop();
@@ -196,46 +174,10 @@ export class HangwatchSession {
     if (event.name === 'run_finish') return this.checkLeaks(undefined);
   }
 
-  /**
-   * After a test and its afterEach hooks (or, without a test, after the file's afterAll), report
-   * what they left open. Only when something could be a leak does it wait: two turns of the loop
-   * and a few milliseconds, so closes that complete a tick later (`await server.close()`) are
-   * not blamed.
-   */
-  private async checkLeaks(test: Circus.TestEntry | undefined): Promise<void> {
-    const owns = (unit: Unit | undefined) =>
-      unit !== undefined &&
-      (test
-        ? unit.test === test
-        : unit.kind === 'module' || unit.kind === 'beforeAll' || unit.kind === 'afterAll');
-    if (!isLeakCandidate(this.tracker, owns)) return;
-    // Two turns of the loop: a close started as the test ended completes in the first.
-    for (let turn = 0; turn < 2; turn++) {
-      await this.tracker.untracked(() => new Promise<void>((resolve) => setImmediate(resolve)));
-    }
-    if (!isLeakCandidate(this.tracker, owns)) return;
-    this.guard(() => {
-      const leaks = findLeaks(
-        this.tracker,
-        owns,
-        (unit) => (unit ? ownerRef(unit) : undefined),
-        this.context.options.maxListed,
-      );
-      if (leaks.resources.length === 0) return;
-      const fails = this.context.options.leaks === 'error' && test !== undefined;
-      const finding = buildLeakFinding(
-        {
-          testName: test ? fullTestName(test) : '',
-          testPath: this.context.testPath,
-          scope: test ? 'test' : 'file',
-          severity: fails ? 'error' : 'warning',
-        },
-        leaks,
-      );
-      publishFinding(finding);
-      const text = renderLeakText(finding, { rootDir: this.context.rootDir });
-      if (fails) test!.errors.push(new LeakError(text, finding));
-      else withoutStack(() => this.context.console.warn(text));
+  private checkLeaks(test: Circus.TestEntry | undefined): Promise<void> {
+    return checkLeaks(this.tracker, test, {
+      ...this.context,
+      guard: (action) => this.guard(action),
     });
   }
 
@@ -266,7 +208,7 @@ export class HangwatchSession {
           ? this.restartUnit(preassigned, timeoutMs)
           : this.startUnit('test', fullTestName(event.test), timeoutMs, { test: event.test });
         this.running.set(event.test, unit);
-        event.test.fn = this.wrap(event.test.fn as AnyFunction, unit) as typeof event.test.fn;
+        event.test.fn = wrapUnitFunction(event.test.fn, unit);
         break;
       }
       case 'test_fn_success':
@@ -289,7 +231,7 @@ export class HangwatchSession {
           ...(isEach && test ? { test } : {}),
         });
         this.running.set(hook, unit);
-        hook.fn = this.wrap(hook.fn as AnyFunction, unit) as typeof hook.fn;
+        hook.fn = wrapUnitFunction(hook.fn, unit);
         break;
       }
       case 'hook_success':
@@ -312,10 +254,9 @@ export class HangwatchSession {
    * hook runs is usually why `done()` was never reached: keep it for the report.
    */
   private recordCallbackError(error: unknown): void {
-    const waiting = [...this.running.values()].filter((unit) => {
-      const fn = (unit.kind === 'test' ? unit.test?.fn : unit.hook?.fn) as Wrappable | undefined;
-      return ((fn?.[ORIGINAL_FN] ?? fn)?.length ?? 0) > 0;
-    });
+    const waiting = [...this.running.values()].filter((unit) =>
+      declaresDone(unit.kind === 'test' ? unit.test?.fn : unit.hook?.fn),
+    );
     if (waiting.length !== 1) return;
     (waiting[0].callbackErrors ??= []).push(error);
   }
@@ -365,7 +306,7 @@ export class HangwatchSession {
     };
     this.units.add(unit);
     this.preassigned.set(test, unit);
-    test.fn = this.wrap(test.fn as AnyFunction, unit) as typeof test.fn;
+    test.fn = wrapUnitFunction(test.fn, unit);
   }
 
   /** The unit's timeout starts at `test_fn_start`, as Jest's own does. */
@@ -407,40 +348,7 @@ export class HangwatchSession {
     };
     entry.timer.unref();
     this.watchdogs.set(unit, entry);
-    this.startIdleCheck();
-  }
-
-  /**
-   * While any test or hook runs, look every 50 ms whether anything in the process could still
-   * settle it; after two looks in a row find nothing, fail every running unit at once instead of
-   * letting each wait out its timeout. Unref'd, so it never keeps the process alive itself.
-   */
-  private startIdleCheck(): void {
-    if (this.context.options.idle === 'off' || this.idleCheck) return;
-    this.idleStrikes = 0;
-    this.idleCheck = this.tracker.untracked(() =>
-      realSetInterval(() => this.guard(() => this.checkIdle()), IDLE_CHECK_INTERVAL_MS),
-    );
-    this.idleCheck.unref();
-  }
-
-  private stopIdleCheck(): void {
-    if (this.idleCheck) realClearInterval(this.idleCheck);
-    this.idleCheck = undefined;
-  }
-
-  private checkIdle(): void {
-    const units = [...this.running.values()].filter((unit) => unit.abort);
-    if (this.running.size === 0) return this.stopIdleCheck();
-    const fakeTimers = this.fakeTimers.pending(() => 'unknown');
-    const wakeable =
-      units.length === 0 ||
-      (fakeTimers?.pending.length ?? 0) > 0 ||
-      this.wakeSources.firstWaker(this.tracker) !== undefined;
-    this.idleStrikes = wakeable ? 0 : this.idleStrikes + 1;
-    if (this.idleStrikes < IDLE_CHECKS_TO_FAIL) return;
-    this.idleStrikes = 0;
-    for (const unit of units) this.failIdle(unit);
+    if (this.context.options.idle !== 'off') this.idleCheck.start();
   }
 
   private failIdle(unit: Unit): void {
@@ -452,35 +360,11 @@ export class HangwatchSession {
     abort(this.hangError(finding, unit));
   }
 
-  /** Runs a test or hook function inside its unit's async context, keeping its arity (`done`). */
-  private wrap(fn: AnyFunction, unit: Unit): AnyFunction {
-    const original = (fn as Wrappable)[ORIGINAL_FN] ?? fn;
-    if (original.constructor?.name === 'GeneratorFunction') return original;
-    const wrapped: Wrappable = function (this: unknown, ...args: unknown[]) {
-      if (original.length > 0 && typeof args[0] === 'function') {
-        // `done` style: failing early means calling `done` with the error.
-        const done = args[0] as (error?: unknown) => void;
-        unit.abort = (error) => done(error);
-        return runAsOwner(unit, () => original.apply(this, args));
-      }
-      const result = runAsOwner(unit, () => original.apply(this, args));
-      if (!isThenable(result)) return result;
-      // Race the function's promise against an early failure (the idle check).
-      return new Promise((resolve, reject) => {
-        unit.abort = reject;
-        result.then(resolve, reject);
-      });
-    };
-    Object.defineProperty(wrapped, 'length', { value: original.length });
-    wrapped[ORIGINAL_FN] = original;
-    return wrapped;
-  }
-
   /** fetch opens its socket later, inside undici: record the user's call site for it. */
   private wrapFetch(): void {
     const original = this.context.global.fetch;
     if (typeof original === 'function') {
-      this.context.global.fetch = withOrigin(original as AnyFunction, 'fetch');
+      this.context.global.fetch = withOrigin(original as (...args: unknown[]) => unknown, 'fetch');
     }
   }
 
@@ -521,9 +405,6 @@ export class HangwatchSession {
       maxListed: this.context.options.maxListed,
     });
     const fakeTimers = this.fakeTimers.pending((owner) => this.relationOf(owner, unit));
-    const fn = (unit.test && unit.kind === 'test' ? unit.test.fn : unit.hook?.fn) as
-      Wrappable | undefined;
-    const original = fn?.[ORIGINAL_FN] ?? fn;
     const hung: HungUnit = {
       testName: unit.name,
       testPath: this.context.testPath,
@@ -532,7 +413,7 @@ export class HangwatchSession {
       trigger,
       elapsedMs: atFailure ? performance.now() - unit.startedAt : unit.timeoutMs,
       timeoutMs: unit.timeoutMs,
-      waitingForDone: (original?.length ?? 0) > 0,
+      waitingForDone: declaresDone(unit.kind === 'test' ? unit.test?.fn : unit.hook?.fn),
       thrownBeforeDone: (unit.callbackErrors ?? []).map(describeThrown),
       attempt: unit.attempt,
     };

@@ -1,4 +1,4 @@
-import { executionAsyncResource } from 'node:async_hooks';
+import { insideCallback } from '../callback-depth';
 import { currentAsyncContext, enterFlow } from '../async-context';
 
 /**
@@ -76,9 +76,7 @@ export function newFlow(
 
 /** Work started from a timer or I/O callback is not awaited by the flow that scheduled it. */
 function runsDetached(): boolean {
-  const name = (executionAsyncResource() as { constructor?: { name?: string } } | undefined)
-    ?.constructor?.name;
-  return name !== undefined && name !== 'Promise' && name !== 'Object';
+  return insideCallback();
 }
 
 export class Flows {
