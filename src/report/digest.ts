@@ -1,5 +1,6 @@
 import { culpritFrame } from '../core/hang-report';
 import type { Finding, Frame, HangFinding, LeakFinding } from '../core/model';
+import { formatDuration } from '../core/format';
 import { headline } from '../core/wording';
 
 /**
@@ -26,9 +27,46 @@ export interface WaitForEdge {
 }
 
 export function digestOf(finding: Finding): FindingDigest {
-  if (finding.kind === 'hang') return digestHang(finding);
-  if (finding.kind === 'leak') return digestLeak(finding);
-  return digestGeneric(finding as unknown as GenericFinding);
+  switch (finding.kind) {
+    case 'hang':
+      return digestHang(finding);
+    case 'leak':
+      return digestLeak(finding);
+    case 'deadlock': {
+      const step = finding.deadlock.steps[0];
+      const site = step?.waitsFor.site ?? step?.holds[0]?.site;
+      return described(finding, site?.top, finding.message);
+    }
+    case 'lock-order':
+      return described(
+        finding,
+        finding.inversion.backward.takenSite?.top ?? finding.inversion.forward.takenSite?.top,
+        finding.message,
+      );
+    case 'blocked-loop':
+      return described(
+        finding,
+        finding.site?.top,
+        `${finding.frozen ? 'froze' : 'blocked'} the event loop for ${formatDuration(finding.blockedMs)}${finding.frozen ? `, past its ${formatDuration(finding.timeoutMs)} timeout` : ''}`,
+      );
+    default:
+      // A kind from a newer schema version, read by the CLI: the fields findings share.
+      return digestGeneric(finding as unknown as GenericFinding);
+  }
+}
+
+function described(
+  finding: { kind: string; testName: string; testPath: string },
+  location: Frame | undefined,
+  why: string,
+): FindingDigest {
+  return {
+    kind: finding.kind,
+    ...(finding.testName ? { testName: finding.testName } : {}),
+    testPath: finding.testPath,
+    ...(location ? { location } : {}),
+    why: why.split('\n')[0],
+  };
 }
 
 function digestHang(finding: HangFinding): FindingDigest {
@@ -115,37 +153,24 @@ function isFrame(value: unknown): value is Frame {
 }
 
 /**
- * The wait-for cycle of a finding that has one (`cycle`), as edges. Accepts the shapes a cycle
- * is naturally written in: a list of edges (`from`/`to`, or `waiter`/`holder`), or a ring of
- * participants (names, or objects with a name), each waiting for the next.
+ * The wait-for graph of a deadlock, as edges: each flow waits for the flow holding the lock it
+ * wants. From a deadlock finding, or from the lock section of a hang report.
  */
 export function waitForCycle(finding: Finding): WaitForEdge[] | undefined {
-  const raw = (finding as unknown as { cycle?: unknown }).cycle;
-  const list = Array.isArray(raw) ? raw : (raw as { edges?: unknown } | undefined)?.edges;
-  if (!Array.isArray(list) || list.length === 0) return undefined;
-  const edges = list.map(asEdge);
-  if (edges.every((edge): edge is WaitForEdge => edge !== undefined)) return edges;
-  const names = list.map(participantName);
-  if (names.some((name) => name === undefined)) return undefined;
-  return names.map((name, index) => ({ from: name!, to: names[(index + 1) % names.length]! }));
-}
-
-function asEdge(item: unknown): WaitForEdge | undefined {
-  if (item === null || typeof item !== 'object') return undefined;
-  const record = item as Record<string, unknown>;
-  const from = participantName(record.from ?? record.waiter);
-  const to = participantName(record.to ?? record.holder);
-  if (!from || !to) return undefined;
-  const label = participantName(record.label ?? record.lock ?? record.resource);
-  return { from, to, ...(label ? { label } : {}) };
-}
-
-function participantName(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (value === null || typeof value !== 'object') return undefined;
-  const record = value as Record<string, unknown>;
-  for (const key of ['name', 'label', 'testName', 'id']) {
-    if (typeof record[key] === 'string') return record[key] as string;
+  const deadlock =
+    finding.kind === 'deadlock'
+      ? finding.deadlock
+      : finding.kind === 'hang'
+        ? finding.locks?.deadlock
+        : undefined;
+  if (!deadlock || deadlock.steps.length === 0) return undefined;
+  const holderOf = (lock: string): string | undefined =>
+    deadlock.steps.find((step) => step.holds.some((held) => held.lock === lock))?.flow.name ??
+    deadlock.holders.find((holder) => holder.lock === lock)?.hold.flow.name;
+  const edges: WaitForEdge[] = [];
+  for (const step of deadlock.steps) {
+    const holder = holderOf(step.waitsFor.lock);
+    if (holder) edges.push({ from: step.flow.name, to: holder, label: step.waitsFor.lock });
   }
-  return undefined;
+  return edges.length > 0 ? edges : undefined;
 }

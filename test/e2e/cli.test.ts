@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildReport, type HangwatchReport, type RunInfo } from '../../src/report/document';
-import { ROOT, sampleDeadlock, sampleHang, sampleLeak } from '../helpers/findings';
+import { ROOT, sampleDeadlockFinding, sampleHang, sampleLeak } from '../helpers/findings';
 import { schemaErrors } from '../helpers/report-schema';
 import { REPO_ROOT } from '../helpers/run-fixture';
 
@@ -47,7 +47,7 @@ const shard1 = write(
 );
 const shard2 = write(
   'shard-2.json',
-  buildReport(run('two', { index: 2, count: 2 }), [sampleDeadlock()]),
+  buildReport(run('two', { index: 2, count: 2 }), [sampleDeadlockFinding()]),
 );
 
 test('the bin is the built CLI, runnable as a script', () => {

@@ -1,4 +1,4 @@
-import type { Finding, HangFinding } from '../../src/core/model';
+import type { DeadlockFinding, Finding, HangFinding } from '../../src/core/model';
 import { REPORT_SCHEMA_VERSION } from '../../src/core/model';
 
 export const ROOT = '/repo';
@@ -43,31 +43,36 @@ export function sampleHang(overrides: Partial<HangFinding> = {}): HangFinding {
   };
 }
 
-/**
- * A finding of a kind this version has no special case for (the lock work's deadlock, with a
- * wait-for cycle): it must flow through every view by the fields findings share.
- */
-export function sampleDeadlock(): Finding {
+/** A deadlock as the lock graph reports one: two transfers, each waiting for the other's lock. */
+export function sampleDeadlockFinding(): DeadlockFinding {
+  const site = {
+    top: { file: `${ROOT}/src/bank.js`, line: 30, column: 9, origin: 'user' as const },
+    frames: [],
+  };
+  const owner = { kind: 'test' as const, name: 'transfers › moves money both ways' };
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     kind: 'deadlock',
     testName: 'transfers › moves money both ways',
     testPath: `${ROOT}/src/bank.test.js`,
-    summary: 'deadlock: 2 tasks wait for each other (accounts:A, accounts:B)',
-    cycle: [
-      { waiter: 'task 1 (transfer A→B)', holder: 'task 2 (transfer B→A)', lock: 'accounts:B' },
-      { waiter: 'task 2 (transfer B→A)', holder: 'task 1 (transfer A→B)', lock: 'accounts:A' },
-    ],
-    waits: [
-      {
-        lock: 'accounts:B',
-        site: {
-          top: { file: `${ROOT}/src/bank.js`, line: 30, column: 9, origin: 'user' },
-          frames: [],
+    message: 'Deadlock: 2 flows wait for each other\'s locks ("accounts:A", "accounts:B")',
+    deadlock: {
+      kind: 'cycle',
+      steps: [
+        {
+          flow: { id: 1, name: 'task "transfer A→B"', owner },
+          holds: [{ lock: 'accounts:A', site }],
+          waitsFor: { lock: 'accounts:B', mode: 'acquire', site },
         },
-      },
-    ],
-  } as unknown as Finding;
+        {
+          flow: { id: 2, name: 'task "transfer B→A"', owner },
+          holds: [{ lock: 'accounts:B', site }],
+          waitsFor: { lock: 'accounts:A', mode: 'acquire', site },
+        },
+      ],
+      holders: [],
+    },
+  };
 }
 
 /** A test that left its timer running after it finished. */

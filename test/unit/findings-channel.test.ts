@@ -6,7 +6,7 @@ import {
   RUN_DIR_ENV,
   RUN_OWNER_ENV,
 } from '../../src/jest/findings-channel';
-import { sampleDeadlock, sampleHang } from '../helpers/findings';
+import { sampleDeadlockFinding, sampleHang } from '../helpers/findings';
 
 afterEach(() => {
   delete process.env[RUN_DIR_ENV];
@@ -19,9 +19,9 @@ test('what is published in this process reaches the run, in order, and the run c
   expect(process.env[RUN_DIR_ENV]).toBe(channel.dir);
   expect(process.env[RUN_OWNER_ENV]).toBe(String(process.pid));
   publishFinding(sampleHang());
-  publishFinding(sampleDeadlock());
+  publishFinding(sampleDeadlockFinding());
   const { findings, malformedLines } = channel.read();
-  expect(findings.map((entry) => entry.finding)).toEqual([sampleHang(), sampleDeadlock()]);
+  expect(findings.map((entry) => entry.finding)).toEqual([sampleHang(), sampleDeadlockFinding()]);
   expect(findings[1].sequence).toBeGreaterThan(findings[0].sequence);
   expect(malformedLines).toBe(0);
   channel.close();

@@ -2,12 +2,11 @@ import {
   annotationsFor,
   escapeData,
   escapeProperty,
-  mermaidCycle,
   renderJobSummary,
   workflowCommand,
 } from '../../src/report/github';
 import { waitForCycle } from '../../src/report/digest';
-import { ROOT, sampleDeadlock, sampleHang } from '../helpers/findings';
+import { ROOT, sampleDeadlockFinding, sampleHang } from '../helpers/findings';
 
 /** GitHub's documented form: `::command key=value,key=value::message`, one line. */
 const WORKFLOW_COMMAND =
@@ -36,7 +35,7 @@ describe('workflow-command escaping', () => {
 });
 
 describe('annotations', () => {
-  const [hang, deadlock] = annotationsFor([sampleHang(), sampleDeadlock()], {
+  const [hang, deadlock] = annotationsFor([sampleHang(), sampleDeadlockFinding()], {
     rootDir: ROOT,
     workspace: ROOT,
     levelOf: (finding) => (finding.kind === 'hang' ? 'error' : 'warning'),
@@ -53,14 +52,14 @@ describe('annotations', () => {
   test('a kind without a case of its own still gets its line and its one-line why', () => {
     expect(deadlock).toMatch(WORKFLOW_COMMAND);
     expect(deadlock).toMatch(
-      /^::warning file=src\/bank\.js,line=30,col=9,title=hangwatch%3A deadlock in "transfers › moves money both ways"::deadlock in test "transfers › moves money both ways": deadlock: 2 tasks wait/,
+      /^::warning file=src\/bank\.js,line=30,col=9,title=hangwatch%3A deadlock in "transfers › moves money both ways"::deadlock in test "transfers › moves money both ways": Deadlock: 2 flows wait for each other's locks/,
     );
   });
 });
 
 describe('job summary', () => {
   test('a table of findings, each in full, and a Mermaid diagram of a wait-for cycle', () => {
-    const markdown = renderJobSummary([sampleHang(), sampleDeadlock()], {
+    const markdown = renderJobSummary([sampleHang(), sampleDeadlockFinding()], {
       rootDir: ROOT,
       gate: { failOn: ['hang'], failing: [sampleHang()] },
     });
@@ -74,8 +73,8 @@ describe('job summary', () => {
       [
         '```mermaid',
         'graph LR',
-        '  p0["task 1 (transfer A→B)"] -->|"accounts:B"| p1["task 2 (transfer B→A)"]',
-        '  p1["task 2 (transfer B→A)"] -->|"accounts:A"| p0["task 1 (transfer A→B)"]',
+        '  p0["task #quot;transfer A→B#quot;"] -->|"accounts:B"| p1["task #quot;transfer B→A#quot;"]',
+        '  p1["task #quot;transfer B→A#quot;"] -->|"accounts:A"| p0["task #quot;transfer A→B#quot;"]',
         '```',
       ].join('\n'),
     );
@@ -85,17 +84,21 @@ describe('job summary', () => {
     expect(renderJobSummary([], { rootDir: ROOT })).toBe('');
   });
 
-  test('cycles written as a ring of participants, and labels with quotes', () => {
-    const ring = { ...sampleDeadlock(), cycle: [{ name: 'a "1"' }, 'b'] } as never;
-    expect(mermaidCycle(waitForCycle(ring)!)).toBe(
-      [
-        '```mermaid',
-        'graph LR',
-        '  p0["a #quot;1#quot;"] --> p1["b"]',
-        '  p1["b"] --> p0["a #quot;1#quot;"]',
-        '```',
-      ].join('\n'),
-    );
+  test('a lock held by a flow that is not waiting itself points at that holder', () => {
+    const finding = sampleDeadlockFinding();
+    finding.deadlock = {
+      kind: 'abandoned',
+      steps: [finding.deadlock.steps[0]],
+      holders: [
+        {
+          lock: 'accounts:B',
+          hold: { flow: { id: 9, name: 'test "setup"' }, weight: 1, heldMs: 10 },
+        },
+      ],
+    };
+    expect(waitForCycle(finding)).toEqual([
+      { from: 'task "transfer A→B"', to: 'test "setup"', label: 'accounts:B' },
+    ]);
     expect(waitForCycle(sampleHang())).toBeUndefined();
   });
 });

@@ -6,7 +6,7 @@ import {
   ReportFormatError,
   type RunInfo,
 } from '../../src/report/document';
-import { ROOT, sampleDeadlock, sampleHang, sampleLeak } from '../helpers/findings';
+import { ROOT, sampleDeadlockFinding, sampleHang, sampleLeak } from '../helpers/findings';
 import { reportSchema, schemaErrors } from '../helpers/report-schema';
 
 function run(overrides: Partial<RunInfo> = {}): Omit<RunInfo, 'findingCount'> {
@@ -27,7 +27,7 @@ function run(overrides: Partial<RunInfo> = {}): Omit<RunInfo, 'findingCount'> {
 
 describe('the JSON report', () => {
   test('is valid against the shipped schema, hangs in full and other kinds as they are', () => {
-    const report = buildReport(run(), [sampleHang(), sampleLeak(), sampleDeadlock()]);
+    const report = buildReport(run(), [sampleHang(), sampleLeak(), sampleDeadlockFinding()]);
     expect(schemaErrors(report)).toEqual([]);
   });
 
@@ -59,7 +59,7 @@ describe('merging shard reports', () => {
   ]);
   const shard2 = buildReport(run({ runId: 'two', shard: { index: 2, count: 2 } }), [
     sampleHang({ testPath: `${ROOT}/a.test.js` }),
-    sampleDeadlock(),
+    sampleDeadlockFinding(),
   ]);
 
   test('lists every run by shard and every finding by file, whatever the input order', () => {

@@ -1,11 +1,11 @@
 import { renderFindingText, renderRunSummary } from '../../src/report/render-summary';
-import { ROOT, sampleDeadlock, sampleHang, sampleLeak } from '../helpers/findings';
+import { ROOT, sampleDeadlockFinding, sampleHang, sampleLeak } from '../helpers/findings';
 
 test('one entry per finding: kind, culprit line, test, and one line of why', () => {
-  const summary = renderRunSummary([sampleHang(), sampleDeadlock()], {
+  const summary = renderRunSummary([sampleHang(), sampleDeadlockFinding()], {
     rootDir: ROOT,
     reportFile: `${ROOT}/hangwatch-report.json`,
-    gate: { failOn: ['hang', 'deadlock'], failing: [sampleHang(), sampleDeadlock()] },
+    gate: { failOn: ['hang', 'deadlock'], failing: [sampleHang(), sampleDeadlockFinding()] },
   });
   expect(summary).toBe(
     [
@@ -13,7 +13,7 @@ test('one entry per finding: kind, culprit line, test, and one line of why', () 
       '  hang      src/orders.test.js:12:5  orders › refunds a payment',
       '            test "orders › refunds a payment" hung: still waiting after 5.0 s (timeout 5.0 s). Waiting on: setTimeout 60000 ms (55.0 s left).',
       '  deadlock  src/bank.js:30:9  transfers › moves money both ways',
-      '            deadlock: 2 tasks wait for each other (accounts:A, accounts:B)',
+      '            Deadlock: 2 flows wait for each other\'s locks ("accounts:A", "accounts:B")',
       'Full report: hangwatch-report.json',
       'hangwatch failed the run: 1 hang, 1 deadlock (failOn: hang, deadlock).',
       '',
