@@ -82,7 +82,7 @@ export function collectPending<Owner>(
     if (relation === undefined) continue;
     const frames = parseStack(record.stack.stack);
     const site = siteFor(record, frames, tracker);
-    if (!site && isRunnerOwned(frames)) continue;
+    // The runner's own resources (its timeout timer) never appear, unless traced to user code.
     if (site?.top?.origin !== 'user' && isRunnerOwned(frames)) continue;
     const ageMs = now - record.createdAt;
     const description = describeResource(
