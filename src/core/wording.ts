@@ -11,7 +11,8 @@ export function headline(finding: HangFinding): string {
       finding.phase === 'test'
         ? `test "${finding.testName}"`
         : `${finding.phase} hook${finding.forTest ? ` for test "${finding.forTest}"` : finding.testName ? ` in "${finding.testName}"` : ''}`;
-    return `${subject} can never finish: after ${formatDuration(finding.elapsedMs)} nothing is left that could settle it (failed early; its timeout is ${formatDuration(finding.timeoutMs)}).`;
+    const done = finding.waitingForDone ? ' `done` was never called.' : '';
+    return `${subject} can never finish: after ${formatDuration(finding.elapsedMs)} nothing is left that could settle it (failed early; its timeout is ${formatDuration(finding.timeoutMs)}).${done}`;
   }
   const retry = finding.attempt > 0 ? ` on retry ${finding.attempt}` : '';
   switch (finding.phase) {
