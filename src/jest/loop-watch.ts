@@ -16,6 +16,7 @@ import type { Frame } from '../core/model';
 import { publishLoopFinding } from './loop-findings';
 import type { HangwatchOptions } from './options';
 import { describePath, fullTestName } from './units';
+import { Degradable, noteOnce } from './degrade';
 
 export interface LoopWatchContext {
   testPath: string;
@@ -34,13 +35,6 @@ type Runnable = Circus.TestEntry | Circus.Hook;
 
 /** Tokens are unique in the process, so a late report about an earlier file's unit matches none. */
 let nextToken = 1;
-const printedNotes = new Set<string>();
-
-function noteOnce(line: string): void {
-  if (printedNotes.has(line)) return;
-  printedNotes.add(line);
-  process.stderr.write(`${line}\n`);
-}
 
 /**
  * The event-loop watchdog for one test file: keeps the heartbeat going while the file runs, tells
@@ -53,7 +47,11 @@ export class LoopWatch {
   private connection: WatchdogConnection | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly running = new Map<Runnable, RunningUnit>();
-  private disabled = false;
+  private readonly degradable = new Degradable(
+    () => this.stop(),
+    (reason) =>
+      `hangwatch: internal error in the event-loop watchdog (${reason}); it is off for ${this.context.testPath}, tests run as plain Jest.`,
+  );
 
   constructor(private readonly context: LoopWatchContext) {}
 
@@ -87,7 +85,7 @@ export class LoopWatch {
   }
 
   handleTestEvent(event: Circus.Event, state: Circus.State): void {
-    if (!this.connection || this.disabled) return;
+    if (!this.connection || this.degradable.disabled) return;
     this.guard(() => this.onEvent(event, state));
   }
 
@@ -233,21 +231,7 @@ export class LoopWatch {
   }
 
   private guard(action: () => void): void {
-    if (this.disabled) return;
-    try {
-      action();
-    } catch (error) {
-      this.disabled = true;
-      try {
-        this.stop();
-      } catch {
-        // already failing: plain Jest behaviour is all that is left
-      }
-      const reason = error instanceof Error ? error.message : String(error);
-      noteOnce(
-        `hangwatch: internal error in the event-loop watchdog (${reason}); it is off for ${this.context.testPath}, tests run as plain Jest.`,
-      );
-    }
+    this.degradable.run(action);
   }
 }
 

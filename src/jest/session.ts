@@ -18,6 +18,7 @@ import { withOrigin, wrapCoreEntryPoints } from '../core/origins';
 import { ResourceTracker } from '../core/tracker';
 import { WakeSources } from '../core/wake-sources';
 import { FakeTimerProbe, type FakeTimerHost } from './fake-timers';
+import { Degradable } from './degrade';
 import { IdleCheck } from './idle-check';
 import { checkLeaks } from './leak-check';
 import { declaresDone, wrapUnitFunction } from './unit-functions';
@@ -32,8 +33,6 @@ import {
   replaceRecordedError,
   type Unit,
 } from './units';
-
-let warnedInternalError = false;
 
 function describeThrown(error: unknown): { message: string; site?: CreationSite } {
   const message =
@@ -98,7 +97,11 @@ export class HangwatchSession {
   private readonly watchdogs = new Map<Unit, { timer: NodeJS.Timeout; snapshot?: HangFinding }>();
   private nextUnitId = 1;
   private loading = true;
-  private disabled = false;
+  private readonly degradable = new Degradable(
+    () => this.stop(),
+    (reason) =>
+      `hangwatch: internal error (${reason}); hang reports are off for ${this.context.testPath}, tests run as plain Jest.`,
+  );
 
   constructor(private readonly context: SessionContext) {
     this.moduleUnit = {
@@ -168,7 +171,7 @@ export class HangwatchSession {
   /** Returns a promise only when circus must wait (the leak check's grace period). */
   handleTestEvent(event: Circus.Event, state: Circus.State): Promise<void> | void {
     this.guard(() => this.onEvent(event, state));
-    if (this.disabled || this.context.options.leaks === 'off') return;
+    if (this.degradable.disabled || this.context.options.leaks === 'off') return;
     // A hung test's open resources are already in its report.
     if (event.name === 'test_done' && !hungWith(event.test)) return this.checkLeaks(event.test);
     if (event.name === 'run_finish') return this.checkLeaks(undefined);
@@ -452,23 +455,6 @@ export class HangwatchSession {
   }
 
   private guard(action: () => void): void {
-    if (this.disabled) return;
-    try {
-      action();
-    } catch (error) {
-      this.disabled = true;
-      try {
-        this.stop();
-      } catch {
-        // already failing: plain Jest behaviour is all that is left
-      }
-      if (!warnedInternalError) {
-        warnedInternalError = true;
-        const reason = error instanceof Error ? error.message : String(error);
-        process.stderr.write(
-          `hangwatch: internal error (${reason}); hang reports are off for ${this.context.testPath}, tests run as plain Jest.\n`,
-        );
-      }
-    }
+    this.degradable.run(action);
   }
 }

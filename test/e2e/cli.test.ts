@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildReport, type HangwatchReport, type RunInfo } from '../../src/report/document';
-import { ROOT, sampleDeadlockFinding, sampleHang, sampleLeak } from '../helpers/findings';
+import { sampleDeadlockFinding, sampleHang, sampleLeak, sampleRun } from '../helpers/findings';
 import { schemaErrors } from '../helpers/report-schema';
 import { REPO_ROOT } from '../helpers/run-fixture';
 
@@ -27,18 +27,7 @@ function write(name: string, content: unknown): string {
 }
 
 function run(runId: string, shard: RunInfo['shard']): Omit<RunInfo, 'findingCount'> {
-  return {
-    runId,
-    startedAt: '2024-05-01T10:00:00.000Z',
-    finishedAt: '2024-05-01T10:00:09.000Z',
-    hangwatchVersion: '0.1.0',
-    nodeVersion: 'v20.11.0',
-    jestVersion: '30.0.0',
-    platform: 'linux',
-    rootDir: ROOT,
-    shard,
-    tests: { suites: 2, total: 5, passed: 4, failed: 1 },
-  };
+  return sampleRun({ runId, shard });
 }
 
 const shard1 = write(

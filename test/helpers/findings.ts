@@ -1,4 +1,5 @@
 import type { DeadlockFinding, Finding, HangFinding } from '../../src/core/model';
+import type { RunInfo } from '../../src/report/document';
 import { REPORT_SCHEMA_VERSION } from '../../src/core/model';
 
 export const ROOT = '/repo';
@@ -87,5 +88,22 @@ export function sampleLeak(): Finding {
     severity: 'warning',
     resources: hang.pending,
     omittedCount: 0,
+  };
+}
+
+/** A run entry as the reporter writes one; `overrides` changes what a test is about. */
+export function sampleRun(overrides: Partial<RunInfo> = {}): Omit<RunInfo, 'findingCount'> {
+  return {
+    runId: 'run-1',
+    startedAt: '2024-05-01T10:00:00.000Z',
+    finishedAt: '2024-05-01T10:00:09.000Z',
+    hangwatchVersion: '0.1.0',
+    nodeVersion: 'v20.11.0',
+    jestVersion: '30.0.0',
+    platform: 'linux',
+    rootDir: ROOT,
+    shard: null,
+    tests: { suites: 2, total: 5, passed: 4, failed: 1 },
+    ...overrides,
   };
 }

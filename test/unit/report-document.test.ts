@@ -4,26 +4,17 @@ import {
   mergeReports,
   parseReport,
   ReportFormatError,
-  type RunInfo,
 } from '../../src/report/document';
-import { ROOT, sampleDeadlockFinding, sampleHang, sampleLeak } from '../helpers/findings';
+import {
+  ROOT,
+  sampleDeadlockFinding,
+  sampleHang,
+  sampleLeak,
+  sampleRun,
+} from '../helpers/findings';
 import { reportSchema, schemaErrors } from '../helpers/report-schema';
 
-function run(overrides: Partial<RunInfo> = {}): Omit<RunInfo, 'findingCount'> {
-  return {
-    runId: 'run-1',
-    startedAt: '2024-05-01T10:00:00.000Z',
-    finishedAt: '2024-05-01T10:00:09.000Z',
-    hangwatchVersion: '0.1.0',
-    nodeVersion: 'v20.11.0',
-    jestVersion: '30.0.0',
-    platform: 'linux',
-    rootDir: ROOT,
-    shard: null,
-    tests: { suites: 2, total: 5, passed: 4, failed: 1 },
-    ...overrides,
-  };
-}
+const run = sampleRun;
 
 describe('the JSON report', () => {
   test('is valid against the shipped schema, hangs in full and other kinds as they are', () => {

@@ -8,26 +8,15 @@ import type {
 } from '../../src/core/model';
 import { REPORT_SCHEMA_VERSION } from '../../src/core/model';
 import type { BlockedLoopFinding } from '../../src/core/loop-watchdog/report';
-import { buildReport, type RunInfo } from '../../src/report/document';
-import { ROOT, sampleHang } from '../helpers/findings';
+import { buildReport } from '../../src/report/document';
+import { ROOT, sampleHang, sampleRun } from '../helpers/findings';
 import { schemaErrors } from '../helpers/report-schema';
 
 // Findings of the lock and event-loop kinds, shaped as real runs of the `locks`, `loop-busy` and
 // `loop-frozen` fixtures write them (trimmed to a frame or two), and typed with the model's own
 // types so the compiler keeps them in step with it. The shipped schema must describe them in full.
 
-const RUN: Omit<RunInfo, 'findingCount'> = {
-  runId: 'run-1',
-  startedAt: '2024-05-01T10:00:00.000Z',
-  finishedAt: '2024-05-01T10:00:09.000Z',
-  hangwatchVersion: '0.1.0',
-  nodeVersion: 'v20.11.0',
-  jestVersion: '30.0.0',
-  platform: 'linux',
-  rootDir: ROOT,
-  shard: null,
-  tests: { suites: 1, total: 3, passed: 1, failed: 2 },
-};
+const RUN = sampleRun({ tests: { suites: 1, total: 3, passed: 1, failed: 2 } });
 
 /** The schema's complaints about a report holding just this finding. */
 function errorsOf(finding: unknown): string[] {

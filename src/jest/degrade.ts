@@ -1,0 +1,43 @@
+/**
+ * hangwatch must never break a user's run: the first internal error switches a part of it off
+ * for the rest of the file (after stopping what it started) and says so in one line, once per
+ * process; everything else runs as plain Jest.
+ */
+const printed = new Set<string>();
+
+export class Degradable {
+  private off = false;
+
+  constructor(
+    private readonly stop: () => void,
+    /** The one line to print, given the error's message. */
+    private readonly notice: (reason: string) => string,
+  ) {}
+
+  get disabled(): boolean {
+    return this.off;
+  }
+
+  run(action: () => void): void {
+    if (this.off) return;
+    try {
+      action();
+    } catch (error) {
+      this.off = true;
+      try {
+        this.stop();
+      } catch {
+        // already failing: plain Jest behaviour is all that is left
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      noteOnce(this.notice(reason));
+    }
+  }
+}
+
+/** Prints a line to stderr, once per process. */
+export function noteOnce(line: string): void {
+  if (printed.has(line)) return;
+  printed.add(line);
+  process.stderr.write(`${line}\n`);
+}
