@@ -15,7 +15,7 @@ import {
 import type { Frame } from '../core/model';
 import { publishLoopFinding } from './loop-findings';
 import type { HangwatchOptions } from './options';
-import { describePath, fullTestName } from './units';
+import { fullTestName, hookSubject } from './units';
 import { Degradable, noteOnce } from './degrade';
 
 export interface LoopWatchContext {
@@ -103,10 +103,8 @@ export class LoopWatch {
         break;
       case 'hook_start': {
         const { hook } = event;
-        const test = state.currentlyRunningTest ?? undefined;
-        const isEach = hook.type === 'beforeEach' || hook.type === 'afterEach';
-        const name = isEach && test ? fullTestName(test) : describePath(hook.parent).join(' › ');
-        const unit = this.describeUnit(hook.type, name, isEach && test ? name : undefined);
+        const { name, test } = hookSubject(hook, state);
+        const unit = this.describeUnit(hook.type, name, test ? name : undefined);
         unit.timeoutMs = hook.timeout || state.testTimeout;
         if (!this.failFrozenRerun(hook, unit)) this.begin(hook, unit);
         break;

@@ -26,7 +26,7 @@ import { LockSession } from './lock-session';
 import { publishFinding } from './findings-channel';
 import type { HangwatchOptions } from './options';
 import {
-  describePath,
+  hookSubject,
   fullTestName,
   isTimeoutError,
   ownerRef,
@@ -226,12 +226,10 @@ export class HangwatchSession {
       }
       case 'hook_start': {
         const { hook } = event;
-        const test = state.currentlyRunningTest ?? undefined;
-        const isEach = hook.type === 'beforeEach' || hook.type === 'afterEach';
-        const name = isEach && test ? fullTestName(test) : describePath(hook.parent).join(' › ');
+        const { name, test } = hookSubject(hook, state);
         const unit = this.startUnit(hook.type, name, hook.timeout || state.testTimeout, {
           hook,
-          ...(isEach && test ? { test } : {}),
+          ...(test ? { test } : {}),
         });
         this.running.set(hook, unit);
         hook.fn = wrapUnitFunction(hook.fn, unit);

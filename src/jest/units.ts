@@ -36,6 +36,21 @@ export function fullTestName(test: Circus.TestEntry): string {
   return [...describePath(test.parent), test.name].join(' › ');
 }
 
+/**
+ * What a hook runs for: a beforeEach/afterEach for the running test (named by it), a
+ * beforeAll/afterAll for its describe block (named by the block's path).
+ */
+export function hookSubject(
+  hook: Circus.Hook,
+  state: Circus.State,
+): { name: string; test?: Circus.TestEntry } {
+  const test = state.currentlyRunningTest ?? undefined;
+  const isEach = hook.type === 'beforeEach' || hook.type === 'afterEach';
+  return isEach && test
+    ? { name: fullTestName(test), test }
+    : { name: describePath(hook.parent).join(' › ') };
+}
+
 export function ownerRef(unit: Unit): OwnerRef {
   const isEachHook = unit.kind === 'beforeEach' || unit.kind === 'afterEach';
   return {
