@@ -4,6 +4,7 @@ import { DeadlockError } from '../core/locks/errors';
 import type { LockGraph } from '../core/locks/graph';
 import { lockGraph, publishedRootDir } from '../core/locks/registry';
 import type { DeadlockFailure, Holding, Lock, Wait } from '../core/locks/types';
+import { callSite, lockCall } from '../core/locks/sites';
 import { captureStack, type LazyStack } from '../core/stack';
 
 /**
@@ -45,18 +46,23 @@ interface RealSemaphore {
 
 type SemaphoreClass = new (value: number, cancelError?: Error) => RealSemaphore;
 
+/** The public methods of async-mutex's Mutex whose callers are acquisition sites. */
+interface MutexPrototype {
+  acquire(priority?: number): Promise<() => void>;
+  runExclusive<T>(callback: () => T, priority?: number): Promise<T>;
+  waitForUnlock(priority?: number): Promise<void>;
+}
+
 const LOCK = Symbol('hangwatch.lock');
 const WAIT = Symbol('hangwatch.wait');
 /** The acquisition being granted right now, for `_newReleaser` to turn into a holding. */
 const GRANTING = Symbol('hangwatch.granting');
 const RELEASING = Symbol('hangwatch.releasing');
 const INSTRUMENTED = Symbol.for('hangwatch.instrumented');
-/** Deep enough to reach the caller through runExclusive's compiled generator frames. */
-const SITE_DEPTH = 24;
 
 type Instrumented = RealSemaphore & {
   [LOCK]: Lock;
-  [GRANTING]?: { flow: Holding['flow']; site: LazyStack; wait?: Wait };
+  [GRANTING]?: { flow: Holding['flow']; wait?: Wait };
   [RELEASING]?: boolean;
 };
 
@@ -88,6 +94,9 @@ function instrument(
   const withTimeoutModule = require(path.join(libDir, 'withTimeout.js')) as {
     withTimeout: (sync: unknown, timeout: number, error?: Error) => unknown;
   };
+  const mutexModule = require(path.join(libDir, 'Mutex.js')) as {
+    default: { prototype: MutexPrototype };
+  };
   if ((semaphoreModule.default as unknown as Record<symbol, unknown>)[INSTRUMENTED]) {
     return exportsObject;
   }
@@ -110,6 +119,12 @@ function instrument(
     Real.prototype as unknown as RealSemaphore,
     graph,
   );
+  // Sites are captured above the method the user called, however deep async-mutex's own
+  // compiled generator frames go below it.
+  const mutexProto = mutexModule.default.prototype;
+  mutexProto.acquire = lockCall(mutexProto.acquire);
+  mutexProto.runExclusive = lockCall(mutexProto.runExclusive);
+  mutexProto.waitForUnlock = lockCall(mutexProto.waitForUnlock);
   Object.defineProperty(Semaphore, 'name', { value: 'Semaphore' });
   Object.defineProperty(Semaphore, INSTRUMENTED, { value: true });
   // Mutex and index.js read these exports at call time, so replacing them reaches every path.
@@ -122,14 +137,14 @@ function instrument(
     >;
     for (const method of ['acquire', 'waitForUnlock', 'runExclusive'] as const) {
       const original = limited[method];
-      limited[method] = function (this: unknown, ...args: unknown[]) {
+      limited[method] = lockCall(function (this: unknown, ...args: unknown[]) {
         boundedDepth++;
         try {
           return original.apply(this, args);
         } finally {
           boundedDepth--;
         }
-      };
+      });
     }
     return limited;
   };
@@ -144,21 +159,23 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
       entry.reject(new DeadlockError(failure.message, failure.deadlock, site));
     };
 
-  proto.acquire = function acquire(this: Instrumented, weight = 1, priority = 0) {
+  function acquire(this: Instrumented, weight = 1, priority = 0) {
     const lock = this[LOCK];
     if (!lock || weight <= 0) return real.acquire.call(this, weight, priority);
-    const site = captureStack(acquire, SITE_DEPTH);
     const flow = graph.acquiringFlow();
-    const queued = new Set(this._queue);
-    this[GRANTING] = { flow, site };
+    const queued = this._queue.length;
+    this[GRANTING] = { flow };
     let promise: Promise<[number, () => void]>;
     try {
       promise = real.acquire.call(this, weight, priority);
     } finally {
       this[GRANTING] = undefined;
     }
-    const entry = this._queue.find((candidate) => !queued.has(candidate));
+    // Every earlier entry carries its wait: the new one (if it had to queue) is the one without.
+    const entry =
+      this._queue.length > queued ? this._queue.find((candidate) => !candidate[WAIT]) : undefined;
     if (entry) {
+      const site = callSite(acquire);
       entry[WAIT] = graph.wait(
         lock,
         flow,
@@ -170,12 +187,13 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
       );
     }
     return promise;
-  };
+  }
+  proto.acquire = lockCall(acquire);
 
   proto._dispatchItem = function _dispatchItem(this: Instrumented, item: QueueEntry) {
     const wait = item[WAIT];
     const previous = this[GRANTING];
-    if (wait) this[GRANTING] = { flow: wait.flow, site: wait.site, wait };
+    if (wait) this[GRANTING] = { flow: wait.flow, wait };
     try {
       real._dispatchItem.call(this, item);
     } finally {
@@ -187,9 +205,15 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
     const releaser = real._newReleaser.call(this, weight);
     const granting = this[GRANTING];
     if (!granting || !this[LOCK]) return releaser;
+    const lock = this[LOCK];
     const holding = granting.wait
       ? graph.grant(granting.wait)
-      : graph.hold(this[LOCK], granting.flow, weight, granting.site);
+      : graph.hold(
+          lock,
+          granting.flow,
+          weight,
+          graph.wantsSite(lock, granting.flow) ? callSite(acquire) : undefined,
+        );
     let released = false;
     return () => {
       if (!released) {
@@ -210,7 +234,7 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
     real.release.call(this, weight);
   };
 
-  proto.runExclusive = function runExclusive<T>(
+  proto.runExclusive = lockCall(function runExclusive<T>(
     this: Instrumented,
     callback: (value: number) => T,
     weight?: number,
@@ -219,15 +243,15 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
     return graph.runScope(() =>
       real.runExclusive.call(this, callback, weight, priority),
     ) as Promise<T>;
-  };
+  });
 
-  proto.waitForUnlock = function waitForUnlock(this: Instrumented, weight = 1, priority = 0) {
+  function waitForUnlock(this: Instrumented, weight = 1, priority = 0) {
     const lock = this[LOCK];
     if (!lock || weight <= 0 || this._couldLockImmediately(weight, priority)) {
       return real.waitForUnlock.call(this, weight, priority);
     }
-    const site = captureStack(waitForUnlock, SITE_DEPTH);
-    const flow = graph.flows.current();
+    const site = callSite(waitForUnlock);
+    const flow = graph.currentFlow();
     const bounded = boundedDepth > 0;
     return new Promise<void>((resolve, reject) => {
       const waiters = (this._weightedWaiters[weight - 1] ??= []);
@@ -254,7 +278,8 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
         resolve();
       };
     });
-  };
+  }
+  proto.waitForUnlock = lockCall(waitForUnlock);
 
   proto.cancel = function cancel(this: Instrumented) {
     for (const entry of this._queue) if (entry[WAIT]) graph.stopWaiting(entry[WAIT]);

@@ -176,6 +176,11 @@ export interface LockHold {
   flow: FlowRef;
   weight: number;
   site?: CreationSite;
+  /**
+   * `site` is the lock's last recorded acquisition, not this holder's own: a busy lock records a
+   * sample of its uncontended acquisitions (option `lockSites`).
+   */
+  siteSampled?: boolean;
   heldMs: number;
 }
 
@@ -202,7 +207,7 @@ export interface LockState {
 /** One flow in a deadlock: what it holds and the lock it waits for. */
 export interface DeadlockStep {
   flow: FlowRef;
-  holds: { lock: string; site?: CreationSite }[];
+  holds: { lock: string; site?: CreationSite; siteSampled?: boolean }[];
   waitsFor: { lock: string; mode: LockWait['mode']; site?: CreationSite };
 }
 

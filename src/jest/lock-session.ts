@@ -14,6 +14,7 @@ export interface LockSessionContext {
   /** The test file's global: where hangwatch/sync and the async-mutex adapter find the graph. */
   global: object;
   lockOrder: HangwatchOptions['lockOrder'];
+  lockSites: HangwatchOptions['lockSites'];
   /** Runs hangwatch's own work unrecorded by the resource tracker. */
   untracked<T>(fn: () => T): T;
   /** Whether a timer, socket, request or child could still wake a lock waiter. */
@@ -53,7 +54,7 @@ export class LockSession {
           }),
       },
       undefined,
-      context.lockOrder,
+      { lockOrder: context.lockOrder, lockSites: context.lockSites },
     );
     publishLockGraph(context.global, this.graph, context.rootDir);
   }

@@ -39,6 +39,12 @@ export interface HangwatchOptions {
    * `warn` prints it once per pair, `error` fails the test that closed the cycle, `off` skips it.
    */
   lockOrder: 'warn' | 'error' | 'off';
+  /**
+   * Acquisition sites of uncontended lock acquisitions: `sampled` records every acquisition of a
+   * lock taken now and then and a sample of a busy one (a stack costs as much as the lock
+   * operation); `all` records every one. Waits and new lock orders always record theirs.
+   */
+  lockSites: 'sampled' | 'all';
 }
 
 export const DEFAULT_OPTIONS: HangwatchOptions = {
@@ -51,6 +57,7 @@ export const DEFAULT_OPTIONS: HangwatchOptions = {
   blockedLoop: 'warn',
   blockThreshold: 1000,
   lockOrder: 'warn',
+  lockSites: 'sampled',
 };
 
 type Check = (value: unknown) => string | undefined;
@@ -75,6 +82,7 @@ const CHECKS: Record<keyof HangwatchOptions, Check> = {
   blockedLoop: oneOf('warn', 'error', 'off'),
   blockThreshold: isPositiveInteger,
   lockOrder: oneOf('warn', 'error', 'off'),
+  lockSites: oneOf('sampled', 'all'),
 };
 
 export class HangwatchConfigError extends Error {

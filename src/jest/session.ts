@@ -128,6 +128,7 @@ export class HangwatchSession {
       testPath: context.testPath,
       global: context.global,
       lockOrder: context.options.lockOrder,
+      lockSites: context.options.lockSites,
       untracked: (fn) => this.tracker.untracked(fn),
       somethingElsePending: () => this.wakeSources.firstWaker(this.tracker) !== undefined,
       describeOwner: (owner) => {

@@ -1,6 +1,7 @@
 import { DeadlockError } from '../core/locks/errors';
 import { lockGraph } from '../core/locks/registry';
 import type { Lock, Wait } from '../core/locks/types';
+import { callSite, lockCalls } from '../core/locks/sites';
 import { captureStack } from '../core/stack';
 
 /**
@@ -23,11 +24,11 @@ export class Event {
   wait(): Promise<void> {
     if (this.#set) return Promise.resolve();
     const graph = lockGraph();
-    const site = captureStack(this.wait, 16);
+    const site = callSite(this.wait);
     return new Promise<void>((resolve, reject) => {
       const waiter = {
         resolve,
-        wait: graph.wait(this.#lock, graph.flows.current(), 1, 'event', site, (failure) => {
+        wait: graph.wait(this.#lock, graph.currentFlow(), 1, 'event', site, (failure) => {
           this.#waiters.delete(waiter);
           reject(new DeadlockError(failure.message, failure.deadlock, site));
         }),
@@ -50,3 +51,5 @@ export class Event {
     this.#set = false;
   }
 }
+
+lockCalls(Event.prototype, ['wait']);

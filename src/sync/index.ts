@@ -1,4 +1,5 @@
 import { lockGraph } from '../core/locks/registry';
+import { lockCalls } from '../core/locks/sites';
 import { Semaphore, type AcquireOptions, type Release } from './semaphore';
 
 /**
@@ -69,3 +70,7 @@ export class RWLock {
     return this.#semaphore.runExclusive(fn, options, ALL_READERS);
   }
 }
+
+// Sites are the caller's of these methods, not of the Semaphore inside.
+lockCalls(Mutex.prototype, ['acquire', 'tryAcquire', 'runExclusive']);
+lockCalls(RWLock.prototype, ['read', 'write', 'runRead', 'runWrite']);

@@ -1,8 +1,9 @@
 import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
 import { DeadlockError, LockTimeoutError } from '../core/locks/errors';
 import { lockGraph } from '../core/locks/registry';
+import { callSite, lockCalls } from '../core/locks/sites';
 import type { Holding, Lock, Wait } from '../core/locks/types';
-import { captureStack, type LazyStack } from '../core/stack';
+import { captureStack } from '../core/stack';
 
 export type Release = () => void;
 
@@ -21,8 +22,6 @@ interface Waiter {
   resolve: (release: Release) => void;
   wait?: Wait;
 }
-
-const SITE_DEPTH = 16;
 
 /**
  * A counting semaphore that reports to hangwatch's lock graph: every Mutex, RWLock and Semaphore
@@ -46,22 +45,22 @@ export class Semaphore {
   }
 
   acquire(options: AcquireOptions = {}, weight = 1): Promise<Release> {
-    return this.#acquire(captureStack(this.acquire, SITE_DEPTH), options, weight);
+    return this.#acquire(options, weight);
   }
 
   /** Takes `weight` permits now if free, else returns `undefined`. */
   tryAcquire(weight = 1): Release | undefined {
     if (this.#queue.length > 0 || this.#available < weight) return undefined;
     const graph = lockGraph();
-    const site = captureStack(this.tryAcquire, SITE_DEPTH);
-    return this.#grant(graph.hold(this.#lock, graph.acquiringFlow(), weight, site), weight);
+    const flow = graph.acquiringFlow();
+    const site = graph.wantsSite(this.#lock, flow) ? callSite(this.tryAcquire) : undefined;
+    return this.#grant(graph.hold(this.#lock, flow, weight, site), weight);
   }
 
   /** Runs `fn` holding `weight` permits, as its own flow, and releases them however it ends. */
   runExclusive<T>(fn: () => T | Promise<T>, options: AcquireOptions = {}, weight = 1): Promise<T> {
-    const site = captureStack(this.runExclusive, SITE_DEPTH);
     return lockGraph().runScope(async () => {
-      const release = await this.#acquire(site, options, weight);
+      const release = await this.#acquire(options, weight);
       try {
         return await fn();
       } finally {
@@ -70,14 +69,17 @@ export class Semaphore {
     });
   }
 
-  #acquire(site: LazyStack, options: AcquireOptions, weight: number): Promise<Release> {
+  /** Called synchronously inside a public method: the site, when recorded, is its caller's. */
+  #acquire(options: AcquireOptions, weight: number): Promise<Release> {
     const graph = lockGraph();
     const flow = graph.acquiringFlow();
     if (this.#queue.length === 0 && this.#available >= weight) {
       this.#available -= weight;
+      const site = graph.wantsSite(this.#lock, flow) ? callSite(this.acquire) : undefined;
       return Promise.resolve(this.#grant(graph.hold(this.#lock, flow, weight, site), 0));
     }
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    const site = callSite(this.acquire);
     return new Promise<Release>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const waiter: Waiter = { weight, resolve };
@@ -145,3 +147,5 @@ export class Semaphore {
     }
   }
 }
+
+lockCalls(Semaphore.prototype, ['acquire', 'tryAcquire', 'runExclusive']);

@@ -2,10 +2,12 @@ import { reportOf, runFixture, topFrameOf, type FixtureRun } from '../helpers/ru
 
 let run: FixtureRun;
 let orderError: FixtureRun;
+let allSites: FixtureRun;
 beforeAll(async () => {
-  [run, orderError] = await Promise.all([
+  [run, orderError, allSites] = await Promise.all([
     runFixture('locks', { args: ['--forceExit'] }),
     runFixture('locks', { args: ['--config', 'jest.order-error.config.js', 'inversion'] }),
+    runFixture('locks', { args: ['--config', 'jest.all-sites.config.js', 'busy-lock'] }),
   ]);
 }, 120_000);
 
@@ -94,6 +96,32 @@ test('Promise.all of flows running the same function is not a deadlock', () => {
   expect(run.resultOf('bare acquire: the same transfers one after the other pass').status).toBe(
     'passed',
   );
+});
+
+test('no false positives: helpers sharing a lock under a held one, fire-and-forget jobs waiting for their starter, a hot loop', () => {
+  for (const name of [
+    'helpers started together under a held lock share another lock',
+    'a fire-and-forget job waits for the lock its starter releases after some I/O',
+    'a fire-and-forget job waits for the lock its starter releases at once',
+    'the same lock, taken and released in a loop, then by two flows at once',
+  ]) {
+    expect(run.resultOf(name).status).toBe('passed');
+  }
+  expect(run.stderr).not.toContain('no-false-positives.test.js:');
+});
+
+test("a busy lock's holder is named by its last recorded site; lockSites: 'all' records its own", () => {
+  const name =
+    'a lock taken in a hot loop, then in a deadlock: its holder is named by a sampled site';
+  const failure = expectFastDeadlock(name);
+  expect(failure).toContain(
+    'holds "journal", acquired at a place not recorded (busy lock; its last recorded acquisition: busy-lock.test.js:9:35',
+  );
+  expect(failure).toContain('holds "index", acquired at busy-lock.test.js:19:33');
+  const exact = allSites.failureOf(name);
+  expect(exact).toMatch(/^DeadlockError: Deadlock: /);
+  expect(exact).toContain('holds "journal", acquired at busy-lock.test.js:13:35');
+  expect(exact).not.toContain('not recorded');
 });
 
 test('an inversion across two tests never hangs, and is warned about once with both sites', () => {

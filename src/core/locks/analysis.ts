@@ -21,20 +21,31 @@ function counts(wait: Wait): boolean {
 }
 
 /**
- * `certain`: only what must be true whatever runs next. A flow waiting for its child is certain
- * for a `runExclusive` or `task` scope (it releases only when its callback ends) but not for a
- * bare acquire's flow, which may go on and release before awaiting the child; when nothing else
- * is pending (`certain: false`), nobody goes on, so every parent counts as waiting.
+ * Which parent links count: a parent that cannot release while its child waits. A `runExclusive`
+ * or `task` scope is such a parent (it releases only when its callback ends); a bare acquire's
+ * flow may go on and release before awaiting its child, or never await it:
+ *
+ * - `strict`: only scope and task links;
+ * - `likely` (the default): also a bare flow's continuation (see `flows`), the code after its own
+ *   `await` as far as anyone can tell;
+ * - `all`: every link, for when nothing else is pending and nobody can go on anyway.
  */
-export function analyse(locks: Iterable<Lock>, certain = true): Analysis {
+export type LinkMode = 'strict' | 'likely' | 'all';
+
+function linkHolds(child: Flow, parent: Flow, mode: LinkMode): boolean {
+  if (parent.kind !== 'bare' || mode === 'all') return true;
+  return mode === 'likely' && child.continues === true;
+}
+
+export function analyse(locks: Iterable<Lock>, mode: LinkMode = 'likely'): Analysis {
   const blocked = new Set<Wait>();
   for (const lock of locks) for (const wait of lock.waits) if (counts(wait)) blocked.add(wait);
   const stuckFlows = () => {
     const stuck = new Set<Flow>();
     for (const wait of blocked) {
       stuck.add(wait.flow);
-      for (let at = wait.flow.parent; at; at = at.parent) {
-        if (certain && at.kind === 'bare') break;
+      for (let child = wait.flow, at = child.parent; at; child = at, at = at.parent) {
+        if (!linkHolds(child, at, mode)) break;
         stuck.add(at);
       }
     }

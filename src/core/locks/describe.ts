@@ -63,6 +63,8 @@ export class LockDescriber {
   }
 
   flow(flow: Flow): FlowRef {
+    // A bare flow's continuation is the same chain of work to the reader: name it as its parent.
+    while (flow.continues && flow.parent?.kind === 'bare') flow = flow.parent;
     const owner = this.describeOwner(flow.owner);
     const name =
       flow.kind === 'task'
@@ -82,12 +84,19 @@ export class LockDescriber {
     };
   }
 
+  /** A holding's site: its own, else (marked `siteSampled`) its lock's last recorded one. */
+  holdSite(holding: Holding): { site?: CreationSite; siteSampled?: boolean } {
+    const own = this.site(holding.site);
+    if (own) return { site: own };
+    const last = this.site(holding.lock.lastSite);
+    return last ? { site: last, siteSampled: true } : {};
+  }
+
   hold(holding: Holding, now = performance.now()): LockHold {
-    const site = this.site(holding.site);
     return {
       flow: this.flow(holding.flow),
       weight: holding.weight,
-      ...(site ? { site } : {}),
+      ...this.holdSite(holding),
       heldMs: Math.round(now - holding.since),
     };
   }
@@ -124,10 +133,10 @@ export class LockDescriber {
         const waitSite = this.site(wait.site);
         return {
           flow: this.flow(wait.flow),
-          holds: heldBy(wait.flow).map((holding) => {
-            const site = this.site(holding.site);
-            return { lock: this.lockName(holding.lock), ...(site ? { site } : {}) };
-          }),
+          holds: heldBy(wait.flow).map((holding) => ({
+            lock: this.lockName(holding.lock),
+            ...this.holdSite(holding),
+          })),
           waitsFor: {
             lock: this.lockName(wait.lock),
             mode: wait.mode,

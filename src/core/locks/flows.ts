@@ -12,6 +12,10 @@ import { currentAsyncContext, enterFlow } from '../async-context';
  *   code after the `await` runs as it. `enterWith` also leaks into the caller's synchronous
  *   remainder (the next `transfer()` of a `Promise.all`), which `resolveBareFlow` detects: a bare
  *   flow seen again in the same synchronous run that created it is a leak, and gets a sibling.
+ *   A bare flow that holds a lock and acquires again, later, is most likely its own code after
+ *   the `await` (`continues`), but may be a function it started, awaited or not: the acquisition
+ *   becomes its child, linked as a continuation until a sibling shows up in the same synchronous
+ *   run (`Promise.all` of helpers), so children of one holder never deadlock each other.
  */
 export type FlowKind = 'unit' | 'task' | 'scope' | 'bare';
 
@@ -21,14 +25,22 @@ export interface Flow {
   readonly name?: string;
   /** The flow that awaits this one, as far as anyone can tell; none when started from a timer or I/O callback. */
   readonly parent?: Flow;
+  /**
+   * Bare flows: most likely the parent's own continuation rather than work it started, so the
+   * parent cannot release while this waits (see `analysis`). Cleared when a sibling appears.
+   */
+  continues?: boolean;
   /** The test or hook it runs for. */
   readonly owner: unknown;
-  /** The synchronous run it was created in (see `currentSegment`). */
-  readonly segment: number;
+  /** The synchronous run it was created in, or last resumed acquiring in (see `currentSegment`). */
+  segment: number;
   /** Scopes: taken by the acquire of the `runExclusive` that created it. */
   claimed: boolean;
-  /** Holdings, counted so "does it hold anything" costs nothing. */
+  /** Holdings and waits, counted so "does it hold anything" costs nothing. */
   holdCount: number;
+  waitCount: number;
+  /** What it holds now (made on its first acquisition). */
+  holdings?: Set<import('./types').Holding>;
   /** Set when the flow can no longer release anything. */
   endedAt?: string;
 }
@@ -71,6 +83,7 @@ export function newFlow(
     segment: currentSegment(),
     claimed: false,
     holdCount: 0,
+    waitCount: 0,
   };
 }
 
@@ -107,9 +120,11 @@ export class Flows {
   }
 
   /**
-   * The flow a bare `acquire()` belongs to. A bare flow from an earlier synchronous run that still
-   * holds a lock is this code's own continuation; anything else gets a new flow, entered so the
-   * code after the `await` carries it.
+   * The flow a bare `acquire()` belongs to. A bare flow from an earlier synchronous run that holds
+   * and waits for nothing is this code's own continuation (a loop of acquire and release): it is
+   * reused, so the common case enters no new context. Anything else gets a new flow, entered so
+   * the code after the `await` carries it: a child of a flow that holds locks (see above), a
+   * sibling of a flow made in this same synchronous run.
    */
   resolveBareFlow(): Flow {
     const current = this.current();
@@ -117,9 +132,25 @@ export class Flows {
       current.claimed = true;
       return current;
     }
-    if (current.kind === 'bare' && current.holdCount > 0 && !isSameSegment(current)) return current;
-    const parent = current.kind === 'bare' ? current.parent : current;
-    const flow = newFlow('bare', runsDetached() ? undefined : parent, current.owner);
+    const detached = runsDetached();
+    let parent: Flow | undefined = current;
+    let continues = false;
+    if (current.kind === 'bare') {
+      if (isSameSegment(current)) {
+        // A second acquisition in one synchronous run: the parent started several flows.
+        current.continues = false;
+        parent = current.parent;
+      } else if (current.holdCount === 0 && current.waitCount === 0 && !detached) {
+        if (current.endedAt === undefined) {
+          current.segment = currentSegment();
+          return current;
+        }
+      } else {
+        continues = current.waitCount === 0;
+      }
+    }
+    const flow = newFlow('bare', detached ? undefined : parent, current.owner);
+    if (continues && !detached) flow.continues = true;
     enterFlow(flow);
     return flow;
   }

@@ -2,11 +2,12 @@ import { performance } from 'node:perf_hooks';
 import { runInFlow } from '../async-context';
 import type { LockOrderInversion, LockSection, OwnerRef } from '../model';
 import type { LazyStack } from '../stack';
-import { analyse, explain } from './analysis';
+import { analyse, explain, type Chain, type LinkMode } from './analysis';
 import { LockDescriber } from './describe';
 import { Flows, isAncestorOrSelf, type Flow } from './flows';
 import { LockOrder, type OrderedAcquisition } from './lock-order';
 import { renderDeadlock, siteText } from './render';
+import { newSiteBudget, takeSiteToken } from './sites';
 import { formatDuration } from '../format';
 import type { DeadlockFailure, Holding, Lock, Wait } from './types';
 
@@ -35,40 +36,53 @@ const BLOCKED_CHECKS_TO_FAIL = 2;
 /** Lock-order memory is per process: across the tests of a file and the files of a worker. */
 const processLockOrder = new LockOrder();
 
+export type LockOrderMode = 'warn' | 'error' | 'off';
+/** `sampled`: uncontended acquisitions of a busy lock record a sample of sites (see `sites`). */
+export type LockSitesMode = 'sampled' | 'all';
+
+export interface LockGraphOptions {
+  lockOrder?: LockOrderMode;
+  lockSites?: LockSitesMode;
+}
+
 /**
  * The one mechanism behind every lock hangwatch knows: who holds what, who waits for what, and
  * the orders locks were taken in. Primitives (hangwatch/sync) and adapters (async-mutex) are thin
  * facades that report into it; see the README "Reporting into the lock graph".
  */
 export class LockGraph {
-  readonly flows = new Flows();
-  private readonly describer: LockDescriber;
+  /*
+   * Every field is `#private`: Jest's cleanup of a finished test file wraps every reachable own
+   * property in a soft-delete accessor, which warns (or loops) when late lock calls touch it.
+   */
+  readonly #host: LockGraphHost;
+  readonly #lockOrder: LockOrder;
+  readonly #flows = new Flows();
+  readonly #describer: LockDescriber;
   /** Locks with a holder or a waiter: what reports list. */
-  private readonly active = new Set<Lock>();
-  private readonly flowHoldings = new Map<Flow, Set<Holding>>();
-  private readonly inversions: LockOrderInversion[] = [];
+  readonly #active = new Set<Lock>();
+  readonly #inversions: LockOrderInversion[] = [];
   #nextLockId = 1;
   #version = 0;
   #blockedTimer: unknown;
   #blockedStrikes = 0;
   #checkedVersion = -1;
-
-  /**
-   * Fields written while locks are used are `#private`: Jest's cleanup of a finished test file
-   * wraps every reachable own property in a soft-delete accessor, which a late write would loop on.
-   */
-  #lockOrderMode: 'warn' | 'error' | 'off';
+  #lockOrderMode: LockOrderMode;
+  #sitesMode: LockSitesMode;
 
   constructor(
-    private readonly host: LockGraphHost,
-    private readonly lockOrder: LockOrder = processLockOrder,
-    lockOrderMode: 'warn' | 'error' | 'off' = 'warn',
+    host: LockGraphHost,
+    lockOrder: LockOrder = processLockOrder,
+    options: LockGraphOptions = {},
   ) {
-    this.#lockOrderMode = lockOrderMode;
-    this.describer = new LockDescriber((owner) => host.describeOwner(owner));
+    this.#host = host;
+    this.#lockOrder = lockOrder;
+    this.#lockOrderMode = options.lockOrder ?? 'warn';
+    this.#sitesMode = options.lockSites ?? 'sampled';
+    this.#describer = new LockDescriber((owner) => host.describeOwner(owner));
   }
 
-  setLockOrderMode(mode: 'warn' | 'error' | 'off'): void {
+  setLockOrderMode(mode: LockOrderMode): void {
     this.#lockOrderMode = mode;
   }
 
@@ -81,33 +95,52 @@ export class LockGraph {
       ...(site ? { site } : {}),
       holdings: new Set(),
       waits: new Set(),
+      siteBudget: newSiteBudget(performance.now()),
     };
+  }
+
+  /** The flow running now (for waits that are not acquisitions: waitForUnlock, events). */
+  currentFlow(): Flow {
+    return this.#flows.current();
+  }
+
+  /**
+   * Whether an acquisition of `lock` by `flow` that did not wait should record its site: always
+   * with `lockSites: 'all'` or when it adds a new lock order (lockdep's rule: a new dependency
+   * saves its trace), else while the lock's budget lasts (see `sites`).
+   */
+  wantsSite(lock: Lock, flow: Flow): boolean {
+    if (this.#sitesMode === 'all') return true;
+    if (this.#lockOrderMode !== 'off' && this.#addsLockOrder(lock, flow)) return true;
+    return takeSiteToken(lock);
   }
 
   /** Runs `fn` as a new named flow: `task(name, fn)`. */
   runTask<T>(name: string, fn: () => T): T {
-    return runInFlow(this.flows.child('task', name), fn);
+    return runInFlow(this.#flows.child('task', name), fn);
   }
 
   /** Runs `fn` as a new scope flow whose first acquire is the scope's lock: `runExclusive`. */
   runScope<T>(fn: () => T): T {
-    return runInFlow(this.flows.child('scope'), fn);
+    return runInFlow(this.#flows.child('scope'), fn);
   }
 
   /** The flow an acquire belongs to (enters a new one for bare acquires: see `flows`). */
   acquiringFlow(): Flow {
-    return this.flows.resolveBareFlow();
+    return this.#flows.resolveBareFlow();
   }
 
-  /** `flow` now holds `weight` permits of `lock`. */
-  hold(lock: Lock, flow: Flow, weight: number, site: LazyStack): Holding {
+  /**
+   * `flow` now holds `weight` permits of `lock`. `site`: where it was acquired, when recorded
+   * (see `wantsSite`); a holding without one is reported with the lock's last recorded site.
+   */
+  hold(lock: Lock, flow: Flow, weight: number, site?: LazyStack): Holding {
     const holding: Holding = { lock, flow, weight, site, since: performance.now() };
+    if (site) lock.lastSite = site;
     if (this.#lockOrderMode !== 'off') this.checkOrder(holding);
     lock.holdings.add(holding);
-    this.active.add(lock);
-    let held = this.flowHoldings.get(flow);
-    if (!held) this.flowHoldings.set(flow, (held = new Set()));
-    held.add(holding);
+    this.#active.add(lock);
+    (flow.holdings ??= new Set()).add(holding);
     flow.holdCount++;
     this.#version++;
     return holding;
@@ -115,9 +148,7 @@ export class LockGraph {
 
   release(holding: Holding): void {
     if (!holding.lock.holdings.delete(holding)) return;
-    const held = this.flowHoldings.get(holding.flow);
-    held?.delete(holding);
-    if (held?.size === 0) this.flowHoldings.delete(holding.flow);
+    holding.flow.holdings?.delete(holding);
     holding.flow.holdCount--;
     this.forgetIfIdle(holding.lock);
     this.#version++;
@@ -125,7 +156,7 @@ export class LockGraph {
 
   /** A release without a handle (`semaphore.release()`): the current flow's holding, else the oldest. */
   releaseSome(lock: Lock, weight: number): void {
-    const current = this.flows.current();
+    const current = this.#flows.current();
     let left = weight;
     const holdings = [...lock.holdings];
     const mine = holdings.filter((holding) => isAncestorOrSelf(holding.flow, current));
@@ -151,9 +182,10 @@ export class LockGraph {
   ): Wait {
     const wait: Wait = { lock, flow, weight, mode, site, since: performance.now(), bounded, fail };
     lock.waits.add(wait);
-    this.active.add(lock);
+    flow.waitCount++;
+    this.#active.add(lock);
     this.#version++;
-    if (!bounded && mode !== 'event') this.failIfDeadlocked([wait]);
+    if (!bounded && mode !== 'event') this.analyseNewWait(wait);
     this.armBlockedCheck();
     return wait;
   }
@@ -161,6 +193,7 @@ export class LockGraph {
   /** The wait ended: granted, timed out, aborted or cancelled. */
   stopWaiting(wait: Wait): void {
     if (!wait.lock.waits.delete(wait)) return;
+    wait.flow.waitCount--;
     this.forgetIfIdle(wait.lock);
     this.#version++;
   }
@@ -177,10 +210,12 @@ export class LockGraph {
    */
   endOwner(owner: unknown, endedAt: string): void {
     let ended = false;
-    for (const flow of this.flowHoldings.keys()) {
-      if (flow.owner === owner && flow.endedAt === undefined) {
-        flow.endedAt = endedAt;
-        ended = true;
+    for (const lock of this.#active) {
+      for (const { flow } of lock.holdings) {
+        if (flow.owner === owner && flow.endedAt === undefined) {
+          flow.endedAt = endedAt;
+          ended = true;
+        }
       }
     }
     // Its own leftover waits have nobody left to tell: failing them would only be unhandled.
@@ -189,84 +224,128 @@ export class LockGraph {
 
   /** Who holds `lock` and since where, in words: for a timeout error built by a primitive. */
   describeHolders(lock: Lock): string {
-    const state = this.describer.lock(lock);
+    const state = this.#describer.lock(lock);
     if (state.holders.length === 0) return `lock "${state.name}" is free now`;
     const holders = state.holders.map(
       (hold) =>
-        `${hold.flow.name}${hold.flow.owner ? ` (in ${hold.flow.owner.kind} "${hold.flow.owner.name}")` : ''} since ${siteText(hold.site, { rootDir: this.host.rootDir })} (${formatDuration(hold.heldMs)})`,
+        `${hold.flow.name}${hold.flow.owner ? ` (in ${hold.flow.owner.kind} "${hold.flow.owner.name}")` : ''} since ${siteText(hold.site, { rootDir: this.#host.rootDir })}${hold.siteSampled ? ' (its last recorded acquisition)' : ''} (${formatDuration(hold.heldMs)})`,
     );
     return `lock "${state.name}" is held by ${holders.join('; and by ')}`;
   }
 
   /** Locks, holders, waiters and any deadlock, for a hang report. */
   snapshot(): LockSection | undefined {
-    if (this.active.size === 0 && this.inversions.length === 0) return undefined;
-    const locks = [...this.active].map((lock) => this.describer.lock(lock));
-    const analysis = analyse(this.active);
+    if (this.#active.size === 0 && this.#inversions.length === 0) return undefined;
+    const locks = [...this.#active].map((lock) => this.#describer.lock(lock));
+    const analysis = analyse(this.#active);
     const first = analysis.blocked.values().next().value;
     const deadlock = first
-      ? this.describer.deadlock(explain(first, analysis), (flow) => this.heldBy(flow))
+      ? this.#describer.deadlock(explain(first, analysis), (flow) => this.heldBy(flow))
       : undefined;
-    return { locks, ...(deadlock ? { deadlock } : {}), inversions: [...this.inversions] };
+    return { locks, ...(deadlock ? { deadlock } : {}), inversions: [...this.#inversions] };
   }
 
   /** Forget everything about `owner`'s flows' inversions shown so far (each report shows its own). */
   takeInversions(): LockOrderInversion[] {
-    return this.inversions.splice(0);
+    return this.#inversions.splice(0);
   }
 
   private heldBy(flow: Flow): Holding[] {
     const held: Holding[] = [];
     for (let at: Flow | undefined = flow; at; at = at.parent) {
-      for (const holding of this.flowHoldings.get(at) ?? []) held.push(holding);
+      if (at.holdCount > 0) for (const holding of at.holdings ?? []) held.push(holding);
     }
     return held;
   }
 
   private allWaits(): Wait[] {
-    return [...this.active].flatMap((lock) => [...lock.waits]);
+    return [...this.#active].flatMap((lock) => [...lock.waits]);
   }
 
-  private failIfDeadlocked(candidates: Wait[]): void {
-    const analysis = analyse(this.active);
+  /**
+   * Fails a new wait at once when it can never end. A flow waiting for a lock its own bare
+   * ancestor holds (`await m.acquire()` again, in a helper or the same function) is most likely a
+   * self-deadlock, but may be a fire-and-forget child the holder releases for a moment later:
+   * that case, and any wait that only every link counting would block, is decided by `checkSoon`.
+   */
+  private analyseNewWait(wait: Wait): void {
+    const likely = analyse(this.#active, 'likely');
+    if (likely.blocked.has(wait)) {
+      const chain = explain(wait, likely);
+      if (chain.kind !== 'self' || analyse(this.#active, 'strict').blocked.has(wait)) {
+        this.failWaits([wait], chain);
+        return;
+      }
+    } else if (!analyse(this.#active, 'all').blocked.has(wait)) {
+      return;
+    }
+    this.checkSoon(wait);
+  }
+
+  private failIfDeadlocked(candidates: Wait[], mode: LinkMode = 'likely'): void {
+    const analysis = analyse(this.#active, mode);
     for (const wait of candidates) {
       if (!analysis.blocked.has(wait)) continue;
-      const deadlock = this.describer.deadlock(explain(wait, analysis), (flow) =>
-        this.heldBy(flow),
-      );
-      this.stopWaiting(wait);
-      const failure = this.failure(deadlock);
-      this.host.onDeadlock?.(deadlock, failure.message, wait.flow.owner);
-      wait.fail(failure);
+      this.failWaits([wait], explain(wait, analysis));
     }
   }
 
-  private failure(deadlock: DeadlockFailure['deadlock']): DeadlockFailure {
-    return { deadlock, message: renderDeadlock(deadlock, { rootDir: this.host.rootDir }) };
+  /** Fails `waits` (each told the same deadlock); `chain` explains it. */
+  private failWaits(waits: Wait[], chain: Chain): void {
+    const deadlock = this.#describer.deadlock(chain, (flow) => this.heldBy(flow));
+    for (const wait of waits) this.stopWaiting(wait);
+    const message = renderDeadlock(deadlock, { rootDir: this.#host.rootDir });
+    this.#host.onDeadlock?.(deadlock, message, waits[0]?.flow.owner);
+    for (const wait of waits) wait.fail({ deadlock, message });
+  }
+
+  /**
+   * Once the work running now has run (a holder may release right after starting a child), a
+   * wait that is still blocked while nothing else is pending that could move a holder fails.
+   */
+  private checkSoon(wait: Wait): void {
+    const timer = this.#host.setTimer(() => {
+      if (!wait.lock.waits.has(wait) || this.#host.somethingElsePending()) return;
+      this.failIfDeadlocked([wait], 'all');
+    }, 0);
+    timer.unref?.();
   }
 
   private forgetIfIdle(lock: Lock): void {
-    if (lock.holdings.size === 0 && lock.waits.size === 0) this.active.delete(lock);
+    if (lock.holdings.size === 0 && lock.waits.size === 0) this.#active.delete(lock);
+  }
+
+  /** Whether `flow` holds a lock of a class it has not yet been seen to take `lock` after. */
+  #addsLockOrder(lock: Lock, flow: Flow): boolean {
+    let key: string | undefined;
+    for (let at: Flow | undefined = flow; at; at = at.parent) {
+      if (at.holdCount === 0) continue;
+      for (const holding of at.holdings ?? []) {
+        key ??= this.#describer.lockClass(lock);
+        if (!this.#lockOrder.knows(this.#describer.lockClass(holding.lock), key)) return true;
+      }
+    }
+    return false;
   }
 
   private checkOrder(holding: Holding): void {
     const held = this.heldBy(holding.flow);
     if (held.length === 0) return;
-    const acquisition = (lock: Lock, site: LazyStack): OrderedAcquisition => ({
-      key: this.describer.lockClass(lock),
-      name: this.describer.lockName(lock),
-      site,
+    const acquisition = (lock: Lock, site: LazyStack | undefined): OrderedAcquisition => ({
+      key: this.#describer.lockClass(lock),
+      name: this.#describer.lockName(lock),
+      site: site ?? lock.lastSite,
     });
-    const flowName = this.describer.flow(holding.flow).name;
-    const found = this.lockOrder.record(
+    const flowName = this.#describer.flow(holding.flow).name;
+    const found = this.#lockOrder.record(
       held.map((other) => acquisition(other.lock, other.site)),
       acquisition(holding.lock, holding.site),
       flowName,
     );
     for (const inversion of found) {
-      const described = this.describer.inversion(inversion);
-      this.inversions.push(described);
-      this.host.onInversion(described, holding.flow.owner);
+      const described = this.#describer.inversion(inversion);
+      this.#inversions.push(described);
+      this.#host.onInversion(described, holding.flow.owner);
     }
   }
 
@@ -277,7 +356,7 @@ export class LockGraph {
    */
   private armBlockedCheck(): void {
     if (this.#blockedTimer !== undefined) return;
-    const timer = this.host.setTimer(() => {
+    const timer = this.#host.setTimer(() => {
       this.#blockedTimer = undefined;
       this.checkBlocked();
     }, BLOCKED_CHECK_MS);
@@ -293,33 +372,29 @@ export class LockGraph {
     }
     const progressed = this.#version !== this.#checkedVersion;
     this.#checkedVersion = this.#version;
-    if (progressed || this.host.somethingElsePending()) this.#blockedStrikes = 0;
+    if (progressed || this.#host.somethingElsePending()) this.#blockedStrikes = 0;
     else this.#blockedStrikes++;
     if (this.#blockedStrikes >= BLOCKED_CHECKS_TO_FAIL) {
       this.#blockedStrikes = 0;
       // Nothing else can run: a bare parent's own wait for its child is now certain too.
-      const analysis = analyse(this.active, false);
+      const analysis = analyse(this.#active, 'all');
       const explained = analysis.blocked.has(waits[0]) ? explain(waits[0], analysis) : undefined;
-      const chain =
+      const chain: Chain =
         explained && explained.kind !== 'blocked'
           ? explained
           : {
-              kind: 'blocked' as const,
+              kind: 'blocked',
               waits,
-              holders: [...this.active].flatMap((lock) => [...lock.holdings]),
+              holders: [...this.#active].flatMap((lock) => [...lock.holdings]),
             };
-      const deadlock = this.describer.deadlock(chain, (flow) => this.heldBy(flow));
-      for (const wait of waits) this.stopWaiting(wait);
-      const failure = this.failure(deadlock);
-      this.host.onDeadlock?.(deadlock, failure.message, waits[0]?.flow.owner);
-      for (const wait of waits) wait.fail(failure);
+      this.failWaits(waits, chain);
       return;
     }
     this.armBlockedCheck();
   }
 
   dispose(): void {
-    if (this.#blockedTimer !== undefined) this.host.clearTimer(this.#blockedTimer);
+    if (this.#blockedTimer !== undefined) this.#host.clearTimer(this.#blockedTimer);
     this.#blockedTimer = undefined;
   }
 }

@@ -11,7 +11,8 @@ export interface OrderedAcquisition {
   key: string;
   /** Display name. */
   name: string;
-  site: LazyStack;
+  /** Where it was taken; for a busy lock whose acquisition was not recorded, its last recorded one. */
+  site?: LazyStack;
 }
 
 export interface OrderEdge {
@@ -31,6 +32,11 @@ export class LockOrder {
   /** before → after → the first time that order was seen. */
   private readonly edges = new Map<string, Map<string, OrderEdge>>();
   private readonly reported = new Set<string>();
+
+  /** Whether `after` has been seen taken while `before` was held. */
+  knows(before: string, after: string): boolean {
+    return before === after || this.edges.get(before)?.has(after) === true;
+  }
 
   /**
    * Records `taken` while `held` are held, returning inversions this closes (each pair once).

@@ -14,6 +14,16 @@ export function siteText(site: CreationSite | undefined, options: LockTextOption
   return site.sourceLine ? `${where}   ${site.sourceLine}` : where;
 }
 
+/** "acquired at X"; for a busy lock's holder whose own site was not recorded, says whose it is. */
+function acquiredAt(
+  hold: { site?: CreationSite; siteSampled?: boolean },
+  options: LockTextOptions,
+): string {
+  return hold.siteSampled
+    ? `acquired at a place not recorded (busy lock; its last recorded acquisition: ${siteText(hold.site, options)})`
+    : `acquired at ${siteText(hold.site, options)}`;
+}
+
 function shortSite(site: CreationSite | undefined, options: LockTextOptions): string {
   const top = site?.top;
   return top ? `${displayPath(top.file, options.rootDir)}:${top.line}` : '?';
@@ -39,7 +49,7 @@ export function renderDeadlock(deadlock: Deadlock, options: LockTextOptions): st
       `  ${step.flow.name}${step.flow.owner ? ` (in ${step.flow.owner.kind} "${step.flow.owner.name}")` : ''}`,
     );
     for (const held of step.holds) {
-      lines.push(`    holds "${held.lock}", acquired at ${siteText(held.site, options)}`);
+      lines.push(`    holds "${held.lock}", ${acquiredAt(held, options)}`);
     }
     const verb = step.waitsFor.mode === 'unlock' ? 'waits for the unlock of' : 'waits for';
     lines.push(`    ${verb} "${step.waitsFor.lock}" at ${siteText(step.waitsFor.site, options)}`);
@@ -47,7 +57,7 @@ export function renderDeadlock(deadlock: Deadlock, options: LockTextOptions): st
   for (const { lock, hold } of deadlock.holders) {
     const ended = hold.flow.endedAt ? `, ended at ${hold.flow.endedAt} without releasing` : '';
     lines.push(
-      `  "${lock}" held for ${formatDuration(hold.heldMs)} by ${hold.flow.name}${ended}, acquired at ${siteText(hold.site, options)}`,
+      `  "${lock}" held for ${formatDuration(hold.heldMs)} by ${hold.flow.name}${ended}, ${acquiredAt(hold, options)}`,
     );
   }
   if (deadlock.kind === 'cycle' && deadlock.steps.length > 1)
@@ -73,7 +83,7 @@ function scenario(deadlock: Deadlock, options: LockTextOptions): string[] {
   deadlock.steps.forEach((step, index) => {
     for (const held of step.holds) {
       const cells = columns.map(() => '');
-      cells[index] = `lock(${held.lock}) ${shortSite(held.site, options)}`;
+      cells[index] = `lock(${held.lock}) ${held.siteSampled ? '?' : shortSite(held.site, options)}`;
       lines.push(row(cells));
     }
   });
@@ -120,7 +130,7 @@ export function renderLockSection(section: LockSection, options: LockTextOptions
     for (const hold of lock.holders) {
       const ended = hold.flow.endedAt ? ` (ended at ${hold.flow.endedAt} without releasing)` : '';
       lines.push(
-        `    held by ${hold.flow.name}${ended} for ${formatDuration(hold.heldMs)}, acquired at ${siteText(hold.site, options)}`,
+        `    held by ${hold.flow.name}${ended} for ${formatDuration(hold.heldMs)}, ${acquiredAt(hold, options)}`,
       );
     }
     for (const wait of lock.waiters) {

@@ -1,6 +1,7 @@
 import type { LockState, LockWait } from '../model';
 import type { LazyStack } from '../stack';
 import type { Flow } from './flows';
+import type { SiteBudget } from './sites';
 
 /** One lock as the wait-for graph sees it; every primitive and adapter maps onto this. */
 export interface Lock {
@@ -13,13 +14,18 @@ export interface Lock {
   readonly site?: LazyStack;
   readonly holdings: Set<Holding>;
   readonly waits: Set<Wait>;
+  /** How many more uncontended acquisitions may record their sites (see `sites`). */
+  readonly siteBudget: SiteBudget;
+  /** The latest acquisition site recorded: stands in for a holder whose own was not. */
+  lastSite?: LazyStack;
 }
 
 export interface Holding {
   readonly lock: Lock;
   readonly flow: Flow;
   readonly weight: number;
-  readonly site: LazyStack;
+  /** Not recorded for some acquisitions of a busy lock (see `sites`). */
+  readonly site?: LazyStack;
   readonly since: number;
 }
 
