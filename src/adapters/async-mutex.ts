@@ -4,7 +4,7 @@ import { DeadlockError } from '../core/locks/errors';
 import type { LockGraph } from '../core/locks/graph';
 import { lockGraph, publishedRootDir } from '../core/locks/registry';
 import type { DeadlockFailure, Holding, Lock, Wait } from '../core/locks/types';
-import { callSite, lockCall } from '../core/locks/sites';
+import { callSite, foreseenSite, lockCall } from '../core/locks/sites';
 import { captureStack, type LazyStack } from '../core/stack';
 
 /**
@@ -48,6 +48,7 @@ type SemaphoreClass = new (value: number, cancelError?: Error) => RealSemaphore;
 
 /** The public methods of async-mutex's Mutex whose callers are acquisition sites. */
 interface MutexPrototype {
+  _semaphore: Instrumented;
   acquire(priority?: number): Promise<() => void>;
   runExclusive<T>(callback: () => T, priority?: number): Promise<T>;
   waitForUnlock(priority?: number): Promise<void>;
@@ -122,9 +123,16 @@ function instrument(
   // Sites are captured above the method the user called, however deep async-mutex's own
   // compiled generator frames go below it.
   const mutexProto = mutexModule.default.prototype;
-  mutexProto.acquire = lockCall(mutexProto.acquire);
-  mutexProto.runExclusive = lockCall(mutexProto.runExclusive);
-  mutexProto.waitForUnlock = lockCall(mutexProto.waitForUnlock);
+  const sites = siteRules(graph);
+  mutexProto.acquire = lockCall(mutexProto.acquire, (mutex: MutexPrototype, [priority]) =>
+    sites.acquire(mutex._semaphore, 1, priority),
+  );
+  mutexProto.runExclusive = lockCall(mutexProto.runExclusive, (mutex: MutexPrototype, args) =>
+    sites.acquire(mutex._semaphore, 1, args[1]),
+  );
+  mutexProto.waitForUnlock = lockCall(mutexProto.waitForUnlock, (mutex: MutexPrototype, args) =>
+    sites.unlock(mutex._semaphore, 1, args[0]),
+  );
   Object.defineProperty(Semaphore, 'name', { value: 'Semaphore' });
   Object.defineProperty(Semaphore, INSTRUMENTED, { value: true });
   // Mutex and index.js read these exports at call time, so replacing them reaches every path.
@@ -135,23 +143,59 @@ function instrument(
       string,
       (...args: unknown[]) => unknown
     >;
+    // A Mutex's methods take (priority), a Semaphore's (weight, priority); runExclusive a callback first.
+    const mutex = (sync as Partial<MutexPrototype>)._semaphore;
+    const semaphore = mutex ?? (sync as Instrumented);
+    const weightAndPriority = (args: unknown[]): [number | undefined, number | undefined] =>
+      (mutex ? [1, args[0]] : [args[0], args[1]]) as [number | undefined, number | undefined];
     for (const method of ['acquire', 'waitForUnlock', 'runExclusive'] as const) {
       const original = limited[method];
-      limited[method] = lockCall(function (this: unknown, ...args: unknown[]) {
-        boundedDepth++;
-        try {
-          return original.apply(this, args);
-        } finally {
-          boundedDepth--;
-        }
-      });
+      limited[method] = lockCall(
+        function (this: unknown, ...args: unknown[]) {
+          boundedDepth++;
+          try {
+            return original.apply(this, args);
+          } finally {
+            boundedDepth--;
+          }
+        },
+        (_self: unknown, args: unknown[]) => {
+          const [weight, priority] = weightAndPriority(
+            method === 'runExclusive' ? args.slice(1) : args,
+          );
+          return method === 'waitForUnlock'
+            ? sites.unlock(semaphore, weight, priority)
+            : sites.acquire(semaphore, weight, priority);
+        },
+      );
     }
     return limited;
   };
   return exportsObject;
 }
 
+/**
+ * Whether a call records its site, decided by the public method before it runs (see
+ * `core/locks/sites`): when it will wait, or when the graph wants the acquisition's.
+ */
+function siteRules(graph: LockGraph) {
+  return {
+    acquire(semaphore: Instrumented, weight = 1, priority = 0): boolean {
+      const lock = semaphore[LOCK];
+      if (!lock) return false;
+      return (
+        !semaphore._couldLockImmediately(weight, priority) ||
+        graph.wantsSite(lock, graph.currentFlow())
+      );
+    },
+    unlock(semaphore: Instrumented, weight = 1, priority = 0): boolean {
+      return semaphore[LOCK] !== undefined && !semaphore._couldLockImmediately(weight, priority);
+    },
+  };
+}
+
 function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: LockGraph): void {
+  const sites = siteRules(graph);
   const failTask =
     (semaphore: Instrumented, entry: QueueEntry, site: LazyStack) => (failure: DeadlockFailure) => {
       const at = semaphore._queue.indexOf(entry);
@@ -188,7 +232,9 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
     }
     return promise;
   }
-  proto.acquire = lockCall(acquire);
+  proto.acquire = lockCall(acquire, (semaphore: Instrumented, [weight, priority]) =>
+    sites.acquire(semaphore, weight, priority),
+  );
 
   proto._dispatchItem = function _dispatchItem(this: Instrumented, item: QueueEntry) {
     const wait = item[WAIT];
@@ -208,12 +254,7 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
     const lock = this[LOCK];
     const holding = granting.wait
       ? graph.grant(granting.wait)
-      : graph.hold(
-          lock,
-          granting.flow,
-          weight,
-          graph.wantsSite(lock, granting.flow) ? callSite(acquire) : undefined,
-        );
+      : graph.hold(lock, granting.flow, weight, foreseenSite());
     let released = false;
     return () => {
       if (!released) {
@@ -234,16 +275,19 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
     real.release.call(this, weight);
   };
 
-  proto.runExclusive = lockCall(function runExclusive<T>(
-    this: Instrumented,
-    callback: (value: number) => T,
-    weight?: number,
-    priority?: number,
-  ) {
-    return graph.runScope(() =>
-      real.runExclusive.call(this, callback, weight, priority),
-    ) as Promise<T>;
-  });
+  proto.runExclusive = lockCall(
+    function runExclusive<T>(
+      this: Instrumented,
+      callback: (value: number) => T,
+      weight?: number,
+      priority?: number,
+    ) {
+      return graph.runScope(() =>
+        real.runExclusive.call(this, callback, weight, priority),
+      ) as Promise<T>;
+    },
+    (semaphore: Instrumented, [, weight, priority]) => sites.acquire(semaphore, weight, priority),
+  );
 
   function waitForUnlock(this: Instrumented, weight = 1, priority = 0) {
     const lock = this[LOCK];
@@ -279,7 +323,9 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
       };
     });
   }
-  proto.waitForUnlock = lockCall(waitForUnlock);
+  proto.waitForUnlock = lockCall(waitForUnlock, (semaphore: Instrumented, [weight, priority]) =>
+    sites.unlock(semaphore, weight, priority),
+  );
 
   proto.cancel = function cancel(this: Instrumented) {
     for (const entry of this._queue) if (entry[WAIT]) graph.stopWaiting(entry[WAIT]);

@@ -1,7 +1,7 @@
 import { DeadlockError } from '../core/locks/errors';
 import { lockGraph } from '../core/locks/registry';
 import type { Lock, Wait } from '../core/locks/types';
-import { callSite, lockCalls } from '../core/locks/sites';
+import { callSite, lockCall } from '../core/locks/sites';
 import { captureStack } from '../core/stack';
 
 /**
@@ -50,6 +50,8 @@ export class Event {
   clear(): void {
     this.#set = false;
   }
-}
 
-lockCalls(Event.prototype, ['wait']);
+  static {
+    Event.prototype.wait = lockCall(Event.prototype.wait, (event: Event) => !event.#set);
+  }
+}

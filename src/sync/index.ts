@@ -1,6 +1,6 @@
 import { lockGraph } from '../core/locks/registry';
-import { lockCalls } from '../core/locks/sites';
-import { Semaphore, type AcquireOptions, type Release } from './semaphore';
+import { lockCall } from '../core/locks/sites';
+import { Semaphore, WANTS_SITE, type AcquireOptions, type Release } from './semaphore';
 
 /**
  * Locks whose deadlocks hangwatch names: `import { Mutex } from 'hangwatch/sync'`. Each is a thin
@@ -42,6 +42,15 @@ export class Mutex {
   runExclusive<T>(fn: () => T | Promise<T>, options?: AcquireOptions): Promise<T> {
     return this.#semaphore.runExclusive(fn, options);
   }
+
+  // Sites are the callers of these methods, not of the Semaphore inside.
+  static {
+    const proto = Mutex.prototype;
+    const wants = (mutex: Mutex) => Semaphore[WANTS_SITE](mutex.#semaphore, 1);
+    proto.acquire = lockCall(proto.acquire, wants);
+    proto.tryAcquire = lockCall(proto.tryAcquire, wants);
+    proto.runExclusive = lockCall(proto.runExclusive, wants);
+  }
 }
 
 /** Readers share it, a writer has it alone: one semaphore whose writer takes every permit. */
@@ -69,8 +78,14 @@ export class RWLock {
   runWrite<T>(fn: () => T | Promise<T>, options?: AcquireOptions): Promise<T> {
     return this.#semaphore.runExclusive(fn, options, ALL_READERS);
   }
-}
 
-// Sites are the caller's of these methods, not of the Semaphore inside.
-lockCalls(Mutex.prototype, ['acquire', 'tryAcquire', 'runExclusive']);
-lockCalls(RWLock.prototype, ['read', 'write', 'runRead', 'runWrite']);
+  static {
+    const proto = RWLock.prototype;
+    const reads = (lock: RWLock) => Semaphore[WANTS_SITE](lock.#semaphore, 1);
+    const writes = (lock: RWLock) => Semaphore[WANTS_SITE](lock.#semaphore, ALL_READERS);
+    proto.read = lockCall(proto.read, reads);
+    proto.runRead = lockCall(proto.runRead, reads);
+    proto.write = lockCall(proto.write, writes);
+    proto.runWrite = lockCall(proto.runWrite, writes);
+  }
+}

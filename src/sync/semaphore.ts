@@ -1,11 +1,14 @@
 import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
 import { DeadlockError, LockTimeoutError } from '../core/locks/errors';
 import { lockGraph } from '../core/locks/registry';
-import { callSite, lockCalls } from '../core/locks/sites';
+import { callSite, foreseenSite, lockCall } from '../core/locks/sites';
 import type { Holding, Lock, Wait } from '../core/locks/types';
 import { captureStack } from '../core/stack';
 
 export type Release = () => void;
+
+/** Internal: `Semaphore[WANTS_SITE](semaphore, weight)`, for the facades' public methods. */
+export const WANTS_SITE = Symbol('hangwatch.wantsSite');
 
 export interface AcquireOptions {
   /**
@@ -52,9 +55,10 @@ export class Semaphore {
   tryAcquire(weight = 1): Release | undefined {
     if (this.#queue.length > 0 || this.#available < weight) return undefined;
     const graph = lockGraph();
-    const flow = graph.acquiringFlow();
-    const site = graph.wantsSite(this.#lock, flow) ? callSite(this.tryAcquire) : undefined;
-    return this.#grant(graph.hold(this.#lock, flow, weight, site), weight);
+    return this.#grant(
+      graph.hold(this.#lock, graph.acquiringFlow(), weight, foreseenSite()),
+      weight,
+    );
   }
 
   /** Runs `fn` holding `weight` permits, as its own flow, and releases them however it ends. */
@@ -75,8 +79,7 @@ export class Semaphore {
     const flow = graph.acquiringFlow();
     if (this.#queue.length === 0 && this.#available >= weight) {
       this.#available -= weight;
-      const site = graph.wantsSite(this.#lock, flow) ? callSite(this.acquire) : undefined;
-      return Promise.resolve(this.#grant(graph.hold(this.#lock, flow, weight, site), 0));
+      return Promise.resolve(this.#grant(graph.hold(this.#lock, flow, weight, foreseenSite()), 0));
     }
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const site = callSite(this.acquire);
@@ -146,6 +149,27 @@ export class Semaphore {
       waiter.resolve(this.#grant(holding, 0));
     }
   }
-}
 
-lockCalls(Semaphore.prototype, ['acquire', 'tryAcquire', 'runExclusive']);
+  /**
+   * Whether taking `weight` permits now records its site (see `core/locks/sites`): when it
+   * will wait, or when the graph wants the acquisition's. For the public methods, and Mutex's.
+   */
+  static [WANTS_SITE](semaphore: Semaphore, weight = 1): boolean {
+    if (semaphore.#queue.length > 0 || semaphore.#available < weight) return true;
+    const graph = lockGraph();
+    return graph.wantsSite(semaphore.#lock, graph.currentFlow());
+  }
+
+  static {
+    const proto = Semaphore.prototype;
+    const wants = (semaphore: Semaphore, weight?: number) =>
+      Semaphore[WANTS_SITE](semaphore, weight);
+    proto.acquire = lockCall(proto.acquire, (self: Semaphore, [, weight]) => wants(self, weight));
+    proto.tryAcquire = lockCall(proto.tryAcquire, (self: Semaphore, [weight]) =>
+      wants(self, weight),
+    );
+    proto.runExclusive = lockCall(proto.runExclusive, (self: Semaphore, [, , weight]) =>
+      wants(self, weight),
+    );
+  }
+}

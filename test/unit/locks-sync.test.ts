@@ -1,4 +1,12 @@
-import { DeadlockError, LockTimeoutError, Mutex, RWLock, Semaphore, task } from '../../src/sync';
+import {
+  DeadlockError,
+  LockTimeoutError,
+  Mutex,
+  RWLock,
+  Semaphore,
+  lockGraph,
+  task,
+} from '../../src/sync';
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
 
@@ -31,6 +39,33 @@ describe('hangwatch/sync', () => {
     const a = new Mutex('a');
     const b = new Mutex('b');
     await Promise.all([transfer(a, b), transfer(a, b), transfer(a, b)]);
+  });
+
+  test('helpers started together under a held lock share another lock without a deadlock', async () => {
+    const accounts = new Mutex('accounts');
+    const audit = new Mutex('audit');
+    const append = async () => {
+      const release = await audit.acquire();
+      await pause();
+      release();
+    };
+    const release = await accounts.acquire();
+    await Promise.all([append(), append(), append()]);
+    release();
+  });
+
+  test('a loop of nested acquisitions keeps its chain of flows short', async () => {
+    const outer = new Mutex('outer');
+    const inner = new Mutex('inner');
+    for (let i = 0; i < 1000; i++) {
+      const releaseOuter = await outer.acquire();
+      const releaseInner = await inner.acquire();
+      releaseInner();
+      releaseOuter();
+    }
+    let depth = 0;
+    for (let flow = lockGraph().currentFlow(); flow; flow = flow.parent) depth++;
+    expect(depth).toBeLessThan(5);
   });
 
   test('task names appear in reports', async () => {

@@ -19,6 +19,7 @@ import type { Holding, Lock, Wait } from './types';
 export class LockDescriber {
   private readonly sites = new WeakMap<LazyStack, CreationSite | null>();
   private readonly nameClaims = new Map<string, number>();
+  private readonly classes = new WeakMap<Lock, string>();
 
   constructor(private readonly describeOwner: (owner: unknown) => OwnerRef | undefined) {}
 
@@ -57,9 +58,17 @@ export class LockDescriber {
 
   /** The key lock-order checks group locks by: a name, else the construction site. */
   lockClass(lock: Lock): string {
-    if (lock.name) return `name:${lock.name}`;
-    const top = this.site(lock.site)?.top;
-    return top ? `site:${top.file}:${top.line}:${top.column}` : `lock:${lock.id}`;
+    let key = this.classes.get(lock);
+    if (key === undefined) {
+      const top = lock.name ? undefined : this.site(lock.site)?.top;
+      key = lock.name
+        ? `name:${lock.name}`
+        : top
+          ? `site:${top.file}:${top.line}:${top.column}`
+          : `lock:${lock.id}`;
+      this.classes.set(lock, key);
+    }
+    return key;
   }
 
   flow(flow: Flow): FlowRef {

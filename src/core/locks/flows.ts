@@ -24,7 +24,7 @@ export interface Flow {
   readonly kind: FlowKind;
   readonly name?: string;
   /** The flow that awaits this one, as far as anyone can tell; none when started from a timer or I/O callback. */
-  readonly parent?: Flow;
+  parent?: Flow;
   /**
    * Bare flows: most likely the parent's own continuation rather than work it started, so the
    * parent cannot release while this waits (see `analysis`). Cleared when a sibling appears.
@@ -143,6 +143,7 @@ export class Flows {
       } else if (current.holdCount === 0 && current.waitCount === 0 && !detached) {
         if (current.endedAt === undefined) {
           current.segment = currentSegment();
+          collapseIdleParents(current);
           return current;
         }
       } else {
@@ -154,6 +155,19 @@ export class Flows {
     enterFlow(flow);
     return flow;
   }
+}
+
+/**
+ * A reused flow's bare ancestors that hold and wait for nothing no longer matter to it: skipping
+ * them keeps the chain short in a loop that nests acquisitions (each nesting adds a child).
+ */
+function collapseIdleParents(flow: Flow): void {
+  let parent = flow.parent;
+  while (parent?.kind === 'bare' && parent.holdCount === 0 && parent.waitCount === 0) {
+    flow.continues = parent.continues;
+    parent = parent.parent;
+  }
+  flow.parent = parent;
 }
 
 export function isAncestorOrSelf(candidate: Flow, flow: Flow): boolean {

@@ -29,6 +29,11 @@ export interface LockGraphHost {
   onDeadlock?(deadlock: DeadlockFailure['deadlock'], message: string, owner: unknown): void;
 }
 
+function hasHoldingAncestry(flow: Flow): boolean {
+  for (let at: Flow | undefined = flow; at; at = at.parent) if (at.holdCount > 0) return true;
+  return false;
+}
+
 /** How often the blocked check looks, and how many looks in a row must see no progress. */
 const BLOCKED_CHECK_MS = 40;
 const BLOCKED_CHECKS_TO_FAIL = 2;
@@ -329,7 +334,12 @@ export class LockGraph {
   }
 
   private checkOrder(holding: Holding): void {
-    const held = this.heldBy(holding.flow);
+    if (!hasHoldingAncestry(holding.flow)) return;
+    const key = this.#describer.lockClass(holding.lock);
+    // Orders seen before cost a lookup each; only new ones are described and recorded.
+    const held = this.heldBy(holding.flow).filter(
+      (other) => !this.#lockOrder.knows(this.#describer.lockClass(other.lock), key),
+    );
     if (held.length === 0) return;
     const acquisition = (lock: Lock, site: LazyStack | undefined): OrderedAcquisition => ({
       key: this.#describer.lockClass(lock),

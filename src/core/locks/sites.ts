@@ -4,49 +4,61 @@ import type { Lock } from './types';
 
 /**
  * Where lock calls come from, at a price the hot path can pay. A stack costs 2–4 µs to capture on
- * Node 20–24, as much as an uncontended lock operation itself, so:
+ * Node 20–24 from the top of the stack, as much as an uncontended lock operation itself, and
+ * five times that from deep inside a library (V8 walks every frame above the one it skips to), so:
  *
- * - a site is captured above the public method the user called (`lockCall`), a few frames deep:
- *   the caller, and two more for when the caller is a library;
- * - waits always record their site (a wait is contention: it is what reports are about);
- * - an uncontended acquisition records its site while its lock's budget lasts (`SiteBudget`):
- *   every acquisition of a lock taken now and then, a sample of a lock taken in a hot loop;
- *   reports name an unrecorded holder by its lock's last recorded acquisition, marked as such.
- *   `lockSites: 'all'` records every one.
+ * - a site is captured in the public method the user called (`lockCall`), a few frames deep: the
+ *   caller, and two more for when the caller is a library;
+ * - that method decides whether it will want one before it runs (`wantsSite`): a call that will
+ *   wait always does (a wait is contention: what reports are about); an uncontended acquisition
+ *   does while its lock's budget lasts (`takeSiteToken`): every acquisition of a lock taken now
+ *   and then, a sample of a lock taken in a hot loop. Reports name an unrecorded holder by its
+ *   lock's last recorded acquisition, marked as such. `lockSites: 'all'` records every one.
  */
 const SITE_FRAMES = 3;
 
 type AnyFunction = (...args: never[]) => unknown;
 
 let outermostCall: AnyFunction | undefined;
+let pendingSite: LazyStack | undefined;
 
 /**
- * Wraps a public lock method so that a site captured anywhere inside it (however deep the
- * library's own frames go) starts at the method's caller. Nested lock calls keep the outer one.
+ * Wraps a public lock method. `wantsSite(self, args)` says, before the method runs, whether it
+ * will record its site; if so the site is captured at once, cheaply, above the wrapper. Nested
+ * lock calls (a Mutex's method calling its Semaphore's) keep the outer call's.
  */
-export function lockCall<T extends AnyFunction>(method: T): T {
+export function lockCall<T extends AnyFunction>(
+  method: T,
+  wantsSite: (self: never, args: Parameters<T>) => boolean = () => false,
+): T {
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     if (outermostCall !== undefined) return (method as AnyFunction).apply(this, args as never[]);
     outermostCall = wrapped;
     try {
+      pendingSite = wantsSite(this as never, args as Parameters<T>)
+        ? captureStack(wrapped, SITE_FRAMES)
+        : undefined;
       return (method as AnyFunction).apply(this, args as never[]);
     } finally {
       outermostCall = undefined;
+      pendingSite = undefined;
     }
   };
   Object.defineProperty(wrapped, 'name', { value: method.name });
   return wrapped as unknown as T;
 }
 
-/** Wraps the named methods of a class's prototype with `lockCall`. */
-export function lockCalls(prototype: object, names: string[]): void {
-  const methods = prototype as Record<string, AnyFunction>;
-  for (const name of names) methods[name] = lockCall(methods[name]);
+/**
+ * The site of the lock call running now: the one its public method captured, else (a call that
+ * did not foresee it) captured here, above the public method, or above `fallback` outside one.
+ */
+export function callSite(fallback: AnyFunction): LazyStack {
+  return pendingSite ?? captureStack(outermostCall ?? fallback, SITE_FRAMES);
 }
 
-/** The site of the lock call running now; `fallback` is the frame to start above outside `lockCall`. */
-export function callSite(fallback: AnyFunction): LazyStack {
-  return captureStack(outermostCall ?? fallback, SITE_FRAMES);
+/** The site the public lock call running now captured up front, if it foresaw wanting one. */
+export function foreseenSite(): LazyStack | undefined {
+  return pendingSite;
 }
 
 /** A full budget: this many acquisitions in a row record their sites... */
