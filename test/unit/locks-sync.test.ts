@@ -7,6 +7,7 @@ import {
   lockGraph,
   task,
 } from '../../src/sync';
+import type { Flow } from '../../src/core/locks/flows';
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
 
@@ -64,7 +65,7 @@ describe('hangwatch/sync', () => {
       releaseOuter();
     }
     let depth = 0;
-    for (let flow = lockGraph().currentFlow(); flow; flow = flow.parent) depth++;
+    for (let flow: Flow | undefined = lockGraph().currentFlow(); flow; flow = flow.parent) depth++;
     expect(depth).toBeLessThan(5);
   });
 
