@@ -30,7 +30,11 @@ function print(label, microseconds) {
 
 /** Plain and instrumented rounds alternate, so a noisy moment hits both alike. */
 async function compare(label, plainOp, instrumentedOp) {
-  for (let i = 0; i < 2_000; i++) (await plainOp(), await instrumentedOp()); // warm up
+  // Warm up both.
+  for (let i = 0; i < 2_000; i++) {
+    await plainOp();
+    await instrumentedOp();
+  }
   const plain = [];
   const instrumented = [];
   for (let i = 0; i < ROUNDS; i++) {
