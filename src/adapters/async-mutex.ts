@@ -112,6 +112,8 @@ function instrument(
         value,
         undefined,
         site,
+        // `mutex.release()` releases without the function acquire() returned.
+        { releasableWithoutHandle: true },
       );
     }
   }
@@ -256,7 +258,7 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
       ? graph.grant(granting.wait)
       : graph.hold(lock, granting.flow, weight, foreseenSite());
     let released = false;
-    return () => {
+    const release = () => {
       if (!released) {
         released = true;
         graph.release(holding);
@@ -268,6 +270,9 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
         this[RELEASING] = false;
       }
     };
+    // runExclusive keeps its own release until its callback settles: only bare ones are handed out.
+    if (granting.flow.kind !== 'scope') graph.watchRelease(holding, release);
+    return release;
   };
 
   proto.release = function release(this: Instrumented, weight = 1) {

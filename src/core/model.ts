@@ -181,6 +181,8 @@ export interface LockHold {
    * sample of its uncontended acquisitions (option `lockSites`).
    */
   siteSampled?: boolean;
+  /** Its release function was garbage-collected without being called: nobody can release it. */
+  releaseDropped?: boolean;
   heldMs: number;
 }
 
@@ -214,7 +216,8 @@ export interface DeadlockStep {
 export interface Deadlock {
   /**
    * `self`: a flow waits for a lock it (or its enclosing runExclusive) holds; `cycle`: flows wait
-   * on each other's locks; `abandoned`: the holder ended without releasing; `blocked`: every flow
+   * on each other's locks; `abandoned`: the holder ended without releasing, or dropped its
+   * release function uncalled; `blocked`: every flow
    * waits on a lock and nothing else is pending that could release one.
    */
   kind: 'self' | 'cycle' | 'abandoned' | 'blocked';

@@ -1,5 +1,6 @@
 import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
 import type { Circus } from '@jest/types';
+import { collectGarbage } from '../core/collect-garbage';
 import { LockOrderError } from '../core/locks/errors';
 import { LockGraph } from '../core/locks/graph';
 import { publishLockGraph } from '../core/locks/registry';
@@ -41,6 +42,7 @@ export class LockSession {
         setTimer: (fn, ms) => context.untracked(() => realSetTimeout(fn, ms)),
         clearTimer: (timer) => realClearTimeout(timer as NodeJS.Timeout),
         somethingElsePending: () => context.somethingElsePending(),
+        collectGarbage: () => void collectGarbage(),
         describeOwner: (owner) => context.describeOwner(owner),
         onInversion: (inversion, owner) => this.onInversion(inversion, owner),
         onDeadlock: (deadlock, message, owner) =>

@@ -132,13 +132,16 @@ export class Semaphore {
   #grant(holding: Holding, taken: number): Release {
     this.#available -= taken;
     let released = false;
-    return () => {
+    const release = () => {
       if (released) return;
       released = true;
       lockGraph().release(holding);
       this.#available += holding.weight;
       this.#dispatch();
     };
+    // runExclusive keeps its own release until its callback settles: only bare ones are handed out.
+    if (holding.flow.kind !== 'scope') lockGraph().watchRelease(holding, release);
+    return release;
   }
 
   #dispatch(): void {

@@ -66,6 +66,22 @@ describe.each(['runExclusive', 'bare acquire'])('%s style', (style) => {
     expect(failure).toContain('acquired at abandoned.test.js:6:31');
   });
 
+  if (!exclusive) {
+    test('a release function dropped uncalled is found while the same test waits, even with a server open', () => {
+      const failure = expectFastDeadlock(
+        'bare acquire: a loader throws before releasing, then the same test waits while a server is open',
+      );
+      expect(failure).toContain('lock "index" is held by flow #');
+      expect(failure).toContain(
+        'whose release function was garbage-collected without being called',
+      );
+      expect(failure).toContain(
+        'its release function dropped uncalled, acquired at abandoned.test.js:30:33',
+      );
+      expect(topFrameOf(failure)).toContain('abandoned.test.js:37:17');
+    });
+  }
+
   test('waitForUnlock while holding the lock', () => {
     const failure = expectFastDeadlock(
       exclusive
@@ -104,6 +120,7 @@ test('no false positives: helpers sharing a lock under a held one, fire-and-forg
     'a fire-and-forget job waits for the lock its starter releases after some I/O',
     'a fire-and-forget job waits for the lock its starter releases at once',
     'the same lock, taken and released in a loop, then by two flows at once',
+    "async-mutex's release() without the releaser, after a stall with a server open",
   ]) {
     expect(run.resultOf(name).status).toBe('passed');
   }

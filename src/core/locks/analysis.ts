@@ -67,10 +67,17 @@ export function analyse(locks: Iterable<Lock>, mode: LinkMode = 'likely'): Analy
   return { blocked, canMove };
 }
 
+/** Its release function is gone and nothing else can release it. */
+function isDropped(holding: Holding): boolean {
+  return holding.releaseDropped === true && holding.lock.releasableWithoutHandle !== true;
+}
+
 /** Permits free now plus those held by flows that can still release them. */
 function releasable(lock: Lock, canMove: (flow: Flow) => boolean): number {
   let stuckWeight = 0;
-  for (const holding of lock.holdings) if (!canMove(holding.flow)) stuckWeight += holding.weight;
+  for (const holding of lock.holdings) {
+    if (isDropped(holding) || !canMove(holding.flow)) stuckWeight += holding.weight;
+  }
   return lock.capacity - stuckWeight;
 }
 
@@ -84,22 +91,29 @@ export interface Chain {
 
 /**
  * Follows a deadlocked wait to what keeps it blocked: the flow itself (self-deadlock), a flow
- * that ended (abandoned), or other waiting flows until one repeats (a cycle).
+ * that ended or dropped its release function (abandoned), or other waiting flows until one
+ * repeats (a cycle).
  */
 export function explain(start: Wait, analysis: Analysis): Chain {
   const waits: Wait[] = [start];
   const seen = new Map<Flow, number>([[start.flow, 0]]);
   let wait = start;
   for (let step = 0; step < 64; step++) {
-    const holders = [...wait.lock.holdings].filter((holding) => !analysis.canMove(holding.flow));
+    const holders = [...wait.lock.holdings].filter(
+      (holding) => isDropped(holding) || !analysis.canMove(holding.flow),
+    );
+    // Checked first: a holder that ended or dropped its release explains a wait better than the
+    // flow it leaked into. An ended one says where it ended, so it comes first.
+    const ended =
+      holders.find((holding) => holding.flow.endedAt !== undefined) ??
+      holders.find(isDropped);
+    if (ended) return { kind: 'abandoned', waits, holders: [ended] };
     const own = holders.find((holding) => isAncestorOrSelf(holding.flow, wait.flow));
     if (own) {
       return waits.length === 1
         ? { kind: 'self', waits, holders: [own] }
         : { kind: 'cycle', waits, holders: [own] };
     }
-    const ended = holders.find((holding) => holding.flow.endedAt !== undefined);
-    if (ended) return { kind: 'abandoned', waits, holders: [ended] };
     const next = nextWait(holders, analysis);
     if (!next) return { kind: 'blocked', waits, holders };
     const at = seen.get(next.flow);

@@ -106,6 +106,7 @@ export class LockDescriber {
       flow: this.flow(holding.flow),
       weight: holding.weight,
       ...this.holdSite(holding),
+      ...(holding.releaseDropped ? { releaseDropped: true } : {}),
       heldMs: Math.round(now - holding.since),
     };
   }
@@ -142,10 +143,13 @@ export class LockDescriber {
         const waitSite = this.site(wait.site);
         return {
           flow: this.flow(wait.flow),
-          holds: heldBy(wait.flow).map((holding) => ({
-            lock: this.lockName(holding.lock),
-            ...this.holdSite(holding),
-          })),
+          // An abandoned holding is told once, as the holder; not again as a leaked ancestor's.
+          holds: heldBy(wait.flow)
+            .filter((holding) => chain.kind !== 'abandoned' || !chain.holders.includes(holding))
+            .map((holding) => ({
+              lock: this.lockName(holding.lock),
+              ...this.holdSite(holding),
+            })),
           waitsFor: {
             lock: this.lockName(wait.lock),
             mode: wait.mode,

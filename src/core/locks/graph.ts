@@ -27,6 +27,11 @@ export interface LockGraphHost {
   onInversion(inversion: LockOrderInversion, owner: unknown): void;
   /** A deadlock was found and its waiters are being failed (reported once per deadlock). */
   onDeadlock?(deadlock: DeadlockFailure['deadlock'], message: string, owner: unknown): void;
+  /**
+   * Runs a full garbage collection, so release functions dropped uncalled are found while a wait
+   * is stalled (see `watchRelease`); without it they are found when a collection happens anyway.
+   */
+  collectGarbage?(): void;
 }
 
 function hasHoldingAncestry(flow: Flow): boolean {
@@ -74,6 +79,9 @@ export class LockGraph {
   #checkedVersion = -1;
   #lockOrderMode: LockOrderMode;
   #sitesMode: LockSitesMode;
+  /** Holdings whose release function is watched, keyed by the function. */
+  readonly #dropped = new FinalizationRegistry<Holding>((holding) => this.#releaseDropped(holding));
+  #collectedAtVersion = -1;
 
   constructor(
     host: LockGraphHost,
@@ -91,13 +99,20 @@ export class LockGraph {
     this.#lockOrderMode = mode;
   }
 
-  createLock(kind: Lock['kind'], capacity: number, name?: string, site?: LazyStack): Lock {
+  createLock(
+    kind: Lock['kind'],
+    capacity: number,
+    name?: string,
+    site?: LazyStack,
+    options: { releasableWithoutHandle?: boolean } = {},
+  ): Lock {
     return {
       id: this.#nextLockId++,
       kind,
       capacity,
       ...(name !== undefined ? { name } : {}),
       ...(site ? { site } : {}),
+      ...(options.releasableWithoutHandle ? { releasableWithoutHandle: true } : {}),
       holdings: new Set(),
       waits: new Set(),
       siteBudget: newSiteBudget(performance.now()),
@@ -151,7 +166,16 @@ export class LockGraph {
     return holding;
   }
 
+  /**
+   * Watches the function that releases `holding` (a bare acquire's): if it is garbage-collected
+   * while the lock is still held, the code that had it returned or threw without calling it.
+   */
+  watchRelease(holding: Holding, release: object): void {
+    this.#dropped.register(release, holding, holding);
+  }
+
   release(holding: Holding): void {
+    this.#dropped.unregister(holding);
     if (!holding.lock.holdings.delete(holding)) return;
     holding.flow.holdings?.delete(holding);
     holding.flow.holdCount--;
@@ -316,6 +340,14 @@ export class LockGraph {
     timer.unref?.();
   }
 
+  #releaseDropped(holding: Holding): void {
+    if (!holding.lock.holdings.has(holding)) return;
+    holding.releaseDropped = true;
+    if (holding.lock.releasableWithoutHandle) return;
+    this.#version++;
+    this.failIfDeadlocked(this.allWaits().filter((wait) => !wait.bounded));
+  }
+
   private forgetIfIdle(lock: Lock): void {
     if (lock.holdings.size === 0 && lock.waits.size === 0) this.#active.delete(lock);
   }
@@ -382,6 +414,11 @@ export class LockGraph {
     }
     const progressed = this.#version !== this.#checkedVersion;
     this.#checkedVersion = this.#version;
+    if (!progressed && this.#collectedAtVersion !== this.#version && this.#host.collectGarbage) {
+      // Stalled: once per stall, let dropped release functions be found (their finalizers run next).
+      this.#collectedAtVersion = this.#version;
+      this.#host.collectGarbage();
+    }
     if (progressed || this.#host.somethingElsePending()) this.#blockedStrikes = 0;
     else this.#blockedStrikes++;
     if (this.#blockedStrikes >= BLOCKED_CHECKS_TO_FAIL) {

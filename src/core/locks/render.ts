@@ -1,5 +1,5 @@
 import { formatDuration } from '../format';
-import type { CreationSite, Deadlock, LockOrderInversion, LockSection } from '../model';
+import type { CreationSite, Deadlock, LockHold, LockOrderInversion, LockSection } from '../model';
 import { displayPath } from '../stack';
 
 /** Text views of locks: the lock section of a hang report, a DeadlockError, an inversion warning. */
@@ -12,6 +12,12 @@ export function siteText(site: CreationSite | undefined, options: LockTextOption
   if (!top) return 'an unknown place';
   const where = `${displayPath(top.file, options.rootDir)}:${top.line}:${top.column}`;
   return site.sourceLine ? `${where}   ${site.sourceLine}` : where;
+}
+
+/** Why a holder can never release: its release function was dropped, or its flow ended. */
+function endedText(hold: LockHold, before: string, after = ''): string {
+  if (hold.releaseDropped) return `${before}its release function dropped uncalled${after}`;
+  return hold.flow.endedAt ? `${before}ended at ${hold.flow.endedAt} without releasing${after}` : '';
 }
 
 /** "acquired at X"; for a busy lock's holder whose own site was not recorded, says whose it is. */
@@ -36,7 +42,11 @@ const HEADLINES: Record<Deadlock['kind'], (deadlock: Deadlock) => string> = {
     `${deadlock.steps.length} flows wait for each other's locks (${[...new Set(deadlock.steps.map((step) => `"${step.waitsFor.lock}"`))].join(', ')}): none can ever go on.`,
   abandoned: (deadlock) => {
     const holder = deadlock.holders[0];
-    return `lock "${holder?.lock ?? deadlock.steps[0].waitsFor.lock}" is held by ${holder?.hold.flow.name ?? 'a flow'} that ended at ${holder?.hold.flow.endedAt ?? 'an unknown point'} without releasing it: nobody can release it any more.`;
+    const lock = holder?.lock ?? deadlock.steps[0].waitsFor.lock;
+    if (holder?.hold.releaseDropped) {
+      return `lock "${lock}" is held by ${holder.hold.flow.name}, whose release function was garbage-collected without being called (the code that acquired it returned or threw before releasing): nobody can release it any more.`;
+    }
+    return `lock "${lock}" is held by ${holder?.hold.flow.name ?? 'a flow'} that ended at ${holder?.hold.flow.endedAt ?? 'an unknown point'} without releasing it: nobody can release it any more.`;
   },
   blocked: (deadlock) =>
     `every flow waits for a lock (${deadlock.steps.length} waiting) and nothing else is pending (no timer, socket, request or child process) that could release one.`,
@@ -55,7 +65,7 @@ export function renderDeadlock(deadlock: Deadlock, options: LockTextOptions): st
     lines.push(`    ${verb} "${step.waitsFor.lock}" at ${siteText(step.waitsFor.site, options)}`);
   }
   for (const { lock, hold } of deadlock.holders) {
-    const ended = hold.flow.endedAt ? `, ended at ${hold.flow.endedAt} without releasing` : '';
+    const ended = endedText(hold, ', ');
     lines.push(
       `  "${lock}" held for ${formatDuration(hold.heldMs)} by ${hold.flow.name}${ended}, ${acquiredAt(hold, options)}`,
     );
@@ -128,7 +138,7 @@ export function renderLockSection(section: LockSection, options: LockTextOptions
       `  "${lock.name}" (${lock.kind}${capacity}${lock.site ? `, created at ${shortSite(lock.site, options)}` : ''})`,
     );
     for (const hold of lock.holders) {
-      const ended = hold.flow.endedAt ? ` (ended at ${hold.flow.endedAt} without releasing)` : '';
+      const ended = endedText(hold, ' (', ')');
       lines.push(
         `    held by ${hold.flow.name}${ended} for ${formatDuration(hold.heldMs)}, ${acquiredAt(hold, options)}`,
       );

@@ -18,6 +18,11 @@ export interface Lock {
   readonly siteBudget: SiteBudget;
   /** The latest acquisition site recorded: stands in for a holder whose own was not. */
   lastSite?: LazyStack;
+  /**
+   * It can be released without the function its acquire returned (async-mutex's
+   * `mutex.release()`), so a dropped release function proves nothing: it is only reported.
+   */
+  releasableWithoutHandle?: boolean;
 }
 
 export interface Holding {
@@ -27,6 +32,8 @@ export interface Holding {
   /** Not recorded for some acquisitions of a busy lock (see `sites`). */
   readonly site?: LazyStack;
   readonly since: number;
+  /** Its release function was garbage-collected uncalled: nobody can release it any more. */
+  releaseDropped?: boolean;
 }
 
 export interface Wait {
