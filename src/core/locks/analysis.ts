@@ -105,8 +105,7 @@ export function explain(start: Wait, analysis: Analysis): Chain {
     // Checked first: a holder that ended or dropped its release explains a wait better than the
     // flow it leaked into. An ended one says where it ended, so it comes first.
     const ended =
-      holders.find((holding) => holding.flow.endedAt !== undefined) ??
-      holders.find(isDropped);
+      holders.find((holding) => holding.flow.endedAt !== undefined) ?? holders.find(isDropped);
     if (ended) return { kind: 'abandoned', waits, holders: [ended] };
     const own = holders.find((holding) => isAncestorOrSelf(holding.flow, wait.flow));
     if (own) {

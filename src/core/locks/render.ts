@@ -17,7 +17,9 @@ export function siteText(site: CreationSite | undefined, options: LockTextOption
 /** Why a holder can never release: its release function was dropped, or its flow ended. */
 function endedText(hold: LockHold, before: string, after = ''): string {
   if (hold.releaseDropped) return `${before}its release function dropped uncalled${after}`;
-  return hold.flow.endedAt ? `${before}ended at ${hold.flow.endedAt} without releasing${after}` : '';
+  return hold.flow.endedAt
+    ? `${before}ended at ${hold.flow.endedAt} without releasing${after}`
+    : '';
 }
 
 /** "acquired at X"; for a busy lock's holder whose own site was not recorded, says whose it is. */
