@@ -66,7 +66,18 @@ export class LockSession {
     this.graph.endOwner(owner, description);
   }
 
-  /** lockOrder: 'error' fails the test (or hook) during which the inversion closed. */
+  /**
+   * lockOrder: 'error': the error for an inversion that closed while `owner` ran, thrown by its
+   * function when it returns (see `wrapUnitFunction`), so a hook fails like any failing hook.
+   */
+  takeOrderError(owner: unknown): LockOrderError | undefined {
+    const errors = this.orderErrors.get(owner);
+    const error = errors?.shift();
+    if (errors?.length === 0) this.orderErrors.delete(owner);
+    return error;
+  }
+
+  /** Inversions of `owner` that closed after its function returned (in a callback it left). */
   failInversions(owner: unknown, test: Circus.TestEntry | undefined): void {
     const errors = this.orderErrors.get(owner);
     if (!errors) return;

@@ -212,7 +212,9 @@ export class HangwatchSession {
           ? this.restartUnit(preassigned, timeoutMs)
           : this.startUnit('test', fullTestName(event.test), timeoutMs, { test: event.test });
         this.running.set(event.test, unit);
-        event.test.fn = wrapUnitFunction(event.test.fn, unit);
+        event.test.fn = wrapUnitFunction(event.test.fn, unit, () =>
+          this.locks.takeOrderError(unit),
+        );
         break;
       }
       case 'test_fn_success':
@@ -233,7 +235,7 @@ export class HangwatchSession {
           ...(test ? { test } : {}),
         });
         this.running.set(hook, unit);
-        hook.fn = wrapUnitFunction(hook.fn, unit);
+        hook.fn = wrapUnitFunction(hook.fn, unit, () => this.locks.takeOrderError(unit));
         break;
       }
       case 'hook_success':
@@ -308,7 +310,7 @@ export class HangwatchSession {
     };
     this.units.add(unit);
     this.preassigned.set(test, unit);
-    test.fn = wrapUnitFunction(test.fn, unit);
+    test.fn = wrapUnitFunction(test.fn, unit, () => this.locks.takeOrderError(unit));
   }
 
   /** The unit's timeout starts at `test_fn_start`, as Jest's own does. */

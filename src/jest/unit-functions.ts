@@ -29,21 +29,39 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * Runs `fn` as `unit`'s work, and lets hangwatch fail it early (`unit.abort`, used by the idle
  * check): a `done`-style function by calling `done` with the error, a promise-returning one by
  * racing its promise. Generator functions (which circus runs through co) are left alone.
+ * `failure()`, asked when the function succeeds, may still fail it (a lock-order inversion under
+ * `lockOrder: 'error'`): thrown from the function itself, a test or any hook fails the Jest way.
  */
-export function wrapUnitFunction<F>(fn: F, unit: Unit): F {
+export function wrapUnitFunction<F>(
+  fn: F,
+  unit: Unit,
+  failure: () => unknown = () => undefined,
+): F {
   const original = originalFunction(fn);
   if (!original || original.constructor?.name === 'GeneratorFunction') return (original ?? fn) as F;
   const wrapped: Wrapped = function (this: unknown, ...args: unknown[]) {
     if (original.length > 0 && typeof args[0] === 'function') {
       const done = args[0] as (error?: unknown) => void;
       unit.abort = (error) => done(error);
-      return runAsOwner(unit, () => original.apply(this, args));
+      const doneChecked = Object.assign(
+        (error?: unknown) => done(error ?? failure()),
+        done as object,
+      );
+      return runAsOwner(unit, () => original.apply(this, [doneChecked, ...args.slice(1)]));
     }
     const result = runAsOwner(unit, () => original.apply(this, args));
-    if (!isThenable(result)) return result;
+    if (!isThenable(result)) {
+      const error = failure();
+      if (error !== undefined) throw error;
+      return result;
+    }
     return new Promise((resolve, reject) => {
       unit.abort = reject;
-      result.then(resolve, reject);
+      result.then((value) => {
+        const error = failure();
+        if (error === undefined) resolve(value);
+        else reject(error);
+      }, reject);
     });
   };
   Object.defineProperty(wrapped, 'length', { value: original.length });

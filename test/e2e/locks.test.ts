@@ -162,6 +162,15 @@ test("lockOrder: 'error' fails the test that closed the cycle", () => {
   expect(topFrameOf(failure)).toContain('inversion.test.js:12:36');
 });
 
+test("lockOrder: 'error' in a beforeAll fails the block's tests the way a failing hook does", () => {
+  const failure = orderError.failureOf('an inversion closed in beforeAll a test of the block');
+  expect(failure).toMatch(/^LockOrderError: Possible deadlock: locks "catalog" and "prices"/);
+  expect(topFrameOf(failure)).toContain('inversion-hooks.test.js:8:38');
+  expect(run.resultOf('an inversion closed in beforeAll a test of the block').status).toBe(
+    'passed',
+  );
+});
+
 test('a hang report lists the locks: holder, flow, site and how long', () => {
   const report = reportOf(
     run.failureOf(
