@@ -38,3 +38,27 @@ test('hooks, done, retries and both fake timer kinds', () => {
     'Fake timers (legacy) hold 1 pending timer:',
   );
 });
+
+test('locks: deadlocks fail at once, in both styles, with the acquisition lines; no false positives', () => {
+  for (const style of ['runExclusive', 'bare acquire']) {
+    const cycle = run.failureOf(`${style}: two transfers in opposite orders`);
+    expect(cycle).toMatch(/^DeadlockError: Deadlock: 2 flows wait for each other's locks/);
+    expect(cycle).toContain(style === 'runExclusive' ? 'bank.js:17:20' : 'bank.js:29:37');
+    expect(run.resultOf(`${style}: two transfers in opposite orders`).duration).toBeLessThan(500);
+  }
+  expect(run.failureOf('bare acquire: taken again through a helper')).toContain(
+    'waits for lock "ledger" that it already holds',
+  );
+  expect(run.failureOf('runExclusive: the next user of the lock')).toContain(
+    'that ended at the end of test "a refresh throws before releasing" without releasing it',
+  );
+  expect(
+    run.failureOf(
+      'bare acquire: a loader throws before releasing, then the same test waits while a server is open',
+    ),
+  ).toContain('whose release function was garbage-collected without being called');
+  expect(run.resultOf('helpers started together under a held lock share another lock').status).toBe(
+    'passed',
+  );
+  expect(run.stderr).toContain('hangwatch: Possible deadlock: locks "users" and "orders"');
+});
