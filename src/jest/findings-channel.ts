@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { threadId } from 'node:worker_threads';
-import type { Finding } from '../core/model';
+import type { OrderEdge } from '../core/locks/lock-order';
+import type { CreationSite, Finding } from '../core/model';
 
 /**
  * How findings travel from test environments to the reporter. Error objects do not reliably
@@ -31,6 +32,15 @@ export interface PublishedFinding {
   finding: Finding;
 }
 
+/** A lock order a process saw for the first time, for the reporter to compare across processes. */
+export interface PublishedLockOrder {
+  sequence: number;
+  workerId?: string;
+  /** The channel file it came from: one per process (set when read). */
+  source: string;
+  lockOrder: { edge: OrderEdge<CreationSite>; testName: string; testPath: string };
+}
+
 let sequence = 0;
 let warnedPublishFailure = false;
 
@@ -40,14 +50,22 @@ let warnedPublishFailure = false;
  * one warning line, never the user's test result.
  */
 export function publishFinding(finding: Finding): void {
+  publish({ publishedAt: new Date().toISOString(), finding });
+}
+
+/** Hands the reporter a lock order seen for the first time in this process. */
+export function publishLockOrder(lockOrder: PublishedLockOrder['lockOrder']): void {
+  publish({ lockOrder });
+}
+
+function publish(content: object): void {
   try {
     const dir = ownRunDirectory();
     if (!dir) return;
-    const line: PublishedFinding = {
+    const line = {
       sequence: sequence++,
-      publishedAt: new Date().toISOString(),
       ...(process.env.JEST_WORKER_ID ? { workerId: process.env.JEST_WORKER_ID } : {}),
-      finding,
+      ...content,
     };
     fs.appendFileSync(
       path.join(dir, `${process.pid}-${threadId}.jsonl`),
@@ -74,8 +92,8 @@ function ownRunDirectory(): string | undefined {
 /** The reporter's end of the channel, one per Jest run. */
 export interface RunChannel {
   readonly dir: string;
-  /** Every finding published so far, per process in publication order, files in name order. */
-  read(): { findings: PublishedFinding[]; malformedLines: number };
+  /** Everything published so far, per process in publication order, files in name order. */
+  read(): RunContents;
   /** Removes the directory and the variables once the last reporter using it is done. */
   close(): void;
 }
@@ -116,8 +134,15 @@ export function openRunChannel(): RunChannel {
   return channel;
 }
 
-function readRunDirectory(dir: string): { findings: PublishedFinding[]; malformedLines: number } {
+export interface RunContents {
+  findings: PublishedFinding[];
+  lockOrders: PublishedLockOrder[];
+  malformedLines: number;
+}
+
+function readRunDirectory(dir: string): RunContents {
   const findings: PublishedFinding[] = [];
+  const lockOrders: PublishedLockOrder[] = [];
   let malformedLines = 0;
   const files = fs
     .readdirSync(dir)
@@ -128,20 +153,28 @@ function readRunDirectory(dir: string): { findings: PublishedFinding[]; malforme
     for (const line of lines) {
       if (line.trim() === '') continue;
       const parsed = parseLine(line);
-      if (parsed) findings.push(parsed);
+      if (parsed && 'finding' in parsed) findings.push(parsed);
+      else if (parsed) lockOrders.push({ ...parsed, source: file });
       else malformedLines++;
     }
   }
-  return { findings, malformedLines };
+  return { findings, lockOrders, malformedLines };
 }
 
 /** A line cut short (a worker killed mid-write) or foreign is counted and skipped. */
-function parseLine(line: string): PublishedFinding | undefined {
+function parseLine(
+  line: string,
+): PublishedFinding | Omit<PublishedLockOrder, 'source'> | undefined {
   try {
-    const value = JSON.parse(line) as Partial<PublishedFinding>;
+    const value = JSON.parse(line) as Partial<PublishedFinding & PublishedLockOrder>;
+    if (typeof value.sequence !== 'number') return undefined;
     const finding = value.finding as { kind?: unknown } | undefined;
-    if (typeof value.sequence !== 'number' || typeof finding?.kind !== 'string') return undefined;
-    return value as PublishedFinding;
+    if (typeof finding?.kind === 'string') return value as PublishedFinding;
+    const edge = value.lockOrder?.edge;
+    if (typeof edge?.held?.key === 'string' && typeof edge.taken?.key === 'string') {
+      return value as Omit<PublishedLockOrder, 'source'>;
+    }
+    return undefined;
   } catch {
     return undefined;
   }

@@ -7,7 +7,7 @@ import { publishLockGraph } from '../core/locks/registry';
 import { renderInversion } from '../core/locks/render';
 import type { HangFinding, LockOrderInversion, OwnerRef } from '../core/model';
 import { REPORT_SCHEMA_VERSION } from '../core/model';
-import { publishFinding } from './findings-channel';
+import { publishFinding, publishLockOrder } from './findings-channel';
 import type { HangwatchOptions } from './options';
 
 export interface LockSessionContext {
@@ -45,6 +45,8 @@ export class LockSession {
         collectGarbage: () => void collectGarbage(),
         describeOwner: (owner) => context.describeOwner(owner),
         onInversion: (inversion, owner) => this.onInversion(inversion, owner),
+        onNewOrder: (edge, owner) =>
+          publishLockOrder({ edge, testName: this.testNameOf(owner), testPath: context.testPath }),
         onDeadlock: (deadlock, message, owner) =>
           publishFinding({
             schemaVersion: REPORT_SCHEMA_VERSION,

@@ -7,6 +7,7 @@ import { buildReport, REPORT_FORMAT, type HangwatchReport, type RunInfo } from '
 import { annotationsFor, renderJobSummary } from '../report/github';
 import { countByKind, renderRunSummary } from '../report/render-summary';
 import { hangwatchVersion, jestVersion } from '../report/versions';
+import { crossProcessInversions } from '../report/cross-process-lock-order';
 import { openRunChannel, type RunChannel } from './findings-channel';
 import {
   DEFAULT_REPORT_FILE,
@@ -60,15 +61,15 @@ export default class HangwatchReporter implements Reporter {
   }
 
   private finish(channel: RunChannel, results: AggregatedResult): void {
-    const { findings: published, malformedLines } = channel.read();
+    const { findings: published, lockOrders, malformedLines } = channel.read();
     if (malformedLines > 0) {
       warn(`${malformedLines} unreadable finding line(s) skipped (a worker may have crashed).`);
     }
     const rootDir = this.globalConfig.rootDir;
-    const report = buildReport(
-      this.runInfo(results),
-      published.map((entry) => entry.finding),
-    );
+    const report = buildReport(this.runInfo(results), [
+      ...published.map((entry) => entry.finding),
+      ...crossProcessInversions(lockOrders, rootDir),
+    ]);
     this.failing = report.findings.filter((finding) => this.options.failOn.includes(finding.kind));
     const gate = { failOn: this.options.failOn, failing: this.failing };
     const reportFile = this.writeReport(report);

@@ -1,13 +1,43 @@
-import { reportOf, runFixture, topFrameOf, type FixtureRun } from '../helpers/run-fixture';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LockOrderFinding } from '../../src/core/model';
+import type { HangwatchReport } from '../../src/report/document';
+import {
+  REPO_ROOT,
+  reportOf,
+  runFixture,
+  topFrameOf,
+  type FixtureRun,
+} from '../helpers/run-fixture';
 
 let run: FixtureRun;
 let orderError: FixtureRun;
 let allSites: FixtureRun;
+/** The lock-order findings of the locks-workers fixture run by two workers, then in band. */
+const acrossRun: { workers: LockOrderFinding[]; inBand: LockOrderFinding[]; inBandStderr: string } =
+  { workers: [], inBand: [], inBandStderr: '' };
 beforeAll(async () => {
+  const lockOrderFindings = () =>
+    (
+      JSON.parse(
+        fs.readFileSync(
+          path.join(REPO_ROOT, 'test/fixtures/locks-workers/hangwatch-report.json'),
+          'utf8',
+        ),
+      ) as HangwatchReport
+    ).findings.filter((finding): finding is LockOrderFinding => finding.kind === 'lock-order');
+  // The two runs write the same report file: one after the other.
+  const workersThenInBand = async () => {
+    await runFixture('locks-workers', { args: ['--maxWorkers=2'] });
+    acrossRun.workers = lockOrderFindings();
+    acrossRun.inBandStderr = (await runFixture('locks-workers', { args: ['--runInBand'] })).stderr;
+    acrossRun.inBand = lockOrderFindings();
+  };
   [run, orderError, allSites] = await Promise.all([
     runFixture('locks', { args: ['--forceExit'] }),
     runFixture('locks', { args: ['--config', 'jest.order-error.config.js', 'inversion'] }),
     runFixture('locks', { args: ['--config', 'jest.all-sites.config.js', 'busy-lock'] }),
+    workersThenInBand(),
   ]);
 }, 120_000);
 
@@ -151,6 +181,22 @@ test('an inversion across two tests never hangs, and is warned about once with b
   expect(warnings).toBe(1);
   expect(run.stderr).toContain('"users" at inversion.test.js:7:15');
   expect(run.stderr).toContain('"users" at inversion.test.js:12:36');
+});
+
+test('an inversion whose two orders ran in different worker processes is reported once, by the reporter', () => {
+  expect(acrossRun.workers).toHaveLength(1);
+  const [finding] = acrossRun.workers;
+  expect(finding.message).toMatch(
+    /^Possible deadlock: locks "(users|orders)" and "(users|orders)"/,
+  );
+  expect(finding.message).toContain('Seen across test processes:');
+  expect(finding.message).toContain('store.js:11:40');
+  // In one process the worker itself sees both orders: still one finding, no cross-process note.
+  expect(acrossRun.inBand).toHaveLength(1);
+  expect(acrossRun.inBand[0].message).not.toContain('Seen across test processes');
+  expect(acrossRun.inBandStderr).toContain(
+    'hangwatch: Possible deadlock: locks "users" and "orders"',
+  );
 });
 
 test("lockOrder: 'error' fails the test that closed the cycle", () => {

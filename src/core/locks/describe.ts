@@ -12,7 +12,7 @@ import type {
 import { parseStack, toCreationSite, type LazyStack } from '../stack';
 import type { Chain } from './analysis';
 import type { Flow } from './flows';
-import type { Inversion } from './lock-order';
+import type { Inversion, OrderEdge } from './lock-order';
 import type { Holding, Lock, Wait } from './types';
 
 /** Turns the graph's live objects into the report model (plain data). */
@@ -164,21 +164,38 @@ export class LockDescriber {
     };
   }
 
-  inversion(inversion: Inversion): LockOrderInversion {
-    const edge = (which: Inversion['forward']) => {
-      const heldSite = this.site(which.held.site);
-      const takenSite = this.site(which.taken.site);
-      return {
-        ...(heldSite ? { heldSite } : {}),
-        ...(takenSite ? { takenSite } : {}),
-        flow: which.flow,
-      };
-    };
-    return {
-      first: inversion.forward.held.name,
-      second: inversion.forward.taken.name,
-      forward: edge(inversion.forward),
-      backward: edge(inversion.backward),
-    };
+  inversion(inversion: Inversion<LazyStack>): LockOrderInversion {
+    return inversionModel(inversion, (site) => this.site(site));
   }
+
+  /** A lock order as plain data, for the run's reporter to compare across processes. */
+  orderEdge(edge: OrderEdge<LazyStack>): OrderEdge<CreationSite> {
+    const acquisition = (which: OrderEdge<LazyStack>['held']) => {
+      const site = this.site(which.site);
+      return { key: which.key, name: which.name, ...(site ? { site } : {}) };
+    };
+    return { held: acquisition(edge.held), taken: acquisition(edge.taken), flow: edge.flow };
+  }
+}
+
+/** An inversion in the report model, whatever form its sites were kept in. */
+export function inversionModel<S>(
+  inversion: Inversion<S>,
+  site: (kept: S | undefined) => CreationSite | undefined,
+): LockOrderInversion {
+  const edge = (which: OrderEdge<S>) => {
+    const heldSite = site(which.held.site);
+    const takenSite = site(which.taken.site);
+    return {
+      ...(heldSite ? { heldSite } : {}),
+      ...(takenSite ? { takenSite } : {}),
+      flow: which.flow,
+    };
+  };
+  return {
+    first: inversion.forward.held.name,
+    second: inversion.forward.taken.name,
+    forward: edge(inversion.forward),
+    backward: edge(inversion.backward),
+  };
 }

@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { runInFlow } from '../async-context';
-import type { LockOrderInversion, LockSection, OwnerRef } from '../model';
+import type { CreationSite, LockOrderInversion, LockSection, OwnerRef } from '../model';
 import type { LazyStack } from '../stack';
 import { analyse, explain, type Chain, type LinkMode } from './analysis';
 import { LockDescriber } from './describe';
 import { Flows, isAncestorOrSelf, type Flow } from './flows';
-import { LockOrder, type OrderedAcquisition } from './lock-order';
+import { LockOrder, type OrderEdge, type OrderedAcquisition } from './lock-order';
 import { renderDeadlock, siteText } from './render';
 import { newSiteBudget, takeSiteToken } from './sites';
 import { formatDuration } from '../format';
@@ -25,6 +25,11 @@ export interface LockGraphHost {
   describeOwner(owner: unknown): OwnerRef | undefined;
   /** A lock-order inversion was found while `owner` ran. */
   onInversion(inversion: LockOrderInversion, owner: unknown): void;
+  /**
+   * A lock order was seen for the first time in this process, while `owner` ran: for comparing
+   * orders across the processes of a run (only locks keyed by name or construction site).
+   */
+  onNewOrder?(edge: OrderEdge<CreationSite>, owner: unknown): void;
   /** A deadlock was found and its waiters are being failed (reported once per deadlock). */
   onDeadlock?(deadlock: DeadlockFailure['deadlock'], message: string, owner: unknown): void;
   /**
@@ -44,7 +49,7 @@ const BLOCKED_CHECK_MS = 40;
 const BLOCKED_CHECKS_TO_FAIL = 2;
 
 /** Lock-order memory is per process: across the tests of a file and the files of a worker. */
-const processLockOrder = new LockOrder();
+const processLockOrder = new LockOrder<LazyStack>();
 
 export type LockOrderMode = 'warn' | 'error' | 'off';
 /** `sampled`: uncontended acquisitions of a busy lock record a sample of sites (see `sites`). */
@@ -66,7 +71,7 @@ export class LockGraph {
    * property in a soft-delete accessor, which warns (or loops) when late lock calls touch it.
    */
   readonly #host: LockGraphHost;
-  readonly #lockOrder: LockOrder;
+  readonly #lockOrder: LockOrder<LazyStack>;
   readonly #flows = new Flows();
   readonly #describer: LockDescriber;
   /** Locks with a holder or a waiter: what reports list. */
@@ -85,7 +90,7 @@ export class LockGraph {
 
   constructor(
     host: LockGraphHost,
-    lockOrder: LockOrder = processLockOrder,
+    lockOrder: LockOrder<LazyStack> = processLockOrder,
     options: LockGraphOptions = {},
   ) {
     this.#host = host;
@@ -373,16 +378,26 @@ export class LockGraph {
       (other) => !this.#lockOrder.knows(this.#describer.lockClass(other.lock), key),
     );
     if (held.length === 0) return;
-    const acquisition = (lock: Lock, site: LazyStack | undefined): OrderedAcquisition => ({
+    const acquisition = (
+      lock: Lock,
+      site: LazyStack | undefined,
+    ): OrderedAcquisition<LazyStack> => ({
       key: this.#describer.lockClass(lock),
       name: this.#describer.lockName(lock),
       site: site ?? lock.lastSite,
     });
     const flowName = this.#describer.flow(holding.flow).name;
+    const onNewOrder = this.#host.onNewOrder;
     const found = this.#lockOrder.record(
       held.map((other) => acquisition(other.lock, other.site)),
       acquisition(holding.lock, holding.site),
       flowName,
+      onNewOrder &&
+        ((edge) => {
+          // An id key means "this lock in this process": nothing to compare with elsewhere.
+          if (edge.held.key.startsWith('lock:') || edge.taken.key.startsWith('lock:')) return;
+          onNewOrder(this.#describer.orderEdge(edge), holding.flow.owner);
+        }),
     );
     for (const inversion of found) {
       const described = this.#describer.inversion(inversion);
