@@ -1,4 +1,3 @@
-
 /**
  * Lockdep for async code: every time a flow takes lock B while holding lock A, the order A → B is
  * remembered, keyed by lock class (its name, or where it was constructed) so that two tests
