@@ -340,5 +340,24 @@ function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: Lo
 
 const libDir = path.join(findPackageDir('async-mutex'), 'lib');
 const realExports = require(path.join(libDir, 'index.js')) as Record<string, unknown>;
-export = instrument(libDir, realExports);
+const instrumented = instrument(libDir, realExports);
+module.exports = instrumented;
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/*
+ * Never runs: it names the exports for cjs-module-lexer, with which Jest 29 lets an ES module
+ * `import { Mutex } from 'async-mutex'` (mapped here) see a CommonJS module's names.
+ */
+const { Mutex, Semaphore, withTimeout, tryAcquire, E_TIMEOUT, E_ALREADY_LOCKED, E_CANCELED } =
+  instrumented;
+// eslint-disable-next-line @typescript-eslint/no-unused-expressions
+0 &&
+  (module.exports = {
+    Mutex,
+    Semaphore,
+    withTimeout,
+    tryAcquire,
+    E_TIMEOUT,
+    E_ALREADY_LOCKED,
+    E_CANCELED,
+  });

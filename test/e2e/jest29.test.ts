@@ -62,3 +62,18 @@ test('locks: deadlocks fail at once, in both styles, with the acquisition lines;
   );
   expect(run.stderr).toContain('hangwatch: Possible deadlock: locks "users" and "orders"');
 });
+
+test('locks: an ES module importing async-mutex (native ESM) is instrumented too', async () => {
+  const esm = await runFixture('jest29', {
+    jestMajor: 29,
+    args: ['--config', 'jest.esm.config.js'],
+    env: { NODE_OPTIONS: '--experimental-vm-modules --no-warnings' },
+  });
+  const failure = esm.failureOf(
+    'an ESM import of async-mutex is instrumented: nested runExclusive fails at once',
+  );
+  expect(failure).toMatch(
+    /^DeadlockError: Deadlock: .* waits for lock "accounts" that it already holds/,
+  );
+  expect(failure).toContain('esm/locks.test.js:7:20');
+}, 60_000);
