@@ -156,3 +156,73 @@ function simulateRoundRobin(programs: number[][]): Simulation {
     order.map((index) => index % programs.length),
   );
 }
+
+/**
+ * Real async code through hangwatch/sync, so flows are found the way they are in a test: bare
+ * `await acquire()`s, `runExclusive` scopes, helpers a holder starts together with
+ * `Promise.all`, fire-and-forget jobs, awaits between steps. Every flow takes locks in one global
+ * order and a helper only takes locks above those its starters hold: nothing can deadlock, so
+ * nothing may be reported.
+ */
+interface Job {
+  lock: number;
+  exclusive: boolean;
+  /** Microtask turns to wait while holding the lock. */
+  pause: number;
+  helpers: Job[];
+  /** Helpers started without awaiting them (they wait for this job's lock at most). */
+  detached: boolean;
+}
+
+const job: fc.Memo<Job> = fc.memo((depth) =>
+  fc.record({
+    lock: fc.integer({ min: 0, max: LOCKS - 1 }),
+    exclusive: fc.boolean(),
+    pause: fc.integer({ min: 0, max: 3 }),
+    helpers: depth > 1 ? fc.array(job(depth - 1), { maxLength: 3 }) : fc.constant([]),
+    detached: fc.boolean(),
+  }),
+);
+
+test('real flows: helpers started under held locks and detached jobs never report a deadlock', async () => {
+  const { Mutex, DeadlockError } = await import('../../src/sync');
+  await fc.assert(
+    fc.asyncProperty(fc.array(job(3), { minLength: 1, maxLength: 4 }), async (jobs) => {
+      const locks = Array.from({ length: LOCKS }, (_, index) => new Mutex(`P${index}`));
+      const turns = async (count: number) => {
+        for (let i = 0; i < count; i++) await Promise.resolve();
+      };
+      const detachedRuns: Promise<unknown>[] = [];
+      /** `floor`: locks below it may be held by whoever started this job. */
+      const run = async (work: Job, floor: number): Promise<void> => {
+        if (work.lock < floor) return;
+        const body = async () => {
+          await turns(work.pause);
+          const helpers = work.helpers.map((helper) => run(helper, work.lock + 1));
+          if (work.detached) detachedRuns.push(Promise.all(helpers));
+          else await Promise.all(helpers);
+        };
+        const lock = locks[work.lock];
+        if (work.exclusive) {
+          await lock.runExclusive(body);
+        } else {
+          const release = await lock.acquire();
+          try {
+            await body();
+          } finally {
+            release();
+          }
+        }
+      };
+      const results = await Promise.allSettled([...jobs.map((work) => run(work, 0))]);
+      const settledDetached = await Promise.allSettled(detachedRuns);
+      for (const result of [...results, ...settledDetached]) {
+        if (result.status === 'rejected') {
+          expect(result.reason).not.toBeInstanceOf(DeadlockError);
+          throw result.reason;
+        }
+      }
+    }),
+    { numRuns: 200 },
+  );
+});
