@@ -210,7 +210,7 @@ export interface LockState {
 export interface DeadlockStep {
   flow: FlowRef;
   holds: { lock: string; site?: CreationSite; siteSampled?: boolean }[];
-  waitsFor: { lock: string; mode: LockWait['mode']; site?: CreationSite };
+  waitsFor: { lock: string; kind?: LockState['kind']; mode: LockWait['mode']; site?: CreationSite };
 }
 
 export interface Deadlock {

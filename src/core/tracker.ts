@@ -30,10 +30,12 @@ export interface ResourceRecord<Owner> {
 /** Work that always runs on its own on the current turn: never the reason anything hangs. */
 const ALWAYS_SETTLES = new Set(['TickObject', 'Microtask']);
 /**
- * Never a reason to wait: process-wide singletons (the DNS channel) and writes, which end with
- * their socket. Skipping them keeps the per-write cost at one Set lookup.
+ * Never a reason to wait: process-wide singletons (the DNS channel), writes, which end with their
+ * socket, and the end-of-stream watcher Node 22+ attaches to a stream given an AbortSignal (an
+ * AsyncResource destroyed only when collected: the stream it watches is what is pending).
+ * Skipping them keeps the per-write cost at one Set lookup.
  */
-const IGNORED = new Set(['DNSCHANNEL', 'WRITEWRAP', 'SHUTDOWNWRAP']);
+const IGNORED = new Set(['DNSCHANNEL', 'WRITEWRAP', 'SHUTDOWNWRAP', 'STREAM_END_OF_STREAM']);
 /**
  * Created by Node for a resource the user already holds (a request's parser, an incoming message,
  * a connect request): recorded for the report's details, but their stack would only show Node.

@@ -12,6 +12,11 @@ export interface IdleCheckHost {
   anythingCouldWake(): boolean;
   /** Fail this unit now: nothing can ever settle it. */
   fail(unit: Unit): void;
+  /**
+   * Fail every lock wait now if the locks explain the idleness (true): their DeadlockErrors say
+   * it better, so the units are left to them; one still idle after that fails at a later look.
+   */
+  failLockWaits(): boolean;
   /** Runs hangwatch's own work: unrecorded by the tracker, degrading on an internal error. */
   untracked<T>(fn: () => T): T;
   guard(action: () => void): void;
@@ -51,6 +56,7 @@ export class IdleCheck {
     this.strikes = wakeable ? 0 : this.strikes + 1;
     if (this.strikes < CHECKS_TO_FAIL) return;
     this.strikes = 0;
+    if (this.host.failLockWaits()) return;
     for (const unit of abortable) this.host.fail(unit);
   }
 }

@@ -142,6 +142,7 @@ export class HangwatchSession {
         (this.fakeTimers.pending(() => 'unknown')?.pending.length ?? 0) > 0 ||
         this.wakeSources.firstWaker(this.tracker) !== undefined,
       fail: (unit) => this.failIdle(unit),
+      failLockWaits: () => this.locks.graph.failStalledWaits(true),
       untracked: (fn) => this.tracker.untracked(fn),
       guard: (action) => this.guard(action),
     });

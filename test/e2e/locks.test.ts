@@ -41,11 +41,14 @@ beforeAll(async () => {
   ]);
 }, 120_000);
 
-/** Deadlocks are found when they close, far inside the 2 s test timeout. */
-function expectFastDeadlock(name: string): string {
+/**
+ * Deadlocks are found when they close, far inside the 2 s test timeout. A dropped release is
+ * found after a garbage collection, which takes longer on a loaded machine: `withinMs`.
+ */
+function expectFastDeadlock(name: string, withinMs = 500): string {
   const result = run.resultOf(name);
   expect(result.status).toBe('failed');
-  expect(result.duration ?? Infinity).toBeLessThan(500);
+  expect(result.duration ?? Infinity).toBeLessThan(withinMs);
   const failure = run.failureOf(name);
   expect(failure).toMatch(/^DeadlockError: Deadlock: /);
   return failure;
@@ -100,6 +103,7 @@ describe.each(['runExclusive', 'bare acquire'])('%s style', (style) => {
     test('a release function dropped uncalled is found while the same test waits, even with a server open', () => {
       const failure = expectFastDeadlock(
         'bare acquire: a loader throws before releasing, then the same test waits while a server is open',
+        1500,
       );
       expect(failure).toContain('lock "index" is held by flow #');
       expect(failure).toContain(
@@ -129,6 +133,7 @@ test('a semaphore pool drained by a path that forgets to release', () => {
     'bare acquire: the pool drained by a path that forgets to release',
   );
   expect(drained).toContain('semaphore-pool.test.js:6:41');
+  expect(drained).toContain('waits for a permit of semaphore "connections" whose permits it holds');
   const next = expectFastDeadlock(
     'runExclusive: a caller after the pool was drained by the test above',
   );

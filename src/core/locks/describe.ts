@@ -152,6 +152,7 @@ export class LockDescriber {
             })),
           waitsFor: {
             lock: this.lockName(wait.lock),
+            kind: wait.lock.kind,
             mode: wait.mode,
             ...(waitSite ? { site: waitSite } : {}),
           },

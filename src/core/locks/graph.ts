@@ -438,21 +438,35 @@ export class LockGraph {
     else this.#blockedStrikes++;
     if (this.#blockedStrikes >= BLOCKED_CHECKS_TO_FAIL) {
       this.#blockedStrikes = 0;
-      // Nothing else can run: a bare parent's own wait for its child is now certain too.
-      const analysis = analyse(this.#active, 'all');
-      const explained = analysis.blocked.has(waits[0]) ? explain(waits[0], analysis) : undefined;
-      const chain: Chain =
-        explained && explained.kind !== 'blocked'
-          ? explained
-          : {
-              kind: 'blocked',
-              waits,
-              holders: [...this.#active].flatMap((lock) => [...lock.holdings]),
-            };
-      this.failWaits(waits, chain);
+      this.failStalledWaits();
       return;
     }
     this.armBlockedCheck();
+  }
+
+  /**
+   * Nothing else can run (the caller knows: the blocked check, or the session's idle check
+   * about to fail a test): every lock wait fails now, explained by the wait-for graph, with every
+   * parent taken to await its children. `onlyByLocks`: only when the locks themselves explain it
+   * (a self-deadlock, a cycle, an abandoned lock), not a holder stuck on something else, which
+   * the idle report explains better. Returns whether the waits were failed.
+   */
+  failStalledWaits(onlyByLocks = false): boolean {
+    const waits = this.allWaits().filter((wait) => !wait.bounded);
+    if (waits.length === 0) return false;
+    const analysis = analyse(this.#active, 'all');
+    const explained = analysis.blocked.has(waits[0]) ? explain(waits[0], analysis) : undefined;
+    if (onlyByLocks && (!explained || explained.kind === 'blocked')) return false;
+    const chain: Chain =
+      explained && explained.kind !== 'blocked'
+        ? explained
+        : {
+            kind: 'blocked',
+            waits,
+            holders: [...this.#active].flatMap((lock) => [...lock.holdings]),
+          };
+    this.failWaits(waits, chain);
+    return true;
   }
 
   dispose(): void {

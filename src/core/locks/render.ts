@@ -38,8 +38,12 @@ function shortSite(site: CreationSite | undefined, options: LockTextOptions): st
 }
 
 const HEADLINES: Record<Deadlock['kind'], (deadlock: Deadlock) => string> = {
-  self: (deadlock) =>
-    `${deadlock.steps[0].flow.name} waits for lock "${deadlock.steps[0].waitsFor.lock}" that it already holds: it can never be released while this flow waits (a non-reentrant lock taken twice, or a release skipped by a return or throw).`,
+  self: (deadlock) => {
+    const { flow, waitsFor } = deadlock.steps[0];
+    return waitsFor.kind === 'semaphore'
+      ? `${flow.name} waits for a permit of semaphore "${waitsFor.lock}" whose permits it holds itself: none can be freed while this flow waits (permits taken on a path that never releases them, or taken again before releasing).`
+      : `${flow.name} waits for lock "${waitsFor.lock}" that it already holds: it can never be released while this flow waits (a non-reentrant lock taken twice, or a release skipped by a return or throw).`;
+  },
   cycle: (deadlock) =>
     `${deadlock.steps.length} flows wait for each other's locks (${[...new Set(deadlock.steps.map((step) => `"${step.waitsFor.lock}"`))].join(', ')}): none can ever go on.`,
   abandoned: (deadlock) => {
