@@ -16,7 +16,8 @@ const jestBin = path.join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js');
 
 /**
  * Each example and where its first report must say the hang comes from: the first "created at"
- * line has to name `file` and show `code`; `mentions` must appear somewhere in the report.
+ * line has to name `file` and show `code`; `mentions` must appear somewhere in the report, a
+ * `HangError` unless `error` names another (a deadlock fails with a `DeadlockError` at once).
  */
 const EXAMPLES = [
   {
@@ -32,6 +33,15 @@ const EXAMPLES = [
     mentions: ['`done` was never called', 'Nothing it started is still pending'],
   },
   { dir: 'jsdom-wait-for', firstSite: { file: 'test/wait-for.js', code: 'setInterval(' } },
+  {
+    dir: 'bank-transfer-deadlock',
+    error: 'DeadlockError',
+    mentions: [
+      "2 flows wait for each other's locks",
+      'acquired at src/ledger.js:21:39',
+      'at src/ledger.js:24:37',
+    ],
+  },
 ];
 
 /** A run that takes longer than this is stuck (a handle the example failed to clean up). */
@@ -123,9 +133,10 @@ function problemsWith(example, run) {
   if (text.includes('hangwatch: internal error'))
     problems.push('hangwatch reported an internal error');
   if (text.includes('Exceeded timeout of')) problems.push("Jest's plain timeout message is shown");
-  const report = text.slice(text.indexOf('HangError:'));
-  if (!text.includes('HangError:')) {
-    problems.push('no HangError report in the output');
+  const errorName = `${example.error ?? 'HangError'}:`;
+  const report = text.slice(text.indexOf(errorName));
+  if (!text.includes(errorName)) {
+    problems.push(`no ${errorName.slice(0, -1)} report in the output`);
     return problems;
   }
   if (example.firstSite) {
@@ -187,7 +198,9 @@ async function main() {
   console.log(
     bold('hangwatch demo: each example below has a test that hangs because of a real bug.'),
   );
-  console.log('Jest fails them on purpose; read the HangError under each heading.');
+  console.log(
+    'Jest fails them on purpose; read the HangError (or DeadlockError) under each heading.',
+  );
   const started = Date.now();
   const runs = await runAll(examples);
 
@@ -198,10 +211,11 @@ async function main() {
     const problems = problemsWith(example, run);
     const seconds = (run.ms / 1000).toFixed(1);
     if (problems.length === 0) {
+      const errorName = example.error ?? 'HangError';
       const headline = stripVTControlCharacters(run.output)
         .split('\n')
-        .find((line) => line.includes('HangError:'))
-        .replace(/^\s*HangError:\s*/, '');
+        .find((line) => line.includes(`${errorName}:`))
+        .replace(new RegExp(`^\\s*${errorName}:\\s*`), '');
       console.log(`${green('✓')} ${example.dir} (${seconds} s): ${headline}`);
     } else {
       broken++;

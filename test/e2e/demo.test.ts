@@ -24,6 +24,7 @@ test('npm run demo shows every example’s hang report and exits 0', () => {
     'leaked-socket-after-each',
     'done-callback',
     'jsdom-wait-for',
+    'bank-transfer-deadlock',
   ]) {
     expect(output).toMatch(new RegExp(`✓ ${example} \\(`));
   }
