@@ -151,9 +151,10 @@ export function toCreationSite(frames: Frame[]): CreationSite | undefined {
 
 /**
  * Packages that stand between a caller and Node without being the caller: jsdom's window timers
- * call Node's, so the frame below them decides whether the user or the runner made the timer.
+ * call Node's, and write-file-atomic (through signal-exit) and graceful-fs serve Jest's own cache
+ * writes as well as the user's, so the frame below them decides who made the resource.
  */
-const PASS_THROUGH_PACKAGES = new Set(['jsdom']);
+const PASS_THROUGH_PACKAGES = new Set(['jsdom', 'signal-exit', 'write-file-atomic', 'graceful-fs']);
 
 /** True when the stack shows the test runner itself created the resource (its own timers, IPC). */
 export function isRunnerOwned(frames: Frame[]): boolean {

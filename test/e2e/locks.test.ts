@@ -167,12 +167,12 @@ test("a busy lock's holder is named by its last recorded site; lockSites: 'all' 
     'a lock taken in a hot loop, then in a deadlock: its holder is named by a sampled site';
   const failure = expectFastDeadlock(name);
   expect(failure).toContain(
-    'holds "journal", acquired at a place not recorded (busy lock; its last recorded acquisition: busy-lock.test.js:9:35',
+    'holds "journal", acquired at a place not recorded (busy lock; its last recorded acquisition: busy-lock.test.js:10:35',
   );
-  expect(failure).toContain('holds "index", acquired at busy-lock.test.js:19:33');
+  expect(failure).toContain('holds "index", acquired at busy-lock.test.js:20:33');
   const exact = allSites.failureOf(name);
   expect(exact).toMatch(/^DeadlockError: Deadlock: /);
-  expect(exact).toContain('holds "journal", acquired at busy-lock.test.js:13:35');
+  expect(exact).toContain('holds "journal", acquired at busy-lock.test.js:14:35');
   expect(exact).not.toContain('not recorded');
 });
 

@@ -354,6 +354,26 @@ describe('isRunnerOwned', () => {
     expect(isRunnerOwned([circus, dependency])).toBe(true);
   });
 
+  test("true for what Jest's cache writes open through write-file-atomic and signal-exit", () => {
+    const signalExit = frame({
+      file: inPackage('signal-exit'),
+      origin: 'dependency',
+      packageName: 'signal-exit',
+    });
+    const writeFileAtomic = frame({
+      file: inPackage('write-file-atomic'),
+      origin: 'dependency',
+      packageName: 'write-file-atomic',
+    });
+    const transform = frame({
+      file: inPackage('@jest/transform'),
+      origin: 'internal',
+      packageName: '@jest/transform',
+    });
+    expect(isRunnerOwned([signalExit, writeFileAtomic, transform])).toBe(true);
+    expect(isRunnerOwned([signalExit, writeFileAtomic, user])).toBe(false);
+  });
+
   test('false when a user frame is anywhere on the stack', () => {
     expect(isRunnerOwned([timers, circus, user])).toBe(false);
   });
