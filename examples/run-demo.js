@@ -37,7 +37,7 @@ const EXAMPLES = [
     dir: 'bank-transfer-deadlock',
     error: 'DeadlockError',
     mentions: [
-      "2 flows wait for each other's locks",
+      '2 flows wait for each other\'s locks ("account',
       'acquired at src/ledger.js:21:39',
       'at src/ledger.js:24:37',
     ],

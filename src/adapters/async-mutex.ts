@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DeadlockError } from '../core/locks/errors';
 import type { LockGraph } from '../core/locks/graph';
-import { lockGraph, publishedRootDir } from '../core/locks/registry';
+import { LOCK_KEY as LOCK, lockGraph, publishedRootDir } from '../core/locks/registry';
 import type { DeadlockFailure, Holding, Lock, Wait } from '../core/locks/types';
 import { callSite, foreseenSite, lockCall } from '../core/locks/sites';
 import { captureStack, type LazyStack } from '../core/stack';
@@ -54,7 +54,6 @@ interface MutexPrototype {
   waitForUnlock(priority?: number): Promise<void>;
 }
 
-const LOCK = Symbol('hangwatch.lock');
 const WAIT = Symbol('hangwatch.wait');
 /** The acquisition being granted right now, for `_newReleaser` to turn into a holding. */
 const GRANTING = Symbol('hangwatch.granting');

@@ -1,4 +1,4 @@
-import { lockGraph } from '../core/locks/registry';
+import { lockGraph, lockOf } from '../core/locks/registry';
 import { lockCall } from '../core/locks/sites';
 import { Semaphore, WANTS_SITE, type AcquireOptions, type Release } from './semaphore';
 
@@ -13,6 +13,22 @@ export { DeadlockError, LockTimeoutError, LockOrderError } from '../core/locks/e
 export { lockGraph };
 export type { LockGraph } from '../core/locks/graph';
 export type { DeadlockFailure, Holding, Lock, Wait } from '../core/locks/types';
+
+/**
+ * Names an async-mutex `Mutex` or `Semaphore` (instrumented by the hangwatch presets) for reports
+ * and lock-order checks: `nameLock(alice.lock, 'account alice')`. Name it when it is made: orders
+ * seen before are keyed by where it was constructed.
+ */
+export function nameLock<T extends object>(lock: T, name: string): T {
+  const tracked = lockOf(lock);
+  if (!tracked) {
+    throw new TypeError(
+      'nameLock: not a lock hangwatch tracks (an async-mutex Mutex or Semaphore under a hangwatch preset; hangwatch/sync locks take their name in the constructor).',
+    );
+  }
+  tracked.name = name;
+  return lock;
+}
 
 /** Runs `fn` as a flow named `name`: reports say `task "name"` for the locks it holds or waits on. */
 export function task<T>(name: string, fn: () => T): T {

@@ -5,6 +5,7 @@ import {
   RWLock,
   Semaphore,
   lockGraph,
+  nameLock,
   task,
 } from '../../src/sync';
 import type { Flow } from '../../src/core/locks/flows';
@@ -67,6 +68,10 @@ describe('hangwatch/sync', () => {
     let depth = 0;
     for (let flow: Flow | undefined = lockGraph().currentFlow(); flow; flow = flow.parent) depth++;
     expect(depth).toBeLessThan(5);
+  });
+
+  test('nameLock refuses what hangwatch does not track', () => {
+    expect(() => nameLock({}, 'x')).toThrow(/nameLock: not a lock hangwatch tracks/);
   });
 
   test('task names appear in reports', async () => {

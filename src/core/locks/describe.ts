@@ -58,14 +58,12 @@ export class LockDescriber {
 
   /** The key lock-order checks group locks by: a name, else the construction site. */
   lockClass(lock: Lock): string {
+    // A name can come after construction (`nameLock`): only site keys are cached.
+    if (lock.name) return `name:${lock.name}`;
     let key = this.classes.get(lock);
     if (key === undefined) {
-      const top = lock.name ? undefined : this.site(lock.site)?.top;
-      key = lock.name
-        ? `name:${lock.name}`
-        : top
-          ? `site:${top.file}:${top.line}:${top.column}`
-          : `lock:${lock.id}`;
+      const top = this.site(lock.site)?.top;
+      key = top ? `site:${top.file}:${top.line}:${top.column}` : `lock:${lock.id}`;
       this.classes.set(lock, key);
     }
     return key;

@@ -1,5 +1,6 @@
 import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
 import { LockGraph, type LockGraphHost } from './graph';
+import type { Lock } from './types';
 
 /**
  * Where primitives find the graph. Jest loads hangwatch/sync and the async-mutex adapter inside
@@ -8,6 +9,8 @@ import { LockGraph, type LockGraphHost } from './graph';
  * Without a session (plain Node), a graph of their own is made on first use.
  */
 const GRAPH_KEY = Symbol.for('hangwatch.lockGraph');
+/** Where an instrumented lock object (async-mutex's Semaphore) keeps its graph lock. */
+export const LOCK_KEY = Symbol.for('hangwatch.lock');
 const ROOT_DIR_KEY = Symbol.for('hangwatch.rootDir');
 
 type Slots = { [GRAPH_KEY]?: LockGraph; [ROOT_DIR_KEY]?: string };
@@ -49,4 +52,11 @@ function standaloneHost(): LockGraphHost {
     describeOwner: () => undefined,
     onInversion: () => undefined,
   };
+}
+
+/** The graph lock behind an instrumented lock object: an async-mutex Semaphore, or a Mutex's. */
+export function lockOf(target: unknown): Lock | undefined {
+  if (typeof target !== 'object' || target === null) return undefined;
+  const slots = target as { [LOCK_KEY]?: Lock; _semaphore?: { [LOCK_KEY]?: Lock } };
+  return slots[LOCK_KEY] ?? slots._semaphore?.[LOCK_KEY];
 }

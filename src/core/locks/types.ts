@@ -9,7 +9,8 @@ export interface Lock {
   readonly kind: LockState['kind'];
   /** Permits: 1 for a mutex, n for a semaphore. */
   capacity: number;
-  readonly name?: string;
+  /** Given at construction (hangwatch/sync) or later with `nameLock` (async-mutex). */
+  name?: string;
   /** Where the lock was constructed: names it in reports and keys it for lock-order checks. */
   readonly site?: LazyStack;
   readonly holdings: Set<Holding>;
