@@ -12,9 +12,12 @@ test('npm run demo shows every example’s hang report and exits 0', () => {
     timeout: 120_000,
   });
   const output = demo.stdout + demo.stderr;
-  expect({ status: demo.status, warning: /WARNING/.test(output) }).toEqual({
+  // The demo's own summary (what each example showed, or what was wrong), so a failure says why.
+  const summary = output.slice(output.indexOf('━━━ summary ━━━'));
+  expect({ status: demo.status, warning: /WARNING/.test(output), summary }).toEqual({
     status: 0,
     warning: false,
+    summary: expect.not.stringContaining('✗'),
   });
   for (const example of [
     'server-never-answers',
