@@ -116,15 +116,16 @@ function instrument(
       );
     }
   }
+  const sites = siteRules(graph);
   instrumentPrototype(
     Semaphore.prototype as unknown as Instrumented,
     Real.prototype as unknown as RealSemaphore,
     graph,
+    sites,
   );
   // Sites are captured above the method the user called, however deep async-mutex's own
   // compiled generator frames go below it.
   const mutexProto = mutexModule.default.prototype;
-  const sites = siteRules(graph);
   mutexProto.acquire = lockCall(mutexProto.acquire, (mutex: MutexPrototype, [priority]) =>
     sites.acquire(mutex._semaphore, 1, priority),
   );
@@ -184,10 +185,7 @@ function siteRules(graph: LockGraph) {
     acquire(semaphore: Instrumented, weight = 1, priority = 0): boolean {
       const lock = semaphore[LOCK];
       if (!lock) return false;
-      return (
-        !semaphore._couldLockImmediately(weight, priority) ||
-        graph.wantsSite(lock, graph.currentFlow())
-      );
+      return graph.wantsCallSite(lock, !semaphore._couldLockImmediately(weight, priority));
     },
     unlock(semaphore: Instrumented, weight = 1, priority = 0): boolean {
       return semaphore[LOCK] !== undefined && !semaphore._couldLockImmediately(weight, priority);
@@ -195,8 +193,12 @@ function siteRules(graph: LockGraph) {
   };
 }
 
-function instrumentPrototype(proto: Instrumented, real: RealSemaphore, graph: LockGraph): void {
-  const sites = siteRules(graph);
+function instrumentPrototype(
+  proto: Instrumented,
+  real: RealSemaphore,
+  graph: LockGraph,
+  sites: ReturnType<typeof siteRules>,
+): void {
   const failTask =
     (semaphore: Instrumented, entry: QueueEntry, site: LazyStack) => (failure: DeadlockFailure) => {
       const at = semaphore._queue.indexOf(entry);

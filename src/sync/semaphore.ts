@@ -158,9 +158,8 @@ export class Semaphore {
    * will wait, or when the graph wants the acquisition's. For the public methods, and Mutex's.
    */
   static [WANTS_SITE](semaphore: Semaphore, weight = 1): boolean {
-    if (semaphore.#queue.length > 0 || semaphore.#available < weight) return true;
-    const graph = lockGraph();
-    return graph.wantsSite(semaphore.#lock, graph.currentFlow());
+    const willWait = semaphore.#queue.length > 0 || semaphore.#available < weight;
+    return lockGraph().wantsCallSite(semaphore.#lock, willWait);
   }
 
   static {

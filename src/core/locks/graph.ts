@@ -140,6 +140,14 @@ export class LockGraph {
     return takeSiteToken(lock);
   }
 
+  /**
+   * The rule a lock's public method applies before it runs (see `sites`): a call that will wait
+   * always records its site; one that will not, when `wantsSite` says so for the flow running now.
+   */
+  wantsCallSite(lock: Lock, willWait: boolean): boolean {
+    return willWait || this.wantsSite(lock, this.currentFlow());
+  }
+
   /** Runs `fn` as a new named flow: `task(name, fn)`. */
   runTask<T>(name: string, fn: () => T): T {
     return runInFlow(this.#flows.child('task', name), fn);
