@@ -54,14 +54,25 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
       await super.teardown();
     }
 
+    /**
+     * The base's own handler: a prototype method, or an instance field (`handleTestEvent =
+     * async (event) => {...}`) its constructor has just defined, which the field below replaces.
+     * Fields initialise in order, so this one reads it before it is overwritten.
+     */
+    readonly #baseHandleTestEvent: JestEnvironment['handleTestEvent'] = Object.hasOwn(
+      this,
+      'handleTestEvent',
+    )
+      ? (this as JestEnvironment).handleTestEvent
+      : (BaseEnvironment.prototype as JestEnvironment).handleTestEvent;
+
     // Jest binds this once at start-up; circus's own handler has already run for each event.
     // hangwatch goes first and synchronously: for declaration events (`add_test`) the circus state
     // it reads is only current during the dispatch itself.
     override handleTestEvent: Circus.EventHandler = (event, state) => {
       const own = this.hangwatch?.handleTestEvent(event, state);
       this.loopWatch?.handleTestEvent(event, state);
-      const base = (BaseEnvironment.prototype as JestEnvironment).handleTestEvent;
-      const inherited = base?.call(this, event as never, state);
+      const inherited = this.#baseHandleTestEvent?.call(this, event as never, state);
       return own || inherited ? Promise.all([own, inherited]).then(() => undefined) : undefined;
     };
   }

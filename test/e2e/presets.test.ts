@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { expectEsmLockDeadlock } from '../helpers/esm-locks';
 import { runFixture, topFrameOf } from '../helpers/run-fixture';
 
@@ -42,6 +45,33 @@ test('withHangwatch wraps a custom environment, which keeps its own setup', asyn
   const failure = run.failureOf('hangs on an invoice timer');
   expect(failure).toContain('created at billing.test.js:6:34');
 }, 60_000);
+
+test.each([30, 29] as const)(
+  'Jest %i: a base environment whose handleTestEvent is a class field keeps its handler',
+  async (jestMajor) => {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'class-field-env-')), 'audit.log');
+    const run = await runFixture('class-field-env', {
+      jestMajor,
+      args: ['--forceExit'],
+      env: { AUDIT_LOG: log },
+    });
+    expect(run.resultOf('the environment’s class-field handler saw this test start').status).toBe(
+      'passed',
+    );
+    expect(run.failureOf('hangs on a report that never arrives')).toMatch(
+      /^HangError: test "hangs on a report that never arrives" hung/,
+    );
+    // The user's handler ran, and was awaited, for every test, the hanging one included.
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      'test_start the environment’s class-field handler saw this test start',
+      'test_done the environment’s class-field handler saw this test start',
+      'test_start hangs on a report that never arrives',
+      'test_done hangs on a report that never arrives',
+    ]);
+    fs.rmSync(path.dirname(log), { recursive: true, force: true });
+  },
+  60_000,
+);
 
 test("testEnvironment: 'hangwatch/environment' works without the preset", async () => {
   const run = await runFixture('custom-env', {
