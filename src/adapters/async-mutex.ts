@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DeadlockError } from '../core/locks/errors';
-import type { LockGraph } from '../core/locks/graph';
-import { LOCK_KEY as LOCK, lockGraph, publishedRootDir } from '../core/locks/registry';
+import { describeTestedVersions, isTestedVersion } from './async-mutex-version';
+import type { LockReporter } from '../core/locks/reporter';
+import { LOCK_KEY as LOCK, lockGraph, noteOnce, publishedRootDir } from '../core/locks/registry';
 import type { DeadlockFailure, Holding, Lock, Wait } from '../core/locks/types';
 import { callSite, foreseenSite, lockCall } from '../core/locks/sites';
 import { captureStack, type LazyStack } from '../core/stack';
@@ -69,20 +70,21 @@ type Instrumented = RealSemaphore & {
 /** Bounded waits (withTimeout, tryAcquire) end on their own and are never deadlocks. */
 let boundedDepth = 0;
 
-function findPackageDir(name: string): string {
-  const starts = [publishedRootDir(), process.cwd(), __dirname].filter(
+/** The real package's directory and version, found from the project (not from this mapping). */
+function findPackage(name: string): { dir: string; version: string } {
+  const paths = [publishedRootDir(), process.cwd(), __dirname].filter(
     (dir): dir is string => typeof dir === 'string',
   );
-  for (const start of starts) {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-      const candidate = path.join(dir, 'node_modules', name);
-      if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
-      if (path.dirname(dir) === dir) break;
-    }
+  let manifest: string;
+  try {
+    manifest = require.resolve(`${name}/package.json`, { paths });
+  } catch {
+    throw new Error(
+      `hangwatch: cannot find module '${name}' (the preset maps it to an instrumented copy of the real package; install ${name} in your project).`,
+    );
   }
-  throw new Error(
-    `hangwatch: cannot find module '${name}' (the preset maps it to an instrumented copy of the real package; install ${name} in your project).`,
-  );
+  const { version } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version?: unknown };
+  return { dir: path.dirname(manifest), version: typeof version === 'string' ? version : '' };
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the real package is loaded by path, inside the caller's module registry */
@@ -106,14 +108,13 @@ function instrument(
     constructor(value: number, cancelError?: Error) {
       super(value, cancelError);
       const site = captureStack(undefined, 8);
-      (this as unknown as Instrumented)[LOCK] = graph.createLock(
-        value === 1 ? 'mutex' : 'semaphore',
-        value,
-        undefined,
+      (this as unknown as Instrumented)[LOCK] = graph.createLock({
+        kind: value === 1 ? 'mutex' : 'semaphore',
+        capacity: value,
         site,
         // `mutex.release()` releases without the function acquire() returned.
-        { releasableWithoutHandle: true },
-      );
+        releasableWithoutHandle: true,
+      });
     }
   }
   const sites = siteRules(graph);
@@ -180,7 +181,7 @@ function instrument(
  * Whether a call records its site, decided by the public method before it runs (see
  * `core/locks/sites`): when it will wait, or when the graph wants the acquisition's.
  */
-function siteRules(graph: LockGraph) {
+function siteRules(graph: LockReporter) {
   return {
     acquire(semaphore: Instrumented, weight = 1, priority = 0): boolean {
       const lock = semaphore[LOCK];
@@ -196,7 +197,7 @@ function siteRules(graph: LockGraph) {
 function instrumentPrototype(
   proto: Instrumented,
   real: RealSemaphore,
-  graph: LockGraph,
+  graph: LockReporter,
   sites: ReturnType<typeof siteRules>,
 ): void {
   const failTask =
@@ -223,15 +224,14 @@ function instrumentPrototype(
       this._queue.length > queued ? this._queue.find((candidate) => !candidate[WAIT]) : undefined;
     if (entry) {
       const site = callSite(acquire);
-      entry[WAIT] = graph.wait(
+      entry[WAIT] = graph.wait({
         lock,
         flow,
         weight,
-        'acquire',
         site,
-        failTask(this, entry, site),
-        boundedDepth > 0,
-      );
+        bounded: boundedDepth > 0,
+        onDeadlock: failTask(this, entry, site),
+      });
     }
     return promise;
   }
@@ -257,7 +257,7 @@ function instrumentPrototype(
     const lock = this[LOCK];
     const holding = granting.wait
       ? graph.grant(granting.wait)
-      : graph.hold(lock, granting.flow, weight, foreseenSite());
+      : graph.hold({ lock, flow: granting.flow, weight, site: foreseenSite() });
     let released = false;
     const release = () => {
       if (!released) {
@@ -309,20 +309,20 @@ function instrumentPrototype(
       void real.waitForUnlock.call(this, weight, priority);
       const entry = waiters.find((candidate) => !known.has(candidate));
       if (!entry) return resolve();
-      const wait = graph.wait(
+      const wait = graph.wait({
         lock,
         flow,
         weight,
-        'unlock',
+        mode: 'unlock',
         site,
-        (failure) => {
+        bounded,
+        onDeadlock: (failure) => {
           const list = this._weightedWaiters[weight - 1] ?? [];
           const at = list.indexOf(entry);
           if (at !== -1) list.splice(at, 1);
           reject(new DeadlockError(failure.message, failure.deadlock, site));
         },
-        bounded,
-      );
+      });
       entry.resolve = () => {
         graph.stopWaiting(wait);
         resolve();
@@ -339,9 +339,16 @@ function instrumentPrototype(
   };
 }
 
-const libDir = path.join(findPackageDir('async-mutex'), 'lib');
+const asyncMutex = findPackage('async-mutex');
+const libDir = path.join(asyncMutex.dir, 'lib');
 const realExports = require(path.join(libDir, 'index.js')) as Record<string, unknown>;
-const instrumented = instrument(libDir, realExports);
+const tested = isTestedVersion(asyncMutex.version);
+if (!tested) {
+  noteOnce(
+    `hangwatch: async-mutex ${asyncMutex.version || '(no version)'} is outside the versions its lock tracking was tested with (${describeTestedVersions()}): its locks run uninstrumented, so their deadlocks are not detected.`,
+  );
+}
+const instrumented = tested ? instrument(libDir, realExports) : realExports;
 module.exports = instrumented;
 /* eslint-enable @typescript-eslint/no-require-imports */
 

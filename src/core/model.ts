@@ -1,5 +1,3 @@
-import type { BlockedLoopFinding } from './loop-watchdog/report';
-
 /**
  * The report model: plain, JSON-serialisable data. Everything hangwatch finds is described here
  * first and rendered later (terminal text, markdown), so every view tells the same story.
@@ -156,6 +154,30 @@ export interface LockOrderFinding {
   severity: 'warning' | 'error';
   message: string;
   inversion: LockOrderInversion;
+}
+
+/**
+ * A test or hook that kept the event loop busy: for a while (`frozen: false`, it finished), or
+ * past its timeout (`frozen: true`, the process had to be ended because nothing else could).
+ */
+export interface BlockedLoopFinding {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  kind: 'blocked-loop';
+  testName: string;
+  testPath: string;
+  /** The kind of unit it happened in. */
+  phase: Exclude<OwnerRef['kind'], 'module'>;
+  forTest?: string;
+  blockedMs: number;
+  timeoutMs: number;
+  frozen: boolean;
+  /** `warning` when the run goes on regardless (`blockedLoop: 'warn'`). */
+  severity: 'warning' | 'error';
+  /** Where the loop is: the innermost frame of the project's own code. */
+  site?: CreationSite;
+  /** The test thread's whole stack when the watchdog looked, most recent call first. */
+  stack: Frame[];
+  notes: string[];
 }
 
 export type Finding =

@@ -14,7 +14,12 @@ export class Event {
   readonly #waiters = new Set<{ resolve: () => void; wait: Wait }>();
 
   constructor(name?: string) {
-    this.#lock = lockGraph().createLock('event', 0, name, captureStack(undefined, 8));
+    this.#lock = lockGraph().createLock({
+      kind: 'event',
+      capacity: 0,
+      name,
+      site: captureStack(undefined, 8),
+    });
   }
 
   get isSet(): boolean {
@@ -28,9 +33,15 @@ export class Event {
     return new Promise<void>((resolve, reject) => {
       const waiter = {
         resolve,
-        wait: graph.wait(this.#lock, graph.currentFlow(), 1, 'event', site, (failure) => {
-          this.#waiters.delete(waiter);
-          reject(new DeadlockError(failure.message, failure.deadlock, site));
+        wait: graph.wait({
+          lock: this.#lock,
+          flow: graph.currentFlow(),
+          mode: 'event',
+          site,
+          onDeadlock: (failure) => {
+            this.#waiters.delete(waiter);
+            reject(new DeadlockError(failure.message, failure.deadlock, site));
+          },
         }),
       };
       this.#waiters.add(waiter);

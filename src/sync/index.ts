@@ -9,10 +9,12 @@ import { Semaphore, WANTS_SITE, type AcquireOptions, type Release } from './sema
 export { Semaphore, type AcquireOptions, type Release };
 export { Event } from './event';
 export { DeadlockError, LockTimeoutError, LockOrderError } from '../core/locks/errors';
-/** For other libraries (async-lock, a DB pool) to report their locks: see README "Reporting into the lock graph". */
+/** For other libraries (async-lock, a DB pool) to report their locks: see README "Reporting another library's locks". */
 export { lockGraph };
-export type { LockGraph } from '../core/locks/graph';
-export type { DeadlockFailure, Holding, Lock, Wait } from '../core/locks/types';
+export type { HoldRequest, LockReporter, NewLock, WaitRequest } from '../core/locks/reporter';
+export type { DeadlockFailure, Flow, Holding, Lock, Wait } from '../core/locks/types';
+/** @deprecated The name `LockReporter` had before its methods took named arguments. */
+export type LockGraph = import('../core/locks/reporter').LockReporter;
 
 /**
  * Names an async-mutex `Mutex` or `Semaphore` (instrumented by the hangwatch presets) for reports

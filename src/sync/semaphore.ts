@@ -40,7 +40,12 @@ export class Semaphore {
       throw new RangeError(`Semaphore permits must be a positive integer, got ${permits}`);
     }
     this.#available = permits;
-    this.#lock = lockGraph().createLock(kind, permits, name, captureStack(undefined, 8));
+    this.#lock = lockGraph().createLock({
+      kind,
+      capacity: permits,
+      name,
+      site: captureStack(undefined, 8),
+    });
   }
 
   get available(): number {
@@ -56,7 +61,7 @@ export class Semaphore {
     if (this.#queue.length > 0 || this.#available < weight) return undefined;
     const graph = lockGraph();
     return this.#grant(
-      graph.hold(this.#lock, graph.acquiringFlow(), weight, foreseenSite()),
+      graph.hold({ lock: this.#lock, flow: graph.acquiringFlow(), weight, site: foreseenSite() }),
       weight,
     );
   }
@@ -79,7 +84,8 @@ export class Semaphore {
     const flow = graph.acquiringFlow();
     if (this.#queue.length === 0 && this.#available >= weight) {
       this.#available -= weight;
-      return Promise.resolve(this.#grant(graph.hold(this.#lock, flow, weight, foreseenSite()), 0));
+      const holding = graph.hold({ lock: this.#lock, flow, weight, site: foreseenSite() });
+      return Promise.resolve(this.#grant(holding, 0));
     }
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const site = callSite(this.acquire);
@@ -96,16 +102,14 @@ export class Semaphore {
       };
       const onAbort = () => giveUp(options.signal?.reason);
       this.#queue.push(waiter);
-      const bounded = options.timeout !== undefined || options.signal !== undefined;
-      waiter.wait = graph.wait(
-        this.#lock,
+      waiter.wait = graph.wait({
+        lock: this.#lock,
         flow,
         weight,
-        'acquire',
         site,
-        (failure) => giveUp(new DeadlockError(failure.message, failure.deadlock, site)),
-        bounded,
-      );
+        bounded: options.timeout !== undefined || options.signal !== undefined,
+        onDeadlock: (failure) => giveUp(new DeadlockError(failure.message, failure.deadlock, site)),
+      });
       if (!this.#queue.includes(waiter)) return;
       if (options.timeout !== undefined) {
         // Built now, where the caller stands; its message is filled in when it fires.

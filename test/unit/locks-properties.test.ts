@@ -21,7 +21,7 @@ function simulate(programs: number[][], lockCount: number, schedule: number[]): 
   const inversions: LockOrderInversion[] = [];
   const graph = testGraph(inversions);
   const locks: Lock[] = Array.from({ length: lockCount }, (_, index) =>
-    graph.createLock('mutex', 1, `L${index}`),
+    graph.createLock({ kind: 'mutex', capacity: 1, name: `L${index}` }),
   );
   const holder = new Map<Lock, Holding>();
   const queues = new Map<Lock, { flow: number; wait: Wait }[]>();
@@ -48,24 +48,29 @@ function simulate(programs: number[][], lockCount: number, schedule: number[]): 
     if (step[index] < program.length) {
       const lock = locks[program[step[index]]];
       if (!holder.has(lock)) {
-        const holding = graph.hold(lock, flows[index], 1, captureStack(undefined, 2));
+        const holding = graph.hold({ lock, flow: flows[index], site: captureStack(undefined, 2) });
         holder.set(lock, holding);
         held[index].push(holding);
         step[index]++;
         return;
       }
       waiting[index] = true;
-      const wait = graph.wait(lock, flows[index], 1, 'acquire', captureStack(undefined, 2), (f) => {
-        deadlockReports.push(f.deadlock.kind);
-        failed[index] = true;
-        waiting[index] = false;
-        // As a DeadlockError would: the flow unwinds and releases what it holds.
-        for (const holding of held[index].reverse()) {
-          graph.release(holding);
-          holder.delete(holding.lock);
-          grant(holding.lock);
-        }
-        held[index] = [];
+      const wait = graph.wait({
+        lock,
+        flow: flows[index],
+        site: captureStack(undefined, 2),
+        onDeadlock: (f) => {
+          deadlockReports.push(f.deadlock.kind);
+          failed[index] = true;
+          waiting[index] = false;
+          // As a DeadlockError would: the flow unwinds and releases what it holds.
+          for (const holding of held[index].reverse()) {
+            graph.release(holding);
+            holder.delete(holding.lock);
+            grant(holding.lock);
+          }
+          held[index] = [];
+        },
       });
       if (!failed[index]) {
         const queue = queues.get(lock) ?? [];

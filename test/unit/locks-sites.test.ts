@@ -10,7 +10,7 @@ describe('acquisition sites', () => {
   test("a lock's budget records its first 64 uncontended acquisitions, then about one per 10 ms", () => {
     const clock = jest.spyOn(performance, 'now').mockReturnValue(1_000);
     try {
-      const lock = testGraph().createLock('mutex', 1, 'hot');
+      const lock = testGraph().createLock({ kind: 'mutex', capacity: 1, name: 'hot' });
       const taken = Array.from({ length: 200 }, () => takeSiteToken(lock));
       expect(taken.filter(Boolean)).toHaveLength(64);
       expect(taken.slice(0, 64).every(Boolean)).toBe(true);
@@ -24,14 +24,14 @@ describe('acquisition sites', () => {
 
   test("a new lock order always records its site; lockSites: 'all' records every one", () => {
     const graph = testGraph();
-    const outer = graph.createLock('mutex', 1, 'outer');
-    const inner = graph.createLock('mutex', 1, 'inner');
+    const outer = graph.createLock({ kind: 'mutex', capacity: 1, name: 'outer' });
+    const inner = graph.createLock({ kind: 'mutex', capacity: 1, name: 'inner' });
     while (takeSiteToken(inner));
     const flow = newFlow('bare', undefined, undefined);
     expect(graph.wantsSite(inner, flow)).toBe(false);
-    graph.hold(outer, flow, 1, undefined);
+    graph.hold({ lock: outer, flow });
     expect(graph.wantsSite(inner, flow)).toBe(true);
-    graph.hold(inner, flow, 1, undefined);
+    graph.hold({ lock: inner, flow });
     expect(graph.wantsSite(inner, flow)).toBe(false);
 
     const all = new LockGraph(
@@ -46,7 +46,7 @@ describe('acquisition sites', () => {
       new LockOrder(),
       { lockSites: 'all' },
     );
-    const busy = all.createLock('mutex', 1, 'busy');
+    const busy = all.createLock({ kind: 'mutex', capacity: 1, name: 'busy' });
     while (takeSiteToken(busy));
     expect(all.wantsSite(busy, newFlow('bare', undefined, undefined))).toBe(true);
   });

@@ -1,6 +1,5 @@
-import type { Flow } from './flows';
 import { isAncestorOrSelf } from './flows';
-import type { Holding, Lock, Wait } from './types';
+import type { Flow, Holding, Lock, Wait } from './types';
 
 /**
  * Deadlock analysis on the wait-for graph, as a fixpoint: start from the flows that can surely
@@ -10,6 +9,7 @@ import type { Holding, Lock, Wait } from './types';
  * by flows that ended.
  */
 export interface Analysis {
+  readonly mode: LinkMode;
   blocked: Set<Wait>;
   /** Whether `flow` can still release what it holds. */
   canMove(flow: Flow): boolean;
@@ -40,6 +40,20 @@ function linkHolds(child: Flow, parent: Flow, mode: LinkMode): boolean {
 export function analyse(locks: Iterable<Lock>, mode: LinkMode = 'likely'): Analysis {
   const blocked = new Set<Wait>();
   for (const lock of locks) for (const wait of lock.waits) if (counts(wait)) blocked.add(wait);
+  return settle(blocked, mode);
+}
+
+/**
+ * The same analysis in a mode that counts fewer links, from one that counts more: a wait blocked
+ * with fewer links is blocked with more, so only the waits `wider` left blocked are looked at
+ * again. A wait free in `all` mode needs no other (the common case: one pass per wait).
+ */
+export function narrow(wider: Analysis, mode: LinkMode): Analysis {
+  return mode === wider.mode ? wider : settle(new Set(wider.blocked), mode);
+}
+
+/** Frees, until nothing changes, every wait in `blocked` whose lock flows that can move would free. */
+function settle(blocked: Set<Wait>, mode: LinkMode): Analysis {
   const stuckFlows = () => {
     const stuck = new Set<Flow>();
     for (const wait of blocked) {
@@ -64,7 +78,7 @@ export function analyse(locks: Iterable<Lock>, mode: LinkMode = 'likely'): Analy
     }
     if (changed) stuck = stuckFlows();
   }
-  return { blocked, canMove };
+  return { mode, blocked, canMove };
 }
 
 /** Its release function is gone and nothing else can release it. */

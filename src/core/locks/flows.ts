@@ -1,49 +1,21 @@
 import { insideCallback } from '../callback-depth';
 import { currentAsyncContext, enterFlow } from '../async-context';
+import type { Flow, FlowKind } from './types';
 
-/**
- * A flow is the chain of async work that holds or waits for locks. JavaScript has no task
- * objects, so flows live in hangwatch's async context:
+/*
+ * Flows live in hangwatch's async context, since JavaScript has no task objects. How each kind
+ * (see `Flow` in `types`) comes about:
  *
- * - `unit`: a test or hook, implicit for everything it runs;
- * - `task`: `task(name, fn)`, a named flow for `fn` and everything it starts;
- * - `scope`: one `runExclusive` callback, holder of its lock until the callback settles;
- * - `bare`: a plain `await lock.acquire()`. The acquire enters a new flow with `enterWith`, so the
- *   code after the `await` runs as it. `enterWith` also leaks into the caller's synchronous
- *   remainder (the next `transfer()` of a `Promise.all`), which `resolveBareFlow` detects: a bare
- *   flow seen again in the same synchronous run that created it is a leak, and gets a sibling.
- *   A bare flow that holds a lock and acquires again, later, is most likely its own code after
- *   the `await` (`continues`), but may be a function it started, awaited or not: the acquisition
- *   becomes its child, linked as a continuation until a sibling shows up in the same synchronous
- *   run (`Promise.all` of helpers), so children of one holder never deadlock each other.
+ * - `bare`: the acquire enters a new flow with `enterWith`, so the code after the `await` runs as
+ *   it. `enterWith` also leaks into the caller's synchronous remainder (the next `transfer()` of a
+ *   `Promise.all`), which `resolveBareFlow` detects: a bare flow seen again in the same
+ *   synchronous run that created it is a leak, and gets a sibling. A bare flow that holds a lock
+ *   and acquires again, later, is most likely its own code after the `await` (`continues`), but
+ *   may be a function it started, awaited or not: the acquisition becomes its child, linked as a
+ *   continuation until a sibling shows up in the same synchronous run (`Promise.all` of
+ *   helpers), so children of one holder never deadlock each other.
  */
-export type FlowKind = 'unit' | 'task' | 'scope' | 'bare';
-
-export interface Flow {
-  readonly id: number;
-  readonly kind: FlowKind;
-  readonly name?: string;
-  /** The flow that awaits this one, as far as anyone can tell; none when started from a timer or I/O callback. */
-  parent?: Flow;
-  /**
-   * Bare flows: most likely the parent's own continuation rather than work it started, so the
-   * parent cannot release while this waits (see `analysis`). Cleared when a sibling appears.
-   */
-  continues?: boolean;
-  /** The test or hook it runs for. */
-  readonly owner: unknown;
-  /** The synchronous run it was created in, or last resumed acquiring in (see `currentSegment`). */
-  segment: number;
-  /** Scopes: taken by the acquire of the `runExclusive` that created it. */
-  claimed: boolean;
-  /** Holdings and waits, counted so "does it hold anything" costs nothing. */
-  holdCount: number;
-  waitCount: number;
-  /** What it holds now (made on its first acquisition). */
-  holdings?: Set<import('./types').Holding>;
-  /** Set when the flow can no longer release anything. */
-  endedAt?: string;
-}
+export type { Flow, FlowKind };
 
 let nextFlowId = 1;
 let segment = 0;

@@ -1,5 +1,6 @@
 import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
 import { LockGraph, type LockGraphHost } from './graph';
+import type { LockReporter } from './reporter';
 import type { Lock } from './types';
 
 /**
@@ -12,10 +13,26 @@ const GRAPH_KEY = Symbol.for('hangwatch.lockGraph');
 /** Where an instrumented lock object (async-mutex's Semaphore) keeps its graph lock. */
 export const LOCK_KEY = Symbol.for('hangwatch.lock');
 const ROOT_DIR_KEY = Symbol.for('hangwatch.rootDir');
+const NOTE_KEY = Symbol.for('hangwatch.noteOnce');
 
-type Slots = { [GRAPH_KEY]?: LockGraph; [ROOT_DIR_KEY]?: string };
+type Note = (line: string) => void;
+type Slots = { [GRAPH_KEY]?: LockGraph; [ROOT_DIR_KEY]?: string; [NOTE_KEY]?: Note };
 
-export function lockGraph(): LockGraph {
+/**
+ * Lines already printed. The session loads this module once per process, outside the test
+ * files' sandboxes, and publishes `printOnce` to them: a line is printed once per process, not
+ * once per test file.
+ */
+const printed = new Set<string>();
+
+function printOnce(line: string): void {
+  if (printed.has(line)) return;
+  printed.add(line);
+  process.stderr.write(`${line}\n`);
+}
+
+/** The lock graph the locks of this test file report into (see `LockReporter`). */
+export function lockGraph(): LockReporter {
   const existing = (globalThis as Slots)[GRAPH_KEY];
   if (existing) return existing;
   const graph = new LockGraph(standaloneHost());
@@ -26,6 +43,12 @@ export function lockGraph(): LockGraph {
 export function publishLockGraph(target: object, graph: LockGraph, rootDir: string): void {
   pin(target, GRAPH_KEY, graph);
   pin(target, ROOT_DIR_KEY, rootDir);
+  pin(target, NOTE_KEY, printOnce);
+}
+
+/** Prints a line to stderr once per process (see `printed`). */
+export function noteOnce(line: string): void {
+  ((globalThis as Slots)[NOTE_KEY] ?? printOnce)(line);
 }
 
 /**

@@ -1,5 +1,12 @@
 import { formatDuration } from '../format';
-import type { CreationSite, Deadlock, LockHold, LockOrderInversion, LockSection } from '../model';
+import type {
+  CreationSite,
+  Deadlock,
+  LockHold,
+  LockOrderInversion,
+  LockSection,
+  LockState,
+} from '../model';
 import { displayPath } from '../stack';
 
 /** Text views of locks: the lock section of a hang report, a DeadlockError, an inversion warning. */
@@ -35,6 +42,16 @@ function acquiredAt(
 function shortSite(site: CreationSite | undefined, options: LockTextOptions): string {
   const top = site?.top;
   return top ? `${displayPath(top.file, options.rootDir)}:${top.line}` : '?';
+}
+
+/** Who holds a lock and since where: `lock "x" is held by flow #3 (in test "t") since a.js:4:9 (1.2 s)`. */
+export function renderHolders(state: LockState, options: LockTextOptions): string {
+  if (state.holders.length === 0) return `lock "${state.name}" is free now`;
+  const holders = state.holders.map(
+    (hold) =>
+      `${hold.flow.name}${hold.flow.owner ? ` (in ${hold.flow.owner.kind} "${hold.flow.owner.name}")` : ''} since ${siteText(hold.site, options)}${hold.siteSampled ? ' (its last recorded acquisition)' : ''} (${formatDuration(hold.heldMs)})`,
+  );
+  return `lock "${state.name}" is held by ${holders.join('; and by ')}`;
 }
 
 const HEADLINES: Record<Deadlock['kind'], (deadlock: Deadlock) => string> = {

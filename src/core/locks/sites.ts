@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { captureStack, type LazyStack } from '../stack';
-import type { Lock } from './types';
+import type { Lock, SiteBudget } from './types';
 
 /**
  * Where lock calls come from, at a price the hot path can pay. A stack costs 2–4 µs to capture on
@@ -65,14 +65,6 @@ export function foreseenSite(): LazyStack | undefined {
 const SITE_BURST = 64;
 /** ...and one more may every 10 ms: at most ~0.3 ms a second of capturing per hot lock. */
 const SITES_PER_MS = 0.1;
-
-/** Per-lock token bucket deciding whether an uncontended acquisition records its site. */
-export interface SiteBudget {
-  tokens: number;
-  refilledAt: number;
-  /** Acquisitions left before an empty bucket looks at the clock again. */
-  skip: number;
-}
 
 /** An empty bucket reads the clock once per this many acquisitions, not each time. */
 const CLOCK_EVERY = 16;

@@ -1,7 +1,55 @@
-import type { LockState, LockWait } from '../model';
+import type { Deadlock, LockState, LockWait } from '../model';
 import type { LazyStack } from '../stack';
-import type { Flow } from './flows';
-import type { SiteBudget } from './sites';
+
+/*
+ * The wait-for graph's live objects. They sit here, apart from the modules that make and analyse
+ * them (`flows`, `sites`, `state`, `analysis`), so those import types from one place only.
+ */
+
+/**
+ * A flow is the chain of async work that holds or waits for locks (see `flows` for how each kind
+ * is made):
+ *
+ * - `unit`: a test or hook, implicit for everything it runs;
+ * - `task`: `task(name, fn)`, a named flow for `fn` and everything it starts;
+ * - `scope`: one `runExclusive` callback, holder of its lock until the callback settles;
+ * - `bare`: a plain `await lock.acquire()`, and the code after its `await`.
+ */
+export type FlowKind = 'unit' | 'task' | 'scope' | 'bare';
+
+export interface Flow {
+  readonly id: number;
+  readonly kind: FlowKind;
+  readonly name?: string;
+  /** The flow that awaits this one, as far as anyone can tell; none when started from a timer or I/O callback. */
+  parent?: Flow;
+  /**
+   * Bare flows: most likely the parent's own continuation rather than work it started, so the
+   * parent cannot release while this waits (see `analysis`). Cleared when a sibling appears.
+   */
+  continues?: boolean;
+  /** The test or hook it runs for. */
+  readonly owner: unknown;
+  /** The synchronous run it was created in, or last resumed acquiring in (see `flows`). */
+  segment: number;
+  /** Scopes: taken by the acquire of the `runExclusive` that created it. */
+  claimed: boolean;
+  /** Holdings and waits, counted so "does it hold anything" costs nothing. */
+  holdCount: number;
+  waitCount: number;
+  /** What it holds now (made on its first acquisition). */
+  holdings?: Set<Holding>;
+  /** Set when the flow can no longer release anything. */
+  endedAt?: string;
+}
+
+/** Per-lock token bucket deciding whether an uncontended acquisition records its site (see `sites`). */
+export interface SiteBudget {
+  tokens: number;
+  refilledAt: number;
+  /** Acquisitions left before an empty bucket looks at the clock again. */
+  skip: number;
+}
 
 /** One lock as the wait-for graph sees it; every primitive and adapter maps onto this. */
 export interface Lock {
@@ -47,11 +95,11 @@ export interface Wait {
   /** Ends on its own (a timeout, a tryAcquire): never part of a deadlock. */
   readonly bounded: boolean;
   /** Rejects the waiting call; set by the primitive that owns the wait. */
-  readonly fail: (failure: DeadlockFailure) => void;
+  readonly onDeadlock: (failure: DeadlockFailure) => void;
 }
 
-/** What a deadlocked wait is told: the finding as data and as text. */
+/** What a deadlocked wait is told: the finding as data, and rendered as text. */
 export interface DeadlockFailure {
-  deadlock: import('../model').Deadlock;
+  deadlock: Deadlock;
   message: string;
 }

@@ -1,7 +1,9 @@
 import { formatDuration } from '../format';
-import type { CreationSite, Frame, OwnerRef } from '../model';
+import type { BlockedLoopFinding, Frame, OwnerRef } from '../model';
 import { REPORT_SCHEMA_VERSION } from '../model';
 import { displayPath, errorStack, toCreationSite } from '../stack';
+
+export type { BlockedLoopFinding };
 
 /** The test or hook a block happened in, as the report names it. */
 export interface LoopUnit {
@@ -13,29 +15,6 @@ export interface LoopUnit {
   testPath: string;
   rootDir: string;
   timeoutMs: number;
-}
-
-/**
- * A test or hook that kept the event loop busy: for a while (`frozen: false`, it finished), or
- * past its timeout (`frozen: true`, the process had to be ended because nothing else could).
- */
-export interface BlockedLoopFinding {
-  schemaVersion: typeof REPORT_SCHEMA_VERSION;
-  kind: 'blocked-loop';
-  testName: string;
-  testPath: string;
-  phase: LoopUnit['kind'];
-  forTest?: string;
-  blockedMs: number;
-  timeoutMs: number;
-  frozen: boolean;
-  /** `warning` when the run goes on regardless (`blockedLoop: 'warn'`). */
-  severity: 'warning' | 'error';
-  /** Where the loop is: the innermost frame of the project's own code. */
-  site?: CreationSite;
-  /** The test thread's whole stack when the watchdog looked, most recent call first. */
-  stack: Frame[];
-  notes: string[];
 }
 
 export function buildBlockedLoopFinding(
