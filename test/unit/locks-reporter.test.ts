@@ -82,22 +82,15 @@ function callerOf(fn: (...args: never[]) => unknown): { stack?: string } {
   return site;
 }
 
-const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
-
 describe('LockReporter: a third-party lock reporting into the graph', () => {
   test('two flows taking two locks in opposite orders: the one closing the cycle is failed', async () => {
     const alice = new LibraryMutex('alice');
     const bob = new LibraryMutex('bob');
-    const transfer = async (from: LibraryMutex, to: LibraryMutex) => {
-      const releaseFrom = await from.acquire();
-      try {
-        await pause();
-        const releaseTo = await to.acquire();
-        releaseTo();
-      } finally {
-        releaseFrom();
-      }
-    };
+    const transfer = (from: LibraryMutex, to: LibraryMutex) =>
+      from.runExclusive(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await to.runExclusive(async () => undefined);
+      });
     const error = await Promise.all([transfer(alice, bob), transfer(bob, alice)]).catch(
       (caught: unknown) => caught,
     );
