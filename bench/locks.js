@@ -2,7 +2,8 @@
 /**
  * Cost of lock tracking: 100k uncontended acquire/release with async-mutex, plain and through
  * hangwatch's instrumented adapter (what the presets map `async-mutex` to), and hangwatch/sync;
- * also a nested pair (lock-order tracking). Run `npm run build` first.
+ * also a nested pair (lock-order tracking) and a contended pair (each wait is analysed for
+ * deadlock). Run `npm run build` first.
  * Usage: node bench/locks.js [operations] [--sites all]
  *   --sites all: the `lockSites: 'all'` mode, where every acquisition records its site.
  */
@@ -91,7 +92,7 @@ async function run() {
   const own = new sync.Mutex('bench');
 
   console.log(
-    `${OPERATIONS} uncontended operations, median of ${ROUNDS} rounds, lockSites: '${SITES}' (node ${process.version})`,
+    `${OPERATIONS} operations (uncontended unless said), median of ${ROUNDS} rounds, lockSites: '${SITES}' (node ${process.version})`,
   );
   const nested = (first, second) => async () => {
     const releaseFirst = await first.acquire();
@@ -116,6 +117,11 @@ async function run() {
       () => semaphore.acquire().then(([, r]) => r()),
     ],
     ['two nested Mutexes (per pair)', nested(plainOuter, plainMutex), nested(outer, mutex)],
+    [
+      'Mutex, two runExclusive() at once (one waits)',
+      () => Promise.all([plainMutex.runExclusive(() => 1), plainMutex.runExclusive(() => 2)]),
+      () => Promise.all([mutex.runExclusive(() => 1), mutex.runExclusive(() => 2)]),
+    ],
   ];
   for (const [label, plainOp, instrumentedOp] of rows) {
     await compare(label, plainOp, instrumentedOp);
