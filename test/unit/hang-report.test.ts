@@ -183,7 +183,7 @@ describe('buildHangFinding', () => {
     timer(hungTest, () => setTimeout(noop, 30_000));
     const built = finding(1);
     expect(built).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       kind: 'hang',
       testName: 'orders › refunds a payment',
       testPath: __filename,
@@ -208,14 +208,29 @@ describe('buildHangFinding', () => {
     expect(JSON.parse(JSON.stringify(built))).toStrictEqual(built);
   });
 
-  test('nothingPending when the test itself started nothing that is still pending', () => {
+  test('nothingOwnPending, not nothingPending, when only an earlier test left something pending', () => {
     timer(earlierTest, () => setTimeout(noop, 30_000));
     const built = finding();
-    expect(built.nothingPending).toBe(true);
+    expect(built.nothingOwnPending).toBe(true);
+    expect(built.nothingPending).toBe(false);
     expect(built.pending.map((resource) => resource.relation)).toEqual(['earlier']);
     expect(built.notes).toEqual([
       expect.stringContaining('Set `promises: true` in testEnvironmentOptions.hangwatch'),
     ]);
+  });
+
+  test('culpritFrame never points at an earlier test’s resource: the unit’s own line instead', () => {
+    timer(earlierTest, () => setTimeout(noop, 30_000));
+    const top = { file: __filename, line: 1, column: 1, origin: 'user' as const };
+    const unitSite = { top, frames: [top] };
+    const built = buildHangFinding(unit, collectPending(tracker, view, { maxListed: 10 }), {
+      promisesTracked: false,
+      unitSite,
+    });
+    expect(culpritFrame(built)).toBe(unitSite.top);
+    expect(renderHangText(built, { rootDir: __dirname })).not.toContain(
+      'Nothing it started is still pending',
+    );
   });
 
   test('nothingPending for a test waiting for `done` points at `done`', () => {
