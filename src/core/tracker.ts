@@ -1,4 +1,4 @@
-import { createHook, type AsyncHook } from 'node:async_hooks';
+import { createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { currentAsyncContext } from './async-context';
 import { enterCallback, leaveCallback } from './callback-depth';
@@ -93,8 +93,13 @@ const rootOf = <Owner>(parent: Ancestry<Owner> | undefined): Ancestry<Owner> | u
  */
 export class ResourceTracker<Owner> {
   private readonly records = new Map<number, ResourceRecord<Owner>>();
-  /** Pending ticks that carry ancestry: see `linkTick`. */
-  private readonly tickLinks = new Map<number, Ancestry<Owner>>();
+  /**
+   * Where a tick keeps the ancestry it passes on: a property of the tick object itself, read back
+   * through `executionAsyncResource()` while its callback runs. No map to fill and empty per tick,
+   * and the collector drops it with the tick. One key per tracker: a tick left by an earlier
+   * file's tracker carries nothing for this one.
+   */
+  private readonly linkKey = Symbol('hangwatch.ancestry');
   /**
    * Record where ticks are scheduled from (a stack each). Costly per tick, so only while a test
    * file's module scope or a `beforeAll` runs, where shared clients are made: a client
@@ -116,7 +121,7 @@ export class ResourceTracker<Owner> {
     this.stackDepth = depth;
     const init = (asyncId: number, type: string, triggerAsyncId: number, resource: object) => {
       if (this.suspended > 0) return;
-      if (type === 'TickObject') return this.linkTick(asyncId, triggerAsyncId, init);
+      if (type === 'TickObject') return this.linkTick(triggerAsyncId, resource, init);
       if (ALWAYS_SETTLES.has(type) || IGNORED.has(type)) return;
       const isPromise = type === 'PROMISE';
       if (isPromise && !options.promises) return;
@@ -137,7 +142,11 @@ export class ResourceTracker<Owner> {
       });
     };
     const forget = (asyncId: number) => {
-      if (!this.records.delete(asyncId) && this.tickLinks.size > 0) this.tickLinks.delete(asyncId);
+      const record = this.records.get(asyncId);
+      if (!record) return;
+      // A descendant may still hold it as its root: keep its stack, not the closed resource.
+      record.resource = undefined;
+      this.records.delete(asyncId);
     };
     // Only the resources recorded here, never promises: see `callback-depth`.
     const before = (asyncId: number) => {
@@ -159,41 +168,38 @@ export class ResourceTracker<Owner> {
     this.hook = createHook(callbacks);
   }
 
-  /** The recorded work (or linked tick) that triggered `triggerAsyncId`'s child, if any. */
+  /**
+   * The recorded work that triggered a new resource, else the tick whose callback creates it
+   * (the execution chain: libraries create from ticks, which are not recorded).
+   */
   private parentOf(triggerAsyncId: number): Ancestry<Owner> | undefined {
-    return (
-      this.records.get(triggerAsyncId) ??
-      (this.tickLinks.size > 0 ? this.tickLinks.get(triggerAsyncId) : undefined)
-    );
+    const record = this.records.get(triggerAsyncId);
+    if (record) return record;
+    const running = executionAsyncResource() as Record<symbol, Ancestry<Owner> | undefined>;
+    return running?.[this.linkKey];
   }
 
   /**
    * A tick is never pending for long, but what it creates may be: it passes its parent's
-   * ancestry on, one map entry while it waits, and only when it has a parent (or ticks are
-   * traced). A tick with neither costs two lookups.
+   * ancestry on (the parent itself, no copy), and only when it has a parent or ticks are traced.
    */
   private linkTick(
-    asyncId: number,
     triggerAsyncId: number,
+    tick: object,
     init: (...args: never[]) => unknown,
   ): void {
     const parent = this.parentOf(triggerAsyncId);
-    if (parent) {
-      this.tickLinks.set(asyncId, {
-        owner: parent.owner,
-        origin: parent.origin,
-        stack: parent.stack,
-        root: rootOf(parent),
-      });
-    } else if (this.traceTicks) {
-      const context = currentAsyncContext();
-      this.tickLinks.set(asyncId, {
-        owner: this.ownerOf(context?.owner),
-        origin: context?.origin,
-        stack: captureStack(init, this.stackDepth),
-        root: undefined,
-      });
-    }
+    const link: Ancestry<Owner> | undefined =
+      parent ??
+      (this.traceTicks
+        ? {
+            owner: this.ownerOf(currentAsyncContext()?.owner),
+            origin: currentAsyncContext()?.origin,
+            stack: captureStack(init, this.stackDepth),
+            root: undefined,
+          }
+        : undefined);
+    if (link) (tick as Record<symbol, Ancestry<Owner>>)[this.linkKey] = link;
   }
 
   enable(): void {
@@ -205,7 +211,6 @@ export class ResourceTracker<Owner> {
     this.enabled = false;
     this.hook.disable();
     this.records.clear();
-    this.tickLinks.clear();
   }
 
   /**

@@ -123,7 +123,9 @@ export function fakeTimerSummary(timer: FakeTimerInfo): string {
 export function pendingVerdict(finding: HangFinding): string | undefined {
   if (finding.locks) return undefined;
   if (finding.nothingPending) return NOTHING_PENDING;
-  if (finding.nothingOwnPending) return NOTHING_OWN_PENDING;
+  if (finding.nothingOwnPending) {
+    return finding.waitingForDone ? NOTHING_OWN_PENDING_DONE : NOTHING_OWN_PENDING;
+  }
   return undefined;
 }
 
@@ -132,6 +134,9 @@ export const NOTHING_PENDING =
 
 export const NOTHING_OWN_PENDING =
   'Nothing of its own is still pending: only what is listed above, started elsewhere, could still settle it, if it waits on that (a shared client, server or poller); otherwise it is awaiting a promise nobody resolves or an event nobody emits.';
+
+export const NOTHING_OWN_PENDING_DONE =
+  'Nothing of its own is still pending: only what is listed above, started elsewhere, could still lead to a call to `done`, if it waits on that.';
 
 /**
  * "made on its behalf inside ioredis, at node_modules/ioredis/…:333:33": `location` is the

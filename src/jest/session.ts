@@ -47,8 +47,9 @@ function describeThrown(error: unknown): { message: string; site?: CreationSite 
   return { message, ...(site ? { site } : {}) };
 }
 
+/** The block a unit runs in: a test's (also for its per-test hooks), else the hook's own. */
 function blockOf(unit: Unit): Circus.DescribeBlock | undefined {
-  return unit.kind === 'test' ? unit.test?.parent : (unit.hook?.parent ?? unit.test?.parent);
+  return unit.test?.parent ?? unit.hook?.parent;
 }
 
 /** Whether `outer` is `inner` or one of its enclosing describe blocks. */
