@@ -81,7 +81,7 @@ export function collectPending<Owner>(
     const relation = view.relationOf(record.owner);
     if (relation === undefined) continue;
     const frames = parseStack(record.stack.stack);
-    const site = siteFor(record, frames, tracker);
+    const { site, madeBy } = siteFor(record, frames, tracker);
     // The runner's own resources (its timeout timer) never appear, unless traced to user code.
     if (site?.top?.origin !== 'user' && isRunnerOwned(frames)) continue;
     const ageMs = now - record.createdAt;
@@ -102,6 +102,7 @@ export function collectPending<Owner>(
       relation,
       ...(owner ? { owner } : {}),
       ...(site ? { site } : {}),
+      ...(madeBy ? { madeBy } : {}),
     };
     if (record.type === 'PROMISE') {
       const explicit = isPromiseConstructorCall(record.stack.stack);
@@ -243,60 +244,80 @@ function foldFetchSockets(candidates: Candidate[]): void {
 
 /**
  * The creation site to show. Resources opened later on the user's behalf (fetch's socket, a
- * request's follow-up) have no user frame of their own: take the site recorded for the async
- * context, or walk the trigger chain back to a resource the user's code created.
+ * client's reconnect timer) have no user frame of their own: take the site recorded for the async
+ * context, or walk the trigger chain back to the user's code, down to the root of its ancestry.
+ * `madeBy` is the library frame that really created it, when the site shown is inherited.
  */
-function siteFor<Owner>(
+export function siteFor<Owner>(
   record: ResourceRecord<Owner>,
   frames: Frame[],
   tracker: ResourceTracker<Owner>,
-): CreationSite | undefined {
+): { site: CreationSite | undefined; madeBy?: Frame } {
   const own = toCreationSite(frames);
-  if (own?.top?.origin === 'user') return own;
-  if (record.origin) {
-    const inherited = toCreationSite(parseStack(record.origin.stack));
-    if (inherited?.top?.origin === 'user') return inherited;
-  }
+  if (own?.top?.origin === 'user') return { site: own };
+  const inherited = (stack: string | undefined) => {
+    const site = toCreationSite(parseStack(stack));
+    return site?.top?.origin === 'user' ? site : undefined;
+  };
+  const madeBy = own?.top?.origin === 'dependency' ? { madeBy: own.top } : {};
+  const fromOrigin = record.origin && inherited(record.origin.stack);
+  if (fromOrigin) return { site: fromOrigin, ...madeBy };
   let parent = tracker.get(record.triggerAsyncId);
   for (let depth = 0; parent && depth < 20; depth++) {
-    const inherited = toCreationSite(parseStack(parent.stack.stack));
-    if (inherited?.top?.origin === 'user') return inherited;
+    const fromParent = inherited(parent.stack.stack);
+    if (fromParent) return { site: fromParent, ...madeBy };
     parent = tracker.get(parent.triggerAsyncId);
   }
-  if (record.ancestor) {
-    const inherited = toCreationSite(parseStack(record.ancestor.stack));
-    if (inherited?.top?.origin === 'user') return inherited;
-  }
-  return own;
+  const fromRoot = record.root && inherited(record.root.stack.stack);
+  if (fromRoot) return { site: fromRoot, ...madeBy };
+  return { site: own };
+}
+
+/** Owners whose work is the hung unit's own doing: its test and that test's per-test hooks. */
+const PER_TEST_OWNERS = new Set<OwnerRef['kind']>(['test', 'beforeEach', 'afterEach']);
+
+/**
+ * Started by the hung unit itself, or, for a test or per-test hook, by that test or its per-test
+ * hooks. What a `beforeAll`, an earlier test or the module scope left open is shown, never blamed.
+ */
+export function isOwnWork(entry: { relation: Relation; owner?: OwnerRef }): boolean {
+  if (entry.relation === 'this-test') return true;
+  return (
+    entry.relation === 'hook' && entry.owner !== undefined && PER_TEST_OWNERS.has(entry.owner.kind)
+  );
 }
 
 export function buildHangFinding(
   unit: HungUnit,
   pending: { listed: PendingResource[]; omittedCount: number; promises: PendingResource[] },
-  options: { fakeTimers?: FakeTimersState; promisesTracked: boolean },
+  options: { fakeTimers?: FakeTimersState; promisesTracked: boolean; unitSite?: CreationSite },
 ): HangFinding {
   const notes: string[] = [];
   const fakeTimers = options.fakeTimers;
-  const ownFakeTimers = fakeTimers?.pending.filter((timer) => timer.relation !== 'earlier') ?? [];
-  if (fakeTimers && fakeTimers.pending.length > 0) {
+  const fakePending = fakeTimers?.pending ?? [];
+  if (fakeTimers && fakePending.length > 0) {
     notes.push(
       `Fake timers (${fakeTimers.implementation}) are installed: the ${
-        fakeTimers.pending.length === 1
-          ? 'pending fake timer only fires'
-          : 'pending fake timers only fire'
+        fakePending.length === 1 ? 'pending fake timer only fires' : 'pending fake timers only fire'
       } when the test advances the clock: advance it before awaiting, or await jest.advanceTimersByTimeAsync / jest.runAllTimersAsync (or call jest.runAllTimers) while the promise is pending.`,
     );
   }
-  const isOwn = (relation: Relation) => relation === 'this-test' || relation === 'hook';
-  const nothingPending =
-    !pending.listed.some((resource) => isOwn(resource.relation)) &&
-    !ownFakeTimers.some((timer) => isOwn(timer.relation)) &&
+  const nothingOwnPending =
+    !pending.listed.some(isOwnWork) &&
+    !fakePending.some(isOwnWork) &&
     pending.promises.length === 0;
-  if (nothingPending && !options.promisesTracked) {
+  const nothingPending =
+    nothingOwnPending &&
+    pending.listed.length === 0 &&
+    pending.omittedCount === 0 &&
+    fakePending.length === 0;
+  if (nothingOwnPending && !options.promisesTracked) {
     notes.push(
       unit.waitingForDone
         ? 'Only a call to `done` can end it now: check that every path (errors included) calls it.'
-        : 'It is awaiting a promise nobody resolves or an event nobody emits. Set `promises: true` in testEnvironmentOptions.hangwatch to record where pending promises were created.',
+        : nothingPending
+          ? 'It is awaiting a promise nobody resolves or an event nobody emits. Set `promises: true` in testEnvironmentOptions.hangwatch to record where pending promises were created.'
+          : 'Set `promises: true` in testEnvironmentOptions.hangwatch to record where the promises it awaits were created.',
     );
   }
   return {
@@ -305,6 +326,7 @@ export function buildHangFinding(
     testName: unit.testName,
     testPath: unit.testPath,
     phase: unit.phase,
+    ...(options.unitSite ? { unitSite: options.unitSite } : {}),
     ...(unit.forTest ? { forTest: unit.forTest } : {}),
     trigger: unit.trigger,
     elapsedMs: Math.round(unit.elapsedMs),
@@ -314,21 +336,28 @@ export function buildHangFinding(
     attempt: unit.attempt,
     pending: pending.listed,
     omittedCount: pending.omittedCount,
-    ...(fakeTimers && fakeTimers.pending.length > 0 ? { fakeTimers } : {}),
+    ...(fakeTimers && fakePending.length > 0 ? { fakeTimers } : {}),
     ...(options.promisesTracked ? { pendingPromises: pending.promises } : {}),
     nothingPending,
+    nothingOwnPending,
     notes,
   };
 }
 
-/** The frame a failure should point at: the likeliest culprit's creation site in user code. */
+/**
+ * The frame a failure should point at, in ranking order: the creation site of what the hung unit
+ * itself started (resources, then fake timers, then promises); else the unit's own line. What
+ * earlier tests, shared hooks or the module scope left open is never the culprit: it is listed,
+ * and may be what the unit waits on, but nothing says it is.
+ */
 export function culpritFrame(finding: HangFinding): Frame | undefined {
-  const fromResources = finding.pending.find((resource) => resource.site?.top?.origin === 'user');
-  if (fromResources) return fromResources.site?.top;
-  const fromFakeTimers = finding.fakeTimers?.pending.find(
-    (timer) => timer.site?.top?.origin === 'user',
+  const userSite = (entry: { site?: CreationSite }) => entry.site?.top?.origin === 'user';
+  const own = (entry: { relation: Relation; owner?: OwnerRef; site?: CreationSite }) =>
+    isOwnWork(entry) && userSite(entry);
+  return (
+    finding.pending.find(own)?.site?.top ??
+    finding.fakeTimers?.pending.find(own)?.site?.top ??
+    finding.pendingPromises?.find(userSite)?.site?.top ??
+    finding.unitSite?.top
   );
-  if (fromFakeTimers) return fromFakeTimers.site?.top;
-  return finding.pendingPromises?.find((promise) => promise.site?.top?.origin === 'user')?.site
-    ?.top;
 }

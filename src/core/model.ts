@@ -3,7 +3,11 @@
  * first and rendered later (terminal text, markdown), so every view tells the same story.
  */
 
-export const REPORT_SCHEMA_VERSION = 1;
+/**
+ * 2: `nothingPending` means nothing at all is pending (in 1 it meant nothing of the hung unit's
+ * own); `nothingOwnPending`, `unitSite`, `madeBy` and fake timers' `owner` added.
+ */
+export const REPORT_SCHEMA_VERSION = 2;
 
 /** One stack frame, classified so views can keep the user's own frames. */
 export interface Frame {
@@ -56,7 +60,16 @@ export interface PendingResource {
   keepsAlive: boolean;
   relation: Relation;
   owner?: OwnerRef;
+  /**
+   * Where it is attributed to: its own creation site, or, when no user code was on its stack,
+   * the user call it was made for (found through its async ancestry, see `madeBy`).
+   */
   site?: CreationSite;
+  /**
+   * The library frame that really created it, when `site` is inherited: a client's reconnect
+   * timer made inside `ioredis` on behalf of the user's `new Redis()` line.
+   */
+  madeBy?: Frame;
 }
 
 export interface FakeTimerInfo {
@@ -67,6 +80,8 @@ export interface FakeTimerInfo {
   site?: CreationSite;
   /** Whether the hung test (or its hooks) created it. */
   relation: Relation;
+  /** Who created it. */
+  owner?: OwnerRef;
 }
 
 export interface FakeTimersState {
@@ -78,11 +93,19 @@ export interface FakeTimersState {
 export interface HangFinding {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   kind: 'hang';
-  /** The test's full name; for `beforeAll`/`afterAll` the describe block's path. */
+  /**
+   * The test's full name; for `beforeAll`/`afterAll` the describe block's path (empty for a hook
+   * at the file's top level).
+   */
   testName: string;
   testPath: string;
   /** What hung: the test function itself or one of its hooks. */
   phase: 'test' | 'beforeAll' | 'beforeEach' | 'afterEach' | 'afterAll';
+  /**
+   * Where the hung test or hook is declared (its `test(...)` or `afterAll(...)` line): the line to
+   * point at when nothing of its own is pending.
+   */
+  unitSite?: CreationSite;
   /** The test a per-test hook was running for. */
   forTest?: string;
   /**
@@ -108,8 +131,17 @@ export interface HangFinding {
   fakeTimers?: FakeTimersState;
   /** Promise creation sites (only with `promises: true`). */
   pendingPromises?: PendingResource[];
-  /** Nothing at all is pending: no resource exists that could ever settle this test. */
+  /**
+   * Nothing at all is pending: no resource, fake timer or recorded promise exists, of this unit or
+   * any other, that could ever settle it.
+   */
   nothingPending: boolean;
+  /**
+   * Nothing the hung unit (or, for a test, its hooks) started is pending: whatever `pending` lists
+   * was started elsewhere (an earlier test, the file's module scope), and can settle it only if
+   * it waits on that.
+   */
+  nothingOwnPending: boolean;
   /** Extra sentences for the reader (fake timers, `done`, caps). */
   notes: string[];
   /** Locks held or awaited when it hung (hangwatch/sync and instrumented async-mutex). */

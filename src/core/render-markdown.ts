@@ -1,7 +1,14 @@
 import type { CreationSite, HangFinding } from './model';
 import { renderLockSection } from './locks/render';
 import { displayPath } from './stack';
-import { NOTHING_PENDING, fakeTimerSummary, groupPending, headline, ownerNote } from './wording';
+import {
+  fakeTimerSummary,
+  groupPending,
+  headline,
+  madeByText,
+  ownerNote,
+  pendingVerdict,
+} from './wording';
 
 /** Markdown view of a hang, for CI job summaries and issue comments. */
 export function renderHangMarkdown(finding: HangFinding, options: { rootDir: string }): string {
@@ -18,6 +25,11 @@ export function renderHangMarkdown(finding: HangFinding, options: { rootDir: str
       out.push(
         `1. ${escape(resource.summary)}${note ? ` _(${escape(note)})_` : ''}${siteText(resource.site, options.rootDir)}`,
       );
+      if (resource.madeBy) {
+        const { file, line, column } = resource.madeBy;
+        const where = `\`${displayPath(file, options.rootDir)}:${line}:${column}\``;
+        out.push(`   ${madeByText(resource.madeBy, where)}`);
+      }
     }
     out.push('');
   }
@@ -25,7 +37,17 @@ export function renderHangMarkdown(finding: HangFinding, options: { rootDir: str
   if (finding.fakeTimers) {
     out.push(`**Fake timers (${finding.fakeTimers.implementation})**`, '');
     for (const timer of finding.fakeTimers.pending) {
-      out.push(`- ${escape(fakeTimerSummary(timer))}${siteText(timer.site, options.rootDir)}`);
+      const note = ownerNote(timer, finding);
+      out.push(
+        `- ${escape(fakeTimerSummary(timer))}${note ? ` _(${escape(note)})_` : ''}${siteText(timer.site, options.rootDir)}`,
+      );
+    }
+    out.push('');
+  }
+  if (finding.pendingPromises && finding.pendingPromises.length > 0) {
+    out.push('**Pending promises it created (the innermost `new Promise` first)**', '');
+    for (const promise of finding.pendingPromises) {
+      out.push(`- ${escape(promise.summary)}${siteText(promise.site, options.rootDir)}`);
     }
     out.push('');
   }
@@ -33,7 +55,14 @@ export function renderHangMarkdown(finding: HangFinding, options: { rootDir: str
     const lockLines = renderLockSection(finding.locks, options);
     out.push('**Locks**', '', '```', ...lockLines, '```', '');
   }
-  if (finding.nothingPending && !finding.locks) out.push(NOTHING_PENDING, '');
+  for (const thrown of finding.thrownBeforeDone ?? []) {
+    out.push(
+      `Before \`done()\` was reached, a callback threw: ${escape(thrown.message)}${siteText(thrown.site, options.rootDir)}`,
+      '',
+    );
+  }
+  const verdict = pendingVerdict(finding);
+  if (verdict) out.push(verdict, '');
   for (const note of finding.notes) out.push(`> ${escape(note)}`);
   return out.join('\n').trimEnd() + '\n';
 }

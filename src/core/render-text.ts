@@ -1,7 +1,14 @@
 import type { CreationSite, HangFinding, LeakFinding } from './model';
 import { renderLockSection } from './locks/render';
 import { displayPath } from './stack';
-import { NOTHING_PENDING, fakeTimerSummary, groupPending, headline, ownerNote } from './wording';
+import {
+  fakeTimerSummary,
+  groupPending,
+  headline,
+  madeByText,
+  ownerNote,
+  pendingVerdict,
+} from './wording';
 
 export interface TextOptions {
   /** Paths are shown relative to this directory. */
@@ -25,6 +32,11 @@ export function renderHangText(finding: HangFinding, options: TextOptions): stri
       ].filter(Boolean);
       lines.push(`  ${number}. ${resource.summary}${flags.length ? ` (${flags.join('; ')})` : ''}`);
       lines.push(...siteLines(resource.site, options, '     '));
+      if (resource.madeBy) {
+        const { file, line, column } = resource.madeBy;
+        const where = `${displayPath(file, options.rootDir)}:${line}:${column}`;
+        lines.push(`     ${madeByText(resource.madeBy, where)}`);
+      }
     }
   }
   if (finding.omittedCount > 0) {
@@ -36,7 +48,8 @@ export function renderHangText(finding: HangFinding, options: TextOptions): stri
       `Fake timers (${implementation}) hold ${pending.length} pending timer${pending.length === 1 ? '' : 's'}:`,
     );
     for (const timer of pending) {
-      lines.push(`  - ${fakeTimerSummary(timer)}`);
+      const note = ownerNote(timer, finding);
+      lines.push(`  - ${fakeTimerSummary(timer)}${note ? ` (${note})` : ''}`);
       lines.push(...siteLines(timer.site, options, '    '));
     }
   }
@@ -52,7 +65,8 @@ export function renderHangText(finding: HangFinding, options: TextOptions): stri
     lines.push(`Before \`done()\` was reached, a callback threw: ${thrown.message}`);
     lines.push(...siteLines(thrown.site, options, '  '));
   }
-  if (finding.nothingPending && !finding.locks) lines.push(NOTHING_PENDING);
+  const verdict = pendingVerdict(finding);
+  if (verdict) lines.push(verdict);
   lines.push(...finding.notes);
   return lines.join('\n');
 }

@@ -1,33 +1,45 @@
-import { createHook, type AsyncHook } from 'node:async_hooks';
+import { createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { currentAsyncContext } from './async-context';
 import { enterCallback, leaveCallback } from './callback-depth';
 import { captureStack, DEEP_STACK_DEPTH, DEFAULT_STACK_DEPTH, type LazyStack } from './stack';
 
 /**
+ * Where a piece of async work came from: its owner, its creation stack, and the oldest work in
+ * its trigger chain. Records and tick links both are one, so a chain survives the destruction of
+ * the work in between (a socket closed before the reconnect timer its `close` handler armed).
+ */
+export interface Ancestry<Owner> {
+  owner: Owner | undefined;
+  /** The user's call that this work was created on behalf of (see `origins`). */
+  origin: LazyStack | undefined;
+  stack: LazyStack;
+  /**
+   * The oldest recorded work in its trigger chain. A timer a library re-arms from its own
+   * callback (a client's reconnect timer, jsdom's setInterval) has no user frame; its root does.
+   * Only the root is kept, one reference, so a chain of re-armed timers costs nothing extra and
+   * is resolved to a user line only when a report is built.
+   */
+  root: Ancestry<Owner> | undefined;
+}
+
+/**
  * One live async resource. The resource object itself is held strongly: every non-promise type
  * emits `destroy` when it closes, which is when the record is dropped, so nothing outlives its
  * resource. Promises are recorded without their object, so the collector can still reclaim them.
  */
-export interface ResourceRecord<Owner> {
+export interface ResourceRecord<Owner> extends Ancestry<Owner> {
   asyncId: number;
   type: string;
   triggerAsyncId: number;
   resource: object | undefined;
-  owner: Owner | undefined;
-  /** The user's call that this resource was created on behalf of (see `origins`). */
-  origin: LazyStack | undefined;
-  /**
-   * The creation stack of the oldest recorded resource in its trigger chain. A timer a library
-   * re-arms from its own callback (jsdom's setInterval) has no user frame; its first ancestor
-   * does. Only the oldest is kept, so a chain of re-armed timers costs nothing extra.
-   */
-  ancestor: LazyStack | undefined;
   createdAt: number;
-  stack: LazyStack;
 }
 
-/** Work that always runs on its own on the current turn: never the reason anything hangs. */
+/**
+ * Work that always runs on its own on the current turn: never the reason anything hangs. Ticks
+ * still pass their ancestry on (see `linkTick`): libraries open sockets from `process.nextTick`.
+ */
 const ALWAYS_SETTLES = new Set(['TickObject', 'Microtask']);
 /**
  * Never a reason to wait: process-wide singletons (the DNS channel), writes, which end with their
@@ -72,12 +84,28 @@ export interface TrackerOptions<Owner> {
   stackDepth?: number;
 }
 
+const rootOf = <Owner>(parent: Ancestry<Owner> | undefined): Ancestry<Owner> | undefined =>
+  parent ? (parent.root ?? parent) : undefined;
+
 /**
  * Records every async resource created while enabled, with its creation stack and owner, and
  * forgets it once it is destroyed. Framework-agnostic: the owner is whatever the caller says.
  */
 export class ResourceTracker<Owner> {
   private readonly records = new Map<number, ResourceRecord<Owner>>();
+  /**
+   * Where a tick keeps the ancestry it passes on: a property of the tick object itself, read back
+   * through `executionAsyncResource()` while its callback runs. No map to fill and empty per tick,
+   * and the collector drops it with the tick. One key per tracker: a tick left by an earlier
+   * file's tracker carries nothing for this one.
+   */
+  private readonly linkKey = Symbol('hangwatch.ancestry');
+  /**
+   * Record where ticks are scheduled from (a stack each). Costly per tick, so only while a test
+   * file's module scope or a `beforeAll` runs, where shared clients are made: a client
+   * (`new Redis()`) opens its socket from a tick, whose stack is the only one with the user's line.
+   */
+  traceTicks = false;
   private readonly hook: AsyncHook;
   /** Set while hangwatch runs its own code, so its resources never appear in a report. */
   private suspended = 0;
@@ -85,31 +113,39 @@ export class ResourceTracker<Owner> {
   /** Records of work without an async resource of its own use negative ids. */
   private nextVirtualId = -1;
   private readonly ownerOf: (contextOwner: unknown) => Owner | undefined;
+  private readonly stackDepth: number;
 
   constructor(options: TrackerOptions<Owner>) {
     this.ownerOf = options.ownerOf;
     const depth = options.stackDepth ?? DEFAULT_STACK_DEPTH;
+    this.stackDepth = depth;
     const init = (asyncId: number, type: string, triggerAsyncId: number, resource: object) => {
-      if (this.suspended > 0 || ALWAYS_SETTLES.has(type) || IGNORED.has(type)) return;
+      if (this.suspended > 0) return;
+      if (type === 'TickObject') return this.linkTick(triggerAsyncId, resource, init);
+      if (ALWAYS_SETTLES.has(type) || IGNORED.has(type)) return;
       const isPromise = type === 'PROMISE';
       if (isPromise && !options.promises) return;
       // Resources Node creates from a handle's own callback (a server accepting a connection)
       // run outside any async context: they belong to whoever created the handle.
-      const trigger = this.records.get(triggerAsyncId);
+      const parent = this.parentOf(triggerAsyncId);
       const context = currentAsyncContext();
       this.records.set(asyncId, {
         asyncId,
         type,
         triggerAsyncId,
         resource: isPromise ? undefined : unwrapReused(resource),
-        owner: options.ownerOf(context?.owner) ?? trigger?.owner,
-        origin: context?.origin ?? trigger?.origin,
-        ancestor: trigger ? (trigger.ancestor ?? trigger.stack) : undefined,
+        owner: options.ownerOf(context?.owner) ?? parent?.owner,
+        origin: context?.origin ?? parent?.origin,
+        root: rootOf(parent),
         createdAt: performance.now(),
         stack: NO_STACK.has(type) ? EMPTY_STACK : captureStack(init, depth),
       });
     };
     const forget = (asyncId: number) => {
+      const record = this.records.get(asyncId);
+      if (!record) return;
+      // A descendant may still hold it as its root: keep its stack, not the closed resource.
+      record.resource = undefined;
       this.records.delete(asyncId);
     };
     // Only the resources recorded here, never promises: see `callback-depth`.
@@ -130,6 +166,40 @@ export class ResourceTracker<Owner> {
       trackPromises: options.promises,
     };
     this.hook = createHook(callbacks);
+  }
+
+  /**
+   * The recorded work that triggered a new resource, else the tick whose callback creates it
+   * (the execution chain: libraries create from ticks, which are not recorded).
+   */
+  private parentOf(triggerAsyncId: number): Ancestry<Owner> | undefined {
+    const record = this.records.get(triggerAsyncId);
+    if (record) return record;
+    const running = executionAsyncResource() as Record<symbol, Ancestry<Owner> | undefined>;
+    return running?.[this.linkKey];
+  }
+
+  /**
+   * A tick is never pending for long, but what it creates may be: it passes its parent's
+   * ancestry on (the parent itself, no copy), and only when it has a parent or ticks are traced.
+   */
+  private linkTick(
+    triggerAsyncId: number,
+    tick: object,
+    init: (...args: never[]) => unknown,
+  ): void {
+    const parent = this.parentOf(triggerAsyncId);
+    const link: Ancestry<Owner> | undefined =
+      parent ??
+      (this.traceTicks
+        ? {
+            owner: this.ownerOf(currentAsyncContext()?.owner),
+            origin: currentAsyncContext()?.origin,
+            stack: captureStack(init, this.stackDepth),
+            root: undefined,
+          }
+        : undefined);
+    if (link) (tick as Record<symbol, Ancestry<Owner>>)[this.linkKey] = link;
   }
 
   enable(): void {
@@ -158,7 +228,7 @@ export class ResourceTracker<Owner> {
       resource,
       owner: this.ownerOf(context?.owner),
       origin: context?.origin,
-      ancestor: undefined,
+      root: undefined,
       createdAt: performance.now(),
       stack: captureStack(undefined, DEEP_STACK_DEPTH),
     });

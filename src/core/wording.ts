@@ -1,44 +1,76 @@
 import { formatDuration, plural } from './format';
-import type { FakeTimerInfo, HangFinding, PendingResource, Relation } from './model';
+import type { FakeTimerInfo, Frame, HangFinding, PendingResource, Relation } from './model';
 
 /** Sentences shared by every view of a hang, so terminal text and markdown say the same thing. */
+
+/**
+ * What hung, in words: `test "name"`, `afterEach hook for test "name"`, `afterAll hook of
+ * describe "db › users"`, `top-level beforeAll hook`.
+ */
+export function unitLabel(finding: Pick<HangFinding, 'phase' | 'testName' | 'forTest'>): string {
+  switch (finding.phase) {
+    case 'test':
+      return `test "${finding.testName}"`;
+    case 'beforeEach':
+    case 'afterEach':
+      return `${finding.phase} hook for test "${finding.forTest ?? finding.testName}"`;
+    default:
+      return finding.testName
+        ? `${finding.phase} hook of describe "${finding.testName}"`
+        : `top-level ${finding.phase} hook`;
+  }
+}
 
 export function headline(finding: HangFinding): string {
   const waitingOn = finding.waitingForDone ? '`done` was never called' : 'still waiting';
   const waited = `${waitingOn} after ${formatDuration(finding.elapsedMs)} (timeout ${formatDuration(finding.timeoutMs)})`;
+  const subject = unitLabel(finding);
   if (finding.trigger === 'idle') {
-    const subject =
-      finding.phase === 'test'
-        ? `test "${finding.testName}"`
-        : `${finding.phase} hook${finding.forTest ? ` for test "${finding.forTest}"` : finding.testName ? ` in "${finding.testName}"` : ''}`;
     const done = finding.waitingForDone ? ' `done` was never called.' : '';
     return `${subject} can never finish: after ${formatDuration(finding.elapsedMs)} nothing is left that could settle it (failed early; its timeout is ${formatDuration(finding.timeoutMs)}).${done}`;
   }
   const retry = finding.attempt > 0 ? ` on retry ${finding.attempt}` : '';
-  switch (finding.phase) {
+  return `${subject} hung${retry}: ${waited}.`;
+}
+
+function hookGroupTitle(phase: HangFinding['phase'], count: number): string {
+  switch (phase) {
     case 'test':
-      return `test "${finding.testName}" hung${retry}: ${waited}.`;
+      return `Started by its hooks (${count}):`;
     case 'beforeEach':
     case 'afterEach':
-      return `${finding.phase} hook for test "${finding.forTest ?? finding.testName}" hung${retry}: ${waited}.`;
+      return `Started by its test or the test's other hooks (${count}):`;
     default:
-      return `${finding.phase} hook${finding.testName ? ` in "${finding.testName}"` : ''} hung${retry}: ${waited}.`;
+      return `Started by other beforeAll/afterAll hooks of its describe blocks (${count}):`;
   }
 }
 
-const GROUP_TITLES: Record<
-  Relation,
-  (count: number, onlyGroup: boolean, subject: string) => string
-> = {
-  'this-test': (count, onlyGroup, subject) =>
-    `It is waiting on ${plural(count, 'thing')} ${subject} started${onlyGroup ? '; nothing else is pending' : ''}:`,
-  hook: (count, _onlyGroup, subject) =>
-    subject === 'it'
-      ? `Started by its hooks (${count}):`
-      : `Started by its test or the test's other hooks (${count}):`,
-  earlier: (count) => `Left open by earlier tests (${count}):`,
-  unknown: (count) => `Also pending, started outside any test (${count}):`,
-};
+function earlierGroupTitle(resources: PendingResource[]): string {
+  const count = resources.length;
+  const fromModule = resources.filter((resource) => resource.owner?.kind === 'module').length;
+  if (fromModule === count) return `Started by the test file's module scope (${count}):`;
+  if (fromModule > 0) return `Left open by earlier tests or the file's module scope (${count}):`;
+  return `Left open by earlier tests (${count}):`;
+}
+
+function groupTitle(
+  relation: Relation,
+  resources: PendingResource[],
+  onlyGroup: boolean,
+  finding: HangFinding,
+): string {
+  const count = resources.length;
+  switch (relation) {
+    case 'this-test':
+      return `It is waiting on ${plural(count, 'thing')} ${finding.phase === 'test' ? 'it' : 'the hook'} started${onlyGroup ? '; nothing else is pending' : ''}:`;
+    case 'hook':
+      return hookGroupTitle(finding.phase, count);
+    case 'earlier':
+      return earlierGroupTitle(resources);
+    default:
+      return `Also pending, started outside any test (${count}):`;
+  }
+}
 
 export interface ResourceGroup {
   title: string;
@@ -48,21 +80,17 @@ export interface ResourceGroup {
 export function groupPending(finding: HangFinding): ResourceGroup[] {
   const order: Relation[] = ['this-test', 'hook', 'earlier', 'unknown'];
   const present = order.filter((relation) => finding.pending.some((r) => r.relation === relation));
-  const subject = finding.phase === 'test' ? 'it' : 'the hook';
   return present.map((relation) => {
     const resources = finding.pending.filter((resource) => resource.relation === relation);
-    return {
-      title: GROUP_TITLES[relation](
-        resources.length,
-        present.length === 1 && finding.omittedCount === 0,
-        subject,
-      ),
-      resources,
-    };
+    const onlyGroup = present.length === 1 && finding.omittedCount === 0;
+    return { title: groupTitle(relation, resources, onlyGroup, finding), resources };
   });
 }
 
-export function ownerNote(resource: PendingResource, finding: HangFinding): string | undefined {
+export function ownerNote(
+  resource: Pick<PendingResource, 'owner' | 'relation'>,
+  finding: HangFinding,
+): string | undefined {
   const owner = resource.owner;
   if (!owner || resource.relation === 'this-test') return undefined;
   if (owner.kind === 'module') return 'started while the test file was loading';
@@ -88,5 +116,33 @@ export function fakeTimerSummary(timer: FakeTimerInfo): string {
   return `${name[timer.kind]}${delay}${due}: never fires unless the clock is advanced`;
 }
 
+/**
+ * The one sentence on what could still settle it, when nothing of its own is pending (and no
+ * lock explains the wait); `undefined` when something of its own is.
+ */
+export function pendingVerdict(finding: HangFinding): string | undefined {
+  if (finding.locks) return undefined;
+  if (finding.nothingPending) return NOTHING_PENDING;
+  if (finding.nothingOwnPending) {
+    return finding.waitingForDone ? NOTHING_OWN_PENDING_DONE : NOTHING_OWN_PENDING;
+  }
+  return undefined;
+}
+
 export const NOTHING_PENDING =
   'Nothing it started is still pending: no timer, socket, child process or request of its own exists that could ever settle it.';
+
+export const NOTHING_OWN_PENDING =
+  'Nothing of its own is still pending: only what is listed above, started elsewhere, could still settle it, if it waits on that (a shared client, server or poller); otherwise it is awaiting a promise nobody resolves or an event nobody emits.';
+
+export const NOTHING_OWN_PENDING_DONE =
+  'Nothing of its own is still pending: only what is listed above, started elsewhere, could still lead to a call to `done`, if it waits on that.';
+
+/**
+ * "made on its behalf inside ioredis, at node_modules/ioredis/…:333:33": `location` is the
+ * frame's place as the view shows one.
+ */
+export function madeByText(madeBy: Frame, location: string): string {
+  const inside = madeBy.packageName ? ` inside ${madeBy.packageName}` : '';
+  return `made on its behalf${inside}, at ${location}`;
+}

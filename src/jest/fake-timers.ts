@@ -1,4 +1,4 @@
-import type { FakeTimerInfo, FakeTimersState, Relation } from '../core/model';
+import type { FakeTimerInfo, FakeTimersState, OwnerRef, Relation } from '../core/model';
 import { captureStack, parseStack, toCreationSite, type LazyStack } from '../core/stack';
 
 /**
@@ -99,17 +99,21 @@ export class FakeTimerProbe<Context> {
   /** Pending fake timers, or `undefined` when fake timers are not installed. */
   pending(
     relationOf: (context: Context | undefined) => Relation | undefined,
+    describeOwner: (context: Context | undefined) => OwnerRef | undefined = () => undefined,
   ): FakeTimersState | undefined {
     const modern = this.host.fakeTimersModern as Loose | null | undefined;
     if (modern?._fakingTime && modern._clock) {
       return {
         implementation: 'modern',
-        pending: this.modernPending(modern._clock as Loose, relationOf),
+        pending: this.modernPending(modern._clock as Loose, relationOf, describeOwner),
       };
     }
     const legacy = this.host.fakeTimers as Loose | null | undefined;
     if (legacy?._fakingTime) {
-      return { implementation: 'legacy', pending: this.legacyPending(legacy, relationOf) };
+      return {
+        implementation: 'legacy',
+        pending: this.legacyPending(legacy, relationOf, describeOwner),
+      };
     }
     return undefined;
   }
@@ -117,6 +121,7 @@ export class FakeTimerProbe<Context> {
   private modernPending(
     clock: Loose,
     relationOf: (context: Context | undefined) => Relation | undefined,
+    describeOwner: (context: Context | undefined) => OwnerRef | undefined,
   ): FakeTimerInfo[] {
     const timers = clock.timers as Map<unknown, Loose> | Record<string, Loose> | undefined;
     if (!timers) return [];
@@ -138,7 +143,14 @@ export class FakeTimerProbe<Context> {
               : 'timeout';
       const delay = (timer.interval ?? timer.delay) as number | undefined;
       result.push(
-        this.info(kind, delay, Math.max(0, Number(timer.callAt) - now), creation, relation),
+        this.info(
+          kind,
+          delay,
+          Math.max(0, Number(timer.callAt) - now),
+          creation,
+          relation,
+          describeOwner(creation?.context),
+        ),
       );
     }
     return result;
@@ -147,13 +159,17 @@ export class FakeTimerProbe<Context> {
   private legacyPending(
     legacy: Loose,
     relationOf: (context: Context | undefined) => Relation | undefined,
+    describeOwner: (context: Context | undefined) => OwnerRef | undefined,
   ): FakeTimerInfo[] {
     const now = Number(legacy._now ?? 0);
     const result: FakeTimerInfo[] = [];
     const add = (id: string, kind: FakeTimerInfo['kind'], delay?: number, due?: number) => {
       const creation = this.legacySites.get(id);
       const relation = relationOf(creation?.context);
-      if (relation !== undefined) result.push(this.info(kind, delay, due, creation, relation));
+      if (relation === undefined) return;
+      result.push(
+        this.info(kind, delay, due, creation, relation, describeOwner(creation?.context)),
+      );
     };
     for (const tick of (legacy._ticks as Loose[] | undefined) ?? [])
       add(String(tick.uuid), 'nextTick');
@@ -175,6 +191,7 @@ export class FakeTimerProbe<Context> {
     dueInMs: number | undefined,
     creation: Creation<Context> | undefined,
     relation: Relation,
+    owner: OwnerRef | undefined,
   ): FakeTimerInfo {
     const site = creation ? toCreationSite(parseStack(creation.stack.stack)) : undefined;
     return {
@@ -183,6 +200,7 @@ export class FakeTimerProbe<Context> {
       ...(dueInMs !== undefined && Number.isFinite(dueInMs) ? { dueInMs } : {}),
       ...(site ? { site } : {}),
       relation,
+      ...(owner ? { owner } : {}),
     };
   }
 }

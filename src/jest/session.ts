@@ -47,6 +47,21 @@ function describeThrown(error: unknown): { message: string; site?: CreationSite 
   return { message, ...(site ? { site } : {}) };
 }
 
+/** The block a unit runs in: a test's (also for its per-test hooks), else the hook's own. */
+function blockOf(unit: Unit): Circus.DescribeBlock | undefined {
+  return unit.test?.parent ?? unit.hook?.parent;
+}
+
+/** Whether `outer` is `inner` or one of its enclosing describe blocks. */
+function encloses(
+  outer: Circus.DescribeBlock | undefined,
+  inner: Circus.DescribeBlock | undefined,
+): boolean {
+  if (!outer) return true;
+  for (let block = inner; block; block = block.parent) if (block === outer) return true;
+  return false;
+}
+
 function hungWith(test: Circus.TestEntry): boolean {
   return test.errors.some(
     (entry) => (Array.isArray(entry) ? entry[0] : entry) instanceof HangError,
@@ -155,6 +170,8 @@ export class HangwatchSession {
 
   start(): void {
     this.guard(() => {
+      // The file's module scope runs next: trace its ticks until the first test (see tracker).
+      this.tracker.traceTicks = this.loading;
       this.wakeSources.takeBaseline();
       this.tracker.enable();
       this.fetchRequests.enable();
@@ -195,6 +212,7 @@ export class HangwatchSession {
     switch (event.name) {
       case 'run_start':
         this.loading = false;
+        this.tracker.traceTicks = false;
         break;
       case 'error':
         this.recordCallbackError(event.error);
@@ -236,6 +254,8 @@ export class HangwatchSession {
           ...(test ? { test } : {}),
         });
         this.running.set(hook, unit);
+        // Shared clients are made here too: trace its ticks, as the module scope's (see tracker).
+        if (hook.type === 'beforeAll') this.tracker.traceTicks = true;
         hook.fn = wrapUnitFunction(hook.fn, unit, () => this.locks.takeOrderError(unit));
         break;
       }
@@ -331,6 +351,7 @@ export class HangwatchSession {
     this.locks.failInversions(unit, unit.test);
     unit.running = false;
     this.running.delete(key);
+    if (unit.kind === 'beforeAll') this.tracker.traceTicks = false;
     const watchdog = this.watchdogs.get(unit);
     if (watchdog) realClearTimeout(watchdog.timer);
   }
@@ -391,9 +412,15 @@ export class HangwatchSession {
           ...(finding.pendingPromises ?? []),
         ].find((entry) => entry.site?.top === culprit)?.site
       : undefined;
+    // Without a culprit of its own, the unit's declaration: Jest's own frame, kept whole.
     const frames = culpritSite ? culpritSite.frames.filter((frame) => frame.origin === 'user') : [];
-    const asyncError = unit.kind === 'test' ? unit.test?.asyncError : unit.hook?.asyncError;
-    return new HangError(message, finding, frames, (asyncError as Error | undefined)?.stack);
+    return new HangError(message, finding, frames, this.declarationError(unit)?.stack);
+  }
+
+  /** The error Jest made where the test or hook was declared: its stack starts at that line. */
+  private declarationError(unit: Unit): Error | undefined {
+    return (unit.kind === 'test' ? unit.test?.asyncError : unit.hook?.asyncError) as
+      Error | undefined;
   }
 
   private buildFinding(
@@ -409,7 +436,11 @@ export class HangwatchSession {
     const pending = collectPending(this.tracker, view, {
       maxListed: this.context.options.maxListed,
     });
-    const fakeTimers = this.fakeTimers.pending((owner) => this.relationOf(owner, unit));
+    const fakeTimers = this.fakeTimers.pending(
+      (owner) => this.relationOf(owner, unit),
+      (owner) => (owner ? ownerRef(owner) : undefined),
+    );
+    const unitSite = toCreationSite(parseStack(this.declarationError(unit)?.stack));
     const hung: HungUnit = {
       testName: unit.name,
       testPath: this.context.testPath,
@@ -426,6 +457,7 @@ export class HangwatchSession {
       buildHangFinding(hung, pending, {
         ...(fakeTimers ? { fakeTimers } : {}),
         promisesTracked: this.context.options.promises,
+        ...(unitSite?.top?.origin === 'user' ? { unitSite } : {}),
       }),
     );
   }
@@ -451,7 +483,10 @@ export class HangwatchSession {
       // An afterEach waits on what its own test left behind: that is its likeliest culprit.
       return creator.test === hung.test && hung.kind === 'afterEach' ? 'hook' : 'earlier';
     }
-    if (creator.kind === 'beforeAll' || creator.kind === 'afterAll') return 'hook';
+    if (creator.kind === 'beforeAll' || creator.kind === 'afterAll') {
+      // A describe block's hooks serve the tests and hooks inside it, no others.
+      return encloses(creator.hook?.parent, blockOf(hung)) ? 'hook' : 'earlier';
+    }
     // beforeEach/afterEach: the hung test's own hooks, or leftovers from another test's.
     return creator.test !== undefined && creator.test === hung.test ? 'hook' : 'earlier';
   }

@@ -1,7 +1,7 @@
-import { culpritFrame } from '../core/hang-report';
+import { culpritFrame, isOwnWork } from '../core/hang-report';
 import type { Finding, Frame, HangFinding, LeakFinding } from '../core/model';
 import { formatDuration } from '../core/format';
-import { headline } from '../core/wording';
+import { headline, unitLabel } from '../core/wording';
 
 /**
  * The few facts every view of a run needs about a finding, whatever its kind: which test, the
@@ -70,14 +70,21 @@ function described(
 }
 
 function digestHang(finding: HangFinding): FindingDigest {
-  const first = finding.pending.find((resource) => resource.relation === 'this-test');
+  const own = finding.pending.find(isOwnWork);
+  const elsewhere = own ? undefined : finding.pending[0];
   const location = culpritFrame(finding);
+  const describeLevelHook = finding.phase === 'beforeAll' || finding.phase === 'afterAll';
   return {
     kind: 'hang',
-    testName: finding.forTest ?? finding.testName,
+    // A beforeAll/afterAll runs for no one test: the row names the hook.
+    testName: describeLevelHook ? unitLabel(finding) : (finding.forTest ?? finding.testName),
     testPath: finding.testPath,
     ...(location ? { location } : {}),
-    why: first ? `${headline(finding)} Waiting on: ${first.summary}.` : headline(finding),
+    why: own
+      ? `${headline(finding)} Waiting on: ${own.summary}.`
+      : elsewhere
+        ? `${headline(finding)} Pending, started elsewhere: ${elsewhere.summary}.`
+        : headline(finding),
   };
 }
 

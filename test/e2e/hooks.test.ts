@@ -7,7 +7,7 @@ beforeAll(async () => {
 
 test('beforeAll: the hook’s socket is the culprit, and the test is failed with the report', () => {
   const failure = run.failureOf('never runs: beforeAll hangs');
-  expect(failure).toMatch(/^HangError: beforeAll hook hung: still waiting after 1\.0 s/);
+  expect(failure).toMatch(/^HangError: top-level beforeAll hook hung: still waiting after 1\.0 s/);
   expect(failure).toContain('It is waiting on 3 things the hook started; nothing else is pending:');
   expect(failure).toMatch(/1\. TCP socket to 127\.0\.0\.1:\d+/);
   expect(failure).toContain('created at before-all.test.js:7:16');
@@ -35,7 +35,12 @@ test('afterEach: what its test left open is what the hook waits on', () => {
 
 test('afterAll: reported as the suite failure', () => {
   const file = run.files.find((result) => result.name.endsWith('after-all.test.js'));
-  expect(file?.message).toContain('HangError: afterAll hook hung: still waiting after 1.0 s');
+  expect(file?.message).toContain(
+    'HangError: top-level afterAll hook hung: still waiting after 1.0 s',
+  );
   expect(file?.message).toContain('created at after-all.test.js:2:34');
+  expect(file?.message).toContain(
+    '> 2 |   await new Promise((resolve) => setTimeout(resolve, 25_000));',
+  );
   expect(run.resultOf('passes, then afterAll hangs').status).toBe('passed');
 });

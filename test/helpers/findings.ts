@@ -39,6 +39,7 @@ export function sampleHang(overrides: Partial<HangFinding> = {}): HangFinding {
     ],
     omittedCount: 0,
     nothingPending: false,
+    nothingOwnPending: false,
     notes: [],
     ...overrides,
   };

@@ -12,7 +12,7 @@ import type { HangFinding, OwnerRef, Relation } from '../../src/core/model';
 import { renderHangMarkdown } from '../../src/core/render-markdown';
 import { renderHangText } from '../../src/core/render-text';
 import { ResourceTracker } from '../../src/core/tracker';
-import { NOTHING_PENDING } from '../../src/core/wording';
+import { NOTHING_OWN_PENDING, NOTHING_PENDING } from '../../src/core/wording';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const THIS_FILE = path.relative(ROOT, __filename);
@@ -183,7 +183,7 @@ describe('buildHangFinding', () => {
     timer(hungTest, () => setTimeout(noop, 30_000));
     const built = finding(1);
     expect(built).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       kind: 'hang',
       testName: 'orders › refunds a payment',
       testPath: __filename,
@@ -208,14 +208,29 @@ describe('buildHangFinding', () => {
     expect(JSON.parse(JSON.stringify(built))).toStrictEqual(built);
   });
 
-  test('nothingPending when the test itself started nothing that is still pending', () => {
+  test('nothingOwnPending, not nothingPending, when only an earlier test left something pending', () => {
     timer(earlierTest, () => setTimeout(noop, 30_000));
     const built = finding();
-    expect(built.nothingPending).toBe(true);
+    expect(built.nothingOwnPending).toBe(true);
+    expect(built.nothingPending).toBe(false);
     expect(built.pending.map((resource) => resource.relation)).toEqual(['earlier']);
     expect(built.notes).toEqual([
       expect.stringContaining('Set `promises: true` in testEnvironmentOptions.hangwatch'),
     ]);
+  });
+
+  test('culpritFrame never points at an earlier test’s resource: the unit’s own line instead', () => {
+    timer(earlierTest, () => setTimeout(noop, 30_000));
+    const top = { file: __filename, line: 1, column: 1, origin: 'user' as const };
+    const unitSite = { top, frames: [top] };
+    const built = buildHangFinding(unit, collectPending(tracker, view, { maxListed: 10 }), {
+      promisesTracked: false,
+      unitSite,
+    });
+    expect(culpritFrame(built)).toBe(unitSite.top);
+    expect(renderHangText(built, { rootDir: __dirname })).not.toContain(
+      'Nothing it started is still pending',
+    );
   });
 
   test('nothingPending for a test waiting for `done` points at `done`', () => {
@@ -331,5 +346,80 @@ describe('renderHangMarkdown', () => {
     const markdown = renderHangMarkdown(built, { rootDir: ROOT });
     expect(markdown).toContain(NOTHING_PENDING);
     expect(markdown).toContain('> It is awaiting a promise nobody resolves');
+  });
+});
+
+describe('both views: describe-level hooks, work started elsewhere, library-made resources', () => {
+  const userTop = {
+    file: `${ROOT}/test/cache.test.js`,
+    line: 4,
+    column: 15,
+    origin: 'user' as const,
+  };
+  const libraryFrame = {
+    file: `${ROOT}/node_modules/ioredis/built/redis/event_handler.js`,
+    line: 333,
+    column: 33,
+    origin: 'dependency' as const,
+    packageName: 'ioredis',
+  };
+  const hungAfterAll = buildHangFinding(
+    { ...unit, phase: 'afterAll', testName: '' },
+    {
+      listed: [
+        {
+          type: 'Timeout',
+          kind: 'timer',
+          summary: 'setTimeout 500 ms (100 ms left)',
+          details: {},
+          ageMs: 400,
+          keepsAlive: true,
+          relation: 'earlier',
+          owner: { kind: 'module', name: `${ROOT}/test/cache.test.js` },
+          site: { top: userTop, frames: [userTop], sourceLine: 'const cache = new Redis();' },
+          madeBy: libraryFrame,
+        },
+      ],
+      omittedCount: 0,
+      promises: [],
+    },
+    { promisesTracked: false },
+  );
+
+  test('text', () => {
+    const text = renderHangText(hungAfterAll, { rootDir: ROOT });
+    expect(text.split('\n')).toEqual([
+      'top-level afterAll hook hung: still waiting after 5.0 s (timeout 5.0 s).',
+      "Started by the test file's module scope (1):",
+      '  1. setTimeout 500 ms (100 ms left) (started while the test file was loading)',
+      '     created at test/cache.test.js:4:15   const cache = new Redis();',
+      '     made on its behalf inside ioredis, at node_modules/ioredis/built/redis/event_handler.js:333:33',
+      NOTHING_OWN_PENDING,
+      hungAfterAll.notes[0],
+    ]);
+  });
+
+  test('markdown shows the same sections', () => {
+    const markdown = renderHangMarkdown(hungAfterAll, { rootDir: ROOT });
+    expect(markdown).toContain('### ⏳ top-level afterAll hook hung');
+    expect(markdown).toContain("**Started by the test file's module scope (1):**");
+    expect(markdown).toContain('_(started while the test file was loading)_');
+    expect(markdown).toContain(
+      'made on its behalf inside ioredis, at `node_modules/ioredis/built/redis/event_handler.js:333:33`',
+    );
+    expect(markdown).toContain(NOTHING_OWN_PENDING);
+    expect(markdown).not.toContain(NOTHING_PENDING);
+  });
+
+  test('a nested beforeAll is named by its describe block', () => {
+    const text = renderHangText(
+      { ...hungAfterAll, phase: 'beforeAll', testName: 'db › users' },
+      {
+        rootDir: ROOT,
+      },
+    );
+    expect(text.split('\n')[0]).toBe(
+      'beforeAll hook of describe "db › users" hung: still waiting after 5.0 s (timeout 5.0 s).',
+    );
   });
 });

@@ -90,12 +90,12 @@ describe('reading a report', () => {
       'r.json is not a hangwatch report (expected "format": "hangwatch-report").',
     ],
     [
-      good.replace('"schemaVersion":1', '"schemaVersion":99'),
-      'r.json has schema version 99; this hangwatch reads version 1.',
+      good.replaceAll('"schemaVersion":2', '"schemaVersion":99'),
+      'r.json has schema version 99; this hangwatch reads version 2.',
     ],
-    ['{"format": "hangwatch-report", "schemaVersion": 1}', 'is missing its "runs" or "findings"'],
+    ['{"format": "hangwatch-report", "schemaVersion": 2}', 'is missing its "runs" or "findings"'],
     [
-      '{"format": "hangwatch-report", "schemaVersion": 1, "runs": [], "findings": [{}]}',
+      '{"format": "hangwatch-report", "schemaVersion": 2, "runs": [], "findings": [{}]}',
       'r.json: findings[0] has no "kind".',
     ],
   ])('rejects %s with a clear message', (text, message) => {

@@ -224,3 +224,47 @@ describe('ResourceTracker', () => {
     expect(recordOf(tracker, handleOf(client))?.owner).toBeUndefined();
   });
 });
+
+describe('async ancestry through ticks', () => {
+  /** A library that makes its timer from a tick, and re-arms it from the timer's own callback. */
+  function libraryReconnectLoop(timers: NodeJS.Timeout[], rounds: number) {
+    process.nextTick(function libraryTick() {
+      const arm = (left: number) => {
+        const timer = setTimeout(() => {
+          if (left > 0) arm(left - 1);
+        }, 1);
+        timers.push(timer);
+      };
+      arm(rounds);
+    });
+  }
+
+  test('a tick traced while a module scope runs roots what its callbacks create, owner included', async () => {
+    const owner: Owner = { name: 'module scope' };
+    let current: Owner | undefined = owner;
+    const tracker = track({ owner: () => current });
+    tracker.traceTicks = true;
+    const timers: NodeJS.Timeout[] = [];
+    cleanups.push(() => timers.forEach((timer) => clearTimeout(timer)));
+    libraryReconnectLoop(timers, 2); // ancestry: the user line
+    tracker.traceTicks = false;
+    current = undefined;
+    while (timers.length < 3) await new Promise((resolve) => setTimeout(resolve, 2));
+    const last = recordOf(tracker, timers[2]) ?? recordOf(tracker, timers[1]);
+    expect(last).toBeDefined();
+    expect(last!.owner).toBe(owner);
+    expect(last!.root?.stack.stack).toContain('libraryReconnectLoop');
+    expect(last!.root?.stack.stack).toContain(__filename);
+  });
+
+  test('an untraced tick with no recorded parent roots nothing', async () => {
+    const tracker = track();
+    const timers: NodeJS.Timeout[] = [];
+    cleanups.push(() => timers.forEach((timer) => clearTimeout(timer)));
+    libraryReconnectLoop(timers, 0);
+    await nextTurn();
+    const record = recordOf(tracker, timers[0]);
+    expect(record).toBeDefined();
+    expect(record!.root).toBeUndefined();
+  });
+});
