@@ -1,7 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { describeResource } from './describe-resource';
 import { formatDuration } from './format';
+import { awaitCulpritFrames } from './await-stacks/render';
 import type {
+  AwaitFlow,
   CreationSite,
   FakeTimersState,
   Frame,
@@ -273,7 +275,7 @@ function siteFor<Owner>(
 export function buildHangFinding(
   unit: HungUnit,
   pending: { listed: PendingResource[]; omittedCount: number; promises: PendingResource[] },
-  options: { fakeTimers?: FakeTimersState; promisesTracked: boolean },
+  options: { fakeTimers?: FakeTimersState; promisesTracked: boolean; awaits?: AwaitFlow[] },
 ): HangFinding {
   const notes: string[] = [];
   const fakeTimers = options.fakeTimers;
@@ -292,7 +294,8 @@ export function buildHangFinding(
     !pending.listed.some((resource) => isOwn(resource.relation)) &&
     !ownFakeTimers.some((timer) => isOwn(timer.relation)) &&
     pending.promises.length === 0;
-  if (nothingPending && !options.promisesTracked) {
+  const awaitsKnown = (options.awaits?.length ?? 0) > 0;
+  if (nothingPending && !options.promisesTracked && !(awaitsKnown && !unit.waitingForDone)) {
     notes.push(
       unit.waitingForDone
         ? 'Only a call to `done` can end it now: check that every path (errors included) calls it.'
@@ -318,11 +321,22 @@ export function buildHangFinding(
     ...(options.promisesTracked ? { pendingPromises: pending.promises } : {}),
     nothingPending,
     notes,
+    ...(awaitsKnown ? { awaits: options.awaits } : {}),
   };
 }
 
-/** The frame a failure should point at: the likeliest culprit's creation site in user code. */
+/**
+ * The frame a failure should point at: the likeliest culprit's creation site in user code, or the
+ * innermost await in user code when the unit has no pending resource of its own to blame.
+ */
 export function culpritFrame(finding: HangFinding): Frame | undefined {
+  const isOwn = (relation: Relation) => relation === 'this-test' || relation === 'hook';
+  const own = finding.pending.find(
+    (resource) => isOwn(resource.relation) && resource.site?.top?.origin === 'user',
+  );
+  if (own) return own.site?.top;
+  const awaited = awaitCulpritFrames(finding)[0];
+  if (awaited) return awaited;
   const fromResources = finding.pending.find((resource) => resource.site?.top?.origin === 'user');
   if (fromResources) return fromResources.site?.top;
   const fromFakeTimers = finding.fakeTimers?.pending.find(

@@ -9,6 +9,11 @@ export interface HangwatchOptions {
   enabled: boolean;
   /** Record where pending promises were created (costly: a stack per promise). */
   promises: boolean;
+  /**
+   * Show what a hung test is awaiting, line by line (its await stacks, read from a heap snapshot
+   * when it hangs: about a second per report, nothing while tests pass).
+   */
+  awaitStacks: boolean;
   /** How many pending resources a report lists before summarising the rest. */
   maxListed: number;
   /**
@@ -50,6 +55,7 @@ export interface HangwatchOptions {
 export const DEFAULT_OPTIONS: HangwatchOptions = {
   enabled: true,
   promises: false,
+  awaitStacks: true,
   maxListed: 10,
   stackDepth: DEFAULT_STACK_DEPTH,
   idle: 'fail',
@@ -75,6 +81,7 @@ function oneOf(...allowed: string[]): Check {
 const CHECKS: Record<keyof HangwatchOptions, Check> = {
   enabled: isBoolean,
   promises: isBoolean,
+  awaitStacks: isBoolean,
   maxListed: isPositiveInteger,
   stackDepth: isPositiveInteger,
   idle: oneOf('fail', 'off'),

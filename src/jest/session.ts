@@ -11,8 +11,15 @@ import {
   type HungUnit,
   type ResourceView,
 } from '../core/hang-report';
-import type { CreationSite, HangFinding, Relation } from '../core/model';
+import type { AwaitFlow, CreationSite, HangFinding, Relation } from '../core/model';
 import { renderHangText } from '../core/render-text';
+import { awaitCulpritFrames } from '../core/await-stacks/render';
+import { readAwaitStacks } from '../core/await-stacks/read-await-stacks';
+import {
+  installEventRecording,
+  recordExplicitPromises,
+  uninstallEventRecording,
+} from '../core/await-stacks/recorder';
 import { currentAsyncContext } from '../core/async-context';
 import { withOrigin, wrapCoreEntryPoints } from '../core/origins';
 import { ResourceTracker } from '../core/tracker';
@@ -72,6 +79,8 @@ export interface SessionContext {
   console: Pick<Console, 'warn'>;
   /** The test file's global object, for wrapping entry points such as `fetch`. */
   global: Record<string, unknown>;
+  /** Runs long synchronous work of hangwatch's own without the event-loop watchdog counting it. */
+  aside?: <T>(work: () => T) => T;
 }
 
 /**
@@ -96,6 +105,7 @@ export class HangwatchSession {
   private readonly idleCheck: IdleCheck;
   private readonly watchdogs = new Map<Unit, { timer: NodeJS.Timeout; snapshot?: HangFinding }>();
   private nextUnitId = 1;
+  private recordingEvents = false;
   private loading = true;
   private readonly degradable = new Degradable(
     () => this.stop(),
@@ -150,6 +160,7 @@ export class HangwatchSession {
       this.fakeTimers.install();
       this.wrapFetch();
       wrapCoreEntryPoints();
+      if (context.options.awaitStacks) recordExplicitPromises(context.global);
     });
   }
 
@@ -158,6 +169,10 @@ export class HangwatchSession {
       this.wakeSources.takeBaseline();
       this.tracker.enable();
       this.fetchRequests.enable();
+      if (this.context.options.awaitStacks && !this.recordingEvents) {
+        installEventRecording();
+        this.recordingEvents = true;
+      }
     });
   }
 
@@ -168,6 +183,8 @@ export class HangwatchSession {
     this.fetchRequests.disable();
     this.tracker.disable();
     this.locks.stop();
+    if (this.recordingEvents) uninstallEventRecording();
+    this.recordingEvents = false;
   }
 
   /** Returns a promise only when circus must wait (the leak check's grace period). */
@@ -391,7 +408,12 @@ export class HangwatchSession {
           ...(finding.pendingPromises ?? []),
         ].find((entry) => entry.site?.top === culprit)?.site
       : undefined;
-    const frames = culpritSite ? culpritSite.frames.filter((frame) => frame.origin === 'user') : [];
+    const awaitFrames = awaitCulpritFrames(finding);
+    const frames = culpritSite
+      ? culpritSite.frames.filter((frame) => frame.origin === 'user')
+      : culprit && awaitFrames[0] === culprit
+        ? awaitFrames
+        : [];
     const asyncError = unit.kind === 'test' ? unit.test?.asyncError : unit.hook?.asyncError;
     return new HangError(message, finding, frames, (asyncError as Error | undefined)?.stack);
   }
@@ -422,12 +444,25 @@ export class HangwatchSession {
       thrownBeforeDone: (unit.callbackErrors ?? []).map(describeThrown),
       attempt: unit.attempt,
     };
+    const awaits = this.awaitStacks(unit);
     return this.withLocks(
       buildHangFinding(hung, pending, {
         ...(fakeTimers ? { fakeTimers } : {}),
         promisesTracked: this.context.options.promises,
+        ...(awaits.length > 0 ? { awaits } : {}),
       }),
     );
+  }
+
+  /** The unit's await stacks; a failure there must not lose the report. */
+  private awaitStacks(unit: Unit): AwaitFlow[] {
+    if (!this.context.options.awaitStacks || unit.returned === undefined) return [];
+    try {
+      const read = () => this.tracker.untracked(() => readAwaitStacks(unit.returned));
+      return this.context.aside ? this.context.aside(read) : read();
+    } catch {
+      return [];
+    }
   }
 
   /** Adds held and awaited locks to a hang report; a failure there must not lose the report. */
