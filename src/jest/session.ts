@@ -1,4 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
+import { formatBytes } from '../core/format';
 import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
 import type { Circus } from '@jest/types';
 import { FetchRequestTracker } from '../core/fetch-requests';
@@ -40,6 +42,12 @@ import {
   replaceRecordedError,
   type Unit,
 } from './units';
+
+/**
+ * A heap snapshot takes about a second per 10 MB of heap on a busy machine: beyond this, a hang
+ * report would stall the run for minutes, so its await stacks are left out (and it says so).
+ */
+const AWAIT_STACKS_HEAP_BUDGET = 160 * 1024 * 1024;
 
 function describeThrown(error: unknown): { message: string; site?: CreationSite } {
   const message =
@@ -444,24 +452,31 @@ export class HangwatchSession {
       thrownBeforeDone: (unit.callbackErrors ?? []).map(describeThrown),
       attempt: unit.attempt,
     };
-    const awaits = this.awaitStacks(unit);
-    return this.withLocks(
-      buildHangFinding(hung, pending, {
-        ...(fakeTimers ? { fakeTimers } : {}),
-        promisesTracked: this.context.options.promises,
-        ...(awaits.length > 0 ? { awaits } : {}),
-      }),
-    );
+    const { awaits, skipped } = this.awaitStacks(unit);
+    const finding = buildHangFinding(hung, pending, {
+      ...(fakeTimers ? { fakeTimers } : {}),
+      promisesTracked: this.context.options.promises,
+      ...(awaits.length > 0 ? { awaits } : {}),
+    });
+    if (skipped) finding.notes.push(skipped);
+    return this.withLocks(finding);
   }
 
   /** The unit's await stacks; a failure there must not lose the report. */
-  private awaitStacks(unit: Unit): AwaitFlow[] {
-    if (!this.context.options.awaitStacks || unit.returned === undefined) return [];
+  private awaitStacks(unit: Unit): { awaits: AwaitFlow[]; skipped?: string } {
+    if (!this.context.options.awaitStacks || unit.returned === undefined) return { awaits: [] };
+    const heapBytes = getHeapStatistics().used_heap_size;
+    if (heapBytes > AWAIT_STACKS_HEAP_BUDGET) {
+      return {
+        awaits: [],
+        skipped: `Await stacks were not read: the heap (${formatBytes(heapBytes)}) is over the ${formatBytes(AWAIT_STACKS_HEAP_BUDGET)} a quick heap snapshot allows (a ts-jest run in band loads TypeScript into it). Set \`promises: true\` to record where pending promises were created instead.`,
+      };
+    }
     try {
       const read = () => this.tracker.untracked(() => readAwaitStacks(unit.returned));
-      return this.context.aside ? this.context.aside(read) : read();
+      return { awaits: this.context.aside ? this.context.aside(read) : read() };
     } catch {
-      return [];
+      return { awaits: [] };
     }
   }
 
