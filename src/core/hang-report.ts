@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { describeResource } from './describe-resource';
 import { formatDuration } from './format';
+import { findEventCycle } from './await-stacks/event-cycle';
 import { awaitCulpritFrames } from './await-stacks/render';
 import type {
   AwaitFlow,
@@ -322,7 +323,13 @@ export function buildHangFinding(
     nothingPending,
     notes,
     ...(awaitsKnown ? { awaits: options.awaits } : {}),
+    ...eventCycleField(options.awaits),
   };
+}
+
+function eventCycleField(awaits: AwaitFlow[] | undefined): Pick<HangFinding, 'eventCycle'> {
+  const cycle = awaits && awaits.length > 1 ? findEventCycle(awaits) : undefined;
+  return cycle ? { eventCycle: cycle } : {};
 }
 
 /**

@@ -121,6 +121,8 @@ export interface HangFinding {
    * it hung; absent when that was not possible). Concurrent flows (`Promise.all`) are separate.
    */
   awaits?: AwaitFlow[];
+  /** Flows of `awaits` that each wait for an event only the next one emits, after its own wait. */
+  eventCycle?: EventCycleStep[];
 }
 
 /** One suspended async function: the `await` it is stopped at. */
@@ -294,4 +296,16 @@ export interface LockSection {
   locks: LockState[];
   deadlock?: Deadlock;
   inversions: LockOrderInversion[];
+}
+
+export interface EventCycleStep {
+  /** Index into `awaits`. */
+  flow: number;
+  /** The event this flow waits for, and the emitter's class. */
+  event: string;
+  emitter: string;
+  /** The event it would emit after its wait: the one the next flow waits for. */
+  emits: string;
+  emitsAt?: { file: string; line: number; column: number };
+  emitsSourceLine?: string;
 }

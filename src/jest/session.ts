@@ -47,7 +47,7 @@ import {
  * A heap snapshot takes about a second per 10 MB of heap on a busy machine: beyond this, a hang
  * report would stall the run for minutes, so its await stacks are left out (and it says so).
  */
-const AWAIT_STACKS_HEAP_BUDGET = 160 * 1024 * 1024;
+const AWAIT_STACKS_HEAP_BUDGET = 96 * 1024 * 1024;
 
 function describeThrown(error: unknown): { message: string; site?: CreationSite } {
   const message =

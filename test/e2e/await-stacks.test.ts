@@ -4,8 +4,8 @@ import { reportOf, runFixture, topFrameOf, type FixtureRun } from '../helpers/ru
 describe('await stacks (Jest 30, CommonJS)', () => {
   let run: FixtureRun;
   beforeAll(async () => {
-    run = await runFixture('await-stacks', { args: ['--forceExit'], timeoutMs: 300_000 });
-  }, 320_000);
+    run = await runFixture('await-stacks', { args: ['--forceExit'], timeoutMs: 600_000 });
+  }, 620_000);
 
   test('a jest.fn returning a promise nobody settles: the mock line and each await', () => {
     const failure = run.failureOf('a mocked call returns a promise nobody settles');
@@ -62,10 +62,10 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     const report = reportOf(run.failureOf("two flows each awaiting the other one's event"));
     expect(report).toContain('It is awaiting, in 2 concurrent flows (innermost first):');
     expect(report).toMatch(
-      /waits for event 'pong' on a EventEmitter .*await-stacks\.test\.js:40:11/,
+      /waits for event 'pong' on an EventEmitter .*await-stacks\.test\.js:40:11/,
     );
     expect(report).toMatch(
-      /waits for event 'ping' on a EventEmitter .*await-stacks\.test\.js:44:11/,
+      /waits for event 'ping' on an EventEmitter .*await-stacks\.test\.js:44:11/,
     );
     expect(report).toMatch(
       /await-stacks\.test\.js:47:3 +await Promise\.all\(\[ping\(\), pong\(\)\]\);/,
@@ -85,20 +85,20 @@ test('Jest 29: the mock case', async () => {
   const run = await runFixture('await-stacks', {
     jestMajor: 29,
     args: ['--forceExit', '-c', 'jest29.config.js', '-t', 'a mocked call'],
-    timeoutMs: 120_000,
+    timeoutMs: 400_000,
   });
   const failure = run.failureOf('a mocked call returns a promise nobody settles');
   expect(reportOf(failure)).toMatch(/src\/users\.js:4:16 +const user = await api\.getUser\(id\);/);
   expect(topFrameOf(failure)).toContain('src/users.js:4:16');
-}, 140_000);
+}, 420_000);
 
 test('native ESM: the missed event', async () => {
   const run = await runFixture('await-stacks-esm', {
     args: ['--forceExit'],
     env: { NODE_OPTIONS: '--experimental-vm-modules --no-warnings' },
-    timeoutMs: 120_000,
+    timeoutMs: 400_000,
   });
   const report = reportOf(run.failureOf('an event emitted in a constructor before the wait'));
   expect(report).toMatch(/the wait began at ready\.test\.js:6:9/);
   expect(report).toMatch(/emitted at src\/conn\.js:6:10 +this\.emit\('ready'\);/);
-}, 140_000);
+}, 420_000);

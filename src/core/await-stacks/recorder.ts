@@ -28,15 +28,21 @@ export class HangwatchEventWait {
   ) {}
 }
 
-/** An `emit` nobody listened to, on an emitter whose class the user's code defines or uses directly. */
+/**
+ * An `emit` nobody listened to, on an emitter whose class the user's code defines or uses
+ * directly. Repeats of the same event on the same emitter only move `at` (no new stack).
+ */
 export class HangwatchUnheardEmit {
   constructor(
     readonly emitter: object,
     readonly event: string | symbol,
     readonly stack: LazyStack,
-    readonly at: number,
+    public at: number,
   ) {}
 }
+
+/** The record of each emitter's unheard events, so a repeat costs a lookup, not a stack. */
+const unheard = new WeakMap<object, Map<string | symbol, HangwatchUnheardEmit>>();
 
 /** The rings, found in a heap snapshot by this class name. */
 export class HangwatchAwaitProbe {
@@ -154,6 +160,11 @@ function noteUnheard(
   const kind = (emitter as { constructor?: object }).constructor ?? EventEmitter;
   const verdict = userClasses.get(kind);
   if (verdict === false) return;
+  const known = unheard.get(emitter)?.get(event);
+  if (known) {
+    known.at = performance.now();
+    return;
+  }
   const stack = captureStack(skipAbove, 10);
   if (verdict === undefined && kind !== EventEmitter) {
     // Streams, sockets and clients emit unheard events all the time from their own code: one
@@ -164,7 +175,11 @@ function noteUnheard(
     userClasses.set(kind, fromUser);
     if (!fromUser) return;
   }
+  const record = new HangwatchUnheardEmit(emitter, event, stack, performance.now());
+  let events = unheard.get(emitter);
+  if (!events) unheard.set(emitter, (events = new Map()));
+  events.set(event, record);
   const slot = probe.nextEmit;
-  probe.emits[slot] = new HangwatchUnheardEmit(emitter, event, stack, performance.now());
+  probe.emits[slot] = record;
   probe.nextEmit = (slot + 1) % EMIT_RING;
 }

@@ -20,7 +20,7 @@ export function renderAwaitSection(finding: HangFinding, rootDir: string): strin
     lines.push(...awaiting.map((line) => `${indent}${line}`));
     lines.push(...stepLines(flow, rootDir, indent));
   });
-  return lines;
+  return [...lines, ...cycleLines(finding, rootDir)];
 }
 
 function where(frame: Frame, rootDir: string): string {
@@ -72,7 +72,7 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
       const waiting =
         awaited.waitingMs !== undefined ? ` for ${formatDuration(awaited.waitingMs)}` : '';
       const lines = [
-        `waits for event '${awaited.event}' on a ${awaited.emitter}${waiting}${at ? `; the wait began at ${at}` : ''}`,
+        `waits for event '${awaited.event}' on ${/^[AEIOU]/.test(awaited.emitter) ? 'an' : 'a'} ${awaited.emitter}${waiting}${at ? `; the wait began at ${at}` : ''}`,
       ];
       if (awaited.missed) {
         const missedAt = siteText(awaited.missed.site, rootDir);
@@ -92,4 +92,23 @@ export function awaitCulpritFrames(finding: HangFinding): Frame[] {
     if (user.length > 0) return user.map((step) => step.frame);
   }
   return [];
+}
+
+/** An event-wait cycle, drawn like a lock cycle: each flow, what it waits for, what it would emit. */
+function cycleLines(finding: HangFinding, rootDir: string): string[] {
+  const cycle = finding.eventCycle;
+  if (!cycle) return [];
+  const lines = [
+    `Event-wait cycle: each of these flows waits for an event that only the next one emits, after its own wait:`,
+  ];
+  for (const step of cycle) {
+    const at = step.emitsAt
+      ? ` at ${displayPath(step.emitsAt.file, rootDir)}:${step.emitsAt.line}:${step.emitsAt.column}${step.emitsSourceLine ? `   ${step.emitsSourceLine}` : ''}`
+      : '';
+    lines.push(
+      `  flow ${step.flow + 1} waits for '${step.event}' on its ${step.emitter}, then would emit '${step.emits}'${at}`,
+    );
+  }
+  lines.push(`  ...and flow ${cycle[0].flow + 1} again: no flow can go on.`);
+  return lines;
 }
