@@ -14,6 +14,11 @@ export interface HangwatchOptions {
    * when it hangs: about a second per report, nothing while tests pass).
    */
   awaitStacks: boolean;
+  /**
+   * Await stacks are skipped (the report says so) when the test process's heap is larger than
+   * this many MB: a snapshot takes about a second per 10 MB on a busy machine.
+   */
+  awaitStacksMaxHeapMb: number;
   /** How many pending resources a report lists before summarising the rest. */
   maxListed: number;
   /**
@@ -56,6 +61,7 @@ export const DEFAULT_OPTIONS: HangwatchOptions = {
   enabled: true,
   promises: false,
   awaitStacks: true,
+  awaitStacksMaxHeapMb: 96,
   maxListed: 10,
   stackDepth: DEFAULT_STACK_DEPTH,
   idle: 'fail',
@@ -82,6 +88,7 @@ const CHECKS: Record<keyof HangwatchOptions, Check> = {
   enabled: isBoolean,
   promises: isBoolean,
   awaitStacks: isBoolean,
+  awaitStacksMaxHeapMb: isPositiveInteger,
   maxListed: isPositiveInteger,
   stackDepth: isPositiveInteger,
   idle: oneOf('fail', 'off'),

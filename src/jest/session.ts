@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
-import { formatBytes } from '../core/format';
+import { formatBytes, formatDuration } from '../core/format';
 import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
 import type { Circus } from '@jest/types';
 import { FetchRequestTracker } from '../core/fetch-requests';
@@ -43,11 +43,8 @@ import {
   type Unit,
 } from './units';
 
-/**
- * A heap snapshot takes about a second per 10 MB of heap on a busy machine: beyond this, a hang
- * report would stall the run for minutes, so its await stacks are left out (and it says so).
- */
-const AWAIT_STACKS_HEAP_BUDGET = 96 * 1024 * 1024;
+/** Heap snapshots stop once one file's reports have spent this long on them (many hangs in a file). */
+const AWAIT_STACKS_FILE_BUDGET_MS = 60_000;
 
 function describeThrown(error: unknown): { message: string; site?: CreationSite } {
   const message =
@@ -114,6 +111,7 @@ export class HangwatchSession {
   private readonly watchdogs = new Map<Unit, { timer: NodeJS.Timeout; snapshot?: HangFinding }>();
   private nextUnitId = 1;
   private recordingEvents = false;
+  private awaitStacksSpentMs = 0;
   private loading = true;
   private readonly degradable = new Degradable(
     () => this.stop(),
@@ -466,17 +464,27 @@ export class HangwatchSession {
   private awaitStacks(unit: Unit): { awaits: AwaitFlow[]; skipped?: string } {
     if (!this.context.options.awaitStacks || unit.returned === undefined) return { awaits: [] };
     const heapBytes = getHeapStatistics().used_heap_size;
-    if (heapBytes > AWAIT_STACKS_HEAP_BUDGET) {
+    const limitMb = this.context.options.awaitStacksMaxHeapMb;
+    if (heapBytes > limitMb * 1024 * 1024) {
       return {
         awaits: [],
-        skipped: `Await stacks were not read: the heap (${formatBytes(heapBytes)}) is over the ${formatBytes(AWAIT_STACKS_HEAP_BUDGET)} a quick heap snapshot allows (a ts-jest run in band loads TypeScript into it). Set \`promises: true\` to record where pending promises were created instead.`,
+        skipped: `Await stacks were not read: the heap (${formatBytes(heapBytes)}) is over \`awaitStacksMaxHeapMb\` (${limitMb} MB), and a heap snapshot takes about a second per 10 MB (a ts-jest run in band loads TypeScript into it). Raise the limit, or set \`promises: true\` to record where pending promises were created.`,
       };
     }
+    if (this.awaitStacksSpentMs > AWAIT_STACKS_FILE_BUDGET_MS) {
+      return {
+        awaits: [],
+        skipped: `Await stacks were not read: this file's hang reports already spent ${formatDuration(this.awaitStacksSpentMs)} on heap snapshots.`,
+      };
+    }
+    const startedAt = performance.now();
     try {
       const read = () => this.tracker.untracked(() => readAwaitStacks(unit.returned));
       return { awaits: this.context.aside ? this.context.aside(read) : read() };
     } catch {
       return { awaits: [] };
+    } finally {
+      this.awaitStacksSpentMs += performance.now() - startedAt;
     }
   }
 

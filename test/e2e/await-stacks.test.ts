@@ -102,3 +102,13 @@ test('native ESM: the missed event', async () => {
   expect(report).toMatch(/the wait began at ready\.test\.js:6:9/);
   expect(report).toMatch(/emitted at src\/conn\.js:6:10 +this\.emit\('ready'\);/);
 }, 420_000);
+
+test('ts-jest: .ts lines, source-mapped', async () => {
+  const run = await runFixture('await-stacks-ts', { args: ['--forceExit'], timeoutMs: 400_000 });
+  const failure = run.failureOf('a mocked call returns a promise nobody settles');
+  const report = reportOf(failure);
+  expect(report).toMatch(/src\/users\.ts:10:22 +const user: User = await api\.getUser\(id\);/);
+  expect(report).toMatch(/greet\.test\.ts:5:3 +await expect\(greet\(1\)\)\.resolves/);
+  expect(report).toMatch(/made at greet\.test\.ts:4:\d+/);
+  expect(topFrameOf(failure)).toContain('src/users.ts:10:22');
+}, 420_000);

@@ -1,4 +1,8 @@
+import * as fs from 'node:fs';
 import * as inspector from 'node:inspector';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../model';
 import { parseFrameLine } from '../stack';
@@ -33,18 +37,20 @@ export class SameThreadInspector {
     return result as T;
   }
 
-  /** The snapshot as JSON text (it starts with a full garbage collection). */
+  /**
+   * The snapshot as JSON text (it starts with a full garbage collection). Written through
+   * `v8.writeHeapSnapshot`, which is synchronous on every Node version (the inspector's
+   * `takeHeapSnapshot` answers later from Node 22 on); its node ids are the heap profiler's, as
+   * `getObjectByHeapObjectId` takes them.
+   */
   heapSnapshot(): string {
-    const chunks: string[] = [];
-    const onChunk = (message: { params: { chunk: string } }) => chunks.push(message.params.chunk);
-    this.session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangwatch-heap-'));
     try {
-      this.post('HeapProfiler.enable');
-      this.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      const file = writeHeapSnapshot(path.join(dir, 'await-stacks.heapsnapshot'));
+      return fs.readFileSync(file, 'utf8');
     } finally {
-      this.session.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-    return chunks.join('');
   }
 
   /** Where a suspended generator (by heap id) is stopped, 0-based. */
@@ -99,7 +105,6 @@ export class SameThreadInspector {
   close(): void {
     try {
       this.post('Runtime.releaseObjectGroup', { objectGroup: 'hangwatch' });
-      this.post('HeapProfiler.disable');
     } catch {
       // closing anyway
     }
