@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
+import { collectGarbage } from '../core/collect-garbage';
 import { formatBytes, formatDuration } from '../core/format';
 import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
 import type { Circus } from '@jest/types';
@@ -43,7 +44,7 @@ import {
   type Unit,
 } from './units';
 
-/** Heap snapshots stop once one file's reports have spent this long on them (many hangs in a file). */
+/** Heap snapshots stop once one file's reports have spent this much CPU on them (many hangs in a file). */
 const AWAIT_STACKS_FILE_BUDGET_MS = 60_000;
 
 function describeThrown(error: unknown): { message: string; site?: CreationSite } {
@@ -463,6 +464,9 @@ export class HangwatchSession {
   /** The unit's await stacks; a failure there must not lose the report. */
   private awaitStacks(unit: Unit): { awaits: AwaitFlow[]; skipped?: string } {
     if (!this.context.options.awaitStacks || unit.returned === undefined) return { awaits: [] };
+    // Measured after a collection: garbage (an earlier report's snapshot text) is not heap the
+    // snapshot has to walk, and the snapshot would collect it first anyway.
+    this.tracker.untracked(() => collectGarbage());
     const heapBytes = getHeapStatistics().used_heap_size;
     const limitMb = this.context.options.awaitStacksMaxHeapMb;
     if (heapBytes > limitMb * 1024 * 1024) {
@@ -474,17 +478,19 @@ export class HangwatchSession {
     if (this.awaitStacksSpentMs > AWAIT_STACKS_FILE_BUDGET_MS) {
       return {
         awaits: [],
-        skipped: `Await stacks were not read: this file's hang reports already spent ${formatDuration(this.awaitStacksSpentMs)} on heap snapshots.`,
+        skipped: `Await stacks were not read: this file's hang reports already spent ${formatDuration(this.awaitStacksSpentMs)} of CPU on heap snapshots.`,
       };
     }
-    const startedAt = performance.now();
+    // CPU time, not wall time: a loaded machine must not change what a report contains.
+    const cpuBefore = process.cpuUsage();
     try {
       const read = () => this.tracker.untracked(() => readAwaitStacks(unit.returned));
       return { awaits: this.context.aside ? this.context.aside(read) : read() };
     } catch {
       return { awaits: [] };
     } finally {
-      this.awaitStacksSpentMs += performance.now() - startedAt;
+      const cpu = process.cpuUsage(cpuBefore);
+      this.awaitStacksSpentMs += (cpu.user + cpu.system) / 1000;
     }
   }
 
