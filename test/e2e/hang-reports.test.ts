@@ -4,7 +4,7 @@ import { reportOf, runFixture, topFrameOf, type FixtureRun } from '../helpers/ru
 let run: FixtureRun;
 beforeAll(async () => {
   run = await runFixture('node-basic', { args: ['--forceExit'] });
-}, 120_000);
+}, 300_000);
 
 function hangReport(testName: string): string {
   const failure = run.failureOf(testName);

@@ -4,7 +4,7 @@ describe('a test that nothing can ever settle fails at once, not at its timeout'
   let run: FixtureRun;
   beforeAll(async () => {
     run = await runFixture('idle', { args: ['--forceExit'] });
-  }, 60_000);
+  }, 300_000);
 
   const cases = [
     'awaits a promise nobody resolves',
@@ -49,7 +49,7 @@ test('tests waiting for something real are never failed as idle', async () => {
     }
   }
   expect(run.files[0].assertionResults).toHaveLength(5);
-}, 60_000);
+}, 300_000);
 
 test('a test waiting on an open stdin runs to its timeout', async () => {
   const run = await runFixture('idle-real-waits', {
@@ -59,7 +59,7 @@ test('a test waiting on an open stdin runs to its timeout', async () => {
   const failure = run.failureOf('waits on process.stdin until the timeout, never flagged as idle');
   expect(failure).toContain('still waiting after 1.5 s (timeout 1.5 s)');
   expect(failure).not.toContain('can never finish');
-}, 60_000);
+}, 300_000);
 
 test("idle: 'off' leaves the wait to the timeout", async () => {
   const run = await runFixture('idle', {
@@ -74,4 +74,4 @@ test("idle: 'off' leaves the wait to the timeout", async () => {
   });
   const failure = run.failureOf('awaits a promise nobody resolves');
   expect(failure).toContain('still waiting after 800 ms (timeout 800 ms)');
-}, 60_000);
+}, 300_000);
