@@ -135,7 +135,7 @@ export interface AwaitStep {
 /** What a flow's innermost await waits on, when hangwatch can tell. */
 export type AwaitedThing =
   | {
-      /** A `new Promise(executor)` whose resolve and reject were never called. */
+      /** A `new Promise(executor)` whose resolve and reject have not been called. */
       kind: 'promise';
       /** The executor's position. */
       site?: CreationSite;

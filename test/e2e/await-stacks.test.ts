@@ -23,7 +23,7 @@ describe('await stacks (Jest 30, CommonJS)', () => {
   test('a new Promise whose resolve is dropped: the executor line', () => {
     const failure = run.failureOf('a new Promise whose resolve is dropped');
     expect(reportOf(failure)).toContain(
-      'waits on a new Promise whose resolve and reject were never called; its executor: await-stacks.test.js:18:',
+      'waits on a new Promise whose resolve and reject have not been called; its executor: await-stacks.test.js:18:',
     );
     expect(topFrameOf(failure)).toContain('await-stacks.test.js:18:17');
   });

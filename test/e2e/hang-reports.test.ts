@@ -115,7 +115,7 @@ describe('a hung test fails with a report naming the culprit line', () => {
     expect(failure).toContain('Nothing it started is still pending');
     expect(failure).toContain('It is awaiting (innermost first):');
     expect(failure).toMatch(
-      /waits on a new Promise whose resolve and reject were never called; its executor: nothing-pending\.test\.js:2:21/,
+      /waits on a new Promise whose resolve and reject have not been called; its executor: nothing-pending\.test\.js:2:21/,
     );
     expect(failure).toMatch(/nothing-pending\.test\.js:2:3 +await new Promise\(\(\) => \{\}\);/);
     expect(topFrameOf(failure)).toContain('nothing-pending.test.js:2:3');

@@ -52,7 +52,7 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
     case 'promise': {
       const at = siteText(awaited.site, rootDir);
       return [
-        `waits on a new Promise whose resolve and reject were never called${at ? `; its executor: ${at}` : ''}`,
+        `waits on a new Promise whose resolve and reject have not been called${at ? `; its executor: ${at}` : ''}`,
       ];
     }
     case 'mock': {
