@@ -26,6 +26,14 @@ const CONFIGURATIONS = [
     testEnvironmentOptions: { hangwatch: { blockedLoop: 'off' } },
   },
   {
+    // Against `hangwatch`: what recording for await stacks (explicit promises, events.once,
+    // unheard emits) costs while tests pass.
+    name: 'no-await-stacks',
+    label: 'hangwatch (awaitStacks: false)',
+    testEnvironment: HANGWATCH_ENVIRONMENT,
+    testEnvironmentOptions: { hangwatch: { awaitStacks: false } },
+  },
+  {
     name: 'promises',
     label: 'hangwatch (promises: true)',
     testEnvironment: HANGWATCH_ENVIRONMENT,

@@ -1,7 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { describeResource } from './describe-resource';
 import { formatDuration } from './format';
+import { findEventCycle } from './await-stacks/event-cycle';
+import { awaitCulpritFrames } from './await-stacks/render';
 import type {
+  AwaitFlow,
   CreationSite,
   FakeTimersState,
   Frame,
@@ -290,7 +293,12 @@ export function isOwnWork(entry: { relation: Relation; owner?: OwnerRef }): bool
 export function buildHangFinding(
   unit: HungUnit,
   pending: { listed: PendingResource[]; omittedCount: number; promises: PendingResource[] },
-  options: { fakeTimers?: FakeTimersState; promisesTracked: boolean; unitSite?: CreationSite },
+  options: {
+    fakeTimers?: FakeTimersState;
+    promisesTracked: boolean;
+    unitSite?: CreationSite;
+    awaits?: AwaitFlow[];
+  },
 ): HangFinding {
   const notes: string[] = [];
   const fakeTimers = options.fakeTimers;
@@ -311,7 +319,8 @@ export function buildHangFinding(
     pending.listed.length === 0 &&
     pending.omittedCount === 0 &&
     fakePending.length === 0;
-  if (nothingOwnPending && !options.promisesTracked) {
+  const awaitsKnown = (options.awaits?.length ?? 0) > 0;
+  if (nothingOwnPending && !options.promisesTracked && !(awaitsKnown && !unit.waitingForDone)) {
     notes.push(
       unit.waitingForDone
         ? 'Only a call to `done` can end it now: check that every path (errors included) calls it.'
@@ -341,14 +350,21 @@ export function buildHangFinding(
     nothingPending,
     nothingOwnPending,
     notes,
+    ...(awaitsKnown ? { awaits: options.awaits } : {}),
+    ...eventCycleField(options.awaits),
   };
+}
+
+function eventCycleField(awaits: AwaitFlow[] | undefined): Pick<HangFinding, 'eventCycle'> {
+  const cycle = awaits && awaits.length > 1 ? findEventCycle(awaits) : undefined;
+  return cycle ? { eventCycle: cycle } : {};
 }
 
 /**
  * The frame a failure should point at, in ranking order: the creation site of what the hung unit
- * itself started (resources, then fake timers, then promises); else the unit's own line. What
- * earlier tests, shared hooks or the module scope left open is never the culprit: it is listed,
- * and may be what the unit waits on, but nothing says it is.
+ * itself started (resources, then fake timers, then promises); else the innermost await in user
+ * code; else the unit's own line. What earlier tests, shared hooks or the module scope left open is
+ * never the culprit: it is listed, and may be what the unit waits on, but nothing says it is.
  */
 export function culpritFrame(finding: HangFinding): Frame | undefined {
   const userSite = (entry: { site?: CreationSite }) => entry.site?.top?.origin === 'user';
@@ -358,6 +374,7 @@ export function culpritFrame(finding: HangFinding): Frame | undefined {
     finding.pending.find(own)?.site?.top ??
     finding.fakeTimers?.pending.find(own)?.site?.top ??
     finding.pendingPromises?.find(userSite)?.site?.top ??
+    awaitCulpritFrames(finding)[0] ??
     finding.unitSite?.top
   );
 }

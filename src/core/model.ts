@@ -146,6 +146,62 @@ export interface HangFinding {
   notes: string[];
   /** Locks held or awaited when it hung (hangwatch/sync and instrumented async-mutex). */
   locks?: LockSection;
+  /**
+   * Its suspended async flows, each a chain of awaits, innermost first (read from the heap when
+   * it hung; absent when that was not possible). Concurrent flows (`Promise.all`) are separate.
+   */
+  awaits?: AwaitFlow[];
+  /** Flows of `awaits` that each wait for an event only the next one emits, after its own wait. */
+  eventCycle?: EventCycleStep[];
+}
+
+/** One suspended async function: the `await` it is stopped at. */
+export interface AwaitStep {
+  /** The await's position (source-mapped); `functionName` is the async function's. */
+  frame: Frame;
+  sourceLine?: string;
+}
+
+/** What a flow's innermost await waits on, when hangwatch can tell. */
+export type AwaitedThing =
+  | {
+      /** A `new Promise(executor)` whose resolve and reject have not been called. */
+      kind: 'promise';
+      /** The executor's position. */
+      site?: CreationSite;
+      ageMs?: number;
+    }
+  | {
+      /** An event on an EventEmitter (`events.once`, or a listener that settles the promise). */
+      kind: 'event';
+      /** The emitter's class name. */
+      emitter: string;
+      event: string;
+      /** Where the wait began. */
+      site?: CreationSite;
+      waitingMs?: number;
+      /** The event had been emitted on that emitter before the wait began: it was missed. */
+      missed?: { beforeMs: number; site?: CreationSite };
+    }
+  | {
+      /** A `jest.fn()` returned the promise, and it never settles. */
+      kind: 'mock';
+      /** Where the never-settling promise is made: the mockImplementation/mockReturnValue line. */
+      site?: CreationSite;
+    }
+  | {
+      /** A promise made inside a package (a limiter's queue, a pool's waiting list). */
+      kind: 'library';
+      packageName: string;
+      /** The user line that entered the package. */
+      enteredAt?: Frame;
+      enteredSourceLine?: string;
+    };
+
+export interface AwaitFlow {
+  /** Innermost first: user code and packages (a package's run of steps kept as its outer step). */
+  steps: AwaitStep[];
+  awaiting?: AwaitedThing;
 }
 
 /**
@@ -294,4 +350,16 @@ export interface LockSection {
   locks: LockState[];
   deadlock?: Deadlock;
   inversions: LockOrderInversion[];
+}
+
+export interface EventCycleStep {
+  /** Index into `awaits`. */
+  flow: number;
+  /** The event this flow waits for, and the emitter's class. */
+  event: string;
+  emitter: string;
+  /** The event it would emit after its wait: the one the next flow waits for. */
+  emits: string;
+  emitsAt?: { file: string; line: number; column: number };
+  emitsSourceLine?: string;
 }

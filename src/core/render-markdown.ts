@@ -1,4 +1,5 @@
 import type { CreationSite, HangFinding } from './model';
+import { renderAwaitSection } from './await-stacks/render';
 import { renderLockSection } from './locks/render';
 import { displayPath } from './stack';
 import {
@@ -18,6 +19,10 @@ export function renderHangMarkdown(finding: HangFinding, options: { rootDir: str
     `File: \`${displayPath(finding.testPath, options.rootDir)}\``,
     '',
   ];
+  const awaitLines = renderAwaitSection(finding, options.rootDir);
+  if (awaitLines.length > 0) {
+    out.push(`**${escape(awaitLines[0])}**`, '', '```', ...awaitLines.slice(1), '```', '');
+  }
   for (const group of groupPending(finding)) {
     out.push(`**${escape(group.title)}**`, '');
     for (const resource of group.resources) {

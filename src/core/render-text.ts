@@ -1,4 +1,5 @@
 import type { CreationSite, HangFinding, LeakFinding } from './model';
+import { renderAwaitSection } from './await-stacks/render';
 import { renderLockSection } from './locks/render';
 import { displayPath } from './stack';
 import {
@@ -20,7 +21,7 @@ export interface TextOptions {
  * CI logs) carry verbatim.
  */
 export function renderHangText(finding: HangFinding, options: TextOptions): string {
-  const lines: string[] = [headline(finding)];
+  const lines: string[] = [headline(finding), ...renderAwaitSection(finding, options.rootDir)];
   let number = 0;
   for (const group of groupPending(finding)) {
     lines.push(group.title);

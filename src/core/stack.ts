@@ -188,9 +188,12 @@ export function readSourceLine(file: string, line: number): string | undefined {
  * at the first frame, so a report's error can point at the culprit instead of where it was thrown.
  */
 export function errorStack(name: string, message: string, frames: Frame[]): string {
-  const lines = frames.map(
-    (frame) =>
-      `    at ${frame.functionName || '<anonymous>'} (${frame.file}:${frame.line}:${frame.column})`,
+  // A frame without a name is written as V8 writes it (`at file:line:col`): Jest's code frame
+  // skips `<anonymous>` frames.
+  const lines = frames.map((frame) =>
+    frame.functionName
+      ? `    at ${frame.functionName} (${frame.file}:${frame.line}:${frame.column})`
+      : `    at ${frame.file}:${frame.line}:${frame.column}`,
   );
   return [`${name}: ${message}`, ...lines].join('\n');
 }

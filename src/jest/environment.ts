@@ -38,6 +38,7 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
         host: this,
         console: context.console,
         global: this.global as unknown as Record<string, unknown>,
+        aside: (work) => (this.loopWatch ? this.loopWatch.aside(work) : work()),
       });
     }
 

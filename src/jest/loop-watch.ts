@@ -84,6 +84,25 @@ export class LoopWatch {
     this.connection = undefined;
   }
 
+  /**
+   * Runs hangwatch's own long synchronous work (a report's heap snapshot) with the watchdog
+   * looking away: the loop is busy on purpose, not blocked by the test.
+   */
+  aside<T>(work: () => T): T {
+    const state = this.connection?.state;
+    if (!state?.armed()) return work();
+    const { token, deadline } = state.unit();
+    state.disarm();
+    try {
+      return work();
+    } finally {
+      if (this.connection?.state === state) {
+        state.arm(this.context.options.blockThreshold);
+        state.setUnit(token, deadline);
+      }
+    }
+  }
+
   handleTestEvent(event: Circus.Event, state: Circus.State): void {
     if (!this.connection || this.degradable.disabled) return;
     this.guard(() => this.onEvent(event, state));

@@ -9,6 +9,16 @@ export interface HangwatchOptions {
   enabled: boolean;
   /** Record where pending promises were created (costly: a stack per promise). */
   promises: boolean;
+  /**
+   * Show what a hung test is awaiting, line by line (its await stacks, read from a heap snapshot
+   * when it hangs: about a second per report, nothing while tests pass).
+   */
+  awaitStacks: boolean;
+  /**
+   * Await stacks are skipped (the report says so) when the test process's heap is larger than
+   * this many MB: a snapshot takes about a second per 10 MB on a busy machine.
+   */
+  awaitStacksMaxHeapMb: number;
   /** How many pending resources a report lists before summarising the rest. */
   maxListed: number;
   /**
@@ -50,6 +60,8 @@ export interface HangwatchOptions {
 export const DEFAULT_OPTIONS: HangwatchOptions = {
   enabled: true,
   promises: false,
+  awaitStacks: true,
+  awaitStacksMaxHeapMb: 96,
   maxListed: 10,
   stackDepth: DEFAULT_STACK_DEPTH,
   idle: 'fail',
@@ -75,6 +87,8 @@ function oneOf(...allowed: string[]): Check {
 const CHECKS: Record<keyof HangwatchOptions, Check> = {
   enabled: isBoolean,
   promises: isBoolean,
+  awaitStacks: isBoolean,
+  awaitStacksMaxHeapMb: isPositiveInteger,
   maxListed: isPositiveInteger,
   stackDepth: isPositiveInteger,
   idle: oneOf('fail', 'off'),

@@ -1,4 +1,7 @@
 import { performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
+import { collectGarbage } from '../core/collect-garbage';
+import { formatBytes, formatDuration } from '../core/format';
 import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
 import type { Circus } from '@jest/types';
 import { FetchRequestTracker } from '../core/fetch-requests';
@@ -11,8 +14,15 @@ import {
   type HungUnit,
   type ResourceView,
 } from '../core/hang-report';
-import type { CreationSite, HangFinding, Relation } from '../core/model';
+import type { AwaitFlow, CreationSite, HangFinding, Relation } from '../core/model';
 import { renderHangText } from '../core/render-text';
+import { awaitCulpritFrames } from '../core/await-stacks/render';
+import { readAwaitStacks } from '../core/await-stacks/read-await-stacks';
+import {
+  installEventRecording,
+  recordExplicitPromises,
+  uninstallEventRecording,
+} from '../core/await-stacks/recorder';
 import { currentAsyncContext } from '../core/async-context';
 import { withOrigin, wrapCoreEntryPoints } from '../core/origins';
 import { ResourceTracker } from '../core/tracker';
@@ -33,6 +43,9 @@ import {
   replaceRecordedError,
   type Unit,
 } from './units';
+
+/** Heap snapshots stop once one file's reports have spent this much CPU on them (many hangs in a file). */
+const AWAIT_STACKS_FILE_BUDGET_MS = 60_000;
 
 function describeThrown(error: unknown): { message: string; site?: CreationSite } {
   const message =
@@ -87,6 +100,8 @@ export interface SessionContext {
   console: Pick<Console, 'warn'>;
   /** The test file's global object, for wrapping entry points such as `fetch`. */
   global: Record<string, unknown>;
+  /** Runs long synchronous work of hangwatch's own without the event-loop watchdog counting it. */
+  aside?: <T>(work: () => T) => T;
 }
 
 /**
@@ -111,6 +126,8 @@ export class HangwatchSession {
   private readonly idleCheck: IdleCheck;
   private readonly watchdogs = new Map<Unit, { timer: NodeJS.Timeout; snapshot?: HangFinding }>();
   private nextUnitId = 1;
+  private recordingEvents = false;
+  private awaitStacksSpentMs = 0;
   private loading = true;
   private readonly degradable = new Degradable(
     () => this.stop(),
@@ -165,6 +182,7 @@ export class HangwatchSession {
       this.fakeTimers.install();
       this.wrapFetch();
       wrapCoreEntryPoints();
+      if (context.options.awaitStacks) recordExplicitPromises(context.global);
     });
   }
 
@@ -175,6 +193,10 @@ export class HangwatchSession {
       this.wakeSources.takeBaseline();
       this.tracker.enable();
       this.fetchRequests.enable();
+      if (this.context.options.awaitStacks && !this.recordingEvents) {
+        installEventRecording();
+        this.recordingEvents = true;
+      }
     });
   }
 
@@ -185,6 +207,8 @@ export class HangwatchSession {
     this.fetchRequests.disable();
     this.tracker.disable();
     this.locks.stop();
+    if (this.recordingEvents) uninstallEventRecording();
+    this.recordingEvents = false;
   }
 
   /** Returns a promise only when circus must wait (the leak check's grace period). */
@@ -412,8 +436,14 @@ export class HangwatchSession {
           ...(finding.pendingPromises ?? []),
         ].find((entry) => entry.site?.top === culprit)?.site
       : undefined;
-    // Without a culprit of its own, the unit's declaration: Jest's own frame, kept whole.
-    const frames = culpritSite ? culpritSite.frames.filter((frame) => frame.origin === 'user') : [];
+    // Without a culprit of its own, the innermost user await; else the unit's declaration: Jest's
+    // own frame, kept whole.
+    const awaitFrames = awaitCulpritFrames(finding);
+    const frames = culpritSite
+      ? culpritSite.frames.filter((frame) => frame.origin === 'user')
+      : culprit && awaitFrames[0] === culprit
+        ? awaitFrames
+        : [];
     return new HangError(message, finding, frames, this.declarationError(unit)?.stack);
   }
 
@@ -453,13 +483,48 @@ export class HangwatchSession {
       thrownBeforeDone: (unit.callbackErrors ?? []).map(describeThrown),
       attempt: unit.attempt,
     };
-    return this.withLocks(
-      buildHangFinding(hung, pending, {
-        ...(fakeTimers ? { fakeTimers } : {}),
-        promisesTracked: this.context.options.promises,
-        ...(unitSite?.top?.origin === 'user' ? { unitSite } : {}),
-      }),
-    );
+    const { awaits, skipped } = this.awaitStacks(unit);
+    const finding = buildHangFinding(hung, pending, {
+      ...(fakeTimers ? { fakeTimers } : {}),
+      promisesTracked: this.context.options.promises,
+      ...(unitSite?.top?.origin === 'user' ? { unitSite } : {}),
+      ...(awaits.length > 0 ? { awaits } : {}),
+    });
+    if (skipped) finding.notes.push(skipped);
+    return this.withLocks(finding);
+  }
+
+  /** The unit's await stacks; a failure there must not lose the report. */
+  private awaitStacks(unit: Unit): { awaits: AwaitFlow[]; skipped?: string } {
+    if (!this.context.options.awaitStacks || unit.returned === undefined) return { awaits: [] };
+    // Measured after a collection: garbage (an earlier report's snapshot text) is not heap the
+    // snapshot has to walk, and the snapshot would collect it first anyway.
+    this.tracker.untracked(() => collectGarbage());
+    const heapBytes = getHeapStatistics().used_heap_size;
+    const limitMb = this.context.options.awaitStacksMaxHeapMb;
+    if (heapBytes > limitMb * 1024 * 1024) {
+      return {
+        awaits: [],
+        skipped: `Await stacks were not read: the heap (${formatBytes(heapBytes)}) is over \`awaitStacksMaxHeapMb\` (${limitMb} MB), and a heap snapshot takes about a second per 10 MB (a ts-jest run in band loads TypeScript into it). Raise the limit, or set \`promises: true\` to record where pending promises were created.`,
+      };
+    }
+    if (this.awaitStacksSpentMs > AWAIT_STACKS_FILE_BUDGET_MS) {
+      return {
+        awaits: [],
+        skipped: `Await stacks were not read: this file's hang reports already spent ${formatDuration(this.awaitStacksSpentMs)} of CPU on heap snapshots.`,
+      };
+    }
+    // CPU time, not wall time: a loaded machine must not change what a report contains.
+    const cpuBefore = process.cpuUsage();
+    try {
+      const read = () => this.tracker.untracked(() => readAwaitStacks(unit.returned));
+      return { awaits: this.context.aside ? this.context.aside(read) : read() };
+    } catch {
+      return { awaits: [] };
+    } finally {
+      const cpu = process.cpuUsage(cpuBefore);
+      this.awaitStacksSpentMs += (cpu.user + cpu.system) / 1000;
+    }
   }
 
   /** Adds held and awaited locks to a hang report; a failure there must not lose the report. */

@@ -50,6 +50,7 @@ export function wrapUnitFunction<F>(
       return runAsOwner(unit, () => original.apply(this, [doneChecked, ...args.slice(1)]));
     }
     const result = runAsOwner(unit, () => original.apply(this, args));
+    unit.returned = result;
     if (!isThenable(result)) {
       const error = failure();
       if (error !== undefined) throw error;

@@ -18,6 +18,8 @@ export interface Unit {
   running: boolean;
   /** Fails the running function now (set while it runs; see the idle check). */
   abort?: (error: Error) => void;
+  /** What its function returned (a promise): the end of its await chains, for await stacks. */
+  returned?: unknown;
   /** Errors thrown in callbacks while it ran (uncaught, or rejections nobody handled). */
   callbackErrors?: unknown[];
 }

@@ -31,4 +31,4 @@ test('npm run demo shows every example’s hang report and exits 0', () => {
   ]) {
     expect(output).toMatch(new RegExp(`✓ ${example} \\(`));
   }
-}, 150_000);
+}, 300_000);

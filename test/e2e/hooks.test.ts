@@ -3,7 +3,7 @@ import { runFixture, topFrameOf, type FixtureRun } from '../helpers/run-fixture'
 let run: FixtureRun;
 beforeAll(async () => {
   run = await runFixture('hooks', { args: ['--forceExit'] });
-}, 120_000);
+}, 300_000);
 
 test('beforeAll: the hook’s socket is the culprit, and the test is failed with the report', () => {
   const failure = run.failureOf('never runs: beforeAll hangs');

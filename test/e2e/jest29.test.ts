@@ -5,7 +5,7 @@ import { runFixture, topFrameOf, type FixtureRun } from '../helpers/run-fixture'
 let run: FixtureRun;
 beforeAll(async () => {
   run = await runFixture('jest29', { jestMajor: 29, args: ['--forceExit'] });
-}, 120_000);
+}, 300_000);
 
 test('a timer hang is reported with its line', () => {
   const failure = run.failureOf('awaits a long timer');
@@ -71,4 +71,4 @@ test('locks: an ES module importing async-mutex (native ESM) is instrumented too
     env: { NODE_OPTIONS: '--experimental-vm-modules --no-warnings' },
   });
   expect(expectEsmLockDeadlock(esm)).toContain('esm/locks.test.js:7:20');
-}, 60_000);
+}, 300_000);

@@ -4,7 +4,7 @@ import { runFixture, topFrameOf, type FixtureRun } from '../helpers/run-fixture'
 let run: FixtureRun;
 beforeAll(async () => {
   run = await runFixture('keep-alive', { args: ['--forceExit'] });
-}, 60_000);
+}, 300_000);
 
 test('fetch on a pooled connection: the pending request is the hung test’s own', () => {
   const failure = run.failureOf('fetch: a malformed id, on the kept-alive connection');

@@ -4,7 +4,7 @@ describe("leaks: 'warn' (the default) names each leak on the test that made it, 
   let run: FixtureRun;
   beforeAll(async () => {
     run = await runFixture('leaks', { args: ['--forceExit'] });
-  }, 60_000);
+  }, 300_000);
 
   const output = () => run.stdout + run.stderr;
 
@@ -62,4 +62,4 @@ test("leaks: 'error' fails the test that leaked, with the leak as its error", as
   );
   expect(failure).toContain('created at leaky.test.js:29:17');
   expect(run.resultOf('a socket left open in afterEach uses the server').status).toBe('failed');
-}, 60_000);
+}, 300_000);

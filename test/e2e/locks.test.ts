@@ -39,7 +39,7 @@ beforeAll(async () => {
     runFixture('locks', { args: ['--config', 'jest.all-sites.config.js', 'busy-lock'] }),
     workersThenInBand(),
   ]);
-}, 120_000);
+}, 300_000);
 
 /**
  * Deadlocks are found when they close, far inside the 2 s test timeout. A dropped release is

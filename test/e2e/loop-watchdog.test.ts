@@ -19,7 +19,7 @@ beforeAll(async () => {
       env: { NODE_OPTIONS: '--inspect=127.0.0.1:0' },
     }),
   ]);
-}, 60_000);
+}, 300_000);
 
 describe('a loop blocked for a while, then released', () => {
   test('is named as a warning at the loop’s line, and the test passes', () => {

@@ -43,7 +43,7 @@ test('every entry point in "exports" is in the tarball', () => {
   expect([...files].some((file) => file.startsWith('src/') || file.startsWith('test/'))).toBe(
     false,
   );
-}, 60_000);
+}, 300_000);
 
 test('an installed copy resolves its presets and environments from a user project', () => {
   // The tarball's layout, installed under a fresh project's node_modules (its peer dependencies
@@ -75,4 +75,4 @@ test('an installed copy resolves its presets and environments from a user projec
     'hangwatch/presets/jsdom/jest-preset -> ./node_modules/hangwatch/presets/jsdom/jest-preset.js',
   );
   expect(output.trim().endsWith('function')).toBe(true);
-}, 60_000);
+}, 300_000);

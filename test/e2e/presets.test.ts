@@ -15,7 +15,7 @@ test('ts-jest preset: TypeScript lines, source-mapped', async () => {
     "created at src/inventory.ts:10:34   const socket: net.Socket = net.connect(port, '127.0.0.1');",
   );
   expect(topFrameOf(failure)).toContain('src/inventory.ts:10:34');
-}, 60_000);
+}, 300_000);
 
 test('jsdom preset: window timers traced to the user, jsdom’s own timer for Jest left out', async () => {
   const run = await runFixture('jsdom', { args: ['--forceExit'] });
@@ -25,7 +25,7 @@ test('jsdom preset: window timers traced to the user, jsdom’s own timer for Je
   expect(failure).toContain('created at widget.test.js:3:12');
   expect(failure).not.toContain('Window.js');
   expect(run.resultOf('runs in jsdom').status).toBe('passed');
-}, 60_000);
+}, 300_000);
 
 test('ES modules (native ESM under --experimental-vm-modules)', async () => {
   const run = await runFixture('esm', {
@@ -37,14 +37,14 @@ test('ES modules (native ESM under --experimental-vm-modules)', async () => {
   expect(failure).toContain('1. setTimeout 40000 ms');
   expect(failure).toContain('created at esm.test.js:4:9   await sleep(40_000);');
   expectEsmLockDeadlock(run);
-}, 60_000);
+}, 300_000);
 
 test('withHangwatch wraps a custom environment, which keeps its own setup', async () => {
   const run = await runFixture('custom-env', { args: ['--forceExit'] });
   expect(run.resultOf('the custom environment still runs its own setup').status).toBe('passed');
   const failure = run.failureOf('hangs on an invoice timer');
   expect(failure).toContain('created at billing.test.js:6:34');
-}, 60_000);
+}, 300_000);
 
 test.each([30, 29] as const)(
   'Jest %i: a base environment whose handleTestEvent is a class field keeps its handler',
@@ -80,4 +80,4 @@ test("testEnvironment: 'hangwatch/environment' works without the preset", async 
   expect(run.failureOf('hangs on an invoice timer')).toMatch(
     /^HangError: test "hangs on an invoice timer" hung/,
   );
-}, 60_000);
+}, 300_000);

@@ -49,7 +49,7 @@ beforeAll(async () => {
       GITHUB_WORKSPACE: REPO_ROOT,
     },
   });
-}, 60_000);
+}, 300_000);
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -159,7 +159,7 @@ test('two shards merged with `hangwatch merge` equal the unsharded run', async (
     { index: 2, count: 2 },
   ]);
   expect(essence(report)).toEqual(essence(readReport('full.json')));
-}, 60_000);
+}, 300_000);
 
 describe('the failOn gate', () => {
   test('fails the run on a gated finding even when every test passed', async () => {
@@ -170,7 +170,7 @@ describe('the failOn gate', () => {
     expect(run.resultOf('hangs once, then passes on retry').status).toBe('passed');
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain('hangwatch failed the run: 1 hang (failOn: hang).');
-  }, 60_000);
+  }, 300_000);
 
   test('without it the same finding is reported and the run passes', async () => {
     const run = await runFixture('reporter', {
@@ -180,7 +180,7 @@ describe('the failOn gate', () => {
     expect(run.exitCode).toBe(0);
     expect(run.stderr).toContain('hangwatch: 1 finding in this run: 1 hang');
     expect(run.stderr).not.toContain('hangwatch failed the run');
-  }, 60_000);
+  }, 300_000);
 
   test('Jest 29, in band: findings reach the reporter and the gate fails the run', async () => {
     const run = await runFixture('reporter', {
@@ -194,7 +194,7 @@ describe('the failOn gate', () => {
     expect(schemaErrors(report)).toEqual([]);
     expect(report.runs[0].jestVersion).toMatch(/^29\./);
     expect(report.findings).toHaveLength(1);
-  }, 60_000);
+  }, 300_000);
 });
 
 test('silent on a passing run: no summary, no annotations, no job summary, no report file', async () => {
@@ -208,7 +208,7 @@ test('silent on a passing run: no summary, no annotations, no job summary, no re
   expect(fs.existsSync(path.join(REPO_ROOT, 'test/fixtures/passing/hangwatch-report.json'))).toBe(
     false,
   );
-}, 60_000);
+}, 300_000);
 
 test('an unknown reporter option stops the run at start-up, naming it', async () => {
   const run = await runFixture('reporter', {
@@ -219,4 +219,4 @@ test('an unknown reporter option stops the run at start-up, naming it', async ()
   expect(run.stderr).toContain(
     'hangwatch: unknown option "outputFle" in hangwatch/reporter\'s options. Known options: outputFile, failOn, githubActions, summary.',
   );
-}, 60_000);
+}, 300_000);

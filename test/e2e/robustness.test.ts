@@ -6,13 +6,13 @@ test('passing tests produce no output from hangwatch at all', async () => {
   expect(run.resultOf('answers a request').status).toBe('passed');
   expect(run.stderr).not.toMatch(/hangwatch|HangError/i);
   expect(run.stdout).not.toMatch(/hangwatch|HangError/i);
-}, 60_000);
+}, 300_000);
 
 test('--forceExit leaves no trace of the watchdog thread (no "Waiting for the debugger")', async () => {
   const run = await runFixture('passing', { args: ['--forceExit'] });
   expect(run.exitCode).toBe(0);
   expect(run.stderr).not.toContain('Waiting for the debugger');
-}, 60_000);
+}, 300_000);
 
 test('an unknown option stops the run at start-up, naming it', async () => {
   const run = await runFixture('bad-options');
@@ -21,7 +21,7 @@ test('an unknown option stops the run at start-up, naming it', async () => {
     'hangwatch: unknown option "promise" in testEnvironmentOptions.hangwatch (did you mean "promises"?)',
   );
   expect(run.resultOf).toBeDefined();
-}, 60_000);
+}, 300_000);
 
 test('a mistyped option value stops the run, naming the key and the expected type', async () => {
   const run = await runFixture('bad-options', { args: ['--config', 'jest.wrong-type.config.js'] });
@@ -29,7 +29,7 @@ test('a mistyped option value stops the run, naming the key and the expected typ
   expect(run.stderr).toContain(
     'hangwatch: option "maxListed" in testEnvironmentOptions.hangwatch must be a positive integer, got the string "ten".',
   );
-}, 60_000);
+}, 300_000);
 
 test('promises: true names the innermost `new Promise` nobody resolved', async () => {
   const run = await runFixture('promises-mode', { args: ['--forceExit'] });
@@ -39,7 +39,7 @@ test('promises: true names the innermost `new Promise` nobody resolved', async (
     /- new Promise still pending after .*: nothing called its resolve or reject\n\s+created at ready\.test\.js:4:10/,
   );
   expect(failure.split('\n').find((line) => /^\s+at /.test(line))).toContain('ready.test.js:4:10');
-}, 60_000);
+}, 300_000);
 
 test('an internal error degrades to plain Jest with one warning line, results intact', async () => {
   const run = await runFixture('fault', {
@@ -56,4 +56,4 @@ test('an internal error degrades to plain Jest with one warning line, results in
     'Exceeded timeout of 1000 ms',
   );
   expect(run.failureOf('fails on its own assertion')).toContain('expect(received).toBe(expected)');
-}, 60_000);
+}, 300_000);

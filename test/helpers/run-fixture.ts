@@ -77,10 +77,10 @@ export async function runFixture(fixture: string, options: RunOptions = {}): Pro
       child.kill('SIGKILL');
       reject(
         new Error(
-          `jest on fixture ${fixture} did not finish in ${options.timeoutMs ?? 60_000} ms\n${stderr}`,
+          `jest on fixture ${fixture} did not finish in ${options.timeoutMs ?? 240_000} ms\n${stderr}`,
         ),
       );
-    }, options.timeoutMs ?? 60_000);
+    }, options.timeoutMs ?? 240_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve(code);

@@ -80,11 +80,11 @@ describe('HangError', () => {
     expect(error.finding).toBe(finding);
   });
 
-  test('names anonymous frames <anonymous>', () => {
+  test('writes an anonymous frame as V8 does, without a name (Jest drops `at <anonymous>` lines)', () => {
     const error = new HangError('hung', finding, [
       { file: '/project/a.test.ts', line: 4, column: 9, origin: 'user' },
     ]);
-    expect(frameLines(error.stack)).toEqual(['    at <anonymous> (/project/a.test.ts:4:9)']);
+    expect(frameLines(error.stack)).toEqual(['    at /project/a.test.ts:4:9']);
   });
 
   test('without frames, falls back to the frame lines of the given stack', () => {

@@ -112,7 +112,7 @@ describe('blocked-loop reports', () => {
     expect(error.stack?.split('\n').slice(0, 3)).toEqual([
       'BlockedLoopError: report',
       `    at spin (${SPEC}:5:3)`,
-      `    at <anonymous> (${SPEC}:9:3)`,
+      `    at ${SPEC}:9:3`,
     ]);
   });
 });

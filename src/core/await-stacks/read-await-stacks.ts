@@ -1,0 +1,354 @@
+import { performance } from 'node:perf_hooks';
+import type { AwaitedThing, AwaitFlow, AwaitStep, CreationSite, Frame } from '../model';
+import { parseStack, readSourceLine, toCreationSite } from '../stack';
+import { HeapGraph } from './heap-graph';
+import { SameThreadInspector } from './inspector-session';
+import { probe, type HangwatchEventWait, type HangwatchUnheardEmit } from './recorder';
+import { AwaitWalk } from './walk';
+
+const MAX_FLOWS = 8;
+const MAX_STEPS = 12;
+
+/** The probe's rings as snapshot nodes: promise node → ring index, and so on. */
+interface ProbeNodes {
+  unitPromise?: number;
+  explicit: Map<number, number>;
+  executors: Map<number, number>;
+  waits: Map<number, number>;
+  emitsByEmitter: Map<number, number[]>;
+}
+
+/**
+ * The hung unit's suspended async flows, read from a heap snapshot (the failure path only: it
+ * takes a second or so, and nothing runs meanwhile). `unitPromise` is the promise the unit's
+ * function returned: flows are the chains of awaits that end in it.
+ */
+export function readAwaitStacks(unitPromise: unknown): AwaitFlow[] {
+  const startedAt = performance.now();
+  const inspector = new SameThreadInspector();
+  probe.units = [unitPromise];
+  try {
+    const graph = new HeapGraph(inspector.heapSnapshot());
+    probe.units = [];
+    const nodes = probeNodes(graph);
+    if (nodes?.unitPromise === undefined) return [];
+    const walk = new AwaitWalk(graph);
+    const chains = rootedChains(walk, nodes.unitPromise);
+    if (chains.length === 0) return [];
+    inspector.loadScripts();
+    const flows: AwaitFlow[] = [];
+    for (const chain of chains.slice(0, MAX_FLOWS)) {
+      const steps = chainSteps(chain, walk, graph, inspector);
+      if (steps.length === 0) continue;
+      const awaiting = awaitedThing(startedAt, chain[0], steps, walk, graph, nodes, inspector);
+      flows.push({ steps, ...(awaiting ? { awaiting } : {}) });
+    }
+    return flows;
+  } finally {
+    probe.units = [];
+    inspector.close();
+  }
+}
+
+function probeNodes(graph: HeapGraph): ProbeNodes | undefined {
+  for (const node of graph.find('object', 'HangwatchAwaitProbe')) {
+    const units = graph.follow(node, 'units');
+    const unitPromise = units === undefined ? undefined : graph.follow(units, 0);
+    if (unitPromise === undefined) continue;
+    return {
+      unitPromise,
+      explicit: elements(graph, graph.follow(node, 'promises')),
+      executors: byIndex(graph, graph.follow(node, 'executors')),
+      waits: elements(graph, graph.follow(node, 'waits'), 'promise'),
+      emitsByEmitter: groupBy(elements(graph, graph.follow(node, 'emits'), 'emitter')),
+    };
+  }
+  return undefined;
+}
+
+/** Element node (or its `property`) → index in the array. */
+function elements(graph: HeapGraph, array: number | undefined, property?: string) {
+  const map = new Map<number, number>();
+  if (array === undefined) return map;
+  for (const edge of graph.edges(array)) {
+    if (edge.type !== 'element' || typeof edge.name !== 'number') continue;
+    const target = property ? graph.follow(edge.to, property) : edge.to;
+    if (target !== undefined) map.set(target, edge.name);
+  }
+  return map;
+}
+
+/** Index → element node. */
+function byIndex(graph: HeapGraph, array: number | undefined): Map<number, number> {
+  const map = new Map<number, number>();
+  for (const [node, index] of elements(graph, array)) map.set(index, node);
+  return map;
+}
+
+function groupBy(map: Map<number, number>): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  for (const [node, index] of map) groups.set(node, [...(groups.get(node) ?? []), index]);
+  return groups;
+}
+
+/**
+ * Chains of suspended generators, innermost first, whose outermost one settles the unit: from
+ * each generator that settles it, down through the generators each one awaits, to the ones that
+ * await nothing suspended (a `new Promise`, an event, a library's queue). Each leaf is one flow.
+ */
+function rootedChains(walk: AwaitWalk, unitPromise: number): number[][] {
+  const awaitees = new Map<number, number[]>();
+  const roots: number[] = [];
+  for (const generator of walk.suspended.keys()) {
+    const own = walk.suspended.get(generator)?.ownPromise;
+    if (own === undefined) continue;
+    const { awaiters, promises } = walk.downstream(own);
+    if (promises.has(unitPromise)) roots.push(generator);
+    for (const awaiter of awaiters) {
+      if (awaiter === generator) continue;
+      awaitees.set(awaiter, [...(awaitees.get(awaiter) ?? []), generator]);
+    }
+  }
+  const chains: number[][] = [];
+  const descend = (path: number[]) => {
+    if (chains.length >= MAX_FLOWS * 4) return;
+    const below = (awaitees.get(path[path.length - 1]) ?? []).filter((g) => !path.includes(g));
+    if (below.length === 0 || path.length >= 64) {
+      chains.push([...path].reverse());
+      return;
+    }
+    for (const next of below) descend([...path, next]);
+  };
+  for (const root of roots) descend([root]);
+  return chains;
+}
+
+function chainSteps(
+  chain: number[],
+  walk: AwaitWalk,
+  graph: HeapGraph,
+  inspector: SameThreadInspector,
+): AwaitStep[] {
+  const steps: AwaitStep[] = [];
+  for (const generator of chain) {
+    const location = inspector.generatorLocation(graph.id(generator));
+    if (!location) continue;
+    const name = walk.suspended.get(generator)?.functionName;
+    const frame = inspector.frame(location, name || undefined);
+    if (!frame || frame.origin === 'internal') continue;
+    const previous = steps[steps.length - 1]?.frame;
+    if (
+      frame.origin === 'dependency' &&
+      previous?.origin === 'dependency' &&
+      previous.packageName === frame.packageName
+    ) {
+      steps[steps.length - 1] = step(frame);
+      continue;
+    }
+    steps.push(step(frame));
+    if (steps.length === MAX_STEPS) break;
+  }
+  return steps;
+}
+
+function step(frame: Frame): AwaitStep {
+  const sourceLine = readSourceLine(frame.file, frame.line);
+  return { frame, ...(sourceLine !== undefined ? { sourceLine } : {}) };
+}
+
+function siteOf(frame: Frame | undefined): CreationSite | undefined {
+  if (!frame) return undefined;
+  const sourceLine = readSourceLine(frame.file, frame.line);
+  return { top: frame, frames: [frame], ...(sourceLine !== undefined ? { sourceLine } : {}) };
+}
+
+function awaitedThing(
+  now: number,
+  leaf: number,
+  steps: AwaitStep[],
+  walk: AwaitWalk,
+  graph: HeapGraph,
+  nodes: ProbeNodes,
+  inspector: SameThreadInspector,
+): AwaitedThing | undefined {
+  const awaited = walk.awaitedBy(leaf);
+  if (awaited === undefined) return undefined;
+  const sources = walk.upstream(awaited);
+  for (const promise of sources) {
+    const waitIndex = nodes.waits.get(promise);
+    const wait = waitIndex === undefined ? undefined : probe.waits[waitIndex];
+    if (wait) return onceWait(wait, now);
+  }
+  const entered = steps.find((entry) => entry.frame.origin === 'user');
+  for (const promise of sources) {
+    const index = nodes.explicit.get(promise);
+    if (index === undefined) continue;
+    const executorNode = nodes.executors.get(index);
+    const position = executorNode === undefined ? undefined : graph.position(executorNode);
+    const executor = position ? inspector.frame(position) : undefined;
+    if (executor && executor.origin !== 'user' && isLibrary(executor.packageName)) {
+      return library(executor.packageName, entered);
+    }
+    const listener = listenerOf(graph, promise);
+    if (listener) {
+      return eventWait(graph, nodes, listener, siteOf(executor), probe.createdAt[index], now);
+    }
+    if (isMockResult(graph, sources)) return { kind: 'mock', ...siteField(siteOf(executor)) };
+    return {
+      kind: 'promise',
+      ...siteField(siteOf(executor)),
+      ageMs: Math.round(now - probe.createdAt[index]),
+    };
+  }
+  if (isMockResult(graph, sources)) return { kind: 'mock' };
+  const innermost = steps[0]?.frame;
+  if (innermost && innermost.origin !== 'user' && isLibrary(innermost.packageName)) {
+    return library(innermost.packageName, entered);
+  }
+  return undefined;
+}
+
+/** A package the user's code calls into (p-limit counts: Jest uses it too, but not in a test's awaits). */
+function isLibrary(packageName: string | undefined): packageName is string {
+  return (
+    packageName !== undefined &&
+    packageName !== 'hangwatch' &&
+    !packageName.startsWith('jest') &&
+    !packageName.startsWith('@jest/') &&
+    packageName !== 'expect'
+  );
+}
+
+function siteField(site: CreationSite | undefined): { site?: CreationSite } {
+  return site ? { site } : {};
+}
+
+function library(packageName: string, entered: AwaitStep | undefined): AwaitedThing {
+  return {
+    kind: 'library',
+    packageName,
+    ...(entered ? { enteredAt: entered.frame } : {}),
+    ...(entered?.sourceLine !== undefined ? { enteredSourceLine: entered.sourceLine } : {}),
+  };
+}
+
+function emitterName(emitter: object): string {
+  const name = (emitter as { constructor?: { name?: string } }).constructor?.name;
+  return name || 'EventEmitter';
+}
+
+function eventName(event: string | symbol): string {
+  return typeof event === 'symbol' ? event.toString() : event;
+}
+
+function onceWait(wait: HangwatchEventWait, now: number): AwaitedThing {
+  const site = toCreationSite(parseStack(wait.stack.stack));
+  const missed = probe.emits.find(
+    (emit): emit is HangwatchUnheardEmit =>
+      emit !== undefined &&
+      emit.emitter === wait.emitter &&
+      emit.event === wait.event &&
+      emit.at <= wait.at,
+  );
+  return {
+    kind: 'event',
+    emitter: emitterName(wait.emitter),
+    event: eventName(wait.event),
+    ...siteField(site),
+    waitingMs: Math.round(now - wait.at),
+    ...(missed ? { missed: missedAt(missed, wait.at) } : {}),
+  };
+}
+
+function missedAt(
+  emit: HangwatchUnheardEmit,
+  waitAt: number,
+): { beforeMs: number; site?: CreationSite } {
+  const site = toCreationSite(parseStack(emit.stack.stack));
+  return { beforeMs: Math.max(0, Math.round(waitAt - emit.at)), ...siteField(site) };
+}
+
+/** The emitter and event whose listener would settle this promise (its resolve or reject). */
+function listenerOf(
+  graph: HeapGraph,
+  promise: number,
+): { emitter: number; event: string } | undefined {
+  for (const contextEdge of graph.incoming(promise)) {
+    if (graph.name(contextEdge.from) !== 'system / Context') continue;
+    for (const closureEdge of graph.incoming(contextEdge.from)) {
+      if (closureEdge.name !== 'context' || graph.type(closureEdge.from) !== 'closure') continue;
+      const found = emitterHolding(graph, closureEdge.from);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Who holds a listener function: an emitter's `_events[name]` (or its array), or `once`'s wrapper state. */
+function emitterHolding(
+  graph: HeapGraph,
+  listener: number,
+): { emitter: number; event: string } | undefined {
+  for (const edge of graph.incoming(listener)) {
+    if (edge.name === 'listener') {
+      const target = graph.follow(edge.from, 'target');
+      const type = graph.follow(edge.from, 'type');
+      if (target !== undefined && type !== undefined) {
+        return { emitter: target, event: graph.name(type) };
+      }
+    }
+  }
+  for (const edge of graph.incoming(listener)) {
+    const holders =
+      graph.type(edge.from) === 'array' || edge.type === 'element'
+        ? graph.incoming(edge.from).filter((e) => e.type === 'property')
+        : [{ ...edge, from: edge.from }];
+    for (const holder of holders) {
+      if (holder.type !== 'property' || typeof holder.name !== 'string') continue;
+      const eventsObject =
+        holder.type === 'property' && holders !== undefined ? holder.from : undefined;
+      if (eventsObject === undefined) continue;
+      const emitter = graph.incoming(eventsObject).find((e) => e.name === '_events')?.from;
+      if (emitter !== undefined) return { emitter, event: holder.name };
+    }
+  }
+  return undefined;
+}
+
+function eventWait(
+  graph: HeapGraph,
+  nodes: ProbeNodes,
+  listener: { emitter: number; event: string },
+  site: CreationSite | undefined,
+  startedAt: number,
+  now: number,
+): AwaitedThing {
+  const emits = (nodes.emitsByEmitter.get(listener.emitter) ?? [])
+    .map((index) => probe.emits[index])
+    .filter(
+      (emit): emit is HangwatchUnheardEmit =>
+        emit !== undefined && eventName(emit.event) === listener.event && emit.at <= startedAt,
+    );
+  return {
+    kind: 'event',
+    emitter: graph.name(listener.emitter) || 'EventEmitter',
+    event: listener.event,
+    ...siteField(site),
+    waitingMs: Math.round(now - startedAt),
+    ...(emits[0] ? { missed: missedAt(emits[0], startedAt) } : {}),
+  };
+}
+
+/** One of these promises is a `jest.fn()`'s result (`mock.results[i].value`). */
+function isMockResult(graph: HeapGraph, promises: number[]): boolean {
+  for (const promise of promises) {
+    for (const valueEdge of graph.incoming(promise)) {
+      if (valueEdge.name !== 'value') continue;
+      for (const elementEdge of graph.incoming(valueEdge.from)) {
+        if (elementEdge.type !== 'element') continue;
+        if (graph.incoming(elementEdge.from).some((e) => e.name === 'results')) return true;
+      }
+    }
+  }
+  return false;
+}

@@ -1,0 +1,185 @@
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { captureStack, parseStack, type LazyStack } from '../stack';
+
+/**
+ * The pass path's share of await stacks: a few cheap records that keep a hung flow findable.
+ * A suspended async function is reachable only from the promise it awaits; when nothing else
+ * holds that promise (`await new Promise(() => {})`, a listener on an emitter only the test
+ * holds), the garbage collector that runs before a heap snapshot would take the whole chain.
+ * So the newest explicit promises, `events.once` waits and unheard emits are held here, in
+ * fixed-size rings, with no stack captured for promises (the executor function is the site).
+ *
+ * The rings live on objects whose class names are unique, so the heap walk finds them by name.
+ */
+
+const PROMISE_RING = 1024;
+const WAIT_RING = 256;
+const EMIT_RING = 256;
+
+/** One `events.once(emitter, name)` call. */
+export class HangwatchEventWait {
+  constructor(
+    readonly promise: unknown,
+    readonly emitter: object,
+    readonly event: string | symbol,
+    readonly stack: LazyStack,
+    readonly at: number,
+  ) {}
+}
+
+/**
+ * An `emit` nobody listened to, on an emitter whose class the user's code defines or uses
+ * directly. Repeats of the same event on the same emitter only move `at` (no new stack).
+ */
+export class HangwatchUnheardEmit {
+  constructor(
+    readonly emitter: object,
+    readonly event: string | symbol,
+    readonly stack: LazyStack,
+    public at: number,
+  ) {}
+}
+
+/** The record of each emitter's unheard events, so a repeat costs a lookup, not a stack. */
+const unheard = new WeakMap<object, Map<string | symbol, HangwatchUnheardEmit>>();
+
+/** The rings, found in a heap snapshot by this class name. */
+export class HangwatchAwaitProbe {
+  promises: unknown[] = new Array(PROMISE_RING);
+  executors: unknown[] = new Array(PROMISE_RING);
+  createdAt = new Float64Array(PROMISE_RING);
+  nextPromise = 0;
+  waits: (HangwatchEventWait | undefined)[] = new Array(WAIT_RING);
+  nextWait = 0;
+  emits: (HangwatchUnheardEmit | undefined)[] = new Array(EMIT_RING);
+  nextEmit = 0;
+  /** Set only while a report is built: the hung units' own promises, to root their flows. */
+  units: unknown[] = [];
+
+  clear(): void {
+    this.promises.fill(undefined);
+    this.executors.fill(undefined);
+    this.waits.fill(undefined);
+    this.emits.fill(undefined);
+    this.units = [];
+  }
+}
+
+export const probe = new HangwatchAwaitProbe();
+
+type PromiseConstructorLike = new (executor: (...args: never[]) => unknown) => unknown;
+
+/** Statics that must keep their `this` (so `Promise.resolve(p) === p` still holds). */
+const STATICS = ['resolve', 'reject', 'all', 'allSettled', 'any', 'race', 'withResolvers', 'try'];
+
+/**
+ * Replaces a test file's global `Promise` with a proxy whose only difference is that `new
+ * Promise(executor)` records the promise and its executor. Async functions and `then` use the
+ * context's intrinsic promise and are untouched.
+ */
+export function recordExplicitPromises(global: Record<string, unknown>): void {
+  const Original = global.Promise as PromiseConstructorLike & Record<string, unknown>;
+  if (typeof Original !== 'function') return;
+  const bound = new Map<PropertyKey, unknown>();
+  for (const key of STATICS) {
+    const value = Original[key];
+    if (typeof value === 'function') bound.set(key, value.bind(Original));
+  }
+  global.Promise = new Proxy(Original, {
+    construct(target, args, newTarget) {
+      const promise = Reflect.construct(target, args, newTarget) as unknown;
+      const slot = probe.nextPromise;
+      probe.promises[slot] = promise;
+      probe.executors[slot] = args[0];
+      probe.createdAt[slot] = performance.now();
+      probe.nextPromise = (slot + 1) % PROMISE_RING;
+      return promise as object;
+    },
+    get(target, key, receiver) {
+      return bound.has(key) ? bound.get(key) : Reflect.get(target, key, receiver);
+    },
+  });
+}
+
+let installed = 0;
+let originalOnce: typeof EventEmitter.once | undefined;
+let originalEmit: typeof EventEmitter.prototype.emit | undefined;
+/** Per emitter class: whether unheard emits on it come from user code (decided once per class). */
+const userClasses = new WeakMap<object, boolean>();
+
+/**
+ * Wraps `events.once` (recording the wait and its caller) and `EventEmitter.prototype.emit`
+ * (recording an emit nobody heard, for the missed-event case). Both are shared by every test
+ * file of a worker: installed once, counted, restored when the last session stops.
+ */
+export function installEventRecording(): void {
+  if (installed++ > 0) return;
+  originalOnce = EventEmitter.once;
+  originalEmit = EventEmitter.prototype.emit;
+  const once = originalOnce;
+  const emit = originalEmit;
+  const wrappedOnce = function once_(this: unknown, ...args: Parameters<typeof once>) {
+    const promise = once.apply(this, args);
+    const [emitter, event] = args as unknown as [object, string | symbol];
+    const slot = probe.nextWait;
+    probe.waits[slot] = new HangwatchEventWait(
+      promise,
+      emitter,
+      event,
+      captureStack(wrappedOnce, 12),
+      performance.now(),
+    );
+    probe.nextWait = (slot + 1) % WAIT_RING;
+    return promise;
+  } as typeof once;
+  Object.defineProperty(wrappedOnce, 'name', { value: 'once' });
+  EventEmitter.once = wrappedOnce;
+  const wrappedEmit = function emit_(this: EventEmitter, event: string | symbol) {
+    // eslint-disable-next-line prefer-rest-params
+    const heard = Reflect.apply(emit, this, arguments) as boolean;
+    if (!heard) noteUnheard(this, event, wrappedEmit);
+    return heard;
+  };
+  Object.defineProperty(wrappedEmit, 'name', { value: 'emit' });
+  EventEmitter.prototype.emit = wrappedEmit as typeof emit;
+}
+
+export function uninstallEventRecording(): void {
+  if (installed === 0 || --installed > 0) return;
+  if (originalOnce) EventEmitter.once = originalOnce;
+  if (originalEmit) EventEmitter.prototype.emit = originalEmit;
+  probe.clear();
+}
+
+function noteUnheard(
+  emitter: EventEmitter,
+  event: string | symbol,
+  skipAbove: (...args: never[]) => unknown,
+): void {
+  const kind = (emitter as { constructor?: object }).constructor ?? EventEmitter;
+  const verdict = userClasses.get(kind);
+  if (verdict === false) return;
+  const known = unheard.get(emitter)?.get(event);
+  if (known) {
+    known.at = performance.now();
+    return;
+  }
+  const stack = captureStack(skipAbove, 10);
+  if (verdict === undefined && kind !== EventEmitter) {
+    // Streams, sockets and clients emit unheard events all the time from their own code: one
+    // look at the caller decides for the whole class. Plain EventEmitters are all recorded (the
+    // stack is only formatted if a report reads it).
+    const caller = parseStack(stack.stack).find((frame) => frame.origin !== 'internal');
+    const fromUser = caller?.origin === 'user';
+    userClasses.set(kind, fromUser);
+    if (!fromUser) return;
+  }
+  const record = new HangwatchUnheardEmit(emitter, event, stack, performance.now());
+  let events = unheard.get(emitter);
+  if (!events) unheard.set(emitter, (events = new Map()));
+  events.set(event, record);
+  const slot = probe.nextEmit;
+  probe.emits[slot] = record;
+  probe.nextEmit = (slot + 1) % EMIT_RING;
+}

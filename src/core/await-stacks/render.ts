@@ -1,0 +1,114 @@
+import { formatDuration } from '../format';
+import type { AwaitedThing, AwaitFlow, CreationSite, Frame, HangFinding } from '../model';
+import { displayPath } from '../stack';
+
+/** The "It is awaiting" section: each flow's awaits, innermost first, and what the innermost waits on. */
+export function renderAwaitSection(finding: HangFinding, rootDir: string): string[] {
+  const flows = finding.awaits ?? [];
+  if (flows.length === 0) return [];
+  const lines: string[] = [];
+  const several = flows.length > 1;
+  lines.push(
+    several
+      ? `It is awaiting, in ${flows.length} concurrent flows (innermost first):`
+      : 'It is awaiting (innermost first):',
+  );
+  flows.forEach((flow, index) => {
+    const indent = several ? '    ' : '  ';
+    if (several) lines.push(`  flow ${index + 1}:`);
+    const awaiting = flow.awaiting ? describeAwaited(flow.awaiting, rootDir) : [];
+    lines.push(...awaiting.map((line) => `${indent}${line}`));
+    lines.push(...stepLines(flow, rootDir, indent));
+  });
+  return [...lines, ...cycleLines(finding, rootDir)];
+}
+
+function where(frame: Frame, rootDir: string): string {
+  return `${displayPath(frame.file, rootDir)}:${frame.line}:${frame.column}`;
+}
+
+function stepLines(flow: AwaitFlow, rootDir: string, indent: string): string[] {
+  const places = flow.steps.map((step) => {
+    const via =
+      step.frame.origin === 'dependency' && step.frame.packageName
+        ? ` (in ${step.frame.packageName})`
+        : '';
+    return `${where(step.frame, rootDir)}${via}`;
+  });
+  const width = Math.max(...places.map((place) => place.length));
+  return flow.steps.map((step, index) =>
+    `${indent}${places[index].padEnd(width)} ${step.sourceLine ?? ''}`.trimEnd(),
+  );
+}
+
+function siteText(site: CreationSite | undefined, rootDir: string): string {
+  const top = site?.top;
+  return top ? `${where(top, rootDir)}${site.sourceLine ? `   ${site.sourceLine}` : ''}` : '';
+}
+
+/** Plain words for what the innermost await waits on. */
+export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[] {
+  switch (awaited.kind) {
+    case 'promise': {
+      const at = siteText(awaited.site, rootDir);
+      return [
+        `waits on a new Promise whose resolve and reject have not been called${at ? `; its executor: ${at}` : ''}`,
+      ];
+    }
+    case 'mock': {
+      const at = siteText(awaited.site, rootDir);
+      return [
+        `waits on a promise a jest.fn() mock returned, which never settles${at ? `; made at ${at}` : ''}`,
+      ];
+    }
+    case 'library': {
+      const entered = awaited.enteredAt
+        ? `, entered at ${where(awaited.enteredAt, rootDir)}${awaited.enteredSourceLine ? `   ${awaited.enteredSourceLine}` : ''}`
+        : '';
+      return [`waits inside ${awaited.packageName}${entered}`];
+    }
+    case 'event': {
+      const at = siteText(awaited.site, rootDir);
+      const waiting =
+        awaited.waitingMs !== undefined ? ` for ${formatDuration(awaited.waitingMs)}` : '';
+      const lines = [
+        `waits for event '${awaited.event}' on ${/^[AEIOU]/.test(awaited.emitter) ? 'an' : 'a'} ${awaited.emitter}${waiting}${at ? `; the wait began at ${at}` : ''}`,
+      ];
+      if (awaited.missed) {
+        const missedAt = siteText(awaited.missed.site, rootDir);
+        lines.push(
+          `'${awaited.event}' was emitted ${formatDuration(awaited.missed.beforeMs)} before this wait started, so the wait missed it${missedAt ? `; emitted at ${missedAt}` : ''}`,
+        );
+      }
+      return lines;
+    }
+  }
+}
+
+/** The frames a hang error's stack should start with: the innermost user await's flow. */
+export function awaitCulpritFrames(finding: HangFinding): Frame[] {
+  for (const flow of finding.awaits ?? []) {
+    const user = flow.steps.filter((step) => step.frame.origin === 'user');
+    if (user.length > 0) return user.map((step) => step.frame);
+  }
+  return [];
+}
+
+/** An event-wait cycle, drawn like a lock cycle: each flow, what it waits for, what it would emit. */
+function cycleLines(finding: HangFinding, rootDir: string): string[] {
+  const cycle = finding.eventCycle;
+  if (!cycle) return [];
+  const lines = [
+    `Event-wait cycle: each of these flows waits for an event that only the next one emits, after its own wait:`,
+  ];
+  for (const step of cycle) {
+    const at = step.emitsAt
+      ? ` at ${displayPath(step.emitsAt.file, rootDir)}:${step.emitsAt.line}:${step.emitsAt.column}${step.emitsSourceLine ? `   ${step.emitsSourceLine}` : ''}`
+      : '';
+    lines.push(
+      `  flow ${step.flow + 1} waits for '${step.event}' on its ${step.emitter}, then would emit '${step.emits}'${at}`,
+    );
+  }
+  lines.push(`  ...and flow ${cycle[0].flow + 1} again: no flow can go on.`);
+  return lines;
+}

@@ -1,0 +1,128 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { findEventCycle } from '../../src/core/await-stacks/event-cycle';
+import { renderAwaitSection } from '../../src/core/await-stacks/render';
+import type { AwaitFlow, HangFinding } from '../../src/core/model';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'await-stacks-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const TWO_FLOWS = `const { EventEmitter, once } = require('node:events');
+const bus = new EventEmitter();
+async function ping() {
+  await once(bus, 'pong');
+  bus.emit('ping');
+}
+async function pong() {
+  await once(bus, 'ping');
+  bus.emit('pong');
+}
+`;
+
+function eventFlow(file: string, line: number, event: string): AwaitFlow {
+  return {
+    steps: [{ frame: { file, line, column: 3, origin: 'user' } }],
+    awaiting: { kind: 'event', emitter: 'EventEmitter', event },
+  };
+}
+
+describe('event-wait cycles', () => {
+  const file = path.join(dir, 'two-flows.js');
+  fs.writeFileSync(file, TWO_FLOWS);
+
+  test('two flows that each emit, after their own wait, what the other waits for', () => {
+    const cycle = findEventCycle([eventFlow(file, 4, 'pong'), eventFlow(file, 8, 'ping')]);
+    expect(cycle).toEqual([
+      expect.objectContaining({
+        flow: 0,
+        event: 'pong',
+        emits: 'ping',
+        emitsAt: { file, line: 5, column: 3 },
+      }),
+      expect.objectContaining({
+        flow: 1,
+        event: 'ping',
+        emits: 'pong',
+        emitsAt: { file, line: 9, column: 3 },
+      }),
+    ]);
+    const finding = { awaits: [], eventCycle: cycle } as unknown as HangFinding;
+    finding.awaits = [eventFlow(file, 4, 'pong'), eventFlow(file, 8, 'ping')];
+    const text = renderAwaitSection(finding, dir).join('\n');
+    expect(text).toContain(
+      "flow 1 waits for 'pong' on its EventEmitter, then would emit 'ping' at two-flows.js:5:3   bus.emit('ping');",
+    );
+  });
+
+  test('no cycle when a flow emits nothing after its wait', () => {
+    expect(
+      findEventCycle([eventFlow(file, 4, 'pong'), eventFlow(file, 8, 'never')]),
+    ).toBeUndefined();
+  });
+});
+
+/** Runs a script in a bare Node process with hangwatch's recorders on; prints the flows as JSON. */
+function flowsOf(body: string): AwaitFlow[] {
+  const dist = path.resolve(__dirname, '..', '..', 'dist', 'core', 'await-stacks');
+  const script = path.join(dir, `case-${Math.random().toString(36).slice(2)}.js`);
+  fs.writeFileSync(
+    script,
+    `const { installEventRecording, recordExplicitPromises } = require(${JSON.stringify(path.join(dist, 'recorder.js'))});
+const { readAwaitStacks } = require(${JSON.stringify(path.join(dist, 'read-await-stacks.js'))});
+installEventRecording();
+recordExplicitPromises(globalThis);
+${body}
+setTimeout(() => process.stdout.write(JSON.stringify(readAwaitStacks(unit))), 20);
+`,
+  );
+  const child = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(child.stderr);
+  return JSON.parse(child.stdout) as AwaitFlow[];
+}
+
+describe('the heap walk (bare Node)', () => {
+  test('a three-deep chain on a dropped resolve: each await, innermost first, and the executor', () => {
+    const flows = flowsOf(`async function inner() {
+  await new Promise((resolve) => void resolve);
+}
+async function middle() {
+  await inner();
+}
+const unit = (async () => {
+  await middle();
+})();`);
+    expect(flows).toHaveLength(1);
+    expect(flows[0].steps.map((step) => [step.frame.line, step.frame.functionName])).toEqual([
+      [6, 'inner'],
+      [9, 'middle'],
+      [12, undefined],
+    ]);
+    expect(flows[0].awaiting).toMatchObject({ kind: 'promise', site: { top: { line: 6 } } });
+  });
+
+  test('Promise.all: one flow per branch; a missed events.once named', () => {
+    const flows = flowsOf(`const { EventEmitter, once } = require('node:events');
+class Conn extends EventEmitter {
+  constructor() { super(); this.emit('ready'); }
+}
+async function waitReady() {
+  const conn = new Conn();
+  await once(conn, 'ready');
+}
+async function never() {
+  await new Promise(() => {});
+}
+const unit = Promise.all([waitReady(), never()]);`);
+    expect(flows).toHaveLength(2);
+    const event = flows.find((flow) => flow.awaiting?.kind === 'event');
+    expect(event?.awaiting).toMatchObject({
+      kind: 'event',
+      emitter: 'Conn',
+      event: 'ready',
+      missed: { site: { top: { line: 7 } } },
+    });
+    expect(event?.steps[0].frame).toMatchObject({ line: 11, functionName: 'waitReady' });
+  });
+});
