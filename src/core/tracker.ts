@@ -85,6 +85,8 @@ export class ResourceTracker<Owner> {
   /** Records of work without an async resource of its own use negative ids. */
   private nextVirtualId = -1;
   private readonly ownerOf: (contextOwner: unknown) => Owner | undefined;
+  /** Callbacks for records whose closing someone waits to see (`onClose`); usually empty. */
+  private readonly closeWatchers = new Map<number, (closedAt: number) => void>();
 
   constructor(options: TrackerOptions<Owner>) {
     this.ownerOf = options.ownerOf;
@@ -110,6 +112,8 @@ export class ResourceTracker<Owner> {
       });
     };
     const forget = (asyncId: number) => {
+      // One size check per destroy while nobody watches (the common case).
+      if (this.closeWatchers.size > 0) this.notifyClosed(asyncId);
       this.records.delete(asyncId);
     };
     // Only the resources recorded here, never promises: see `callback-depth`.
@@ -141,6 +145,7 @@ export class ResourceTracker<Owner> {
     this.enabled = false;
     this.hook.disable();
     this.records.clear();
+    this.closeWatchers.clear();
   }
 
   /**
@@ -166,7 +171,25 @@ export class ResourceTracker<Owner> {
   }
 
   forget(asyncId: number): void {
+    if (this.closeWatchers.size > 0) this.notifyClosed(asyncId);
     this.records.delete(asyncId);
+  }
+
+  /**
+   * Calls `onClosed` with the time (performance.now()) the live record `asyncId` is destroyed or
+   * forgotten. Returns false when there is no such record (already closed).
+   */
+  onClose(asyncId: number, onClosed: (closedAt: number) => void): boolean {
+    if (!this.records.has(asyncId)) return false;
+    this.closeWatchers.set(asyncId, onClosed);
+    return true;
+  }
+
+  private notifyClosed(asyncId: number): void {
+    const watcher = this.closeWatchers.get(asyncId);
+    if (!watcher) return;
+    this.closeWatchers.delete(asyncId);
+    watcher(performance.now());
   }
 
   /** Runs hangwatch's own code without recording what it creates. */
