@@ -4,7 +4,7 @@
 // pairs, and the median ratios are printed. The project is fetched and installed by you, outside
 // this repository; nothing of it is copied here.
 //
-//   node bench/suite.js <project dir> [--pairs 7] [--node <path>] [--config off|default|...]
+//   node bench/suite.js <project dir> [--pairs 7] [--node <path>] [-- <jest args for both sides>]
 //   BENCH_SUITE_DIR=<project dir> node bench/suite.js
 //
 // koa at the commit the README quotes (Jest 29, 395 tests):
@@ -27,24 +27,32 @@ plain jest-environment-node and under hangwatch's wrapper of it, in interleaved 
 and prints the median CPU, wall and peak-memory ratios.
 
 Options:
-  --pairs <n>            measured pairs (default 7, or BENCH_PAIRS); one warm-up pair comes first
+  --pairs <n>            measured pairs (default 7, or BENCH_PAIRS)
+  --warmup <n>           unmeasured pairs first, to fill Jest's cache (default 1)
   --node <path>          Node binary that runs Jest (default: this one, or BENCH_NODE)
   --hangwatch <json>     testEnvironmentOptions.hangwatch for the hangwatch side (default {})
   --json                 also print the results as one JSON line
+  -- <args>              passed to Jest on both sides (on a heavily loaded machine,
+                         --testTimeout=60000 keeps a starved test from timing out)
 `;
 
 function parseArgs(argv, env) {
   const options = {
     dir: env.BENCH_SUITE_DIR,
     pairs: Number(env.BENCH_PAIRS || 7),
+    warmup: 1,
     node: env.BENCH_NODE || process.execPath,
     hangwatch: {},
     json: false,
+    jestArgs: [],
   };
-  const args = [...argv];
+  const separator = argv.indexOf('--');
+  const args = separator === -1 ? [...argv] : argv.slice(0, separator);
+  if (separator !== -1) options.jestArgs = argv.slice(separator + 1);
   while (args.length > 0) {
     const arg = args.shift();
     if (arg === '--pairs') options.pairs = Number(args.shift());
+    else if (arg === '--warmup') options.warmup = Number(args.shift());
     else if (arg === '--node') options.node = path.resolve(args.shift());
     else if (arg === '--hangwatch') options.hangwatch = JSON.parse(args.shift());
     else if (arg === '--json') options.json = true;
@@ -58,6 +66,9 @@ function parseArgs(argv, env) {
   if (!options.dir) throw new Error('give the project directory (or BENCH_SUITE_DIR).');
   if (!Number.isInteger(options.pairs) || options.pairs < 1) {
     throw new Error('--pairs must be a positive integer.');
+  }
+  if (!Number.isInteger(options.warmup) || options.warmup < 0) {
+    throw new Error('--warmup must be a whole number.');
   }
   options.dir = path.resolve(options.dir);
   return options;
@@ -147,21 +158,21 @@ async function main() {
   const progress = (line) => process.stderr.write(`${line}\n`);
   progress(
     `suite bench: ${options.dir}, Jest ${modules.jestVersion}, Node ${nodeVersion}, ` +
-      `1 warm-up + ${options.pairs} measured pairs, --runInBand.`,
+      `${options.warmup} warm-up + ${options.pairs} measured pairs, --runInBand.`,
   );
   const samples = { plain: [], hangwatch: [] };
-  for (let pair = 0; pair <= options.pairs; pair++) {
+  for (let pair = 1 - options.warmup; pair <= options.pairs; pair++) {
     // Alternate which side goes first, so neither always runs on a warmer cache.
-    const order = pair % 2 === 0 ? ['plain', 'hangwatch'] : ['hangwatch', 'plain'];
+    const order = (pair + 2) % 2 === 0 ? ['plain', 'hangwatch'] : ['hangwatch', 'plain'];
     for (const side of order) {
       const run = await measure({
         node: options.node,
         dir: options.dir,
         jestBin: modules.jestBin,
-        args: configs[side],
+        args: [...configs[side], ...options.jestArgs],
         runId: `${side}-${pair}`,
       });
-      const tag = pair === 0 ? 'warm-up' : `pair ${pair}/${options.pairs}`;
+      const tag = pair <= 0 ? 'warm-up' : `pair ${pair}/${options.pairs}`;
       progress(
         `  ${tag.padEnd(10)} ${side.padEnd(9)} cpu ${(run.cpuMs / 1000).toFixed(2)} s  ` +
           `wall ${(run.wallMs / 1000).toFixed(2)} s  max RSS ${run.maxRssMb.toFixed(0)} MB`,

@@ -12,24 +12,40 @@ interface Held {
   target: WeakRef<object>;
 }
 
+interface Registry {
+  held: Held[];
+  /** Whether the last answer listed anything: an empty answer then is news, else nothing is. */
+  lastAnswerEmpty: boolean;
+}
+
 const REGISTRY = Symbol.for('hangwatch.keptAlive');
 
-function registry(): Held[] {
-  const holder = globalThis as { [REGISTRY]?: Held[] };
-  return (holder[REGISTRY] ??= []);
+function registry(): Registry {
+  const holder = globalThis as { [REGISTRY]?: Registry };
+  return (holder[REGISTRY] ??= { held: [], lastAnswerEmpty: true });
 }
 
 export function rememberLeak(resource: object, entry: KeptAliveResource): void {
-  registry().push({ entry, target: new WeakRef(resource) });
+  registry().held.push({ entry, target: new WeakRef(resource) });
 }
 
 /** The remembered leaks that still hold the process open now; forgets the others. */
 export function stillKeptAlive(): KeptAliveResource[] {
-  const held = registry();
-  const open = held.filter((item) => {
+  const state = registry();
+  state.held = state.held.filter((item) => {
     const resource = item.target.deref();
     return resource !== undefined && stillHoldsProcess(resource);
   });
-  held.splice(0, held.length, ...open);
-  return open.map((item) => item.entry);
+  state.lastAnswerEmpty = state.held.length === 0;
+  return state.held.map((item) => item.entry);
+}
+
+/**
+ * Like `stillKeptAlive`, but `undefined` when the answer is "nothing" again: a process without
+ * leaks need not say so after every file.
+ */
+export function keptAliveIfChanged(): KeptAliveResource[] | undefined {
+  const wasEmpty = registry().lastAnswerEmpty;
+  const now = stillKeptAlive();
+  return now.length === 0 && wasEmpty ? undefined : now;
 }

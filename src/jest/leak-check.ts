@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Circus } from '@jest/types';
 import { formatDuration } from '../core/format';
 import { LeakError } from '../core/hang-error';
-import { rememberLeak, stillKeptAlive } from '../core/kept-alive';
+import { keptAliveIfChanged, rememberLeak } from '../core/kept-alive';
 import { buildLeakFinding, findLeaks, openKeepAliveRecords } from '../core/leaks';
 import type { PendingResource } from '../core/model';
 import { renderLeakText } from '../core/render-text';
@@ -144,7 +144,8 @@ export class LeakWatch {
     }
     this.suspects.clear();
     // After each file: what this process's leaks hold open now (a worker's last file's answer).
-    publishKeptAlive(stillKeptAlive());
+    const keptAlive = keptAliveIfChanged();
+    if (keptAlive) publishKeptAlive(keptAlive);
   }
 
   private reportLeak(owner: LeakOwner, state: Circus.State): void {

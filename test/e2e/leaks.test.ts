@@ -90,6 +90,17 @@ describe("leaks: 'warn' (the default) names each leak on the test that made it, 
   });
 });
 
+test('with worker processes, the summary names the worker each leaked resource keeps alive', async () => {
+  const run = await runFixture('leaks', { args: ['--forceExit', '--maxWorkers=2'] });
+  expect(run.stderr).toMatch(
+    /hangwatch: after the last test, \d+ resources still hold the process open \(why Jest may not exit\):/,
+  );
+  expect(run.stderr).toMatch(
+    /worker \d+: child process \d+ `node -e[^\n]*\n\s+created at leaky\.test\.js:22:3 by test "a child process never killed"/,
+  );
+  expect(run.stderr).not.toMatch(/in band:/);
+}, 60_000);
+
 describe("leaks: 'error'", () => {
   test('a confirmed leak fails its file after the last test, as an afterAll failure does, naming the test', async () => {
     const run = await runFixture('leaks', {
