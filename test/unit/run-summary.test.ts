@@ -67,9 +67,9 @@ test('what still holds the process open after the last test: process, resource, 
     ROOT,
   );
   expect(text).toMatch(
-    /^hangwatch: after the last test, 2 resources still hold the process open \(why Jest may not exit\):\n  worker 2: /,
+    /^hangwatch: after the last test, 2 resources still hold the process open \(why Jest may not exit\):\n {2}worker 2: /,
   );
-  expect(text).toMatch(/\n    created at \S+:\d+:\d+ by test "starts the server"\n/);
-  expect(text).toMatch(/\n    created at \S+:\d+:\d+ by boot\.test\.js \(file level\)\n$/);
+  expect(text).toMatch(/\n {4}created at \S+:\d+:\d+ by test "starts the server"\n/);
+  expect(text).toMatch(/\n {4}created at \S+:\d+:\d+ by boot\.test\.js \(file level\)\n$/);
   expect(renderKeptAlive([], ROOT)).toBe('');
 });
