@@ -2,10 +2,11 @@
 // Runs Jest's own bin in this process and, on exit, writes what the process used. With
 // --runInBand every test runs here, so this process's usage is the whole run's usage.
 //   node bench/jest-child.js <usage.json> [jest arguments...]
+// BENCH_JEST_BIN names another project's Jest (bench/suite.js runs a project's own).
 const fs = require('node:fs');
 
 const [usageFile, ...jestArgs] = process.argv.slice(2);
-const jestBin = require.resolve('jest/bin/jest');
+const jestBin = process.env.BENCH_JEST_BIN || require.resolve('jest/bin/jest');
 
 process.on('exit', (exitCode) => {
   const cpu = process.cpuUsage();

@@ -75,7 +75,13 @@ export function collectPending<Owner>(
   tracker: ResourceTracker<Owner>,
   view: ResourceView<Owner>,
   options: { maxListed: number; accept?: (record: ResourceRecord<Owner>) => boolean },
-): { listed: PendingResource[]; omittedCount: number; promises: PendingResource[] } {
+): {
+  listed: PendingResource[];
+  /** The resource object behind each of `listed`, in the same order. */
+  listedObjects: (object | undefined)[];
+  omittedCount: number;
+  promises: PendingResource[];
+} {
   const now = performance.now();
   const candidates: Candidate[] = [];
   const promiseCandidates: PromiseCandidate[] = [];
@@ -138,6 +144,7 @@ export function collectPending<Owner>(
   const listed = chosen.slice(0, options.maxListed).map((candidate) => candidate.pending);
   return {
     listed,
+    listedObjects: chosen.slice(0, options.maxListed).map((candidate) => candidate.resource),
     omittedCount: chosen.length - listed.length,
     promises: selectPromises(promiseCandidates, options.maxListed),
   };

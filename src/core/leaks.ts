@@ -32,17 +32,32 @@ const SERVER_SIDE_KIND = 'TCP connection (server side)';
 const SOON_MS = 50;
 
 /**
- * Cheap test, run for every finished test: does it own anything that keeps the process alive
- * right now? No stack is formatted; most tests own nothing and cost one pass over live records.
+ * Cheap test, run for every finished test: what does it own that keeps the process alive right
+ * now? No stack is formatted; most tests own nothing and cost one pass over live records.
  */
-export function isLeakCandidate<Owner>(
+export function openKeepAliveRecords<Owner>(
   tracker: ResourceTracker<Owner>,
   owns: (owner: Owner | undefined) => boolean,
-): boolean {
-  return tracker.live().some((record) => owns(record.owner) && keepsProcessAlive(record));
+): ResourceRecord<Owner>[] {
+  return tracker.live().filter((record) => owns(record.owner) && keepsProcessAlive(record));
 }
 
-function keepsProcessAlive(record: ResourceRecord<unknown>): boolean {
+/**
+ * For a resource no longer tracked (after its file's environment is gone): is it still open and
+ * holding the process? Handles answer `hasRef()` (false once closed); timers say `_destroyed`.
+ */
+export function stillHoldsProcess(resource: object): boolean {
+  const handle = resource as { hasRef?: () => boolean; _destroyed?: boolean };
+  if (handle._destroyed === true) return false;
+  try {
+    return typeof handle.hasRef === 'function' ? handle.hasRef() : false;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a live record is something that can outlive its test and hold the process open. */
+export function keepsProcessAlive(record: ResourceRecord<unknown>): boolean {
   if (!LEAKABLE_TYPES.has(record.type)) return false;
   const resource = record.resource as
     { hasRef?: () => boolean; _idleTimeout?: number; _repeat?: number | null } | undefined;
@@ -54,25 +69,40 @@ function keepsProcessAlive(record: ResourceRecord<unknown>): boolean {
   return true;
 }
 
-/** The owned resources still open and keeping the process alive, ranked and capped. */
+/**
+ * The owned resources still open and keeping the process alive, ranked and capped, with the
+ * resource object behind each (to see later whether it still holds the process).
+ */
 export function findLeaks<Owner>(
   tracker: ResourceTracker<Owner>,
   owns: (owner: Owner | undefined) => boolean,
   describeOwner: ResourceView<Owner>['describeOwner'],
   maxListed: number,
-): { resources: PendingResource[]; omittedCount: number } {
-  const { listed, omittedCount } = collectPending(
+): { resources: PendingResource[]; objects: (object | undefined)[]; omittedCount: number } {
+  const { listed, listedObjects, omittedCount } = collectPending(
     tracker,
     { relationOf: (owner) => (owns(owner) ? 'this-test' : undefined), describeOwner },
     { maxListed, accept: (record) => owns(record.owner) && keepsProcessAlive(record) },
   );
-  const leaks = listed.filter((resource) => resource.kind !== SERVER_SIDE_KIND);
-  return { resources: leaks, omittedCount };
+  const kept = listed.flatMap((resource, index) =>
+    resource.kind === SERVER_SIDE_KIND ? [] : [{ resource, object: listedObjects[index] }],
+  );
+  return {
+    resources: kept.map((entry) => entry.resource),
+    objects: kept.map((entry) => entry.object),
+    omittedCount,
+  };
 }
 
 export function buildLeakFinding(
   subject: Pick<LeakFinding, 'testName' | 'testPath' | 'scope' | 'severity'>,
   leaks: { resources: PendingResource[]; omittedCount: number },
 ): LeakFinding {
-  return { schemaVersion: REPORT_SCHEMA_VERSION, kind: 'leak', ...subject, ...leaks };
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: 'leak',
+    ...subject,
+    resources: leaks.resources,
+    omittedCount: leaks.omittedCount,
+  };
 }

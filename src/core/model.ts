@@ -206,7 +206,9 @@ export interface AwaitFlow {
 
 /**
  * Resources a test (with its beforeEach/afterEach hooks), or a file (its beforeAll/afterAll hooks
- * and its module scope), left open and keeping the process alive after it finished.
+ * and its module scope), left open: still open and keeping the process alive at the end of the
+ * file, after its afterAll hooks and a grace period for closing. What closed on its own after its
+ * test ended is not a leak.
  */
 export interface LeakFinding {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -215,10 +217,23 @@ export interface LeakFinding {
   testName: string;
   testPath: string;
   scope: 'test' | 'file';
-  /** Whether the leak failed the test (`leaks: 'error'`) or was only reported. */
+  /** Whether the leak failed the test file, naming the test (`leaks: 'error'`), or was only reported. */
   severity: 'warning' | 'error';
   resources: PendingResource[];
   omittedCount: number;
+}
+
+/**
+ * A confirmed leak that still held its process open after the process's last test file: why
+ * Jest "did not exit" (in band) or a worker had to be force-exited.
+ */
+export interface KeptAliveResource {
+  /** `in band` for Jest's own process, else `worker <JEST_WORKER_ID>`. */
+  process: string;
+  testPath: string;
+  /** The test that created it; empty when the file did (while loading, in beforeAll/afterAll). */
+  testName: string;
+  resource: PendingResource;
 }
 
 /** Flows that can never go on because of locks (found at once, before any timeout). */

@@ -114,6 +114,8 @@ export class ResourceTracker<Owner> {
   private nextVirtualId = -1;
   private readonly ownerOf: (contextOwner: unknown) => Owner | undefined;
   private readonly stackDepth: number;
+  /** Callbacks for records whose closing someone waits to see (`onClose`); usually empty. */
+  private readonly closeWatchers = new Map<number, (closedAt: number) => void>();
 
   constructor(options: TrackerOptions<Owner>) {
     this.ownerOf = options.ownerOf;
@@ -146,6 +148,8 @@ export class ResourceTracker<Owner> {
       if (!record) return;
       // A descendant may still hold it as its root: keep its stack, not the closed resource.
       record.resource = undefined;
+      // One size check per destroy while nobody watches (the common case).
+      if (this.closeWatchers.size > 0) this.notifyClosed(asyncId);
       this.records.delete(asyncId);
     };
     // Only the resources recorded here, never promises: see `callback-depth`.
@@ -211,6 +215,7 @@ export class ResourceTracker<Owner> {
     this.enabled = false;
     this.hook.disable();
     this.records.clear();
+    this.closeWatchers.clear();
   }
 
   /**
@@ -236,7 +241,25 @@ export class ResourceTracker<Owner> {
   }
 
   forget(asyncId: number): void {
+    if (this.closeWatchers.size > 0) this.notifyClosed(asyncId);
     this.records.delete(asyncId);
+  }
+
+  /**
+   * Calls `onClosed` with the time (performance.now()) the live record `asyncId` is destroyed or
+   * forgotten. Returns false when there is no such record (already closed).
+   */
+  onClose(asyncId: number, onClosed: (closedAt: number) => void): boolean {
+    if (!this.records.has(asyncId)) return false;
+    this.closeWatchers.set(asyncId, onClosed);
+    return true;
+  }
+
+  private notifyClosed(asyncId: number): void {
+    const watcher = this.closeWatchers.get(asyncId);
+    if (!watcher) return;
+    this.closeWatchers.delete(asyncId);
+    watcher(performance.now());
   }
 
   /** Runs hangwatch's own code without recording what it creates. */

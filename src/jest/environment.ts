@@ -37,6 +37,7 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
         options,
         host: this,
         console: context.console,
+        verbose: config.globalConfig.verbose === true,
         global: this.global as unknown as Record<string, unknown>,
         aside: (work) => (this.loopWatch ? this.loopWatch.aside(work) : work()),
       });

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 import type { OrderEdge } from '../core/locks/lock-order';
-import type { CreationSite, Finding } from '../core/model';
+import type { CreationSite, Finding, KeptAliveResource } from '../core/model';
 
 /**
  * How findings travel from test environments to the reporter. Error objects do not reliably
@@ -41,6 +41,16 @@ export interface PublishedLockOrder {
   lockOrder: { edge: OrderEdge<CreationSite>; testName: string; testPath: string };
 }
 
+/**
+ * What a process's confirmed leaks still held open after one of its test files; the last one a
+ * process publishes answers for it after its last test.
+ */
+export interface PublishedKeptAlive {
+  sequence: number;
+  source: string;
+  keptAlive: KeptAliveResource[];
+}
+
 let sequence = 0;
 let warnedPublishFailure = false;
 
@@ -56,6 +66,17 @@ export function publishFinding(finding: Finding): void {
 /** Hands the reporter a lock order seen for the first time in this process. */
 export function publishLockOrder(lockOrder: PublishedLockOrder['lockOrder']): void {
   publish({ lockOrder });
+}
+
+/** Hands the reporter what this process's leaks hold open now (replacing what it said before). */
+export function publishKeptAlive(keptAlive: KeptAliveResource[]): void {
+  publish({ keptAlive });
+}
+
+/** `in band` for the process that owns the run, else `worker <JEST_WORKER_ID>`. */
+export function processName(): string {
+  const inBand = Number(process.env[RUN_OWNER_ENV]) === process.pid && isMainThread;
+  return inBand ? 'in band' : `worker ${process.env.JEST_WORKER_ID ?? process.pid}`;
 }
 
 function publish(content: object): void {
@@ -137,12 +158,15 @@ export function openRunChannel(): RunChannel {
 export interface RunContents {
   findings: PublishedFinding[];
   lockOrders: PublishedLockOrder[];
+  /** The last report of each process that published one. */
+  keptAlive: PublishedKeptAlive[];
   malformedLines: number;
 }
 
 function readRunDirectory(dir: string): RunContents {
   const findings: PublishedFinding[] = [];
   const lockOrders: PublishedLockOrder[] = [];
+  const keptAlive = new Map<string, PublishedKeptAlive>();
   let malformedLines = 0;
   const files = fs
     .readdirSync(dir)
@@ -153,21 +177,29 @@ function readRunDirectory(dir: string): RunContents {
     for (const line of lines) {
       if (line.trim() === '') continue;
       const parsed = parseLine(line);
-      if (parsed && 'finding' in parsed) findings.push(parsed);
+      if (parsed && 'keptAlive' in parsed) keptAlive.set(file, { ...parsed, source: file });
+      else if (parsed && 'finding' in parsed) findings.push(parsed);
       else if (parsed) lockOrders.push({ ...parsed, source: file });
       else malformedLines++;
     }
   }
-  return { findings, lockOrders, malformedLines };
+  return { findings, lockOrders, keptAlive: [...keptAlive.values()], malformedLines };
 }
 
 /** A line cut short (a worker killed mid-write) or foreign is counted and skipped. */
 function parseLine(
   line: string,
-): PublishedFinding | Omit<PublishedLockOrder, 'source'> | undefined {
+):
+  | PublishedFinding
+  | Omit<PublishedLockOrder, 'source'>
+  | Omit<PublishedKeptAlive, 'source'>
+  | undefined {
   try {
-    const value = JSON.parse(line) as Partial<PublishedFinding & PublishedLockOrder>;
+    const value = JSON.parse(line) as Partial<
+      PublishedFinding & PublishedLockOrder & PublishedKeptAlive
+    >;
     if (typeof value.sequence !== 'number') return undefined;
+    if (Array.isArray(value.keptAlive)) return value as Omit<PublishedKeptAlive, 'source'>;
     const finding = value.finding as { kind?: unknown } | undefined;
     if (typeof finding?.kind === 'string') return value as PublishedFinding;
     const edge = value.lockOrder?.edge;

@@ -1,9 +1,14 @@
+import { setImmediate as realSetImmediate, setTimeout as realSetTimeout } from 'node:timers';
+import { performance } from 'node:perf_hooks';
 import type { Circus } from '@jest/types';
+import { formatDuration } from '../core/format';
 import { LeakError } from '../core/hang-error';
-import { buildLeakFinding, findLeaks, isLeakCandidate } from '../core/leaks';
+import { keptAliveIfChanged, rememberLeak } from '../core/kept-alive';
+import { buildLeakFinding, findLeaks, openKeepAliveRecords } from '../core/leaks';
+import type { PendingResource } from '../core/model';
 import { renderLeakText } from '../core/render-text';
-import type { ResourceTracker } from '../core/tracker';
-import { publishFinding } from './findings-channel';
+import type { ResourceRecord, ResourceTracker } from '../core/tracker';
+import { processName, publishFinding, publishKeptAlive } from './findings-channel';
 import type { HangwatchOptions } from './options';
 import { fullTestName, ownerRef, type Unit } from './units';
 
@@ -11,55 +16,191 @@ export interface LeakCheckContext {
   testPath: string;
   rootDir: string;
   options: Pick<HangwatchOptions, 'leaks' | 'maxListed'>;
+  /** Jest's `--verbose`: also say what a test left open that closed on its own later. */
+  verbose: boolean;
   /** The test file's console: warnings appear under the file, as Jest shows console output. */
-  console: Pick<Console, 'warn'>;
+  console: Pick<Console, 'warn' | 'info'>;
+  /** Tests whose open resources are already in a hang report. */
+  alreadyReported(test: Circus.TestEntry): boolean;
+  untracked<T>(fn: () => T): T;
   guard(action: () => void): void;
 }
 
 /**
- * After a test and its afterEach hooks (or, for `undefined`, after the file's afterAll), reports
- * what they left open and keeping the process alive. It waits only when a finished test still
- * holds something: two turns of the loop, so a close started as the test ended (`await
- * server.close()` without a callback) completes and is not blamed.
+ * Longest wait at the end of a file for resources that are still closing (a request whose
+ * library closes its server once the response is in, a socket's close callback): only spent
+ * when something is still open, and only until it closes.
  */
-export async function checkLeaks(
-  tracker: ResourceTracker<Unit>,
-  test: Circus.TestEntry | undefined,
-  context: LeakCheckContext,
-): Promise<void> {
-  const owns = (unit: Unit | undefined) =>
-    unit !== undefined &&
-    (test
-      ? unit.test === test
-      : unit.kind === 'module' || unit.kind === 'beforeAll' || unit.kind === 'afterAll');
-  if (!isLeakCandidate(tracker, owns)) return;
-  for (let turn = 0; turn < 2; turn++) {
-    await tracker.untracked(() => new Promise<void>((resolve) => setImmediate(resolve)));
+export const CLOSE_GRACE_MS = 100;
+
+/** A test that ended with something open: kept to tell a leak from a late close. */
+interface Suspect {
+  test: Circus.TestEntry;
+  endedAt: number;
+  open: number;
+  /** When each of its open resources closed, as they do. */
+  closedAt: number[];
+  /** Described at the test's end, only under `verbose` (for the note). */
+  described?: PendingResource[];
+}
+
+/** Whose resources a live record counts as: a test (with its each-hooks) or the file. */
+type LeakOwner = Circus.TestEntry | 'file';
+
+function leakOwnerOf(unit: Unit): LeakOwner {
+  return (unit.kind === 'test' || unit.kind === 'beforeEach' || unit.kind === 'afterEach') &&
+    unit.test
+    ? unit.test
+    : 'file';
+}
+
+/**
+ * Leaks are what is still open when it matters. A test that ends with something open is only a
+ * suspect; at the end of its file (after afterAll, and after the loop had a fair chance to run
+ * close callbacks) whatever of the file's resources still keeps the process alive is a leak,
+ * named on the test (or the file) that created it. What closed on its own in between is not
+ * (a `verbose` note says so). Confirmed leaks are remembered for the run's end: they are what
+ * keeps a worker or Jest itself from exiting.
+ */
+export class LeakWatch {
+  private readonly suspects = new Map<Circus.TestEntry, Suspect>();
+
+  constructor(
+    private readonly tracker: ResourceTracker<Unit>,
+    private readonly context: LeakCheckContext,
+  ) {}
+
+  /** After a test and its afterEach hooks: one pass over live records, nothing formatted. */
+  testDone(test: Circus.TestEntry): void {
+    const records = openKeepAliveRecords(
+      this.tracker,
+      (unit) => unit !== undefined && unit.test === test,
+    );
+    if (records.length === 0) return;
+    const suspect: Suspect = {
+      test,
+      endedAt: performance.now(),
+      open: records.length,
+      closedAt: [],
+    };
+    for (const record of records) {
+      this.tracker.onClose(record.asyncId, (closedAt) => suspect.closedAt.push(closedAt));
+    }
+    if (this.context.verbose) {
+      suspect.described = findLeaks(
+        this.tracker,
+        (unit) => unit !== undefined && unit.test === test,
+        () => undefined,
+        this.context.options.maxListed,
+      ).resources;
+    }
+    this.suspects.set(test, suspect);
   }
-  if (!isLeakCandidate(tracker, owns)) return;
-  context.guard(() => {
+
+  /** At `run_finish`, after the file's afterAll hooks. */
+  async fileDone(state: Circus.State): Promise<void> {
+    try {
+      if (this.open().length > 0) await this.graceForClosing();
+    } catch (error) {
+      this.context.guard(() => {
+        throw error;
+      });
+      return;
+    }
+    this.context.guard(() => this.report(state));
+  }
+
+  /** The file's resources (not those of hung tests, already reported) still holding the process. */
+  private open(): ResourceRecord<Unit>[] {
+    return openKeepAliveRecords(this.tracker, (unit) => {
+      if (unit === undefined) return false;
+      const owner = leakOwnerOf(unit);
+      return owner === 'file' || !this.context.alreadyReported(owner);
+    });
+  }
+
+  /**
+   * Two turns of the loop (close callbacks run in the second), then short waits while anything is
+   * still open, up to CLOSE_GRACE_MS: a response still in flight finishes, its library closes.
+   */
+  private async graceForClosing(): Promise<void> {
+    const wait = (schedule: (resolve: () => void) => void) =>
+      this.context.untracked(() => new Promise<void>((resolve) => schedule(resolve)));
+    for (let turn = 0; turn < 2; turn++) await wait((resolve) => realSetImmediate(resolve));
+    const deadline = performance.now() + CLOSE_GRACE_MS;
+    while (this.open().length > 0 && performance.now() < deadline) {
+      await wait((resolve) => realSetTimeout(resolve, 10));
+    }
+  }
+
+  private report(state: Circus.State): void {
+    const owners = new Set<LeakOwner>();
+    for (const record of this.open()) owners.add(leakOwnerOf(record.owner!));
+    for (const owner of owners) this.reportLeak(owner, state);
+    if (this.context.verbose) {
+      for (const suspect of this.suspects.values()) {
+        if (!owners.has(suspect.test)) this.noteLateClose(suspect);
+      }
+    }
+    this.suspects.clear();
+    // After each file: what this process's leaks hold open now (a worker's last file's answer).
+    const keptAlive = keptAliveIfChanged();
+    if (keptAlive) publishKeptAlive(keptAlive);
+  }
+
+  private reportLeak(owner: LeakOwner, state: Circus.State): void {
+    const test = owner === 'file' ? undefined : owner;
+    const owns = (unit: Unit | undefined) => unit !== undefined && leakOwnerOf(unit) === owner;
     const leaks = findLeaks(
-      tracker,
+      this.tracker,
       owns,
       (unit) => (unit ? ownerRef(unit) : undefined),
-      context.options.maxListed,
+      this.context.options.maxListed,
     );
     if (leaks.resources.length === 0) return;
-    const fails = context.options.leaks === 'error' && test !== undefined;
+    const fails = this.context.options.leaks === 'error';
     const finding = buildLeakFinding(
       {
         testName: test ? fullTestName(test) : '',
-        testPath: context.testPath,
+        testPath: this.context.testPath,
         scope: test ? 'test' : 'file',
         severity: fails ? 'error' : 'warning',
       },
       leaks,
     );
     publishFinding(finding);
-    const text = renderLeakText(finding, { rootDir: context.rootDir });
-    if (fails) test!.errors.push(new LeakError(text, finding));
-    else withoutStack(() => context.console.warn(text));
-  });
+    this.remember(leaks, finding.testName);
+    const text = renderLeakText(finding, { rootDir: this.context.rootDir });
+    // The test has already been reported as passed: like an afterAll failure, the leak fails
+    // its file, with the test named in the message.
+    if (fails) state.unhandledErrors.push(new LeakError(text, finding));
+    else withoutStack(() => this.context.console.warn(text));
+  }
+
+  /** Each listed leak, for the end-of-run answer to "what keeps the process alive". */
+  private remember(leaks: ReturnType<typeof findLeaks>, testName: string): void {
+    const process = processName();
+    leaks.resources.forEach((resource, index) => {
+      const object = leaks.objects[index];
+      if (!object) return;
+      rememberLeak(object, { process, testPath: this.context.testPath, testName, resource });
+    });
+  }
+
+  private noteLateClose(suspect: Suspect): void {
+    const kinds = [...new Set((suspect.described ?? []).map((resource) => resource.kind))];
+    const what = kinds.length > 0 ? ` (${kinds.join(', ')})` : '';
+    const count = `${suspect.open} resource${suspect.open === 1 ? '' : 's'}`;
+    const closed =
+      suspect.closedAt.length > 0
+        ? `closed ${formatDuration(Math.max(...suspect.closedAt) - suspect.endedAt)} later`
+        : 'no longer held the process by the end of the file';
+    withoutStack(() =>
+      this.context.console.info(
+        `hangwatch: test "${fullTestName(suspect.test)}": ${count} still open when the test ended${what}, ${closed}; not a leak.`,
+      ),
+    );
+  }
 }
 
 /**

@@ -153,7 +153,7 @@ export class LoopWatch {
     const token = nextToken++;
     const hasDeadline = unit.timeoutMs > 0 && Number.isFinite(unit.timeoutMs);
     const deadline = hasDeadline ? connection.state.now() + unit.timeoutMs : 0;
-    connection.send({ type: 'unit-started', token, unit });
+    connection.units.write(token, unit);
     connection.state.setUnit(token, deadline);
     connection.state.beat();
     this.running.set(runnable, { token, unit, deadline, blocks: [] });
@@ -171,7 +171,6 @@ export class LoopWatch {
     this.running.delete(runnable);
     const stillRunning = [...this.running.values()].pop();
     connection.state.setUnit(stillRunning?.token ?? 0, stillRunning?.deadline ?? 0);
-    connection.send({ type: 'unit-done', token: ended.token });
     for (const block of ended.blocks) {
       const blockedMs =
         block.blockedMs ?? (lastBeat === block.blockStart ? now : lastBeat) - block.blockStart;

@@ -32,8 +32,9 @@ export interface HangwatchOptions {
    */
   idle: 'fail' | 'off';
   /**
-   * Resources a test leaves open after it and its afterEach hooks finish: `warn` prints them
-   * under the file, `error` fails the test that leaked, `off` skips the check.
+   * Resources a test (or the file) leaves open that are still open at the end of the file, after
+   * afterAll: `warn` prints them under the file, naming the test, `error` fails the file, naming
+   * the test, `off` skips the check.
    */
   leaks: 'warn' | 'error' | 'off';
   /**

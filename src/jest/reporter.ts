@@ -5,10 +5,12 @@ import type { AggregatedResult, Config, Reporter } from '@jest/reporters';
 import type { Finding } from '../core/model';
 import { buildReport, REPORT_FORMAT, type HangwatchReport, type RunInfo } from '../report/document';
 import { annotationsFor, renderJobSummary } from '../report/github';
-import { countByKind, renderRunSummary } from '../report/render-summary';
+import { countByKind, renderKeptAlive, renderRunSummary } from '../report/render-summary';
 import { hangwatchVersion, jestVersion } from '../report/versions';
 import { crossProcessInversions } from '../report/cross-process-lock-order';
-import { openRunChannel, type RunChannel } from './findings-channel';
+import { stillKeptAlive } from '../core/kept-alive';
+import type { KeptAliveResource } from '../core/model';
+import { openRunChannel, type PublishedKeptAlive, type RunChannel } from './findings-channel';
 import {
   DEFAULT_REPORT_FILE,
   parseReporterOptions,
@@ -61,20 +63,22 @@ export default class HangwatchReporter implements Reporter {
   }
 
   private finish(channel: RunChannel, results: AggregatedResult): void {
-    const { findings: published, lockOrders, malformedLines } = channel.read();
+    const { findings: published, lockOrders, keptAlive, malformedLines } = channel.read();
     if (malformedLines > 0) {
       warn(`${malformedLines} unreadable finding line(s) skipped (a worker may have crashed).`);
     }
     const rootDir = this.globalConfig.rootDir;
-    const report = buildReport(this.runInfo(results), [
-      ...published.map((entry) => entry.finding),
-      ...crossProcessInversions(lockOrders, rootDir),
-    ]);
+    const report = buildReport(
+      this.runInfo(results),
+      [...published.map((entry) => entry.finding), ...crossProcessInversions(lockOrders, rootDir)],
+      keptAliveNow(keptAlive),
+    );
     this.failing = report.findings.filter((finding) => this.options.failOn.includes(finding.kind));
     const gate = { failOn: this.options.failOn, failing: this.failing };
     const reportFile = this.writeReport(report);
     if (this.options.summary) {
       process.stderr.write(renderRunSummary(report.findings, { rootDir, reportFile, gate }));
+      process.stderr.write(renderKeptAlive(report.keptAlive ?? [], rootDir));
     }
     if (this.githubActionsEnabled() && report.findings.length > 0) {
       this.writeGitHubOutput(report.findings, gate);
@@ -149,6 +153,18 @@ export default class HangwatchReporter implements Reporter {
       warn(`reporter failed (${reason}); test results are unaffected.`);
     }
   }
+}
+
+/**
+ * What still holds each process open: in band, this process is the one that ran the tests, so
+ * its leaks are checked again now; a worker's answer is what it published after its last file.
+ */
+function keptAliveNow(published: PublishedKeptAlive[]): KeptAliveResource[] {
+  const ownFile = new RegExp(`^${process.pid}-`);
+  return [
+    ...stillKeptAlive(),
+    ...published.filter((entry) => !ownFile.test(entry.source)).flatMap((entry) => entry.keptAlive),
+  ];
 }
 
 /** The default report describes the last run: one from an earlier run with findings goes. */

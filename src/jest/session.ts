@@ -30,7 +30,7 @@ import { WakeSources } from '../core/wake-sources';
 import { FakeTimerProbe, type FakeTimerHost } from './fake-timers';
 import { Degradable } from './degrade';
 import { IdleCheck } from './idle-check';
-import { checkLeaks } from './leak-check';
+import { LeakWatch } from './leak-check';
 import { declaresDone, wrapUnitFunction } from './unit-functions';
 import { LockSession } from './lock-session';
 import { publishFinding } from './findings-channel';
@@ -97,7 +97,9 @@ export interface SessionContext {
   options: HangwatchOptions;
   host: FakeTimerHost;
   /** The test file's console: leak warnings appear under the file, as Jest shows console output. */
-  console: Pick<Console, 'warn'>;
+  console: Pick<Console, 'warn' | 'info'>;
+  /** Jest's `--verbose`. */
+  verbose?: boolean;
   /** The test file's global object, for wrapping entry points such as `fetch`. */
   global: Record<string, unknown>;
   /** Runs long synchronous work of hangwatch's own without the event-loop watchdog counting it. */
@@ -124,6 +126,7 @@ export class HangwatchSession {
   /** Locks (hangwatch/sync, instrumented async-mutex): deadlocks, lock order, report section. */
   private readonly locks: LockSession;
   private readonly idleCheck: IdleCheck;
+  private readonly leakWatch: LeakWatch;
   private readonly watchdogs = new Map<Unit, { timer: NodeJS.Timeout; snapshot?: HangFinding }>();
   private nextUnitId = 1;
   private recordingEvents = false;
@@ -178,6 +181,13 @@ export class HangwatchSession {
       untracked: (fn) => this.tracker.untracked(fn),
       guard: (action) => this.guard(action),
     });
+    this.leakWatch = new LeakWatch(this.tracker, {
+      ...context,
+      verbose: context.verbose ?? false,
+      alreadyReported: hungWith,
+      untracked: (fn) => this.tracker.untracked(fn),
+      guard: (action) => this.guard(action),
+    });
     this.guard(() => {
       this.fakeTimers.install();
       this.wrapFetch();
@@ -211,20 +221,15 @@ export class HangwatchSession {
     this.recordingEvents = false;
   }
 
-  /** Returns a promise only when circus must wait (the leak check's grace period). */
+  /** Returns a promise only when circus must wait (the leak check at the end of the file). */
   handleTestEvent(event: Circus.Event, state: Circus.State): Promise<void> | void {
     this.guard(() => this.onEvent(event, state));
     if (this.degradable.disabled || this.context.options.leaks === 'off') return;
     // A hung test's open resources are already in its report.
-    if (event.name === 'test_done' && !hungWith(event.test)) return this.checkLeaks(event.test);
-    if (event.name === 'run_finish') return this.checkLeaks(undefined);
-  }
-
-  private checkLeaks(test: Circus.TestEntry | undefined): Promise<void> {
-    return checkLeaks(this.tracker, test, {
-      ...this.context,
-      guard: (action) => this.guard(action),
-    });
+    if (event.name === 'test_done' && !hungWith(event.test)) {
+      this.guard(() => this.leakWatch.testDone(event.test));
+    }
+    if (event.name === 'run_finish') return this.leakWatch.fileDone(state);
   }
 
   private ownUnit(owner: unknown): Unit | undefined {

@@ -1,4 +1,4 @@
-import { REPORT_SCHEMA_VERSION, type Finding } from '../core/model';
+import { REPORT_SCHEMA_VERSION, type Finding, type KeptAliveResource } from '../core/model';
 
 /**
  * The saved report (`hangwatch-report.json`): every finding of a run, unchanged, plus what is
@@ -33,6 +33,11 @@ export interface HangwatchReport {
   runs: RunInfo[];
   /** Every finding of every run, ordered by test file (and in the order found within a file). */
   findings: Finding[];
+  /**
+   * Leaked resources that still held a process open after its last test: why Jest "did not
+   * exit" or had to force a worker to exit. Absent when nothing did.
+   */
+  keptAlive?: KeptAliveResource[];
 }
 
 /** A report that cannot be read: the CLI prints the message and exits 2. */
@@ -43,12 +48,14 @@ export class ReportFormatError extends Error {
 export function buildReport(
   run: Omit<RunInfo, 'findingCount'>,
   findings: Finding[],
+  keptAlive: KeptAliveResource[] = [],
 ): HangwatchReport {
   return {
     format: REPORT_FORMAT,
     schemaVersion: REPORT_SCHEMA_VERSION,
     runs: [{ ...run, findingCount: findings.length }],
     findings: byTestFile(findings),
+    ...(keptAlive.length > 0 ? { keptAlive } : {}),
   };
 }
 
@@ -69,11 +76,13 @@ export function mergeReports(reports: HangwatchReport[]): HangwatchReport {
   const runs = reports
     .flatMap((report) => report.runs)
     .sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0));
+  const keptAlive = reports.flatMap((report) => report.keptAlive ?? []);
   return {
     format: REPORT_FORMAT,
     schemaVersion: REPORT_SCHEMA_VERSION,
     runs,
     findings: byTestFile(reports.flatMap((report) => report.findings)),
+    ...(keptAlive.length > 0 ? { keptAlive } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { plural } from '../core/format';
-import type { Finding } from '../core/model';
+import type { Finding, KeptAliveResource } from '../core/model';
 import { renderHangText, renderLeakText } from '../core/render-text';
 import { displayPath } from '../core/stack';
 import { digestOf, type FindingDigest } from './digest';
@@ -66,6 +66,28 @@ export function renderRunSummary(findings: Finding[], options: SummaryOptions): 
     lines.push(
       `hangwatch failed the run: ${countByKind(gate.failing)} (failOn: ${gate.failOn.join(', ')}).`,
     );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The answer to Jest's "did not exit one second after the test run has completed" (or its
+ * force-exited workers): the leaks still holding a process open after its last test, each with
+ * the process, what it is, where it was created and by which test. Empty when there are none.
+ */
+export function renderKeptAlive(keptAlive: KeptAliveResource[], rootDir: string): string {
+  if (keptAlive.length === 0) return '';
+  const lines = [
+    `hangwatch: after the last test, ${plural(keptAlive.length, 'resource')} still ${keptAlive.length === 1 ? 'holds' : 'hold'} the process open (why Jest may not exit):`,
+  ];
+  for (const { process, testPath, testName, resource } of keptAlive) {
+    const top = resource.site?.top;
+    const where = top
+      ? `${displayPath(top.file, rootDir)}:${top.line}:${top.column}`
+      : 'an unknown place';
+    const by = testName ? `test "${testName}"` : `${displayPath(testPath, rootDir)} (file level)`;
+    lines.push(`  ${process}: ${resource.summary}`);
+    lines.push(`    created at ${where} by ${by}`);
   }
   return `${lines.join('\n')}\n`;
 }

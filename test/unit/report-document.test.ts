@@ -1,4 +1,4 @@
-import { REPORT_SCHEMA_VERSION } from '../../src/core/model';
+import { REPORT_SCHEMA_VERSION, type KeptAliveResource } from '../../src/core/model';
 import {
   buildReport,
   mergeReports,
@@ -101,5 +101,31 @@ describe('reading a report', () => {
   ])('rejects %s with a clear message', (text, message) => {
     expect(() => parseReport(text, 'r.json')).toThrow(ReportFormatError);
     expect(() => parseReport(text, 'r.json')).toThrow(message);
+  });
+});
+
+describe('what kept processes alive after their last test', () => {
+  const keptAlive = (process: string) => ({
+    process,
+    testPath: `${ROOT}/server.test.js`,
+    testName: 'starts the server',
+    resource: (sampleLeak() as { resources: KeptAliveResource['resource'][] }).resources[0],
+  });
+
+  test('is valid against the schema, and absent when nothing did', () => {
+    const report = buildReport(run(), [sampleLeak()], [keptAlive('in band')]);
+    expect(schemaErrors(report)).toEqual([]);
+    expect(buildReport(run(), [sampleLeak()])).not.toHaveProperty('keptAlive');
+  });
+
+  test('merged shard reports keep every shard’s', () => {
+    const merged = mergeReports([
+      buildReport(run({ runId: 'one' }), [], [keptAlive('worker 1')]),
+      buildReport(run({ runId: 'two' }), [], [keptAlive('worker 2')]),
+    ]);
+    expect(merged.keptAlive?.map((entry) => entry.process).sort()).toEqual([
+      'worker 1',
+      'worker 2',
+    ]);
   });
 });

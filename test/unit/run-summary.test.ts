@@ -1,4 +1,9 @@
-import { renderFindingText, renderRunSummary } from '../../src/report/render-summary';
+import type { KeptAliveResource } from '../../src/core/model';
+import {
+  renderFindingText,
+  renderKeptAlive,
+  renderRunSummary,
+} from '../../src/report/render-summary';
 import { ROOT, sampleDeadlockFinding, sampleHang, sampleLeak } from '../helpers/findings';
 
 test('one entry per finding: kind, culprit line, test, and one line of why', () => {
@@ -40,4 +45,31 @@ test('a leak: the test, the resource left open and where it was created', () => 
       '',
     ].join('\n'),
   );
+});
+
+test('what still holds the process open after the last test: process, resource, site and test', () => {
+  const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
+  const text = renderKeptAlive(
+    [
+      {
+        process: 'worker 2',
+        testPath: `${ROOT}/server.test.js`,
+        testName: 'starts the server',
+        resource: leak.resources[0],
+      },
+      {
+        process: 'in band',
+        testPath: `${ROOT}/boot.test.js`,
+        testName: '',
+        resource: leak.resources[0],
+      },
+    ],
+    ROOT,
+  );
+  expect(text).toMatch(
+    /^hangwatch: after the last test, 2 resources still hold the process open \(why Jest may not exit\):\n {2}worker 2: /,
+  );
+  expect(text).toMatch(/\n {4}created at \S+:\d+:\d+ by test "starts the server"\n/);
+  expect(text).toMatch(/\n {4}created at \S+:\d+:\d+ by boot\.test\.js \(file level\)\n$/);
+  expect(renderKeptAlive([], ROOT)).toBe('');
 });

@@ -1,11 +1,13 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Frame } from '../model';
-import type { BlockedLoopFinding, LoopUnit } from './report';
+import type { BlockedLoopFinding } from './report';
 
 /** What the watchdog thread is started with. */
 export interface WatchdogThreadData {
   buffer: SharedArrayBuffer;
   epoch: number;
+  /** The running units' descriptions (see `SharedUnitSlots`). */
+  unitSlots: SharedArrayBuffer;
   /** Where the watchdog reports blocks; the test thread drains it synchronously. */
   reports: MessagePort;
   /** The tests run inside Jest's own process (`--runInBand`): nobody will retry the file. */
@@ -13,20 +15,6 @@ export interface WatchdogThreadData {
   /** Directory of frozen-unit markers for this Jest run (worker processes only). */
   markerDir: string;
 }
-
-/** A test or hook the watchdog may have to describe on its own, once the test thread is stuck. */
-export interface UnitStarted {
-  type: 'unit-started';
-  token: number;
-  unit: LoopUnit;
-}
-
-export interface UnitDone {
-  type: 'unit-done';
-  token: number;
-}
-
-export type ToWatchdog = UnitStarted | UnitDone;
 
 /** First message on the thread's own port: whether it can watch at all. */
 export type WatchdogStatus = { type: 'ready' } | { type: 'unavailable'; reason: string };

@@ -11,12 +11,12 @@ import { MainThreadInspector } from './inspect-main-thread';
 import {
   FROZEN_LOOP_EXIT_CODE,
   type FromWatchdog,
-  type ToWatchdog,
   type WatchdogStatus,
   type WatchdogThreadData,
 } from './protocol';
 import { buildBlockedLoopFinding, renderBlockedLoopText, type LoopUnit } from './report';
 import { SharedLoopState } from './shared-state';
+import { SharedUnitSlots } from './unit-slots';
 
 /** How long a pause may take to land before the thread is taken to be inside a native call. */
 const PAUSE_TIMEOUT_MS = 1000;
@@ -31,20 +31,15 @@ interface Block {
 }
 
 class Watchdog {
-  private readonly units = new Map<number, LoopUnit>();
   private block: Block | undefined;
   private busy = false;
 
   constructor(
     private readonly state: SharedLoopState,
+    private readonly units: SharedUnitSlots,
     private readonly inspector: MainThreadInspector,
     private readonly data: WatchdogThreadData,
   ) {}
-
-  onMessage(message: ToWatchdog): void {
-    if (message.type === 'unit-started') this.units.set(message.token, message.unit);
-    else this.units.delete(message.token);
-  }
 
   /** Polls often enough to notice a block within a tenth of the threshold. */
   pollDelay(): number {
@@ -98,7 +93,7 @@ class Watchdog {
   }
 
   private async endFrozenProcess(token: number, blockedMs: number): Promise<void> {
-    const unit = this.units.get(token);
+    const unit = this.units.read(token);
     if (!unit) return;
     const frames = await this.inspector.pause(PAUSE_TIMEOUT_MS);
     const { inBand, markerDir } = this.data;
@@ -158,8 +153,15 @@ function main(): void {
     status({ type: 'unavailable', reason: `no inspector (${(error as Error).message})` });
     return;
   }
-  const watchdog = new Watchdog(new SharedLoopState(data.buffer, data.epoch), inspector, data);
-  port.on('message', (message: ToWatchdog) => watchdog.onMessage(message));
+  const watchdog = new Watchdog(
+    new SharedLoopState(data.buffer, data.epoch),
+    new SharedUnitSlots(data.unitSlots),
+    inspector,
+    data,
+  );
+  // The thread's own loop must stay alive while a poll awaits the inspector (its session does not
+  // hold the loop): the worker is unref'd on the test thread's side, so this never holds the process.
+  setInterval(() => {}, 1 << 30);
   const tick = () => {
     watchdog
       .poll()

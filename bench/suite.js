@@ -1,0 +1,233 @@
+'use strict';
+// hangwatch's cost on a real project's own Jest suite (koa's, for instance): the suite runs under
+// its own Jest and its own jest-environment-node, plain and wrapped by hangwatch, in interleaved
+// pairs, and the median ratios are printed. The project is fetched and installed by you, outside
+// this repository; nothing of it is copied here.
+//
+//   node bench/suite.js <project dir> [--pairs 7] [--node <path>] [-- <jest args for both sides>]
+//   BENCH_SUITE_DIR=<project dir> node bench/suite.js
+//
+// koa at the commit the README quotes (Jest 29, 395 tests):
+//   git clone https://github.com/koajs/koa /tmp/koa && git -C /tmp/koa checkout 988ebec
+//   (cd /tmp/koa && npm install --ignore-scripts)
+//   npm run build && node bench/suite.js /tmp/koa
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { median } = require('./report');
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+const OUT_DIR = path.join(REPO_ROOT, '.bench-out', 'suite');
+const CHILD = path.join(__dirname, 'jest-child.js');
+
+const USAGE = `Usage: node bench/suite.js <project dir> [options]   (or BENCH_SUITE_DIR=<dir>)
+
+Runs a project's own Jest suite (its jest and jest-environment-node, from its node_modules) under
+plain jest-environment-node and under hangwatch's wrapper of it, in interleaved pairs, --runInBand,
+and prints the median CPU, wall and peak-memory ratios.
+
+Options:
+  --pairs <n>            measured pairs (default 7, or BENCH_PAIRS)
+  --warmup <n>           unmeasured pairs first, to fill Jest's cache (default 1)
+  --node <path>          Node binary that runs Jest (default: this one, or BENCH_NODE)
+  --hangwatch <json>     testEnvironmentOptions.hangwatch for the hangwatch side (default {})
+  --json                 also print the results as one JSON line
+  -- <args>              passed to Jest on both sides (on a heavily loaded machine,
+                         --testTimeout=60000 keeps a starved test from timing out)
+`;
+
+function parseArgs(argv, env) {
+  const options = {
+    dir: env.BENCH_SUITE_DIR,
+    pairs: Number(env.BENCH_PAIRS || 7),
+    warmup: 1,
+    node: env.BENCH_NODE || process.execPath,
+    hangwatch: {},
+    json: false,
+    jestArgs: [],
+  };
+  const separator = argv.indexOf('--');
+  const args = separator === -1 ? [...argv] : argv.slice(0, separator);
+  if (separator !== -1) options.jestArgs = argv.slice(separator + 1);
+  while (args.length > 0) {
+    const arg = args.shift();
+    if (arg === '--pairs') options.pairs = Number(args.shift());
+    else if (arg === '--warmup') options.warmup = Number(args.shift());
+    else if (arg === '--node') options.node = path.resolve(args.shift());
+    else if (arg === '--hangwatch') options.hangwatch = JSON.parse(args.shift());
+    else if (arg === '--json') options.json = true;
+    else if (arg === '--help' || arg === '-h') options.help = true;
+    else if (!arg.startsWith('--') && !options.dirFromArgs) {
+      options.dir = arg;
+      options.dirFromArgs = true;
+    } else throw new Error(`unknown argument ${JSON.stringify(arg)}`);
+  }
+  if (options.help) return options;
+  if (!options.dir) throw new Error('give the project directory (or BENCH_SUITE_DIR).');
+  if (!Number.isInteger(options.pairs) || options.pairs < 1) {
+    throw new Error('--pairs must be a positive integer.');
+  }
+  if (!Number.isInteger(options.warmup) || options.warmup < 0) {
+    throw new Error('--warmup must be a whole number.');
+  }
+  options.dir = path.resolve(options.dir);
+  return options;
+}
+
+/** The project's own Jest and node environment: the comparison is about hangwatch alone. */
+function projectModules(dir) {
+  const resolve = (request) => require.resolve(request, { paths: [dir] });
+  try {
+    return {
+      jestBin: resolve('jest/bin/jest'),
+      jestVersion: require(resolve('jest/package.json')).version,
+      nodeEnvironment: resolve('jest-environment-node'),
+    };
+  } catch (error) {
+    throw new Error(
+      `${dir} has no installed jest / jest-environment-node (npm install there first).`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+function writeConfigs(modules, hangwatchOptions) {
+  const hangwatchDist = path.join(REPO_ROOT, 'dist', 'index.js');
+  if (!fs.existsSync(hangwatchDist)) throw new Error('dist/ is missing: run npm run build.');
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  // The wrapper the hangwatch preset applies, over the project's own jest-environment-node.
+  const wrapper = path.join(OUT_DIR, 'hangwatch-environment.js');
+  fs.writeFileSync(
+    wrapper,
+    `const { withHangwatch } = require(${JSON.stringify(hangwatchDist)});\n` +
+      `const { TestEnvironment } = require(${JSON.stringify(modules.nodeEnvironment)});\n` +
+      'module.exports = withHangwatch(TestEnvironment);\n',
+  );
+  return {
+    plain: ['--testEnvironment', modules.nodeEnvironment],
+    hangwatch: [
+      '--testEnvironment',
+      wrapper,
+      `--testEnvironmentOptions=${JSON.stringify({ hangwatch: hangwatchOptions })}`,
+      '--reporters=default',
+      `--reporters=${path.join(REPO_ROOT, 'dist', 'jest', 'reporter.js')}`,
+    ],
+  };
+}
+
+async function measure({ node, dir, jestBin, args, runId }) {
+  const usageFile = path.join(OUT_DIR, `${runId}.usage.json`);
+  const logFile = path.join(OUT_DIR, `${runId}.log`);
+  fs.rmSync(usageFile, { force: true });
+  const log = fs.openSync(logFile, 'w');
+  const started = process.hrtime.bigint();
+  // --forceExit: a suite that leaks (koa's does) would otherwise never end, under either side.
+  const jestArgs = [
+    '--runInBand',
+    '--ci',
+    '--forceExit',
+    `--cacheDirectory=${path.join(OUT_DIR, 'cache')}`,
+    ...args,
+  ];
+  const exitCode = await new Promise((resolve, reject) => {
+    const child = spawn(node, [CHILD, usageFile, ...jestArgs], {
+      cwd: dir,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, BENCH_JEST_BIN: jestBin },
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? signal));
+  });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  fs.closeSync(log);
+  if (exitCode !== 0 || !fs.existsSync(usageFile)) {
+    throw new Error(`${runId}: Jest ended with ${exitCode}; its output is in ${logFile}.`);
+  }
+  const usage = JSON.parse(fs.readFileSync(usageFile, 'utf8'));
+  return { cpuMs: usage.userMs + usage.systemMs, wallMs, maxRssMb: usage.maxRssMb };
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2), process.env);
+  if (options.help) return void process.stdout.write(USAGE);
+  const modules = projectModules(options.dir);
+  const configs = writeConfigs(modules, options.hangwatch);
+  const nodeVersion = execFileSync(options.node, ['--version'], { encoding: 'utf8' }).trim();
+  const progress = (line) => process.stderr.write(`${line}\n`);
+  progress(
+    `suite bench: ${options.dir}, Jest ${modules.jestVersion}, Node ${nodeVersion}, ` +
+      `${options.warmup} warm-up + ${options.pairs} measured pairs, --runInBand.`,
+  );
+  const samples = { plain: [], hangwatch: [] };
+  for (let pair = 1 - options.warmup; pair <= options.pairs; pair++) {
+    // Alternate which side goes first, so neither always runs on a warmer cache.
+    const order = (pair + 2) % 2 === 0 ? ['plain', 'hangwatch'] : ['hangwatch', 'plain'];
+    for (const side of order) {
+      const run = await measure({
+        node: options.node,
+        dir: options.dir,
+        jestBin: modules.jestBin,
+        args: [...configs[side], ...options.jestArgs],
+        runId: `${side}-${pair}`,
+      });
+      const tag = pair <= 0 ? 'warm-up' : `pair ${pair}/${options.pairs}`;
+      progress(
+        `  ${tag.padEnd(10)} ${side.padEnd(9)} cpu ${(run.cpuMs / 1000).toFixed(2)} s  ` +
+          `wall ${(run.wallMs / 1000).toFixed(2)} s  max RSS ${run.maxRssMb.toFixed(0)} MB`,
+      );
+      if (pair > 0) samples[side].push(run);
+    }
+  }
+  const ratios = (field) => samples.hangwatch.map((run, i) => run[field] / samples.plain[i][field]);
+  const result = {
+    suite: options.dir,
+    jest: modules.jestVersion,
+    node: nodeVersion,
+    pairs: options.pairs,
+    hangwatchOptions: options.hangwatch,
+    median: {
+      plain: medians(samples.plain),
+      hangwatch: medians(samples.hangwatch),
+    },
+    // Each pair shares the machine's load of its moment: the median of per-pair ratios is
+    // steadier on a busy host than the ratio of medians.
+    ratio: {
+      cpu: round(median(ratios('cpuMs'))),
+      wall: round(median(ratios('wallMs'))),
+      maxRss: round(median(ratios('maxRssMb'))),
+    },
+    cpuRatioPerPair: ratios('cpuMs').map(round),
+  };
+  const { plain, hangwatch } = result.median;
+  process.stdout.write(
+    [
+      '',
+      `Node ${nodeVersion}, Jest ${modules.jestVersion}, ${options.pairs} interleaved pairs, --runInBand`,
+      `                      plain     hangwatch   ratio (median of pairs)`,
+      `cpu s            ${fmt(plain.cpuMs / 1000)}    ${fmt(hangwatch.cpuMs / 1000)}     ${result.ratio.cpu.toFixed(3)}x`,
+      `wall s           ${fmt(plain.wallMs / 1000)}    ${fmt(hangwatch.wallMs / 1000)}     ${result.ratio.wall.toFixed(3)}x`,
+      `peak RSS MB      ${fmt(plain.maxRssMb, 0)}    ${fmt(hangwatch.maxRssMb, 0)}     ${result.ratio.maxRss.toFixed(3)}x`,
+      `cpu ratio per pair: ${result.cpuRatioPerPair.map((r) => r.toFixed(3)).join(' ')}`,
+      '',
+    ].join('\n'),
+  );
+  if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function medians(runs) {
+  return {
+    cpuMs: median(runs.map((run) => run.cpuMs)),
+    wallMs: median(runs.map((run) => run.wallMs)),
+    maxRssMb: median(runs.map((run) => run.maxRssMb)),
+  };
+}
+
+const round = (value) => Number(value.toFixed(3));
+const fmt = (value, digits = 2) => value.toFixed(digits).padStart(9);
+
+main().catch((error) => {
+  process.stderr.write(`bench/suite: ${error.message}\n\n${USAGE}`);
+  process.exitCode = 1;
+});
