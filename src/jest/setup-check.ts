@@ -54,15 +54,18 @@ function sameFile(target: string, own: string, rootDir: string): boolean {
 
 function mapsAsyncMutex(config: Config.ProjectConfig): boolean {
   return (config.moduleNameMapper ?? []).some(([pattern, targets]) => {
-    let matches = false;
-    try {
-      matches = new RegExp(pattern).test('async-mutex');
-    } catch {
-      return false;
-    }
+    if (!matchesName(pattern, 'async-mutex')) return false;
     const list: string[] = Array.isArray(targets) ? targets : [targets];
-    return matches && list.some((target) => sameFile(target, OWN_ADAPTER, config.rootDir));
+    return list.some((target) => sameFile(target, OWN_ADAPTER, config.rootDir));
   });
+}
+
+function matchesName(pattern: string, name: string): boolean {
+  try {
+    return new RegExp(pattern).test(name);
+  } catch {
+    return false;
+  }
 }
 
 function hasHangwatchReporter(config: Config.GlobalConfig): boolean {
