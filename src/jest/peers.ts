@@ -67,6 +67,29 @@ export function assertPeer(name: string, neededFor: string): void {
   if (!resolvable(name, [__dirname, process.cwd()])) throw missingPeerError(name, neededFor);
 }
 
+/**
+ * A package of Jest's own tree (jest-runner depends on jest-environment-node), loaded from the
+ * Jest that is running this process, so its version always matches; then from the project and
+ * from hangwatch's own place.
+ */
+export function requireFromRunningJest<T>(name: string, neededFor: string): T {
+  const runner = Object.keys(require.cache).find((file) =>
+    /[\\/]jest-runner[\\/]build[\\/]/.test(file),
+  );
+  const from = [...(runner ? [path.dirname(runner)] : []), process.cwd(), __dirname];
+  for (const start of from) {
+    let file: string;
+    try {
+      file = require.resolve(name, { paths: [start] });
+    } catch {
+      continue;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(file) as T;
+  }
+  throw missingPeerError(name, neededFor);
+}
+
 /** `require(name)`, with the one-line error when it is not installed. */
 export function requirePeer<T>(name: string, neededFor: string): T {
   try {
