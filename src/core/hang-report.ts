@@ -270,6 +270,14 @@ function siteFor<Owner>(
   return own;
 }
 
+/** What to do about pending fake timers, in the calls the implementation in use has. */
+function fakeTimerAdvice(implementation: FakeTimersState['implementation'], count: number): string {
+  const which = count === 1 ? 'pending fake timer only fires' : 'pending fake timers only fire';
+  return implementation === 'legacy'
+    ? `Fake timers (legacy) are installed: the ${which} when the test advances the clock. Legacy fake timers have no async methods: call jest.advanceTimersByTime(ms), jest.runOnlyPendingTimers() or jest.runAllTimers() before awaiting the promise, or use modern fake timers (jest.useFakeTimers()) and await jest.advanceTimersByTimeAsync(ms).`
+    : `Fake timers (modern) are installed: the ${which} when the test advances the clock: advance it before awaiting, or await jest.advanceTimersByTimeAsync / jest.runAllTimersAsync (or call jest.runAllTimers) while the promise is pending.`;
+}
+
 export function buildHangFinding(
   unit: HungUnit,
   pending: { listed: PendingResource[]; omittedCount: number; promises: PendingResource[] },
@@ -278,14 +286,8 @@ export function buildHangFinding(
   const notes: string[] = [];
   const fakeTimers = options.fakeTimers;
   const ownFakeTimers = fakeTimers?.pending.filter((timer) => timer.relation !== 'earlier') ?? [];
-  if (fakeTimers && fakeTimers.pending.length > 0) {
-    notes.push(
-      `Fake timers (${fakeTimers.implementation}) are installed: the ${
-        fakeTimers.pending.length === 1
-          ? 'pending fake timer only fires'
-          : 'pending fake timers only fire'
-      } when the test advances the clock: advance it before awaiting, or await jest.advanceTimersByTimeAsync / jest.runAllTimersAsync (or call jest.runAllTimers) while the promise is pending.`,
-    );
+  if (fakeTimers && ownFakeTimers.length > 0) {
+    notes.push(fakeTimerAdvice(fakeTimers.implementation, ownFakeTimers.length));
   }
   const isOwn = (relation: Relation) => relation === 'this-test' || relation === 'hook';
   const nothingPending =
