@@ -12,7 +12,8 @@ const path = require('node:path');
 const REPO_ROOT = path.resolve(__dirname, '..');
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'promises-mode');
 const JEST_BIN = path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
-const NAMED = /new Promise still pending after .*: nothing called its resolve or reject\n\s+created at ready\.test\.js:4:10/;
+const NAMED =
+  /new Promise still pending after .*: nothing called its resolve or reject\n\s+created at ready\.test\.js:4:10/;
 
 function option(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
@@ -25,7 +26,11 @@ function runOnce(node) {
     const child = spawn(
       node,
       [JEST_BIN, '--ci', '--no-cache', '--colors=false', '--json', `--outputFile=${outputFile}`],
-      { cwd: FIXTURE, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } },
+      {
+        cwd: FIXTURE,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, FORCE_COLOR: '0' },
+      },
     );
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -61,11 +66,14 @@ async function main() {
       const slot = started++;
       const result = await runOnce(node);
       if (result.named) done++;
-      else missed.push({ run: slot + 1, report: result.failure.split('\n').slice(0, 12).join('\n') });
+      else
+        missed.push({ run: slot + 1, report: result.failure.split('\n').slice(0, 12).join('\n') });
     }
   }
   await Promise.all(Array.from({ length: parallel }, worker));
-  process.stdout.write(`Node ${version.trim()}: ${done} of ${done + missed.length} runs named the new Promise line\n`);
+  process.stdout.write(
+    `Node ${version.trim()}: ${done} of ${done + missed.length} runs named the new Promise line\n`,
+  );
   for (const miss of missed) process.stdout.write(`\nrun ${miss.run} did not:\n${miss.report}\n`);
   process.exitCode = missed.length === 0 ? 0 : 1;
 }
