@@ -20,6 +20,18 @@ function option(name, fallback) {
   return index === -1 ? fallback : process.argv[index + 1];
 }
 
+function failureText(outputFile) {
+  try {
+    const results = JSON.parse(fs.readFileSync(outputFile, 'utf8'));
+    return results.testResults
+      .flatMap((file) => file.assertionResults)
+      .flatMap((test) => test.failureMessages)
+      .join('\n');
+  } catch {
+    return undefined;
+  }
+}
+
 function runOnce(node) {
   const outputFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'promise-sites-')), 'r.json');
   return new Promise((resolve) => {
@@ -35,16 +47,7 @@ function runOnce(node) {
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('exit', () => {
-      let failure = '';
-      try {
-        const results = JSON.parse(fs.readFileSync(outputFile, 'utf8'));
-        failure = results.testResults
-          .flatMap((file) => file.assertionResults)
-          .flatMap((test) => test.failureMessages)
-          .join('\n');
-      } catch {
-        failure = stderr;
-      }
+      const failure = failureText(outputFile) ?? stderr;
       fs.rmSync(path.dirname(outputFile), { recursive: true, force: true });
       resolve({ named: NAMED.test(failure), failure });
     });
