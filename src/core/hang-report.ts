@@ -80,9 +80,8 @@ export function collectPending<Owner>(
     if (options.accept && !options.accept(record)) continue;
     const relation = view.relationOf(record.owner);
     if (relation === undefined) continue;
-    // Only the hung unit's own promises are ever named (selectPromises): with `promises: true`
-    // the runner's and earlier tests' pending promises number in the thousands, and formatting
-    // their stacks would hold the event loop for seconds on a loaded machine.
+    // Only the hung unit's own promises are ever named (selectPromises): formatting the stacks
+    // of the others' is wasted work while the event loop waits on this report.
     if (record.type === 'PROMISE' && relation !== 'this-test' && relation !== 'hook') continue;
     const frames = parseStack(record.stack.stack);
     const site = siteFor(record, frames, tracker);
