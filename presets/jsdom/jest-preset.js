@@ -1,5 +1,11 @@
 'use strict';
 /** `preset: 'hangwatch/presets/jsdom'`: jest-environment-jsdom with hang reports. */
+// An optional peer: when it is missing, Jest stops at start-up with one line saying what to install.
+require('../../dist/jest/peers.js').assertPeer(
+  'jest-environment-jsdom',
+  'the jsdom preset of hangwatch',
+);
+
 module.exports = {
   testEnvironment: require.resolve('../../dist/jest/jsdom-environment.js'),
   // Same application code, instrumented: deadlocks fail fast and show in hang reports.
@@ -7,4 +13,6 @@ module.exports = {
   // Jest replaces (never merges) a preset's reporters with a config's own `reporters`: a config
   // that sets them lists 'hangwatch/reporter' itself to keep the summary, JSON report and gate.
   reporters: ['default', require.resolve('../../dist/jest/reporter.js')],
+  // Jest's default order, plus one check of testEnvironmentOptions.hangwatch before any file runs.
+  testSequencer: require.resolve('../../dist/jest/sequencer.js'),
 };

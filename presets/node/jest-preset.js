@@ -7,4 +7,6 @@ module.exports = {
   // Jest replaces (never merges) a preset's reporters with a config's own `reporters`: a config
   // that sets them lists 'hangwatch/reporter' itself to keep the summary, JSON report and gate.
   reporters: ['default', require.resolve('../../dist/jest/reporter.js')],
+  // Jest's default order, plus one check of testEnvironmentOptions.hangwatch before any file runs.
+  testSequencer: require.resolve('../../dist/jest/sequencer.js'),
 };

@@ -7,7 +7,10 @@ import {
   type HangwatchReport,
   type RunInfo,
 } from '../report/document';
-import { renderFindingText, renderRunSummary } from '../report/render-summary';
+import type { Finding } from '../core/model';
+import { displayPath } from '../core/stack';
+import { digestOf } from '../report/digest';
+import { kindCount, renderFindingText, renderRunSummary } from '../report/render-summary';
 
 /** The CLI's commands as functions from files to text; `main.ts` does arguments and exit codes. */
 
@@ -36,9 +39,18 @@ export function showReport(report: HangwatchReport): string {
     out.push('No findings: hangwatch found nothing to report in this run.');
     return `${out.join('\n')}\n`;
   }
-  for (const finding of report.findings) out.push(renderFindingText(finding, rootDir), '');
+  for (const finding of report.findings) {
+    out.push(headingOf(finding, rootDir), renderFindingText(finding, rootDir), '');
+  }
   out.push(renderRunSummary(report.findings, { rootDir }).trimEnd());
   return `${out.join('\n')}\n`;
+}
+
+/** Which test file and test a finding belongs to, above its full text. */
+function headingOf(finding: Finding, rootDir: string): string {
+  const digest = digestOf(finding);
+  const file = digest.testPath ? displayPath(digest.testPath, rootDir) : '(no test file)';
+  return `── ${kindCount(digest.kind, 1).replace(/^1 /, '')} in ${file}${digest.testName ? ` › ${digest.testName}` : ''}`;
 }
 
 function describeRuns(runs: RunInfo[]): string {

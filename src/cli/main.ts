@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DEFAULT_REPORT_FILE } from '../jest/reporter-options';
 import { ReportFormatError } from '../report/document';
 import { hangwatchVersion } from '../report/versions';
 import { mergeReportFiles, readReport, showReport } from './commands';
@@ -8,7 +9,8 @@ import { mergeReportFiles, readReport, showReport } from './commands';
 const USAGE = `Usage: hangwatch <command> [options]
 
 Commands:
-  show <report.json>              Print a saved report as the terminal showed it.
+  show [report.json]              Print a saved report as the terminal showed it
+                                  (default: ./hangwatch-report.json).
   merge <a.json> <b.json> [...]   Combine reports (e.g. one per --shard) into one, on stdout.
 
 Options:
@@ -53,9 +55,14 @@ function dispatch(argv: string[], output: Output): number {
   const [command, ...files] = positionals;
   switch (command) {
     case 'show': {
-      if (files.length !== 1) throw new UsageError('show takes exactly one report file.');
+      if (files.length > 1) throw new UsageError('show takes one report file.');
       if (values.output) throw new UsageError('--output is an option of merge, not show.');
-      output.stdout(showReport(readReport(files[0])));
+      if (files[0] === undefined && !fs.existsSync(DEFAULT_REPORT_FILE)) {
+        throw new UsageError(
+          `no report file given, and there is no ${DEFAULT_REPORT_FILE} here (hangwatch/reporter writes it in Jest's rootDir when a run has findings).`,
+        );
+      }
+      output.stdout(showReport(readReport(files[0] ?? DEFAULT_REPORT_FILE)));
       return 0;
     }
     case 'merge': {
@@ -72,22 +79,41 @@ function dispatch(argv: string[], output: Output): number {
   }
 }
 
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  output: { type: 'string', short: 'o' },
+} as const;
+
 function parseArguments(argv: string[]) {
   try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-        output: { type: 'string', short: 'o' },
-      },
-    });
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
-    // parseArgs explains unknown flags and missing values well; keep its sentence.
-    throw new UsageError((error as Error).message);
+    // Node's parser words its errors for programmers; say it in the CLI's own words.
+    throw new UsageError(explainArgumentError(argv, error as NodeJS.ErrnoException));
   }
+}
+
+function explainArgumentError(argv: string[], error: NodeJS.ErrnoException): string {
+  const flags = Object.entries(OPTIONS).map(([name, { short }]) => `-${short}/--${name}`);
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return '--output (-o) needs a file name after it.';
+  }
+  const unknown = argv.find((arg) => arg !== '--' && arg.startsWith('-') && !isKnownFlag(arg));
+  if (unknown) {
+    return `unknown option "${unknown.split('=')[0]}" (options: ${flags.join(', ')}).`;
+  }
+  return `cannot read the command line (${argv.join(' ')}).`;
+}
+
+function isKnownFlag(arg: string): boolean {
+  const name = arg.split('=')[0];
+  return Object.entries(OPTIONS).some(
+    ([long, { short }]) =>
+      name === `--${long}` ||
+      name === `-${short}` ||
+      (arg.startsWith(`-${short}`) && short === 'o'),
+  );
 }
 
 if (require.main === module) {

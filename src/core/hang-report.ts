@@ -89,6 +89,9 @@ export function collectPending<Owner>(
     if (options.accept && !options.accept(record)) continue;
     const relation = view.relationOf(record.owner);
     if (relation === undefined) continue;
+    // Only the hung unit's own promises are ever named (selectPromises): formatting the stacks
+    // of the others' is wasted work while the event loop waits on this report.
+    if (record.type === 'PROMISE' && relation !== 'this-test' && relation !== 'hook') continue;
     const frames = parseStack(record.stack.stack);
     const { site, madeBy } = siteFor(record, frames, tracker);
     // The runner's own resources (its timeout timer) never appear, unless traced to user code.
@@ -297,6 +300,14 @@ export function isOwnWork(entry: { relation: Relation; owner?: OwnerRef }): bool
   );
 }
 
+/** What to do about pending fake timers, in the calls the implementation in use has. */
+function fakeTimerAdvice(implementation: FakeTimersState['implementation'], count: number): string {
+  const which = count === 1 ? 'pending fake timer only fires' : 'pending fake timers only fire';
+  return implementation === 'legacy'
+    ? `Fake timers (legacy) are installed: the ${which} when the test advances the clock. Legacy fake timers have no async methods: call jest.advanceTimersByTime(ms), jest.runOnlyPendingTimers() or jest.runAllTimers() before awaiting the promise, or use modern fake timers (jest.useFakeTimers()) and await jest.advanceTimersByTimeAsync(ms).`
+    : `Fake timers (modern) are installed: the ${which} when the test advances the clock: advance it before awaiting, or await jest.advanceTimersByTimeAsync / jest.runAllTimersAsync (or call jest.runAllTimers) while the promise is pending.`;
+}
+
 export function buildHangFinding(
   unit: HungUnit,
   pending: { listed: PendingResource[]; omittedCount: number; promises: PendingResource[] },
@@ -310,12 +321,9 @@ export function buildHangFinding(
   const notes: string[] = [];
   const fakeTimers = options.fakeTimers;
   const fakePending = fakeTimers?.pending ?? [];
-  if (fakeTimers && fakePending.length > 0) {
-    notes.push(
-      `Fake timers (${fakeTimers.implementation}) are installed: the ${
-        fakePending.length === 1 ? 'pending fake timer only fires' : 'pending fake timers only fire'
-      } when the test advances the clock: advance it before awaiting, or await jest.advanceTimersByTimeAsync / jest.runAllTimersAsync (or call jest.runAllTimers) while the promise is pending.`,
-    );
+  const ownFakeTimers = fakePending.filter(isOwnWork);
+  if (fakeTimers && ownFakeTimers.length > 0) {
+    notes.push(fakeTimerAdvice(fakeTimers.implementation, ownFakeTimers.length));
   }
   const nothingOwnPending =
     !pending.listed.some(isOwnWork) &&

@@ -3,6 +3,7 @@ import type { Circus } from '@jest/types';
 import { LoopWatch } from './loop-watch';
 import { parseOptions } from './options';
 import { HangwatchSession } from './session';
+import { noteSetupGaps } from './setup-check';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EnvironmentClass = new (...args: any[]) => JestEnvironment;
@@ -24,6 +25,11 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
       // Invalid options stop the run here, naming the key; nothing else in hangwatch may.
       const options = parseOptions(config.projectConfig.testEnvironmentOptions?.hangwatch);
       if (!options.enabled) return;
+      try {
+        noteSetupGaps(config.projectConfig, config.globalConfig);
+      } catch {
+        // a notice, never a reason to fail a test file
+      }
       if (options.blockedLoop !== 'off') {
         this.loopWatch = new LoopWatch({
           testPath: context.testPath,

@@ -34,9 +34,18 @@ const LEGACY_METHODS = [
   '_fakeNextTick',
 ];
 
+type Implementation = FakeTimersState['implementation'];
+
 export class FakeTimerProbe<Context> {
   private readonly modernSites = new Map<unknown, Creation<Context>>();
   private readonly legacySites = new Map<string, Creation<Context>>();
+  /**
+   * The implementation whose fakes are the test's timer globals now. Both can be "faking" at
+   * once (`jest.useFakeTimers({ legacyFakeTimers: true })` after a modern clock leaves the clock
+   * installed underneath), so the last `useFakeTimers` decides, and only its own
+   * `useRealTimers` (what `jest.useRealTimers()` calls) ends it.
+   */
+  private active: Implementation | undefined;
 
   constructor(
     private readonly host: FakeTimerHost,
@@ -44,8 +53,26 @@ export class FakeTimerProbe<Context> {
   ) {}
 
   install(): void {
-    this.instrumentLegacy(this.host.fakeTimers as Loose | null | undefined);
-    this.instrumentModern(this.host.fakeTimersModern as Loose | null | undefined);
+    const legacy = this.host.fakeTimers as Loose | null | undefined;
+    const modern = this.host.fakeTimersModern as Loose | null | undefined;
+    this.instrumentLegacy(legacy);
+    this.instrumentModern(modern);
+    this.followSwitches(legacy, 'legacy');
+    this.followSwitches(modern, 'modern');
+  }
+
+  private followSwitches(timers: Loose | null | undefined, implementation: Implementation): void {
+    if (!timers) return;
+    for (const name of ['useFakeTimers', 'useRealTimers'] as const) {
+      const original = timers[name];
+      if (typeof original !== 'function') continue;
+      timers[name] = (...args: unknown[]) => {
+        const result = (original as AnyFunction).apply(timers, args);
+        if (name === 'useFakeTimers') this.active = implementation;
+        else if (this.active === implementation) this.active = undefined;
+        return result;
+      };
+    }
   }
 
   private record(): Creation<Context> {
@@ -102,14 +129,14 @@ export class FakeTimerProbe<Context> {
     describeOwner: (context: Context | undefined) => OwnerRef | undefined = () => undefined,
   ): FakeTimersState | undefined {
     const modern = this.host.fakeTimersModern as Loose | null | undefined;
-    if (modern?._fakingTime && modern._clock) {
+    if (this.active === 'modern' && modern?._fakingTime && modern._clock) {
       return {
         implementation: 'modern',
         pending: this.modernPending(modern._clock as Loose, relationOf, describeOwner),
       };
     }
     const legacy = this.host.fakeTimers as Loose | null | undefined;
-    if (legacy?._fakingTime) {
+    if (this.active === 'legacy' && legacy?._fakingTime) {
       return {
         implementation: 'legacy',
         pending: this.legacyPending(legacy, relationOf, describeOwner),

@@ -1,4 +1,14 @@
 import { DEFAULT_STACK_DEPTH } from '../core/stack';
+import {
+  isBoolean,
+  isPositiveInteger,
+  oneOf,
+  validateOptions,
+  type Check,
+  type OptionSet,
+} from './validate-options';
+
+export { HangwatchConfigError } from './validate-options';
 
 /**
  * Options read from `testEnvironmentOptions.hangwatch`. Validated up front: a typo must stop the
@@ -73,18 +83,6 @@ export const DEFAULT_OPTIONS: HangwatchOptions = {
   lockSites: 'sampled',
 };
 
-type Check = (value: unknown) => string | undefined;
-
-const isBoolean: Check = (value) => (typeof value === 'boolean' ? undefined : 'a boolean');
-const isPositiveInteger: Check = (value) =>
-  Number.isInteger(value) && (value as number) > 0 ? undefined : 'a positive integer';
-function oneOf(...allowed: string[]): Check {
-  return (value) =>
-    typeof value === 'string' && allowed.includes(value)
-      ? undefined
-      : `one of ${allowed.map((choice) => JSON.stringify(choice)).join(', ')}`;
-}
-
 const CHECKS: Record<keyof HangwatchOptions, Check> = {
   enabled: isBoolean,
   promises: isBoolean,
@@ -100,66 +98,14 @@ const CHECKS: Record<keyof HangwatchOptions, Check> = {
   lockSites: oneOf('sampled', 'all'),
 };
 
-export class HangwatchConfigError extends Error {
-  override name = 'HangwatchConfigError';
-}
-
-const WHERE = 'testEnvironmentOptions.hangwatch';
+/** Where the options are set, and how each is checked. */
+export const ENVIRONMENT_OPTIONS: OptionSet<HangwatchOptions> = {
+  where: 'testEnvironmentOptions.hangwatch',
+  checks: CHECKS,
+  examples: DEFAULT_OPTIONS,
+  docs: 'Options',
+};
 
 export function parseOptions(raw: unknown): HangwatchOptions {
-  if (raw === undefined) return { ...DEFAULT_OPTIONS };
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new HangwatchConfigError(`hangwatch: ${WHERE} must be an object, got ${describe(raw)}.`);
-  }
-  const options: HangwatchOptions = { ...DEFAULT_OPTIONS };
-  for (const [key, value] of Object.entries(raw)) {
-    if (!Object.hasOwn(CHECKS, key)) {
-      const suggestion = closest(key, Object.keys(CHECKS));
-      throw new HangwatchConfigError(
-        `hangwatch: unknown option "${key}" in ${WHERE}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}. Known options: ${Object.keys(CHECKS).join(', ')}.`,
-      );
-    }
-    const expected = CHECKS[key as keyof HangwatchOptions](value);
-    if (expected) {
-      throw new HangwatchConfigError(
-        `hangwatch: option "${key}" in ${WHERE} must be ${expected}, got ${describe(value)}.`,
-      );
-    }
-    (options as unknown as Record<string, unknown>)[key] = value;
-  }
-  return options;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
-  return `${typeof value} ${String(value)}`;
-}
-
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      bestDistance = distance;
-      best = candidate;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
+  return validateOptions(raw, ENVIRONMENT_OPTIONS, DEFAULT_OPTIONS);
 }

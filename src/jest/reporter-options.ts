@@ -1,4 +1,4 @@
-import { HangwatchConfigError } from './options';
+import { isBoolean, validateOptions, type Check, type OptionSet } from './validate-options';
 
 /**
  * Options of `hangwatch/reporter`, given as `['hangwatch/reporter', { ... }]` in `reporters`.
@@ -25,10 +25,6 @@ export const DEFAULT_REPORT_FILE = 'hangwatch-report.json';
 /** The kinds hangwatch reports, including those of features still being built. */
 export const FINDING_KINDS = ['hang', 'leak', 'deadlock', 'lock-order', 'blocked-loop'] as const;
 
-const WHERE = "hangwatch/reporter's options";
-
-type Check = (value: unknown) => string | undefined;
-
 const CHECKS: Record<keyof ReporterOptions, Check> = {
   outputFile: (value) =>
     value === false || (typeof value === 'string' && value.trim() !== '')
@@ -45,35 +41,23 @@ const CHECKS: Record<keyof ReporterOptions, Check> = {
   },
   githubActions: (value) =>
     typeof value === 'boolean' || value === 'auto' ? undefined : 'true, false or "auto"',
-  summary: (value) => (typeof value === 'boolean' ? undefined : 'a boolean'),
+  summary: isBoolean,
+};
+
+const DEFAULTS: ReporterOptions = {
+  outputFile: undefined,
+  failOn: [],
+  githubActions: 'auto',
+  summary: true,
+};
+
+export const REPORTER_OPTIONS: OptionSet<ReporterOptions> = {
+  where: "hangwatch/reporter's options",
+  checks: CHECKS,
+  examples: { ...DEFAULTS, outputFile: 'reports/hangwatch.json', failOn: ['hang', 'deadlock'] },
+  docs: 'hangwatch/reporter',
 };
 
 export function parseReporterOptions(raw: unknown): ReporterOptions {
-  const options: ReporterOptions = {
-    outputFile: undefined,
-    failOn: [],
-    githubActions: 'auto',
-    summary: true,
-  };
-  if (raw === undefined || raw === null) return options;
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new HangwatchConfigError(`hangwatch: ${WHERE} must be an object.`);
-  }
-  for (const [key, value] of Object.entries(raw)) {
-    if (!Object.hasOwn(CHECKS, key)) {
-      throw new HangwatchConfigError(
-        `hangwatch: unknown option "${key}" in ${WHERE}. Known options: ${Object.keys(CHECKS).join(', ')}.`,
-      );
-    }
-    // `{ outputFile: process.env.X }` with X unset means "not given".
-    if (value === undefined) continue;
-    const expected = CHECKS[key as keyof ReporterOptions](value);
-    if (expected) {
-      throw new HangwatchConfigError(
-        `hangwatch: option "${key}" in ${WHERE} must be ${expected}, got ${JSON.stringify(value)}.`,
-      );
-    }
-    (options as unknown as Record<string, unknown>)[key] = value;
-  }
-  return options;
+  return validateOptions(raw ?? undefined, REPORTER_OPTIONS, DEFAULTS);
 }

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AggregatedResult, Config, Reporter } from '@jest/reporters';
 import type { Finding } from '../core/model';
-import { buildReport, REPORT_FORMAT, type HangwatchReport, type RunInfo } from '../report/document';
+import { displayPath } from '../core/stack';
+import { buildReport, type HangwatchReport, type RunInfo } from '../report/document';
 import { annotationsFor, renderJobSummary } from '../report/github';
 import { countByKind, renderKeptAlive, renderRunSummary } from '../report/render-summary';
 import { hangwatchVersion, jestVersion } from '../report/versions';
@@ -11,6 +12,7 @@ import { crossProcessInversions } from '../report/cross-process-lock-order';
 import { stillKeptAlive } from '../core/kept-alive';
 import type { KeptAliveResource } from '../core/model';
 import { openRunChannel, type PublishedKeptAlive, type RunChannel } from './findings-channel';
+import { partialRunReason, updateDefaultReport } from './report-file';
 import {
   DEFAULT_REPORT_FILE,
   parseReporterOptions,
@@ -110,10 +112,17 @@ export default class HangwatchReporter implements Reporter {
   private writeReport(report: HangwatchReport): string | undefined {
     const configured = this.options.outputFile;
     if (configured === false) return undefined;
-    const file = path.resolve(this.globalConfig.rootDir, configured ?? DEFAULT_REPORT_FILE);
-    if (configured === undefined && report.findings.length === 0) {
-      removeStaleReport(file);
-      return undefined;
+    const rootDir = this.globalConfig.rootDir;
+    const file = path.resolve(rootDir, configured ?? DEFAULT_REPORT_FILE);
+    if (configured === undefined) {
+      const outcome = updateDefaultReport(
+        file,
+        displayPath(file, rootDir),
+        report,
+        partialRunReason(this.globalConfig),
+      );
+      if (outcome.notice) warn(outcome.notice);
+      return outcome.written;
     }
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
@@ -167,15 +176,6 @@ function keptAliveNow(published: PublishedKeptAlive[]): KeptAliveResource[] {
   ];
 }
 
-/** The default report describes the last run: one from an earlier run with findings goes. */
-function removeStaleReport(file: string): void {
-  try {
-    const previous = JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: unknown };
-    if (previous.format === REPORT_FORMAT) fs.rmSync(file);
-  } catch {
-    // no file, or not ours: leave it
-  }
-}
 
 function warn(message: string): void {
   process.stderr.write(`hangwatch: ${message}\n`);

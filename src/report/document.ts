@@ -99,13 +99,28 @@ function byTestFile(findings: Finding[]): Finding[] {
  * Checks what readers rely on (format, version, the two lists). The full shape is the JSON
  * Schema's business; findings of kinds this version does not know pass through untouched.
  */
+/** Why a text is not JSON, in words of our own (Node's wording changes between versions). */
+function whyNotJson(text: string, error: unknown): string {
+  if (text.trim() === '') return 'the file is empty';
+  const message = error instanceof Error ? error.message : '';
+  if (/end of JSON input|Unterminated/.test(message)) {
+    return 'it ends before the JSON does: was it written completely?';
+  }
+  const position = /position (\d+)/.exec(message);
+  if (!position) return 'it has something in it that JSON does not allow';
+  const offset = Number(position[1]);
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return `unexpected ${JSON.stringify(text[offset] ?? '')} at line ${line}, column ${column}`;
+}
+
 export function parseReport(text: string, source: string): HangwatchReport {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ReportFormatError(`${source} is not valid JSON (${reason}).`);
+    throw new ReportFormatError(`${source} is not valid JSON (${whyNotJson(text, error)}).`);
   }
   const report = value as Partial<HangwatchReport> | null;
   if (report === null || typeof report !== 'object' || report.format !== REPORT_FORMAT) {

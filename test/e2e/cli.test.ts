@@ -47,7 +47,8 @@ test('--help explains the commands and exits 0', () => {
   const { code, stdout } = hangwatch('--help');
   expect(code).toBe(0);
   expect(stdout).toContain('Usage: hangwatch <command> [options]');
-  expect(stdout).toContain('show <report.json>');
+  expect(stdout).toContain('show [report.json]');
+  expect(stdout).toContain('(default: ./hangwatch-report.json)');
   expect(stdout).toContain('merge <a.json> <b.json> [...]');
 });
 
@@ -62,6 +63,9 @@ test('show renders a saved report as the terminal did: each finding in full, the
   expect(stdout).toContain('created at src/orders.test.js:12:5   setTimeout(resolve, 60_000);');
   expect(stdout).toContain('hangwatch: test "orders › refunds a payment" left 1 resource open');
   expect(stdout).toContain('hangwatch: 2 findings in this run: 1 hang, 1 leak');
+  // Each finding under a heading naming its test file and test.
+  expect(stdout).toMatch(/^── hang in .*orders\.test\.js › orders › refunds a payment$/m);
+  expect(stdout).toMatch(/^── leak in .*orders\.test\.js › orders › refunds a payment$/m);
 });
 
 test('merge combines shard reports into one valid report, on stdout or into --output', () => {
@@ -101,12 +105,41 @@ test.each([
     ['shwo', shard1],
     'hangwatch: unknown command "shwo" (commands: show, merge).',
   ],
-  ['an unknown flag', ['show', '--frobnicate', shard1], "Unknown option '--frobnicate'"],
+  [
+    'an unknown flag',
+    ['show', '--frobnicate', shard1],
+    'hangwatch: unknown option "--frobnicate" (options: -h/--help, -v/--version, -o/--output).\n',
+  ],
+  [
+    '--output without a file',
+    ['merge', shard1, '-o'],
+    'hangwatch: --output (-o) needs a file name',
+  ],
   ['no command', [], 'hangwatch: no command given.'],
-  ['show without a file', ['show'], 'hangwatch: show takes exactly one report file.'],
+  ['show with two files', ['show', shard1, shard2], 'hangwatch: show takes one report file.'],
+  [
+    'show without a file, none here',
+    ['show'],
+    "hangwatch: no report file given, and there is no hangwatch-report.json here (hangwatch/reporter writes it in Jest's rootDir when a run has findings).",
+  ],
 ])('%s: a clear message and exit code 2', (_case, args, message) => {
   const { code, stdout, stderr } = hangwatch(...args);
   expect(code).toBe(2);
   expect(stdout).toBe('');
   expect(stderr).toContain(message);
+  // Its own words: none of Node's argument or JSON parser sentences.
+  expect(stderr).not.toMatch(
+    /To specify a positional argument|in JSON at position|is not valid JSON:/,
+  );
+});
+
+test('show reads ./hangwatch-report.json when given no file', () => {
+  fs.copyFileSync(shard1, path.join(tmp, 'hangwatch-report.json'));
+  try {
+    const { code, stdout } = hangwatch('show');
+    expect(code).toBe(0);
+    expect(stdout).toContain('hangwatch: 2 findings in this run: 1 hang, 1 leak');
+  } finally {
+    fs.rmSync(path.join(tmp, 'hangwatch-report.json'));
+  }
 });

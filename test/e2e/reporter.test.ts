@@ -217,6 +217,6 @@ test('an unknown reporter option stops the run at start-up, naming it', async ()
   });
   expect(run.exitCode).not.toBe(0);
   expect(run.stderr).toContain(
-    'hangwatch: unknown option "outputFle" in hangwatch/reporter\'s options. Known options: outputFile, failOn, githubActions, summary.',
+    'Unknown option "outputFle" with value "report.json" was found in hangwatch/reporter\'s options. Did you mean "outputFile"?',
   );
 }, 300_000);

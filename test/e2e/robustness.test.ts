@@ -14,22 +14,49 @@ test('--forceExit leaves no trace of the watchdog thread (no "Waiting for the de
   expect(run.stderr).not.toContain('Waiting for the debugger');
 }, 300_000);
 
-test('an unknown option stops the run at start-up, naming it', async () => {
-  const run = await runFixture('bad-options');
-  expect(run.exitCode).not.toBe(0);
-  expect(run.stderr).toContain(
-    'hangwatch: unknown option "promise" in testEnvironmentOptions.hangwatch (did you mean "promises"?)',
-  );
-  expect(run.resultOf).toBeDefined();
-}, 300_000);
+function occurrences(text: string, part: string): number {
+  return text.split(part).length - 1;
+}
 
-test('a mistyped option value stops the run, naming the key and the expected type', async () => {
-  const run = await runFixture('bad-options', { args: ['--config', 'jest.wrong-type.config.js'] });
-  expect(run.exitCode).not.toBe(0);
-  expect(run.stderr).toContain(
-    'hangwatch: option "maxListed" in testEnvironmentOptions.hangwatch must be a positive integer, got the string "ten".',
-  );
-}, 300_000);
+describe.each([30, 29] as const)('config errors under Jest %i', (jestMajor) => {
+  // The fixture has six test files: each would fail alone if the check ran per file.
+  test('an unknown option stops the run once, before any test file runs, naming it', async () => {
+    const run = await runFixture('bad-options', { jestMajor });
+    expect(run.exitCode).toBe(1);
+    expect(occurrences(run.stderr, 'hangwatch: Validation Error')).toBe(1);
+    expect(run.stderr).toContain(
+      'Unknown option "promise" with value true was found in testEnvironmentOptions.hangwatch. Did you mean "promises"?',
+    );
+    expect(run.stderr).not.toMatch(/PASS|FAIL|Test Suites:/);
+    expect(run.files).toEqual([]);
+  }, 300_000);
+
+  test('a mistyped option value stops the run once, naming the key and what it must be', async () => {
+    const run = await runFixture('bad-options', {
+      jestMajor,
+      args: ['--config', 'jest.wrong-type.config.js'],
+    });
+    expect(run.exitCode).toBe(1);
+    expect(occurrences(run.stderr, 'hangwatch: Validation Error')).toBe(1);
+    expect(run.stderr).toContain(
+      'Option "maxListed" in testEnvironmentOptions.hangwatch must be a positive integer\n  but instead received:\n    "ten"',
+    );
+    expect(run.files).toEqual([]);
+  }, 300_000);
+
+  test('a reporter option typo stops the run once, with the same wording and a did-you-mean', async () => {
+    const run = await runFixture('bad-options', {
+      jestMajor,
+      args: ['--config', 'jest.reporter-typo.config.js'],
+    });
+    expect(run.exitCode).toBe(1);
+    expect(occurrences(run.stderr, 'hangwatch: Validation Error')).toBe(1);
+    expect(run.stderr).toContain(
+      'Unknown option "failon" with value ["hang"] was found in hangwatch/reporter\'s options. Did you mean "failOn"?',
+    );
+    expect(run.stderr).not.toMatch(/PASS|FAIL|Test Suites:/);
+  }, 300_000);
+});
 
 test('promises: true names the innermost `new Promise` nobody resolved', async () => {
   const run = await runFixture('promises-mode', { args: ['--forceExit'] });

@@ -1,3 +1,5 @@
+import { stripVTControlCharacters } from 'node:util';
+import { HangwatchConfigError } from '../../src/jest/options';
 import { parseReporterOptions } from '../../src/jest/reporter-options';
 
 test('defaults: default report file, no gate, GitHub output when GITHUB_ACTIONS=true', () => {
@@ -24,16 +26,26 @@ test('accepts every option, and an unset environment variable as "not given"', (
 test.each([
   [
     { outputFle: 'x.json' },
-    'hangwatch: unknown option "outputFle" in hangwatch/reporter\'s options. Known options: outputFile, failOn, githubActions, summary.',
+    'Unknown option "outputFle" with value "x.json" was found in hangwatch/reporter\'s options. Did you mean "outputFile"?\n  This is probably a typing mistake. Known options: outputFile, failOn, githubActions, summary.',
   ],
+  [{ failon: ['hang'] }, 'Did you mean "failOn"?'],
   [
     { failOn: 'hang' },
-    'option "failOn" in hangwatch/reporter\'s options must be an array of finding kinds (hang, leak, deadlock, lock-order, blocked-loop), got "hang".',
+    'Option "failOn" in hangwatch/reporter\'s options must be an array of finding kinds (hang, leak, deadlock, lock-order, blocked-loop)\n  but instead received:\n    "hang"',
   ],
   [{ failOn: ['hangs'] }, '"hangs" is not one'],
   [{ outputFile: '' }, 'must be a file path or false'],
   [{ githubActions: 'yes' }, 'must be true, false or "auto"'],
-  ['strict', "hangwatch/reporter's options must be an object."],
-])('rejects %p naming the key', (raw, message) => {
-  expect(() => parseReporterOptions(raw)).toThrow(message);
+  ['strict', "hangwatch/reporter's options must be an object of options"],
+])('rejects %p naming the key, as the environment options do', (raw, message) => {
+  let thrown: unknown;
+  try {
+    parseReporterOptions(raw);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(HangwatchConfigError);
+  const text = stripVTControlCharacters((thrown as Error).message);
+  expect(text).toContain('● hangwatch: Validation Error:');
+  expect(text).toContain(message);
 });

@@ -1,0 +1,76 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Config } from '@jest/types';
+import { noteOncePerRun } from './run-notice';
+
+/**
+ * The presets give three things the test environment alone cannot: async-mutex mapped to its
+ * instrumented wrapper, hangwatch's reporter, and the start-up check of options. A config that
+ * uses the environment some other way (`testEnvironment: 'hangwatch/environment'`, a custom
+ * environment through `withHangwatch`, a preset with its own `reporters`) is told once per run,
+ * in one line, what it is missing and the config line that adds it.
+ */
+export function noteSetupGaps(
+  projectConfig: Config.ProjectConfig,
+  globalConfig?: Config.GlobalConfig,
+): void {
+  const gaps: string[] = [];
+  if (projectUses('async-mutex', projectConfig.rootDir) && !mapsAsyncMutex(projectConfig)) {
+    gaps.push(
+      `async-mutex locks are not tracked, so a deadlock reports as a plain hang (add moduleNameMapper: { '^async-mutex$': 'hangwatch/async-mutex' })`,
+    );
+  }
+  if (globalConfig && !hasHangwatchReporter(globalConfig)) {
+    gaps.push(
+      `no end-of-run summary, JSON report or failOn gate (add 'hangwatch/reporter' to reporters)`,
+    );
+  }
+  if (gaps.length === 0) return;
+  noteOncePerRun(
+    `hangwatch: this config lacks what the hangwatch presets set up: ${gaps.join('; ')}. See "Install" in hangwatch's README.`,
+  );
+}
+
+const OWN_ADAPTER = path.join(__dirname, '..', 'adapters', 'async-mutex.js');
+const OWN_REPORTER = path.join(__dirname, 'reporter.js');
+
+function projectUses(name: string, rootDir: string): boolean {
+  try {
+    require.resolve(`${name}/package.json`, { paths: [rootDir] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sameFile(target: string, own: string, rootDir: string): boolean {
+  try {
+    const resolved = require.resolve(target, { paths: [rootDir] });
+    return fs.realpathSync(resolved) === fs.realpathSync(own);
+  } catch {
+    return false;
+  }
+}
+
+function mapsAsyncMutex(config: Config.ProjectConfig): boolean {
+  return (config.moduleNameMapper ?? []).some(([pattern, targets]) => {
+    if (!matchesName(pattern, 'async-mutex')) return false;
+    const list: string[] = Array.isArray(targets) ? targets : [targets];
+    return list.some((target) => sameFile(target, OWN_ADAPTER, config.rootDir));
+  });
+}
+
+function matchesName(pattern: string, name: string): boolean {
+  try {
+    return new RegExp(pattern).test(name);
+  } catch {
+    return false;
+  }
+}
+
+function hasHangwatchReporter(config: Config.GlobalConfig): boolean {
+  return (config.reporters ?? []).some((entry) => {
+    const name = typeof entry === 'string' ? entry : entry[0];
+    return sameFile(name, OWN_REPORTER, config.rootDir);
+  });
+}

@@ -1,0 +1,51 @@
+import { reportOf, runFixture, topFrameOf, type FixtureRun } from '../helpers/run-fixture';
+
+// One file per switch between Jest's two fake timer implementations: each report lists the
+// timers of the implementation in use, with the advice its API allows.
+const MODERN_ADVICE = 'await jest.advanceTimersByTimeAsync / jest.runAllTimersAsync';
+const LEGACY_ADVICE =
+  'Legacy fake timers have no async methods: call jest.advanceTimersByTime(ms), jest.runOnlyPendingTimers() or jest.runAllTimers() before awaiting the promise';
+
+describe.each([30, 29] as const)('mixed fake timer modes under Jest %i', (jestMajor) => {
+  let run: FixtureRun;
+  beforeAll(async () => {
+    run = await runFixture('fake-timers-mixed', { jestMajor, args: ['--forceExit'] });
+  }, 120_000);
+
+  test('modern, then legacy: the legacy test’s own timer, legacy advice only', () => {
+    expect(run.resultOf('modern: schedules a timer and passes').status).toBe('passed');
+    const failure = run.failureOf('legacy after modern: awaits its own faked timer');
+    const report = reportOf(failure);
+    expect(report).toContain('Fake timers (legacy) hold 1 pending timer:');
+    expect(report).toContain(
+      'created at modern-then-legacy.test.js:9:34   await new Promise((resolve) => setTimeout(resolve, 250));',
+    );
+    expect(report).not.toContain('10000');
+    expect(report).not.toContain('Nothing it started is still pending');
+    expect(report).toContain(LEGACY_ADVICE);
+    expect(report).not.toMatch(/advanceTimersByTimeAsync \/|runAllTimersAsync/);
+    expect(topFrameOf(failure)).toContain('modern-then-legacy.test.js:9:34');
+  });
+
+  test('legacy, then modern: the modern test’s own timer, modern advice', () => {
+    const report = reportOf(run.failureOf('modern after legacy: awaits its own faked timer'));
+    expect(report).toContain('Fake timers (modern) hold 1 pending timer:');
+    expect(report).toContain('fake setTimeout 350 ms');
+    expect(report).not.toContain('20000');
+    expect(report).toContain(MODERN_ADVICE);
+    expect(report).not.toContain('Legacy fake timers');
+  });
+
+  test('useRealTimers in between: no fake timers, then the legacy ones', () => {
+    const real = reportOf(
+      run.failureOf('real timers in between: awaits a promise nobody resolves'),
+    );
+    expect(real).toContain('Nothing it started is still pending');
+    expect(real).not.toContain('Fake timers');
+    const legacy = reportOf(run.failureOf('legacy after real timers: awaits its own faked timer'));
+    expect(legacy).toContain('Fake timers (legacy) hold 1 pending timer:');
+    expect(legacy).toContain('created at real-in-between.test.js:13:34');
+    expect(legacy).not.toContain('10000');
+    expect(legacy).toContain(LEGACY_ADVICE);
+  });
+});
