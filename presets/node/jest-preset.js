@@ -7,4 +7,7 @@ module.exports = {
   // Jest replaces (never merges) a preset's reporters with a config's own `reporters`: a config
   // that sets them lists 'hangwatch/reporter' itself to keep the summary, JSON report and gate.
   reporters: ['default', require.resolve('../../dist/jest/reporter.js')],
+  // Jest's runner, except that an in-band run keeps its files in one worker process while the
+  // event-loop watchdog is on, so a frozen loop ends that worker and not the run (inBandWorker).
+  runner: require.resolve('../../dist/jest/runner.js'),
 };

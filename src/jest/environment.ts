@@ -29,6 +29,7 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
           testPath: context.testPath,
           rootDir: config.projectConfig.rootDir,
           options,
+          global: this.global as unknown as typeof globalThis,
         });
       }
       this.hangwatch = new HangwatchSession({

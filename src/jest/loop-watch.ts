@@ -1,8 +1,18 @@
+import childProcess from 'node:child_process';
+import fs from 'node:fs';
 import { setInterval as realSetInterval, clearInterval as realClearInterval } from 'node:timers';
 import { receiveMessageOnPort } from 'node:worker_threads';
 import type { Circus } from '@jest/types';
 import { connectWatchdog, type WatchdogConnection } from '../core/loop-watchdog/connect';
 import { readFrozenMarker } from '../core/loop-watchdog/frozen-markers';
+import {
+  setNativeCallRecorder,
+  watchAtomicsWait,
+  watchChildProcessCalls,
+  watchFileSystemCalls,
+  type NativeCallInfo,
+  type NativeCallRecorder,
+} from '../core/loop-watchdog/native-calls';
 import type { BlockSeen, FromWatchdog } from '../core/loop-watchdog/protocol';
 import { FROZEN_LOOP_EXIT_CODE } from '../core/loop-watchdog/protocol';
 import {
@@ -22,6 +32,8 @@ export interface LoopWatchContext {
   testPath: string;
   rootDir: string;
   options: HangwatchOptions;
+  /** The test file's global: its `Atomics` is its own. */
+  global: typeof globalThis;
 }
 
 interface RunningUnit {
@@ -29,12 +41,15 @@ interface RunningUnit {
   unit: LoopUnit;
   deadline: number;
   blocks: Array<BlockSeen & { blockedMs?: number }>;
+  /** The watchdog ended the child process of a native call that blocked this unit. */
+  nativeFailure?: BlockedLoopError;
 }
 
 type Runnable = Circus.TestEntry | Circus.Hook;
 
 /** Tokens are unique in the process, so a late report about an earlier file's unit matches none. */
 let nextToken = 1;
+let nextCallId = 1;
 
 /**
  * The event-loop watchdog for one test file: keeps the heartbeat going while the file runs, tells
@@ -43,7 +58,7 @@ let nextToken = 1;
  * `blockedLoop: 'error'`). A unit that froze the loop in an earlier run of this file (the watchdog
  * ended that process) fails at once from its marker instead of running again.
  */
-export class LoopWatch {
+export class LoopWatch implements NativeCallRecorder {
   private connection: WatchdogConnection | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly running = new Map<Runnable, RunningUnit>();
@@ -73,15 +88,54 @@ export class LoopWatch {
       this.heartbeat = realSetInterval(() => connection.state.beat(), beatEvery);
       this.heartbeat.unref();
       this.connection = connection;
+      // Node's modules are shared by every realm: wrapped once per process, recorded only while
+      // a unit of the file now running runs. Atomics is the test file's own.
+      watchChildProcessCalls(childProcess);
+      watchFileSystemCalls(fs);
+      watchAtomicsWait(this.context.global.Atomics);
+      setNativeCallRecorder(this);
     });
   }
 
   stop(): void {
+    setNativeCallRecorder(undefined);
     if (this.heartbeat) realClearInterval(this.heartbeat);
     this.heartbeat = undefined;
     this.connection?.state.disarm();
     this.running.clear();
     this.connection = undefined;
+  }
+
+  watching(): boolean {
+    return this.connection !== undefined && !this.degradable.disabled && this.running.size > 0;
+  }
+
+  beginCall(info: NativeCallInfo, frames: Frame[]): number {
+    const connection = this.connection!;
+    const current = [...this.running.values()].pop();
+    const id = nextCallId++;
+    if (!current) return id;
+    connection.send({
+      type: 'native-call',
+      token: current.token,
+      id,
+      info,
+      frames,
+      startedAt: Date.now(),
+    });
+    connection.state.setNativeCall(id);
+    return id;
+  }
+
+  endCall(id: number): void {
+    const connection = this.connection;
+    if (!connection) return;
+    connection.state.setNativeCall(0);
+    if (connection.state.callEnded() !== id) return;
+    this.drainReports();
+    const failure = [...this.running.values()].find((entry) => entry.nativeFailure)?.nativeFailure;
+    // The call's own error (killed child) is replaced by the report that explains it.
+    if (failure) throw failure;
   }
 
   handleTestEvent(event: Circus.Event, state: Circus.State): void {
@@ -153,6 +207,13 @@ export class LoopWatch {
     const stillRunning = [...this.running.values()].pop();
     connection.state.setUnit(stillRunning?.token ?? 0, stillRunning?.deadline ?? 0);
     connection.send({ type: 'unit-done', token: ended.token });
+    if (ended.nativeFailure) {
+      // Thrown where the call was; recorded here too in case the test caught it.
+      if (!hasError(runnable, ended.nativeFailure, state)) {
+        recordFailure(ended.nativeFailure, runnable, state);
+      }
+      return;
+    }
     for (const block of ended.blocks) {
       const blockedMs =
         block.blockedMs ?? (lastBeat === block.blockStart ? now : lastBeat) - block.blockStart;
@@ -168,7 +229,15 @@ export class LoopWatch {
     for (let received = receiveMessageOnPort(reports); received;) {
       const message = received.message as FromWatchdog;
       const unit = [...this.running.values()].find((entry) => entry.token === message.token);
-      if (message.type === 'block-seen') {
+      if (message.type === 'native-call-ended') {
+        if (unit) {
+          publishLoopFinding(message.finding);
+          unit.nativeFailure = new BlockedLoopError(
+            renderBlockedLoopText(message.finding, this.context.rootDir),
+            message.finding,
+          );
+        }
+      } else if (message.type === 'block-seen') {
         unit?.blocks.push(message);
       } else {
         const block = unit?.blocks.find((seen) => seen.blockStart === message.blockStart);
@@ -213,7 +282,7 @@ export class LoopWatch {
    */
   private failFrozenRerun(runnable: Runnable, unit: LoopUnit): boolean {
     const connection = this.connection!;
-    if (connection.inBand) return false;
+    if (connection.inBand || connection.markerDir === undefined) return false;
     const frozen = readFrozenMarker(connection.markerDir, unit);
     if (!frozen) return false;
     const finding: BlockedLoopFinding = { ...frozen, notes: [rerunNote(unit)] };
@@ -247,6 +316,18 @@ function isWorthReporting(frames: Frame[]): boolean {
   if (frames.length === 0) return true;
   if (frames.some((frame) => frame.packageName === '@jest/transform')) return false;
   return frames.some((frame) => frame.origin !== 'internal');
+}
+
+function hasError(runnable: Runnable, error: Error, state: Circus.State): boolean {
+  const test =
+    'type' in runnable && runnable.type === 'test'
+      ? runnable
+      : (state.currentlyRunningTest ?? undefined);
+  return (
+    (test?.errors ?? []).some((entry) =>
+      Array.isArray(entry) ? entry.includes(error) : entry === error,
+    ) || state.unhandledErrors.includes(error)
+  );
 }
 
 /** Where circus keeps a unit's failures: the test's errors, or the file's for `*All` hooks. */

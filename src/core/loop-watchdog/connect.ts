@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as inspector from 'node:inspector';
 import * as path from 'node:path';
 import { MessageChannel, Worker, isMainThread, type MessagePort } from 'node:worker_threads';
-import { markerDirFor, removeStaleMarkers } from './frozen-markers';
 import type { ToWatchdog, WatchdogStatus, WatchdogThreadData } from './protocol';
+import { loopRunDirectory } from './run-directory';
 import { SharedLoopState } from './shared-state';
 
 /** The test thread's end of the watchdog: one per process, shared by the test files it runs. */
@@ -14,7 +14,7 @@ export interface WatchdogConnection {
   send(message: ToWatchdog): void;
   /** Tests run in Jest's own process (`--runInBand`), not in a worker process Jest can restart. */
   inBand: boolean;
-  markerDir: string;
+  markerDir: string | undefined;
 }
 
 const THREAD_SCRIPT = path.join(__dirname, 'thread.js');
@@ -39,7 +39,6 @@ async function startWatchdog(): Promise<WatchdogConnection | string> {
     return 'this process is being debugged (--inspect), and a pause at a breakpoint would look like a frozen loop';
   }
   if (!fs.existsSync(THREAD_SCRIPT)) return `its thread script ${THREAD_SCRIPT} is missing`;
-  removeStaleMarkers();
   const inBand = !isJestWorkerProcess();
   const state = new SharedLoopState();
   const { port1: reports, port2: watchdogEnd } = new MessageChannel();
@@ -48,7 +47,7 @@ async function startWatchdog(): Promise<WatchdogConnection | string> {
     epoch: state.epoch,
     reports: watchdogEnd,
     inBand,
-    markerDir: markerDirFor(process.ppid),
+    markerDir: inBand ? undefined : loopRunDirectory(),
   };
   const worker = new Worker(THREAD_SCRIPT, {
     workerData: data,

@@ -2,6 +2,7 @@ import * as inspector from 'node:inspector';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../model';
 import { parseFrameLine } from '../stack';
+import { agreeingCount } from './samples';
 import { SourceMapResolver } from './source-maps';
 
 interface ScriptInfo {
@@ -64,10 +65,60 @@ export class MainThreadInspector {
    * (blocked in a native call, or the block just ended and the loop is idle).
    */
   async pause(timeoutMs: number): Promise<Frame[] | undefined> {
+    await this.enable();
+    const frames = await this.pauseEnabled(timeoutMs);
+    if (!frames) await this.disable();
+    return frames;
+  }
+
+  /**
+   * Samples the test thread's stack up to `maxSamples` times, `intervalMs` apart, as a sampling
+   * profiler would, and stops early once `enough` samples agree on a frame of the project's own
+   * code: one pause can land where no user frame is on the stack (between two microtasks of an
+   * `await` loop). Leaves the thread running. An empty list: the first pause did not land.
+   */
+  async sample(options: {
+    maxSamples: number;
+    enough: number;
+    intervalMs: number;
+    timeoutMs: number;
+  }): Promise<Frame[][]> {
+    await this.enable();
+    const samples: Frame[][] = [];
+    try {
+      while (samples.length < options.maxSamples) {
+        const frames = await this.pauseEnabled(
+          samples.length === 0 ? options.timeoutMs : options.intervalMs * 5,
+        );
+        if (!frames) break;
+        samples.push(frames);
+        this.paused = false;
+        await this.post('Debugger.resume');
+        if (agreeingCount(samples) >= options.enough) break;
+        await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+      }
+    } finally {
+      await this.disable();
+    }
+    return samples;
+  }
+
+  private async enable(): Promise<void> {
     this.scripts = new Map();
     this.connect();
     // Enabling replays `scriptParsed` for every existing script before it answers.
     await this.post('Debugger.enable');
+  }
+
+  private async disable(): Promise<void> {
+    if (this.paused) await this.post('Debugger.resume').catch(() => undefined);
+    this.paused = false;
+    // Disabling also drops a pending pause request, so the thread does not stop later by surprise.
+    await this.post('Debugger.disable').catch(() => undefined);
+    this.disconnect();
+  }
+
+  private async pauseEnabled(timeoutMs: number): Promise<Frame[] | undefined> {
     let onPaused: ((message: { params: { callFrames: CallFrame[] } }) => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     const callFrames = await new Promise<CallFrame[] | undefined>((resolve) => {
@@ -78,21 +129,13 @@ export class MainThreadInspector {
     });
     clearTimeout(timer);
     if (onPaused) this.session.off('Debugger.paused', onPaused);
-    if (!callFrames) {
-      // Disabling also drops the pause request, so the thread does not stop later by surprise.
-      await this.post('Debugger.disable');
-      this.disconnect();
-      return undefined;
-    }
+    if (!callFrames) return undefined;
     this.paused = true;
     return callFrames.map((frame) => this.toFrame(frame)).filter((frame) => frame !== undefined);
   }
 
   async resume(): Promise<void> {
-    if (this.paused) await this.post('Debugger.resume');
-    this.paused = false;
-    await this.post('Debugger.disable');
-    this.disconnect();
+    await this.disable();
   }
 
   /**

@@ -2,6 +2,9 @@ import { formatDuration } from '../format';
 import type { CreationSite, Frame, OwnerRef } from '../model';
 import { REPORT_SCHEMA_VERSION } from '../model';
 import { displayPath, errorStack, toCreationSite } from '../stack';
+import type { NativeCallInfo } from './native-calls';
+
+export type { NativeCallInfo };
 
 /** The test or hook a block happened in, as the report names it. */
 export interface LoopUnit {
@@ -35,14 +38,33 @@ export interface BlockedLoopFinding {
   site?: CreationSite;
   /** The test thread's whole stack when the watchdog looked, most recent call first. */
   stack: Frame[];
+  /**
+   * The native call the thread was blocked in (where no pause lands): `stack` is its call site.
+   * `childEnded`: the watchdog ended the call's child process, the call returned and the run went on.
+   */
+  nativeCall?: { api: string; args: string; childEnded?: boolean };
   notes: string[];
 }
 
 export function buildBlockedLoopFinding(
   unit: LoopUnit,
-  block: { blockedMs: number; frames: Frame[]; frozen: boolean; severity: 'warning' | 'error' },
+  block: {
+    blockedMs: number;
+    frames: Frame[];
+    frozen: boolean;
+    severity: 'warning' | 'error';
+    nativeCall?: NativeCallInfo;
+    childEnded?: boolean;
+  },
   notes: string[] = [],
 ): BlockedLoopFinding {
+  const nativeCall = block.nativeCall
+    ? {
+        api: block.nativeCall.api,
+        args: block.nativeCall.args,
+        ...(block.childEnded ? { childEnded: true } : {}),
+      }
+    : undefined;
   const site = toCreationSite(block.frames);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -57,6 +79,7 @@ export function buildBlockedLoopFinding(
     severity: block.severity,
     ...(site ? { site } : {}),
     stack: block.frames,
+    ...(nativeCall ? { nativeCall } : {}),
     notes,
   };
 }
@@ -75,6 +98,11 @@ function subject(finding: BlockedLoopFinding): string {
 
 function where(finding: BlockedLoopFinding, rootDir: string): string {
   const top = finding.site?.top;
+  const call = finding.nativeCall;
+  if (call) {
+    const at = top ? ` at ${displayPath(top.file, rootDir)}:${top.line}:${top.column}` : '';
+    return ` in a native call, ${call.api}(${call.args}),${at}`;
+  }
   if (!top) {
     return finding.stack.length === 0
       ? ' outside JavaScript (a synchronous native call: execSync, Atomics.wait, a sync fs call...)'
@@ -97,7 +125,11 @@ export function renderBlockedLoopText(finding: BlockedLoopFinding, rootDir: stri
   if (finding.site?.sourceLine) lines.push(`    ${finding.site.sourceLine}`);
   const shown = finding.stack.filter((frame) => frame.origin !== 'internal');
   if (shown.length > 0) {
-    lines.push('Stack of the test when the watchdog looked (most recent call first):');
+    lines.push(
+      finding.nativeCall
+        ? 'Where the test made the call (most recent call first):'
+        : 'Stack of the test when the watchdog looked (most recent call first):',
+    );
     for (const frame of shown) lines.push(`  ${frameLine(frame, rootDir)}`);
   }
   lines.push(...finding.notes);

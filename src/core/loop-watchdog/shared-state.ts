@@ -14,6 +14,10 @@ const enum Slot {
   Deadline,
   /** The file's `blockThreshold`, in ms. */
   Threshold,
+  /** Id of the blocking native call (./native-calls.ts) the test thread is inside, 0 if none. */
+  NativeCall,
+  /** Id of the last native call the watchdog ended by ending its child process. */
+  EndedCall,
   Count,
 }
 
@@ -62,6 +66,22 @@ export class SharedLoopState {
   setUnit(token: number, deadline: number): void {
     Atomics.store(this.slots, Slot.Deadline, deadline);
     Atomics.store(this.slots, Slot.Unit, token);
+  }
+
+  setNativeCall(id: number): void {
+    Atomics.store(this.slots, Slot.NativeCall, id);
+  }
+
+  nativeCall(): number {
+    return Atomics.load(this.slots, Slot.NativeCall);
+  }
+
+  markCallEnded(id: number): void {
+    Atomics.store(this.slots, Slot.EndedCall, id);
+  }
+
+  callEnded(): number {
+    return Atomics.load(this.slots, Slot.EndedCall);
   }
 
   unit(): { token: number; deadline: number } {
