@@ -5,6 +5,10 @@ import { parseFrameLine } from '../stack';
 import { agreeingCount } from './samples';
 import { SourceMapResolver } from './source-maps';
 
+/** Steps taken from a pause outside the user's code towards it (see `stepToUserCode`). */
+const MAX_STEPS_TO_USER_CODE = 4;
+const REQUEST_TIMEOUT_MS = 2000;
+
 interface ScriptInfo {
   url: string;
   sourceMapURL?: string;
@@ -65,7 +69,7 @@ export class MainThreadInspector {
    * (blocked in a native call, or the block just ended and the loop is idle).
    */
   async pause(timeoutMs: number): Promise<Frame[] | undefined> {
-    await this.enable();
+    if (!(await this.enable())) return undefined;
     const frames = await this.pauseEnabled(timeoutMs);
     if (!frames) await this.disable();
     return frames;
@@ -83,17 +87,18 @@ export class MainThreadInspector {
     intervalMs: number;
     timeoutMs: number;
   }): Promise<Frame[][]> {
-    await this.enable();
+    if (!(await this.enable())) return [];
     const samples: Frame[][] = [];
     try {
       while (samples.length < options.maxSamples) {
-        const frames = await this.pauseEnabled(
-          samples.length === 0 ? options.timeoutMs : options.intervalMs * 5,
-        );
+        let frames = await this.pauseEnabled(options.timeoutMs);
         if (!frames) break;
+        if (!frames.some((frame) => frame.origin === 'user')) {
+          frames = (await this.stepToUserCode(options.timeoutMs)) ?? frames;
+        }
         samples.push(frames);
         this.paused = false;
-        await this.post('Debugger.resume');
+        await this.post('Debugger.resume').catch(() => undefined);
         if (agreeingCount(samples) >= options.enough) break;
         await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
       }
@@ -103,11 +108,35 @@ export class MainThreadInspector {
     return samples;
   }
 
-  private async enable(): Promise<void> {
+  /**
+   * Paused where no user frame is on the stack (V8 between two microtasks of an `await` loop,
+   * Node's tick queue): a few steps into what runs next usually reach the user's code.
+   */
+  private async stepToUserCode(timeoutMs: number): Promise<Frame[] | undefined> {
+    for (let step = 0; step < MAX_STEPS_TO_USER_CODE; step++) {
+      const frames = await this.awaitPause('Debugger.stepInto', timeoutMs);
+      if (!frames) {
+        // It did not stop again (the thread went idle or native): nothing is paused now.
+        this.paused = false;
+        return undefined;
+      }
+      if (frames.some((frame) => frame.origin === 'user')) return frames;
+    }
+    return undefined;
+  }
+
+  /** False when the thread did not answer (blocked in native code). */
+  private async enable(): Promise<boolean> {
     this.scripts = new Map();
     this.connect();
-    // Enabling replays `scriptParsed` for every existing script before it answers.
-    await this.post('Debugger.enable');
+    try {
+      // Enabling replays `scriptParsed` for every existing script before it answers.
+      await this.post('Debugger.enable');
+      return true;
+    } catch {
+      await this.disable();
+      return false;
+    }
   }
 
   private async disable(): Promise<void> {
@@ -118,14 +147,18 @@ export class MainThreadInspector {
     this.disconnect();
   }
 
-  private async pauseEnabled(timeoutMs: number): Promise<Frame[] | undefined> {
+  private pauseEnabled(timeoutMs: number): Promise<Frame[] | undefined> {
+    return this.awaitPause('Debugger.pause', timeoutMs);
+  }
+
+  private async awaitPause(method: string, timeoutMs: number): Promise<Frame[] | undefined> {
     let onPaused: ((message: { params: { callFrames: CallFrame[] } }) => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     const callFrames = await new Promise<CallFrame[] | undefined>((resolve) => {
       onPaused = (message) => resolve(message.params.callFrames);
       this.session.once('Debugger.paused', onPaused);
       timer = setTimeout(() => resolve(undefined), timeoutMs);
-      this.post('Debugger.pause').catch(() => resolve(undefined));
+      this.post(method).catch(() => resolve(undefined));
     });
     clearTimeout(timer);
     if (onPaused) this.session.off('Debugger.paused', onPaused);
@@ -168,11 +201,21 @@ export class MainThreadInspector {
     return parseFrameLine(name ? `    at ${name} (${location})` : `    at ${location}`);
   }
 
+  /**
+   * A thread blocked in native code answers nothing, not even `Debugger.enable`: every request
+   * gives up after `REQUEST_TIMEOUT_MS` so the watchdog is never stuck waiting on it.
+   */
   private post(method: string, params: object = {}): Promise<unknown> {
-    return new Promise((resolve, reject) =>
-      this.session.post(method, params, (error, result) =>
-        error ? reject(error) : resolve(result),
-      ),
-    );
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${method} got no answer in ${REQUEST_TIMEOUT_MS} ms`)),
+        REQUEST_TIMEOUT_MS,
+      );
+      this.session.post(method, params, (error, result) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve(result);
+      });
+    });
   }
 }
