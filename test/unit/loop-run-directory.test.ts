@@ -133,7 +133,10 @@ describe('stack samples', () => {
 
   test('without any user frame, the sample with the most frames outside Node and Jest', () => {
     const dependency = parseFrameLine('    at /project/node_modules/lib/index.js:3:1') as Frame;
-    expect(agreedSample([microtasks, [dependency, runner], [runner]])).toEqual([dependency, runner]);
+    expect(agreedSample([microtasks, [dependency, runner], [runner]])).toEqual([
+      dependency,
+      runner,
+    ]);
     expect(agreedSample([])).toEqual([]);
   });
 });

@@ -8,6 +8,11 @@ import { SourceMapResolver } from './source-maps';
 /** Steps taken from a pause outside the user's code towards it (see `stepToUserCode`). */
 const MAX_STEPS_TO_USER_CODE = 4;
 const REQUEST_TIMEOUT_MS = 2000;
+/**
+ * The first `Debugger.enable` in a process costs V8 about 0.1 s of CPU, many times that in wall
+ * time on a loaded machine: only a thread that stays silent this long is taken to be in native code.
+ */
+const ENABLE_TIMEOUT_MS = 15_000;
 
 interface ScriptInfo {
   url: string;
@@ -131,7 +136,7 @@ export class MainThreadInspector {
     this.connect();
     try {
       // Enabling replays `scriptParsed` for every existing script before it answers.
-      await this.post('Debugger.enable');
+      await this.post('Debugger.enable', {}, ENABLE_TIMEOUT_MS);
       return true;
     } catch {
       await this.disable();
@@ -205,11 +210,15 @@ export class MainThreadInspector {
    * A thread blocked in native code answers nothing, not even `Debugger.enable`: every request
    * gives up after `REQUEST_TIMEOUT_MS` so the watchdog is never stuck waiting on it.
    */
-  private post(method: string, params: object = {}): Promise<unknown> {
+  private post(
+    method: string,
+    params: object = {},
+    timeoutMs = REQUEST_TIMEOUT_MS,
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${method} got no answer in ${REQUEST_TIMEOUT_MS} ms`)),
-        REQUEST_TIMEOUT_MS,
+        () => reject(new Error(`${method} got no answer in ${timeoutMs} ms`)),
+        timeoutMs,
       );
       this.session.post(method, params, (error, result) => {
         clearTimeout(timer);
