@@ -60,10 +60,12 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
     // it reads is only current during the dispatch itself.
     override handleTestEvent: Circus.EventHandler = (event, state) => {
       const own = this.hangwatch?.handleTestEvent(event, state);
-      this.loopWatch?.handleTestEvent(event, state);
+      const loop = this.loopWatch?.handleTestEvent(event, state);
       const base = (BaseEnvironment.prototype as JestEnvironment).handleTestEvent;
       const inherited = base?.call(this, event as never, state);
-      return own || inherited ? Promise.all([own, inherited]).then(() => undefined) : undefined;
+      return own || loop || inherited
+        ? Promise.all([own, loop, inherited]).then(() => undefined)
+        : undefined;
     };
   }
   Object.defineProperty(HangwatchEnvironment, 'name', {

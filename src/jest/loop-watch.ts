@@ -1,6 +1,10 @@
 import childProcess from 'node:child_process';
 import fs from 'node:fs';
-import { setInterval as realSetInterval, clearInterval as realClearInterval } from 'node:timers';
+import {
+  setInterval as realSetInterval,
+  clearInterval as realClearInterval,
+  setTimeout as realSetTimeout,
+} from 'node:timers';
 import { receiveMessageOnPort } from 'node:worker_threads';
 import type { Circus } from '@jest/types';
 import { connectWatchdog, type WatchdogConnection } from '../core/loop-watchdog/connect';
@@ -47,6 +51,18 @@ interface RunningUnit {
 
 type Runnable = Circus.TestEntry | Circus.Hook;
 
+/** A unit that ended while the watchdog was still looking at its block (a slow first capture). */
+interface PendingLook {
+  ended: RunningUnit;
+  runnable: Runnable;
+  state: Circus.State;
+  lastBeat: number;
+  endedAt: number;
+}
+
+/** How long a unit's end waits for the watchdog's look at its block to finish. */
+const LOOK_WAIT_MS = 30_000;
+
 /** Tokens are unique in the process, so a late report about an earlier file's unit matches none. */
 let nextToken = 1;
 let nextCallId = 1;
@@ -62,6 +78,7 @@ export class LoopWatch implements NativeCallRecorder {
   private connection: WatchdogConnection | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly running = new Map<Runnable, RunningUnit>();
+  private pendingLooks: PendingLook[] = [];
   private readonly degradable = new Degradable(
     () => this.stop(),
     (reason) =>
@@ -103,6 +120,7 @@ export class LoopWatch implements NativeCallRecorder {
     this.heartbeat = undefined;
     this.connection?.state.disarm();
     this.running.clear();
+    this.pendingLooks = [];
     this.connection = undefined;
   }
 
@@ -138,9 +156,40 @@ export class LoopWatch implements NativeCallRecorder {
     if (failure) throw failure;
   }
 
-  handleTestEvent(event: Circus.Event, state: Circus.State): void {
-    if (!this.connection || this.degradable.disabled) return;
+  /** A promise when circus must wait for the watchdog's report on a unit that just ended. */
+  handleTestEvent(event: Circus.Event, state: Circus.State): Promise<void> | undefined {
+    if (!this.connection || this.degradable.disabled) return undefined;
     this.guard(() => this.onEvent(event, state));
+    if (
+      this.pendingLooks.length > 0 &&
+      (event.name === 'test_done' || event.name === 'run_finish')
+    ) {
+      return this.settlePendingLooks();
+    }
+    return undefined;
+  }
+
+  /**
+   * Waits (asynchronously: the test thread must stay free to answer the inspector) for the looks
+   * still running at units' ends, then reports what they saw against those units; before
+   * `test_done` completes, so a failure still counts in the test's result.
+   */
+  private async settlePendingLooks(): Promise<void> {
+    const connection = this.connection;
+    if (!connection) return;
+    const waitUntil = Date.now() + LOOK_WAIT_MS;
+    const tokens = new Set(this.pendingLooks.map((pending) => pending.ended.token));
+    while (tokens.has(connection.state.looking()) && Date.now() < waitUntil) {
+      await new Promise((resolve) => realSetTimeout(resolve, 10));
+    }
+    this.guard(() => {
+      this.drainReports();
+      const pending = this.pendingLooks;
+      this.pendingLooks = [];
+      for (const { ended, runnable, state, lastBeat, endedAt } of pending) {
+        this.reportBlocks(ended, runnable, state, lastBeat, endedAt);
+      }
+    });
   }
 
   private onEvent(event: Circus.Event, state: Circus.State): void {
@@ -214,6 +263,20 @@ export class LoopWatch implements NativeCallRecorder {
       }
       return;
     }
+    if (connection.state.looking() === ended.token) {
+      this.pendingLooks.push({ ended, runnable, state, lastBeat, endedAt: now });
+      return;
+    }
+    this.reportBlocks(ended, runnable, state, lastBeat, now);
+  }
+
+  private reportBlocks(
+    ended: RunningUnit,
+    runnable: Runnable,
+    state: Circus.State,
+    lastBeat: number,
+    now: number,
+  ): void {
     for (const block of ended.blocks) {
       const blockedMs =
         block.blockedMs ?? (lastBeat === block.blockStart ? now : lastBeat) - block.blockStart;
@@ -228,7 +291,9 @@ export class LoopWatch implements NativeCallRecorder {
     const reports = this.connection!.reports;
     for (let received = receiveMessageOnPort(reports); received;) {
       const message = received.message as FromWatchdog;
-      const unit = [...this.running.values()].find((entry) => entry.token === message.token);
+      const unit =
+        [...this.running.values()].find((entry) => entry.token === message.token) ??
+        this.pendingLooks.find((pending) => pending.ended.token === message.token)?.ended;
       if (message.type === 'native-call-ended') {
         if (unit) {
           publishLoopFinding(message.finding);

@@ -91,13 +91,18 @@ export class MainThreadInspector {
     enough: number;
     intervalMs: number;
     timeoutMs: number;
-  }): Promise<Frame[][]> {
-    if (!(await this.enable())) return [];
+    /** Asked while paused: is the thread still in the block being looked at? */
+    stillBlocked: () => boolean;
+  }): Promise<{ samples: Frame[][]; landed: boolean }> {
+    if (!(await this.enable())) return { samples: [], landed: false };
     const samples: Frame[][] = [];
+    let landed = false;
     try {
       while (samples.length < options.maxSamples) {
         let frames = await this.pauseEnabled(options.timeoutMs);
         if (!frames) break;
+        landed = true;
+        if (!options.stillBlocked()) break; // it ran on: this stack is not the block's
         if (!frames.some((frame) => frame.origin === 'user')) {
           frames = (await this.stepToUserCode(options.timeoutMs)) ?? frames;
         }
@@ -110,7 +115,7 @@ export class MainThreadInspector {
     } finally {
       await this.disable();
     }
-    return samples;
+    return { samples, landed };
   }
 
   /**

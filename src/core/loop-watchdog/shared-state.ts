@@ -18,6 +18,8 @@ const enum Slot {
   NativeCall,
   /** Id of the last native call the watchdog ended by ending its child process. */
   EndedCall,
+  /** Token of the unit whose stack the watchdog is sampling now, 0 when none. */
+  Looking,
   Count,
 }
 
@@ -74,6 +76,14 @@ export class SharedLoopState {
 
   nativeCall(): number {
     return Atomics.load(this.slots, Slot.NativeCall);
+  }
+
+  setLooking(token: number): void {
+    Atomics.store(this.slots, Slot.Looking, token);
+  }
+
+  looking(): number {
+    return Atomics.load(this.slots, Slot.Looking);
   }
 
   markCallEnded(id: number): void {

@@ -124,8 +124,17 @@ class Watchdog {
             nativeCall: call.info,
           });
         } else {
-          const frames = await this.look();
-          this.report({ type: 'block-seen', token, blockStart: beat, frames: frames ?? [] });
+          // The unit may end before a slow first look does: it then waits for this report.
+          this.state.setLooking(token);
+          try {
+            const frames = await this.look(beat);
+            // A block that ended before the first pause landed is not reported at a wrong place.
+            if (frames !== null) {
+              this.report({ type: 'block-seen', token, blockStart: beat, frames: frames ?? [] });
+            }
+          } finally {
+            this.state.setLooking(0);
+          }
         }
       } else if (deadline > 0 && now > deadline + threshold) {
         // Jest would have failed it at `deadline` if its timer could fire; `threshold` more is
@@ -138,9 +147,18 @@ class Watchdog {
   }
 
   /** The agreed stack of a few samples, or `undefined` when no pause landed. */
-  private async look(): Promise<Frame[] | undefined> {
-    const samples = await this.inspector.sample(SAMPLING);
-    return samples.length === 0 ? undefined : agreedSample(samples);
+  /**
+   * The agreed stack of a few samples taken while the loop is still stopped at `blockStart`;
+   * `undefined` when no pause landed (native code), `null` when the block ended first (a slow
+   * first capture on a loaded machine): nothing is known of where it was.
+   */
+  private async look(blockStart: number): Promise<Frame[] | undefined | null> {
+    const { samples, landed } = await this.inspector.sample({
+      ...SAMPLING,
+      stillBlocked: () => this.state.lastBeat() === blockStart,
+    });
+    if (samples.length > 0) return agreedSample(samples);
+    return landed ? null : undefined;
   }
 
   private report(message: FromWatchdog): void {
@@ -201,7 +219,7 @@ class Watchdog {
     let frames: Frame[] | undefined = call?.frames;
     let paused = false;
     if (!call) {
-      frames = await this.look();
+      frames = (await this.look(this.state.lastBeat())) ?? undefined;
       // Paused, the thread can still run the code that ends the process with an exit code.
       paused = frames !== undefined && (await this.inspector.pause(PAUSE_TIMEOUT_MS)) !== undefined;
     }
