@@ -79,8 +79,13 @@ export function reasonToStayInBand(
     return 'Jest is being debugged';
   }
   for (const test of tests) {
-    // Invalid options throw here, naming the key, before any test runs.
-    const options = parseOptions(test.context.config.testEnvironmentOptions?.hangwatch);
+    let options;
+    try {
+      options = parseOptions(test.context.config.testEnvironmentOptions?.hangwatch);
+    } catch {
+      // The environment rejects them with its own message, naming the key.
+      return 'invalid options';
+    }
     if (!options.enabled || options.blockedLoop === 'off') return 'the watchdog is off';
     if (!options.inBandWorker) return 'inBandWorker: false';
   }

@@ -20,7 +20,7 @@ beforeAll(async () => {
   blockMs = Math.round(thresholdMs * 2.5 + 1500); // as test/fixtures/loop-busy/durations.js
   const env = { LOOP_FIXTURE_THRESHOLD_MS: String(thresholdMs) };
   [busy, busyAsError, frozenInWorkers, debugged] = await Promise.all([
-    runFixture('loop-busy', { env, timeoutMs: 180_000 }),
+    runFixture('loop-busy', { env, timeoutMs: 600_000 }),
     runFixture('loop-busy', {
       args: [
         '--config',
@@ -29,16 +29,16 @@ beforeAll(async () => {
         '(warms the watchdog up|busy-waits past the threshold)',
       ],
       env,
-      timeoutMs: 180_000,
+      timeoutMs: 600_000,
     }),
-    runFixture('loop-frozen', { args: ['--maxWorkers=2'], timeoutMs: 180_000 }),
+    runFixture('loop-frozen', { args: ['--maxWorkers=2'], timeoutMs: 600_000 }),
     runFixture('loop-busy', {
       args: ['--runInBand', '-t', 'stay silent'],
       env: { ...env, NODE_OPTIONS: '--inspect=127.0.0.1:0' },
-      timeoutMs: 180_000,
+      timeoutMs: 600_000,
     }),
   ]);
-}, 200_000);
+}, 700_000);
 
 /** The seconds of every "blocked the event loop for N s" a test's warning or failure gives. */
 function blockedSeconds(text: string, testName: string): number[] {
