@@ -11,6 +11,7 @@ promises: true), interleaved, and prints CPU, wall time and peak memory with the
 Options:
   --runs <n>        measured runs per configuration (default 5, or BENCH_RUNS)
   --quick           smoke run: a small suite, one run each, no warm-up (or BENCH_QUICK=1)
+  --one-file        the suite is a single test file (what an in-band runner costs on one file)
   --node <path>     Node binary that runs Jest (default: this one, or BENCH_NODE)
   --configs <list>  which of ${CONFIGURATIONS.map((c) => c.name).join(', ')} to run, comma-separated
                     (default all; plain always runs, as the baseline)
@@ -51,6 +52,7 @@ function parseOptions(argv, env) {
     out: path.join(REPO_ROOT, '.bench-out', 'results.json'),
     json: false,
     help: false,
+    oneFile: false,
   };
   if (env.BENCH_RUNS) options.runs = positiveInteger(env.BENCH_RUNS, 'BENCH_RUNS');
   const args = [...argv];
@@ -71,6 +73,9 @@ function parseOptions(argv, env) {
         break;
       case '--quick':
         options.quick = true;
+        break;
+      case '--one-file':
+        options.oneFile = true;
         break;
       case '--node':
         options.node = path.resolve(valueOf(flag));
@@ -95,7 +100,7 @@ function parseOptions(argv, env) {
   options.runs ??= options.quick ? 1 : 5;
   // The first run of each configuration fills Jest's cache and the OS file cache; not measured.
   options.warmupRuns = options.quick ? 0 : 1;
-  options.suiteSize = options.quick ? 'quick' : 'full';
+  options.suiteSize = options.oneFile ? 'one' : options.quick ? 'quick' : 'full';
   return options;
 }
 

@@ -34,6 +34,14 @@ const CONFIGURATIONS = [
     testEnvironmentOptions: { hangwatch: { awaitStacks: false } },
   },
   {
+    // Against `hangwatch`: the preset's runner, which keeps an in-band run's files in one Jest
+    // worker process while the watchdog is on (every bench run is --runInBand).
+    name: 'in-band-worker',
+    label: 'hangwatch + preset runner',
+    testEnvironment: HANGWATCH_ENVIRONMENT,
+    runner: path.join(REPO_ROOT, 'dist', 'jest', 'runner.js'),
+  },
+  {
     name: 'promises',
     label: 'hangwatch (promises: true)',
     testEnvironment: HANGWATCH_ENVIRONMENT,
@@ -66,6 +74,7 @@ function writeJestConfigs({ suiteDir, configDir, cacheDir }) {
       ...(configuration.testEnvironmentOptions
         ? { testEnvironmentOptions: configuration.testEnvironmentOptions }
         : {}),
+      ...(configuration.runner ? { runner: configuration.runner } : {}),
       transform: {},
       cacheDirectory: cacheDir,
       watchman: false,

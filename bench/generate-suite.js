@@ -8,6 +8,7 @@ const path = require('node:path');
 const SUITE_SIZES = {
   full: { files: 16, testsPerKind: 2 },
   quick: { files: 4, testsPerKind: 2 },
+  one: { files: 1, testsPerKind: 2 },
 };
 
 /**

@@ -15,4 +15,7 @@ module.exports = {
   reporters: ['default', require.resolve('../../dist/jest/reporter.js')],
   // Jest's default order, plus one check of testEnvironmentOptions.hangwatch before any file runs.
   testSequencer: require.resolve('../../dist/jest/sequencer.js'),
+  // Jest's runner, except that an in-band run keeps its files in one worker process while the
+  // event-loop watchdog is on, so a frozen loop ends that worker and not the run (inBandWorker).
+  runner: require.resolve('../../dist/jest/runner.js'),
 };

@@ -280,6 +280,11 @@ export interface BlockedLoopFinding {
   site?: CreationSite;
   /** The test thread's whole stack when the watchdog looked, most recent call first. */
   stack: Frame[];
+  /**
+   * The native call the thread was blocked in (where no pause lands): `stack` is its call site.
+   * `childEnded`: the watchdog ended the call's child process, the call returned and the run went on.
+   */
+  nativeCall?: { api: string; args: string; childEnded?: boolean };
   notes: string[];
 }
 

@@ -35,6 +35,7 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
           testPath: context.testPath,
           rootDir: config.projectConfig.rootDir,
           options,
+          global: this.global as unknown as typeof globalThis,
         });
       }
       this.hangwatch = new HangwatchSession({
@@ -79,9 +80,11 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
     // it reads is only current during the dispatch itself.
     override handleTestEvent: Circus.EventHandler = (event, state) => {
       const own = this.hangwatch?.handleTestEvent(event, state);
-      this.loopWatch?.handleTestEvent(event, state);
+      const loop = this.loopWatch?.handleTestEvent(event, state);
       const inherited = this.#baseHandleTestEvent?.call(this, event as never, state);
-      return own || inherited ? Promise.all([own, inherited]).then(() => undefined) : undefined;
+      return own || loop || inherited
+        ? Promise.all([own, loop, inherited]).then(() => undefined)
+        : undefined;
     };
   }
   Object.defineProperty(HangwatchEnvironment, 'name', {

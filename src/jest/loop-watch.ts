@@ -1,8 +1,22 @@
-import { setInterval as realSetInterval, clearInterval as realClearInterval } from 'node:timers';
+import childProcess from 'node:child_process';
+import fs from 'node:fs';
+import {
+  setInterval as realSetInterval,
+  clearInterval as realClearInterval,
+  setTimeout as realSetTimeout,
+} from 'node:timers';
 import { receiveMessageOnPort } from 'node:worker_threads';
 import type { Circus } from '@jest/types';
 import { connectWatchdog, type WatchdogConnection } from '../core/loop-watchdog/connect';
 import { readFrozenMarker } from '../core/loop-watchdog/frozen-markers';
+import {
+  setNativeCallRecorder,
+  watchAtomicsWait,
+  watchChildProcessCalls,
+  watchFileSystemCalls,
+  type NativeCallInfo,
+  type NativeCallRecorder,
+} from '../core/loop-watchdog/native-calls';
 import type { BlockSeen, FromWatchdog } from '../core/loop-watchdog/protocol';
 import { FROZEN_LOOP_EXIT_CODE } from '../core/loop-watchdog/protocol';
 import {
@@ -22,6 +36,8 @@ export interface LoopWatchContext {
   testPath: string;
   rootDir: string;
   options: HangwatchOptions;
+  /** The test file's global: its `Atomics` is its own. */
+  global: typeof globalThis;
 }
 
 interface RunningUnit {
@@ -29,12 +45,27 @@ interface RunningUnit {
   unit: LoopUnit;
   deadline: number;
   blocks: Array<BlockSeen & { blockedMs?: number }>;
+  /** The watchdog ended the child process of a native call that blocked this unit. */
+  nativeFailure?: BlockedLoopError;
 }
 
 type Runnable = Circus.TestEntry | Circus.Hook;
 
+/** A unit that ended while the watchdog was still looking at its block (a slow first capture). */
+interface PendingLook {
+  ended: RunningUnit;
+  runnable: Runnable;
+  state: Circus.State;
+  lastBeat: number;
+  endedAt: number;
+}
+
+/** How long a unit's end waits for the watchdog's look at its block to finish. */
+const LOOK_WAIT_MS = 30_000;
+
 /** Tokens are unique in the process, so a late report about an earlier file's unit matches none. */
 let nextToken = 1;
+let nextCallId = 1;
 
 /**
  * The event-loop watchdog for one test file: keeps the heartbeat going while the file runs, tells
@@ -43,10 +74,11 @@ let nextToken = 1;
  * `blockedLoop: 'error'`). A unit that froze the loop in an earlier run of this file (the watchdog
  * ended that process) fails at once from its marker instead of running again.
  */
-export class LoopWatch {
+export class LoopWatch implements NativeCallRecorder {
   private connection: WatchdogConnection | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly running = new Map<Runnable, RunningUnit>();
+  private pendingLooks: PendingLook[] = [];
   private readonly degradable = new Degradable(
     () => this.stop(),
     (reason) =>
@@ -73,14 +105,22 @@ export class LoopWatch {
       this.heartbeat = realSetInterval(() => connection.state.beat(), beatEvery);
       this.heartbeat.unref();
       this.connection = connection;
+      // Node's modules are shared by every realm: wrapped once per process, recorded only while
+      // a unit of the file now running runs. Atomics is the test file's own.
+      watchChildProcessCalls(childProcess);
+      watchFileSystemCalls(fs);
+      watchAtomicsWait(this.context.global.Atomics);
+      setNativeCallRecorder(this);
     });
   }
 
   stop(): void {
+    setNativeCallRecorder(undefined);
     if (this.heartbeat) realClearInterval(this.heartbeat);
     this.heartbeat = undefined;
     this.connection?.state.disarm();
     this.running.clear();
+    this.pendingLooks = [];
     this.connection = undefined;
   }
 
@@ -103,9 +143,72 @@ export class LoopWatch {
     }
   }
 
-  handleTestEvent(event: Circus.Event, state: Circus.State): void {
-    if (!this.connection || this.degradable.disabled) return;
+  watching(): boolean {
+    return this.connection !== undefined && !this.degradable.disabled && this.running.size > 0;
+  }
+
+  beginCall(info: NativeCallInfo, frames: Frame[]): number {
+    const connection = this.connection!;
+    const current = [...this.running.values()].pop();
+    const id = nextCallId++;
+    if (!current) return id;
+    connection.send({
+      type: 'native-call',
+      token: current.token,
+      id,
+      info,
+      frames,
+      startedAt: Date.now(),
+    });
+    connection.state.setNativeCall(id);
+    return id;
+  }
+
+  endCall(id: number): void {
+    const connection = this.connection;
+    if (!connection) return;
+    connection.state.setNativeCall(0);
+    if (connection.state.callEnded() !== id) return;
+    this.drainReports();
+    const failure = [...this.running.values()].find((entry) => entry.nativeFailure)?.nativeFailure;
+    // The call's own error (killed child) is replaced by the report that explains it.
+    if (failure) throw failure;
+  }
+
+  /** A promise when circus must wait for the watchdog's report on a unit that just ended. */
+  handleTestEvent(event: Circus.Event, state: Circus.State): Promise<void> | undefined {
+    if (!this.connection || this.degradable.disabled) return undefined;
     this.guard(() => this.onEvent(event, state));
+    if (
+      this.pendingLooks.length > 0 &&
+      (event.name === 'test_done' || event.name === 'run_finish')
+    ) {
+      return this.settlePendingLooks();
+    }
+    return undefined;
+  }
+
+  /**
+   * Waits (asynchronously: the test thread must stay free to answer the inspector) for the looks
+   * still running at units' ends, then reports what they saw against those units; before
+   * `test_done` completes, so a failure still counts in the test's result.
+   */
+  private async settlePendingLooks(): Promise<void> {
+    const connection = this.connection;
+    if (!connection) return;
+    const waitUntil = Date.now() + LOOK_WAIT_MS;
+    const tokens = new Set(this.pendingLooks.map((pending) => pending.ended.token));
+    while (tokens.has(connection.state.looking()) && Date.now() < waitUntil) {
+      await new Promise((resolve) => realSetTimeout(resolve, 10));
+    }
+    this.guard(() => {
+      this.drainReports();
+      const pending = this.pendingLooks;
+      this.pendingLooks = [];
+      for (const { ended, runnable, state, lastBeat, endedAt } of pending) {
+        this.reportBlocks(ended, runnable, state, lastBeat, endedAt);
+      }
+    });
   }
 
   private onEvent(event: Circus.Event, state: Circus.State): void {
@@ -153,7 +256,7 @@ export class LoopWatch {
     const token = nextToken++;
     const hasDeadline = unit.timeoutMs > 0 && Number.isFinite(unit.timeoutMs);
     const deadline = hasDeadline ? connection.state.now() + unit.timeoutMs : 0;
-    connection.units.write(token, unit);
+    connection.send({ type: 'unit-started', token, unit });
     connection.state.setUnit(token, deadline);
     connection.state.beat();
     this.running.set(runnable, { token, unit, deadline, blocks: [] });
@@ -171,6 +274,28 @@ export class LoopWatch {
     this.running.delete(runnable);
     const stillRunning = [...this.running.values()].pop();
     connection.state.setUnit(stillRunning?.token ?? 0, stillRunning?.deadline ?? 0);
+    connection.send({ type: 'unit-done', token: ended.token });
+    if (ended.nativeFailure) {
+      // Thrown where the call was; recorded here too in case the test caught it.
+      if (!hasError(runnable, ended.nativeFailure, state)) {
+        recordFailure(ended.nativeFailure, runnable, state);
+      }
+      return;
+    }
+    if (connection.state.looking() === ended.token) {
+      this.pendingLooks.push({ ended, runnable, state, lastBeat, endedAt: now });
+      return;
+    }
+    this.reportBlocks(ended, runnable, state, lastBeat, now);
+  }
+
+  private reportBlocks(
+    ended: RunningUnit,
+    runnable: Runnable,
+    state: Circus.State,
+    lastBeat: number,
+    now: number,
+  ): void {
     for (const block of ended.blocks) {
       const blockedMs =
         block.blockedMs ?? (lastBeat === block.blockStart ? now : lastBeat) - block.blockStart;
@@ -185,8 +310,18 @@ export class LoopWatch {
     const reports = this.connection!.reports;
     for (let received = receiveMessageOnPort(reports); received;) {
       const message = received.message as FromWatchdog;
-      const unit = [...this.running.values()].find((entry) => entry.token === message.token);
-      if (message.type === 'block-seen') {
+      const unit =
+        [...this.running.values()].find((entry) => entry.token === message.token) ??
+        this.pendingLooks.find((pending) => pending.ended.token === message.token)?.ended;
+      if (message.type === 'native-call-ended') {
+        if (unit) {
+          publishLoopFinding(message.finding);
+          unit.nativeFailure = new BlockedLoopError(
+            renderBlockedLoopText(message.finding, this.context.rootDir),
+            message.finding,
+          );
+        }
+      } else if (message.type === 'block-seen') {
         unit?.blocks.push(message);
       } else {
         const block = unit?.blocks.find((seen) => seen.blockStart === message.blockStart);
@@ -231,7 +366,7 @@ export class LoopWatch {
    */
   private failFrozenRerun(runnable: Runnable, unit: LoopUnit): boolean {
     const connection = this.connection!;
-    if (connection.inBand) return false;
+    if (connection.inBand || connection.markerDir === undefined) return false;
     const frozen = readFrozenMarker(connection.markerDir, unit);
     if (!frozen) return false;
     const finding: BlockedLoopFinding = { ...frozen, notes: [rerunNote(unit)] };
@@ -265,6 +400,18 @@ function isWorthReporting(frames: Frame[]): boolean {
   if (frames.length === 0) return true;
   if (frames.some((frame) => frame.packageName === '@jest/transform')) return false;
   return frames.some((frame) => frame.origin !== 'internal');
+}
+
+function hasError(runnable: Runnable, error: Error, state: Circus.State): boolean {
+  const test =
+    'type' in runnable && runnable.type === 'test'
+      ? runnable
+      : (state.currentlyRunningTest ?? undefined);
+  return (
+    (test?.errors ?? []).some((entry) =>
+      Array.isArray(entry) ? entry.includes(error) : entry === error,
+    ) || state.unhandledErrors.includes(error)
+  );
 }
 
 /** Where circus keeps a unit's failures: the test's errors, or the file's for `*All` hooks. */

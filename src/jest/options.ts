@@ -56,6 +56,12 @@ export interface HangwatchOptions {
   /** Milliseconds the event loop may stay blocked before the watchdog looks at what blocks it. */
   blockThreshold: number;
   /**
+   * With the preset's runner: a run Jest would do in band (one file, `--runInBand`) runs its
+   * files one at a time in one Jest worker process instead, so a frozen loop ends that worker,
+   * not the run. `false` keeps them in Jest's own process.
+   */
+  inBandWorker: boolean;
+  /**
    * Two locks taken in opposite orders (A then B here, B then A there), even if nothing hung:
    * `warn` prints it once per pair, `error` fails the test that closed the cycle, `off` skips it.
    */
@@ -79,6 +85,7 @@ export const DEFAULT_OPTIONS: HangwatchOptions = {
   leaks: 'warn',
   blockedLoop: 'warn',
   blockThreshold: 1000,
+  inBandWorker: true,
   lockOrder: 'warn',
   lockSites: 'sampled',
 };
@@ -94,6 +101,7 @@ const CHECKS: Record<keyof HangwatchOptions, Check> = {
   leaks: oneOf('warn', 'error', 'off'),
   blockedLoop: oneOf('warn', 'error', 'off'),
   blockThreshold: isPositiveInteger,
+  inBandWorker: isBoolean,
   lockOrder: oneOf('warn', 'error', 'off'),
   lockSites: oneOf('sampled', 'all'),
 };

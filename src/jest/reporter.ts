@@ -176,7 +176,6 @@ function keptAliveNow(published: PublishedKeptAlive[]): KeptAliveResource[] {
   ];
 }
 
-
 function warn(message: string): void {
   process.stderr.write(`hangwatch: ${message}\n`);
 }

@@ -130,3 +130,26 @@ export function topFrameOf(failure: string): string | undefined {
     .find((line) => /^\s+at /.test(line))
     ?.trim();
 }
+
+/**
+ * How late this machine runs a 10 ms timer, at worst, over `forMs`: on a loaded machine the
+ * event-loop fixtures derive their thresholds and durations from it instead of fixed times.
+ */
+export async function measureTimerLagMs(forMs = 1000): Promise<number> {
+  const every = 10;
+  let worst = 0;
+  let last = Date.now();
+  const started = last;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const now = Date.now();
+      worst = Math.max(worst, now - last - every);
+      last = now;
+      if (now - started >= forMs) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, every);
+  });
+  return worst;
+}

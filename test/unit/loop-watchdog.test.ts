@@ -7,7 +7,6 @@ import {
   type LoopUnit,
 } from '../../src/core/loop-watchdog/report';
 import { SharedLoopState } from '../../src/core/loop-watchdog/shared-state';
-import { SharedUnitSlots } from '../../src/core/loop-watchdog/unit-slots';
 import { parseFrameLine } from '../../src/core/stack';
 import type { Frame } from '../../src/core/model';
 
@@ -130,26 +129,4 @@ test('shared loop state: both threads see the same heartbeat, unit and deadline'
   testThread.disarm();
   expect(watchdog.armed()).toBe(false);
   expect(watchdog.unit().token).toBe(0);
-});
-
-test('shared unit slots: the watchdog reads a running unit by its token, never a stale one', () => {
-  const testThread = new SharedUnitSlots();
-  const watchdog = new SharedUnitSlots(testThread.buffer);
-  const unit = (name: string): LoopUnit => ({
-    kind: 'test',
-    name,
-    testPath: '/p/a.test.js',
-    rootDir: '/p',
-    timeoutMs: 5000,
-  });
-  testThread.write(3, unit('naïve › ünïcode'));
-  expect(watchdog.read(3)).toEqual(unit('naïve › ünïcode'));
-  // Token 19 reuses token 3's slot: 3 is no longer described, 19 is.
-  testThread.write(19, unit('later'));
-  expect(watchdog.read(3)).toBeUndefined();
-  expect(watchdog.read(19)?.name).toBe('later');
-  expect(watchdog.read(0)).toBeUndefined();
-  // A name longer than a slot is cut, the description stays readable.
-  testThread.write(4, { ...unit('x'.repeat(10_000)), forTest: 'y'.repeat(10_000) });
-  expect(watchdog.read(4)?.name).toHaveLength(500);
 });

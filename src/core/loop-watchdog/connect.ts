@@ -2,21 +2,19 @@ import * as fs from 'node:fs';
 import * as inspector from 'node:inspector';
 import * as path from 'node:path';
 import { MessageChannel, Worker, isMainThread, type MessagePort } from 'node:worker_threads';
-import { markerDirFor, removeStaleMarkers } from './frozen-markers';
-import type { WatchdogStatus, WatchdogThreadData } from './protocol';
+import type { ToWatchdog, WatchdogStatus, WatchdogThreadData } from './protocol';
+import { loopRunDirectory } from './run-directory';
 import { SharedLoopState } from './shared-state';
-import { SharedUnitSlots } from './unit-slots';
 
 /** The test thread's end of the watchdog: one per process, shared by the test files it runs. */
 export interface WatchdogConnection {
   state: SharedLoopState;
-  /** Where each test or hook is described as it starts, for the watchdog to read if it freezes. */
-  units: SharedUnitSlots;
   /** Never started: the test thread reads it with `receiveMessageOnPort` when a unit ends. */
   reports: MessagePort;
+  send(message: ToWatchdog): void;
   /** Tests run in Jest's own process (`--runInBand`), not in a worker process Jest can restart. */
   inBand: boolean;
-  markerDir: string;
+  markerDir: string | undefined;
 }
 
 const THREAD_SCRIPT = path.join(__dirname, 'thread.js');
@@ -41,18 +39,15 @@ async function startWatchdog(): Promise<WatchdogConnection | string> {
     return 'this process is being debugged (--inspect), and a pause at a breakpoint would look like a frozen loop';
   }
   if (!fs.existsSync(THREAD_SCRIPT)) return `its thread script ${THREAD_SCRIPT} is missing`;
-  removeStaleMarkers();
   const inBand = !isJestWorkerProcess();
   const state = new SharedLoopState();
-  const units = new SharedUnitSlots();
   const { port1: reports, port2: watchdogEnd } = new MessageChannel();
   const data: WatchdogThreadData = {
     buffer: state.buffer,
     epoch: state.epoch,
-    unitSlots: units.buffer,
     reports: watchdogEnd,
     inBand,
-    markerDir: markerDirFor(process.ppid),
+    markerDir: inBand ? undefined : loopRunDirectory(),
   };
   const worker = new Worker(THREAD_SCRIPT, {
     workerData: data,
@@ -85,8 +80,8 @@ async function startWatchdog(): Promise<WatchdogConnection | string> {
   reports.unref();
   return {
     state,
-    units,
     reports,
+    send: (message) => worker.postMessage(message),
     inBand,
     markerDir: data.markerDir,
   };

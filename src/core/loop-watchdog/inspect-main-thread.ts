@@ -2,7 +2,17 @@ import * as inspector from 'node:inspector';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../model';
 import { parseFrameLine } from '../stack';
+import { agreeingCount } from './samples';
 import { SourceMapResolver } from './source-maps';
+
+/** Steps taken from a pause outside the user's code towards it (see `stepToUserCode`). */
+const MAX_STEPS_TO_USER_CODE = 4;
+const REQUEST_TIMEOUT_MS = 2000;
+/**
+ * The first `Debugger.enable` in a process costs V8 about 0.1 s of CPU, many times that in wall
+ * time on a loaded machine: only a thread that stays silent this long is taken to be in native code.
+ */
+const ENABLE_TIMEOUT_MS = 15_000;
 
 interface ScriptInfo {
   url: string;
@@ -64,35 +74,111 @@ export class MainThreadInspector {
    * (blocked in a native call, or the block just ended and the loop is idle).
    */
   async pause(timeoutMs: number): Promise<Frame[] | undefined> {
+    if (!(await this.enable())) return undefined;
+    const frames = await this.pauseEnabled(timeoutMs);
+    if (!frames) await this.disable();
+    return frames;
+  }
+
+  /**
+   * Samples the test thread's stack up to `maxSamples` times, `intervalMs` apart, as a sampling
+   * profiler would, and stops early once `enough` samples agree on a frame of the project's own
+   * code: one pause can land where no user frame is on the stack (between two microtasks of an
+   * `await` loop). Leaves the thread running. An empty list: the first pause did not land.
+   */
+  async sample(options: {
+    maxSamples: number;
+    enough: number;
+    intervalMs: number;
+    timeoutMs: number;
+    /** Asked while paused: is the thread still in the block being looked at? */
+    stillBlocked: () => boolean;
+  }): Promise<{ samples: Frame[][]; landed: boolean }> {
+    if (!(await this.enable())) return { samples: [], landed: false };
+    const samples: Frame[][] = [];
+    let landed = false;
+    try {
+      while (samples.length < options.maxSamples) {
+        let frames = await this.pauseEnabled(options.timeoutMs);
+        if (!frames) break;
+        landed = true;
+        if (!options.stillBlocked()) break; // it ran on: this stack is not the block's
+        if (!frames.some((frame) => frame.origin === 'user')) {
+          frames = (await this.stepToUserCode(options.timeoutMs)) ?? frames;
+        }
+        samples.push(frames);
+        this.paused = false;
+        await this.post('Debugger.resume').catch(() => undefined);
+        if (agreeingCount(samples) >= options.enough) break;
+        await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+      }
+    } finally {
+      await this.disable();
+    }
+    return { samples, landed };
+  }
+
+  /**
+   * Paused where no user frame is on the stack (V8 between two microtasks of an `await` loop,
+   * Node's tick queue): a few steps into what runs next usually reach the user's code.
+   */
+  private async stepToUserCode(timeoutMs: number): Promise<Frame[] | undefined> {
+    for (let step = 0; step < MAX_STEPS_TO_USER_CODE; step++) {
+      const frames = await this.awaitPause('Debugger.stepInto', timeoutMs);
+      if (!frames) {
+        // It did not stop again (the thread went idle or native): nothing is paused now.
+        this.paused = false;
+        return undefined;
+      }
+      if (frames.some((frame) => frame.origin === 'user')) return frames;
+    }
+    return undefined;
+  }
+
+  /** False when the thread did not answer (blocked in native code). */
+  private async enable(): Promise<boolean> {
     this.scripts = new Map();
     this.connect();
-    // Enabling replays `scriptParsed` for every existing script before it answers.
-    await this.post('Debugger.enable');
+    try {
+      // Enabling replays `scriptParsed` for every existing script before it answers.
+      await this.post('Debugger.enable', {}, ENABLE_TIMEOUT_MS);
+      return true;
+    } catch {
+      await this.disable();
+      return false;
+    }
+  }
+
+  private async disable(): Promise<void> {
+    if (this.paused) await this.post('Debugger.resume').catch(() => undefined);
+    this.paused = false;
+    // Disabling also drops a pending pause request, so the thread does not stop later by surprise.
+    await this.post('Debugger.disable').catch(() => undefined);
+    this.disconnect();
+  }
+
+  private pauseEnabled(timeoutMs: number): Promise<Frame[] | undefined> {
+    return this.awaitPause('Debugger.pause', timeoutMs);
+  }
+
+  private async awaitPause(method: string, timeoutMs: number): Promise<Frame[] | undefined> {
     let onPaused: ((message: { params: { callFrames: CallFrame[] } }) => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     const callFrames = await new Promise<CallFrame[] | undefined>((resolve) => {
       onPaused = (message) => resolve(message.params.callFrames);
       this.session.once('Debugger.paused', onPaused);
       timer = setTimeout(() => resolve(undefined), timeoutMs);
-      this.post('Debugger.pause').catch(() => resolve(undefined));
+      this.post(method).catch(() => resolve(undefined));
     });
     clearTimeout(timer);
     if (onPaused) this.session.off('Debugger.paused', onPaused);
-    if (!callFrames) {
-      // Disabling also drops the pause request, so the thread does not stop later by surprise.
-      await this.post('Debugger.disable');
-      this.disconnect();
-      return undefined;
-    }
+    if (!callFrames) return undefined;
     this.paused = true;
     return callFrames.map((frame) => this.toFrame(frame)).filter((frame) => frame !== undefined);
   }
 
   async resume(): Promise<void> {
-    if (this.paused) await this.post('Debugger.resume');
-    this.paused = false;
-    await this.post('Debugger.disable');
-    this.disconnect();
+    await this.disable();
   }
 
   /**
@@ -125,11 +211,25 @@ export class MainThreadInspector {
     return parseFrameLine(name ? `    at ${name} (${location})` : `    at ${location}`);
   }
 
-  private post(method: string, params: object = {}): Promise<unknown> {
-    return new Promise((resolve, reject) =>
-      this.session.post(method, params, (error, result) =>
-        error ? reject(error) : resolve(result),
-      ),
-    );
+  /**
+   * A thread blocked in native code answers nothing, not even `Debugger.enable`: every request
+   * gives up after `REQUEST_TIMEOUT_MS` so the watchdog is never stuck waiting on it.
+   */
+  private post(
+    method: string,
+    params: object = {},
+    timeoutMs = REQUEST_TIMEOUT_MS,
+  ): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${method} got no answer in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.session.post(method, params, (error, result) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve(result);
+      });
+    });
   }
 }

@@ -1,20 +1,45 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Frame } from '../model';
-import type { BlockedLoopFinding } from './report';
+import type { NativeCallInfo } from './native-calls';
+import type { BlockedLoopFinding, LoopUnit } from './report';
 
 /** What the watchdog thread is started with. */
 export interface WatchdogThreadData {
   buffer: SharedArrayBuffer;
   epoch: number;
-  /** The running units' descriptions (see `SharedUnitSlots`). */
-  unitSlots: SharedArrayBuffer;
   /** Where the watchdog reports blocks; the test thread drains it synchronously. */
   reports: MessagePort;
   /** The tests run inside Jest's own process (`--runInBand`): nobody will retry the file. */
   inBand: boolean;
-  /** Directory of frozen-unit markers for this Jest run (worker processes only). */
-  markerDir: string;
+  /** The run's private directory for frozen-unit markers (worker processes only). */
+  markerDir: string | undefined;
 }
+
+/** A test or hook the watchdog may have to describe on its own, once the test thread is stuck. */
+export interface UnitStarted {
+  type: 'unit-started';
+  token: number;
+  unit: LoopUnit;
+}
+
+export interface UnitDone {
+  type: 'unit-done';
+  token: number;
+}
+
+/** The test thread is about to enter a call that may block it in native code. */
+export interface NativeCallStarted {
+  type: 'native-call';
+  token: number;
+  id: number;
+  info: NativeCallInfo;
+  /** Where it was called, most recent call first. */
+  frames: Frame[];
+  /** `Date.now()` when it was called: a child process started after it is the call's. */
+  startedAt: number;
+}
+
+export type ToWatchdog = UnitStarted | UnitDone | NativeCallStarted;
 
 /** First message on the thread's own port: whether it can watch at all. */
 export type WatchdogStatus = { type: 'ready' } | { type: 'unavailable'; reason: string };
@@ -27,6 +52,8 @@ export interface BlockSeen {
   blockStart: number;
   /** Source-mapped stack of the test thread, most recent call first; empty if none was caught. */
   frames: Frame[];
+  /** The thread was inside this native call, where no pause lands: `frames` are its call site. */
+  nativeCall?: NativeCallInfo;
 }
 
 /** The loop ran again: how long that block lasted. */
@@ -37,7 +64,18 @@ export interface BlockEnded {
   blockedMs: number;
 }
 
-export type FromWatchdog = BlockSeen | BlockEnded;
+/**
+ * The unit stayed blocked in a native call past its timeout, and the watchdog ended the child
+ * process that call was waiting on: the call returns (or throws) and the unit fails with this.
+ */
+export interface NativeCallEnded {
+  type: 'native-call-ended';
+  token: number;
+  id: number;
+  finding: BlockedLoopFinding;
+}
+
+export type FromWatchdog = BlockSeen | BlockEnded | NativeCallEnded;
 
 export type { BlockedLoopFinding };
 

@@ -2,6 +2,9 @@ import { formatDuration } from '../format';
 import type { BlockedLoopFinding, Frame, OwnerRef } from '../model';
 import { REPORT_SCHEMA_VERSION } from '../model';
 import { displayPath, errorStack, toCreationSite } from '../stack';
+import type { NativeCallInfo } from './native-calls';
+
+export type { NativeCallInfo };
 
 export type { BlockedLoopFinding };
 
@@ -19,9 +22,23 @@ export interface LoopUnit {
 
 export function buildBlockedLoopFinding(
   unit: LoopUnit,
-  block: { blockedMs: number; frames: Frame[]; frozen: boolean; severity: 'warning' | 'error' },
+  block: {
+    blockedMs: number;
+    frames: Frame[];
+    frozen: boolean;
+    severity: 'warning' | 'error';
+    nativeCall?: NativeCallInfo;
+    childEnded?: boolean;
+  },
   notes: string[] = [],
 ): BlockedLoopFinding {
+  const nativeCall = block.nativeCall
+    ? {
+        api: block.nativeCall.api,
+        args: block.nativeCall.args,
+        ...(block.childEnded ? { childEnded: true } : {}),
+      }
+    : undefined;
   const site = toCreationSite(block.frames);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -36,6 +53,7 @@ export function buildBlockedLoopFinding(
     severity: block.severity,
     ...(site ? { site } : {}),
     stack: block.frames,
+    ...(nativeCall ? { nativeCall } : {}),
     notes,
   };
 }
@@ -54,6 +72,11 @@ function subject(finding: BlockedLoopFinding): string {
 
 function where(finding: BlockedLoopFinding, rootDir: string): string {
   const top = finding.site?.top;
+  const call = finding.nativeCall;
+  if (call) {
+    const at = top ? ` at ${displayPath(top.file, rootDir)}:${top.line}:${top.column}` : '';
+    return ` in a native call, ${call.api}(${call.args}),${at}`;
+  }
   if (!top) {
     return finding.stack.length === 0
       ? ' outside JavaScript (a synchronous native call: execSync, Atomics.wait, a sync fs call...)'
@@ -76,7 +99,11 @@ export function renderBlockedLoopText(finding: BlockedLoopFinding, rootDir: stri
   if (finding.site?.sourceLine) lines.push(`    ${finding.site.sourceLine}`);
   const shown = finding.stack.filter((frame) => frame.origin !== 'internal');
   if (shown.length > 0) {
-    lines.push('Stack of the test when the watchdog looked (most recent call first):');
+    lines.push(
+      finding.nativeCall
+        ? 'Where the test made the call (most recent call first):'
+        : 'Stack of the test when the watchdog looked (most recent call first):',
+    );
     for (const frame of shown) lines.push(`  ${frameLine(frame, rootDir)}`);
   }
   lines.push(...finding.notes);

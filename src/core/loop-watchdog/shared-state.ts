@@ -14,6 +14,12 @@ const enum Slot {
   Deadline,
   /** The file's `blockThreshold`, in ms. */
   Threshold,
+  /** Id of the blocking native call (./native-calls.ts) the test thread is inside, 0 if none. */
+  NativeCall,
+  /** Id of the last native call the watchdog ended by ending its child process. */
+  EndedCall,
+  /** Token of the unit whose stack the watchdog is sampling now, 0 when none. */
+  Looking,
   Count,
 }
 
@@ -62,6 +68,30 @@ export class SharedLoopState {
   setUnit(token: number, deadline: number): void {
     Atomics.store(this.slots, Slot.Deadline, deadline);
     Atomics.store(this.slots, Slot.Unit, token);
+  }
+
+  setNativeCall(id: number): void {
+    Atomics.store(this.slots, Slot.NativeCall, id);
+  }
+
+  nativeCall(): number {
+    return Atomics.load(this.slots, Slot.NativeCall);
+  }
+
+  setLooking(token: number): void {
+    Atomics.store(this.slots, Slot.Looking, token);
+  }
+
+  looking(): number {
+    return Atomics.load(this.slots, Slot.Looking);
+  }
+
+  markCallEnded(id: number): void {
+    Atomics.store(this.slots, Slot.EndedCall, id);
+  }
+
+  callEnded(): number {
+    return Atomics.load(this.slots, Slot.EndedCall);
   }
 
   unit(): { token: number; deadline: number } {

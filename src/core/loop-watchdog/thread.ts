@@ -6,22 +6,31 @@
  */
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Frame } from '../model';
+import { childTreeOfCall, signalAll } from './child-processes';
+import { exitProcessFromThread } from './exit-process';
 import { readFrozenMarker, writeFrozenMarker } from './frozen-markers';
 import { MainThreadInspector } from './inspect-main-thread';
 import {
   FROZEN_LOOP_EXIT_CODE,
   type FromWatchdog,
+  type NativeCallStarted,
+  type ToWatchdog,
   type WatchdogStatus,
   type WatchdogThreadData,
 } from './protocol';
 import { buildBlockedLoopFinding, renderBlockedLoopText, type LoopUnit } from './report';
+import { agreedSample } from './samples';
 import { SharedLoopState } from './shared-state';
-import { SharedUnitSlots } from './unit-slots';
 
 /** How long a pause may take to land before the thread is taken to be inside a native call. */
 const PAUSE_TIMEOUT_MS = 1000;
+/** Stack samples per look: up to 8, 15 ms apart, until 3 agree on the project's own frame. */
+const SAMPLING = { maxSamples: 8, enough: 3, intervalMs: 15, timeoutMs: PAUSE_TIMEOUT_MS };
 /** If ending the process through the debugger has not worked by then, it is killed. */
 const EXIT_FALLBACK_MS = 2000;
+/** How long an ended child's call has to return after SIGTERM, then after SIGKILL. */
+const CHILD_END_GRACE_MS = 2000;
 
 interface Block {
   /** The heartbeat the loop stopped at. */
@@ -30,20 +39,49 @@ interface Block {
   looked: boolean;
 }
 
+type NativeCall = NativeCallStarted & { endAttempted?: boolean };
+
 class Watchdog {
+  private readonly units = new Map<number, LoopUnit>();
+  /** Native calls of running units, by id; the shared state says which one is in progress. */
+  private readonly calls = new Map<number, NativeCall>();
   private block: Block | undefined;
   private busy = false;
 
   constructor(
     private readonly state: SharedLoopState,
-    private readonly units: SharedUnitSlots,
     private readonly inspector: MainThreadInspector,
     private readonly data: WatchdogThreadData,
   ) {}
 
+  onMessage(message: ToWatchdog): void {
+    switch (message.type) {
+      case 'unit-started':
+        this.units.set(message.token, message.unit);
+        break;
+      case 'unit-done':
+        this.units.delete(message.token);
+        for (const [id, call] of this.calls)
+          if (call.token === message.token) this.calls.delete(id);
+        break;
+      case 'native-call':
+        // Only the latest matters: the thread is in one call at a time.
+        for (const [id, call] of this.calls)
+          if (call.token === message.token) this.calls.delete(id);
+        this.calls.set(message.id, message);
+        break;
+    }
+  }
+
   /** Polls often enough to notice a block within a tenth of the threshold. */
   pollDelay(): number {
     return Math.min(100, Math.max(10, Math.round(this.state.thresholdMs() / 10)));
+  }
+
+  /** The native call the test thread is inside now, if it announced one. */
+  private activeCall(token: number): NativeCall | undefined {
+    const call = this.calls.get(this.state.nativeCall());
+    return call && call.token === token ? call : undefined;
   }
 
   async poll(): Promise<void> {
@@ -75,62 +113,178 @@ class Watchdog {
     try {
       if (!this.block.looked) {
         this.block.looked = true;
-        const frames = await this.inspector.pause(PAUSE_TIMEOUT_MS);
-        if (frames) await this.inspector.resume();
-        this.report({ type: 'block-seen', token, blockStart: beat, frames: frames ?? [] });
+        const call = this.activeCall(token);
+        if (call) {
+          // No pause lands inside a native call: its call site is what the thread is doing.
+          this.report({
+            type: 'block-seen',
+            token,
+            blockStart: beat,
+            frames: call.frames,
+            nativeCall: call.info,
+          });
+        } else {
+          // The unit may end before a slow first look does: it then waits for this report.
+          this.state.setLooking(token);
+          try {
+            const frames = await this.look(beat);
+            // A block that ended before the first pause landed is not reported at a wrong place.
+            if (frames !== null) {
+              this.report({ type: 'block-seen', token, blockStart: beat, frames: frames ?? [] });
+            }
+          } finally {
+            this.state.setLooking(0);
+          }
+        }
       } else if (deadline > 0 && now > deadline + threshold) {
         // Jest would have failed it at `deadline` if its timer could fire; `threshold` more is
         // the grace for a synchronous test that ends a little after its timeout (Jest passes it).
-        await this.endFrozenProcess(token, now - this.block.start);
+        await this.endBlockedUnit(token, now - this.block.start);
       }
     } finally {
       this.busy = false;
     }
   }
 
+  /** The agreed stack of a few samples, or `undefined` when no pause landed. */
+  /**
+   * The agreed stack of a few samples taken while the loop is still stopped at `blockStart`;
+   * `undefined` when no pause landed (native code), `null` when the block ended first (a slow
+   * first capture on a loaded machine): nothing is known of where it was.
+   */
+  private async look(blockStart: number): Promise<Frame[] | undefined | null> {
+    const { samples, landed } = await this.inspector.sample({
+      ...SAMPLING,
+      stillBlocked: () => this.state.lastBeat() === blockStart,
+    });
+    if (samples.length > 0) return agreedSample(samples);
+    return landed ? null : undefined;
+  }
+
   private report(message: FromWatchdog): void {
     this.data.reports.postMessage(message);
   }
 
-  private async endFrozenProcess(token: number, blockedMs: number): Promise<void> {
-    const unit = this.units.read(token);
+  /**
+   * A unit blocked past its timeout. Inside a synchronous child-process call, ending that child
+   * (and only it, with what it started) makes the call return and the run go on; otherwise the
+   * process has to end.
+   */
+  private async endBlockedUnit(token: number, blockedMs: number): Promise<void> {
+    const unit = this.units.get(token);
     if (!unit) return;
-    const frames = await this.inspector.pause(PAUSE_TIMEOUT_MS);
+    const call = this.activeCall(token);
+    if (call?.info.childPrograms && !call.endAttempted) {
+      call.endAttempted = true;
+      const tree = childTreeOfCall(call.startedAt, call.info.childPrograms);
+      if (tree.length > 0) {
+        const finding = buildBlockedLoopFinding(
+          unit,
+          {
+            blockedMs,
+            frames: call.frames,
+            frozen: true,
+            severity: 'error',
+            nativeCall: call.info,
+            childEnded: true,
+          },
+          [childEndedNote(unit, tree[0])],
+        );
+        // The report first, so the thread finds it as soon as the call returns.
+        this.report({ type: 'native-call-ended', token, id: call.id, finding });
+        this.state.markCallEnded(call.id);
+        for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+          signalAll(tree, signal);
+          if (await this.callReturns(call.id, CHILD_END_GRACE_MS)) return;
+        }
+      }
+    }
+    await this.endFrozenProcess(unit, blockedMs, call);
+  }
+
+  private async callReturns(id: number, withinMs: number): Promise<boolean> {
+    const until = Date.now() + withinMs;
+    while (Date.now() < until) {
+      if (this.state.nativeCall() !== id) return true;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.state.nativeCall() !== id;
+  }
+
+  private async endFrozenProcess(
+    unit: LoopUnit,
+    blockedMs: number,
+    call: NativeCall | undefined,
+  ): Promise<void> {
+    let frames: Frame[] | undefined = call?.frames;
+    let paused = false;
+    if (!call) {
+      frames = (await this.look(this.state.lastBeat())) ?? undefined;
+      // Paused, the thread can still run the code that ends the process with an exit code.
+      paused = frames !== undefined && (await this.inspector.pause(PAUSE_TIMEOUT_MS)) !== undefined;
+    }
     const { inBand, markerDir } = this.data;
     // A marker already there means the rerun did not stop this unit early: do not loop forever.
-    const frozenBefore = !inBand && readFrozenMarker(markerDir, unit) !== undefined;
+    const frozenBefore =
+      !inBand && markerDir !== undefined && readFrozenMarker(markerDir, unit) !== undefined;
+    const canRerun = !inBand && markerDir !== undefined && !frozenBefore;
     const finding = buildBlockedLoopFinding(
       unit,
-      { blockedMs, frames: frames ?? [], frozen: true, severity: 'error' },
-      [endingNote(unit, inBand, frames !== undefined && !frozenBefore)],
+      {
+        blockedMs,
+        frames: frames ?? [],
+        frozen: true,
+        severity: 'error',
+        ...(call ? { nativeCall: call.info } : {}),
+      },
+      [endingNote(unit, inBand, canRerun)],
     );
     fs.writeSync(2, `\nhangwatch: ${renderBlockedLoopText(finding, unit.rootDir)}\n\n`);
-    if (!inBand && !frozenBefore) {
+    let rerun = canRerun;
+    if (canRerun) {
       try {
         writeFrozenMarker(markerDir, unit, finding);
       } catch {
         // Without its marker the rerun would freeze again: end the process the way Jest won't retry.
-        killProcess();
+        rerun = false;
       }
     }
+    // The call's own child would outlive the process otherwise.
+    if (call?.info.childPrograms) {
+      signalAll(childTreeOfCall(call.startedAt, call.info.childPrograms), 'SIGKILL');
+    }
     setTimeout(killProcess, EXIT_FALLBACK_MS).unref();
-    if (!frames || frozenBefore) {
+    if (!rerun && !inBand) {
       killProcess();
       return;
     }
-    // Node prints "Waiting for the debugger to disconnect..." when a process ends with a session
-    // attached; the report is out, so nothing else is wanted on stderr from this process.
-    fs.closeSync(2);
-    this.inspector.exitProcess(FROZEN_LOOP_EXIT_CODE);
+    if (paused) {
+      // Node prints "Waiting for the debugger to disconnect..." when a process ends with a session
+      // attached; the report is out, so nothing else is wanted on stderr from this process.
+      fs.closeSync(2);
+      this.inspector.exitProcess(FROZEN_LOOP_EXIT_CODE);
+      return;
+    }
+    // Blocked in native code: nothing runs on the test thread, so the exit comes from here.
+    try {
+      exitProcessFromThread(FROZEN_LOOP_EXIT_CODE);
+    } catch {
+      killProcess();
+    }
   }
+}
+
+function childEndedNote(unit: LoopUnit, pid: number): string {
+  const what = unit.kind === 'test' ? 'test' : 'hook';
+  return `Jest's timeout cannot fire while the thread is blocked, so hangwatch ended the child process this call started (pid ${pid}, and what it started): the call threw, the ${what} failed with this report, and the run went on.`;
 }
 
 function endingNote(unit: LoopUnit, inBand: boolean, withExitCode: boolean): string {
   const what = unit.kind === 'test' ? 'test' : 'hook';
-  const how = withExitCode ? `exit code ${FROZEN_LOOP_EXIT_CODE}` : 'SIGKILL';
   if (inBand) {
-    return `Jest's timeout cannot fire while the loop is blocked, so hangwatch ended the Jest process (${how}): with --runInBand the tests run inside Jest itself, so the run stops here, without the files still to run and without Jest's summary. Without --runInBand, Jest restarts the worker and carries on.`;
+    return `Jest's timeout cannot fire while the loop is blocked, so hangwatch ended the Jest process (exit code ${FROZEN_LOOP_EXIT_CODE}): the tests ran inside Jest itself (in band, without hangwatch's runner or with inBandWorker: false), so the run stops here, without the files still to run and without Jest's summary. With the preset's runner, or in worker processes, Jest carries on.`;
   }
+  const how = withExitCode ? `exit code ${FROZEN_LOOP_EXIT_CODE}` : 'SIGKILL';
   return withExitCode
     ? `Jest's timeout cannot fire while the loop is blocked, so hangwatch ended this Jest worker process (${how}). Jest runs the file again in a new worker, where this ${what} fails at once with this report.`
     : `Jest's timeout cannot fire while the loop is blocked, so hangwatch ended this Jest worker process (${how}); Jest reports the file as crashed.`;
@@ -153,15 +307,8 @@ function main(): void {
     status({ type: 'unavailable', reason: `no inspector (${(error as Error).message})` });
     return;
   }
-  const watchdog = new Watchdog(
-    new SharedLoopState(data.buffer, data.epoch),
-    new SharedUnitSlots(data.unitSlots),
-    inspector,
-    data,
-  );
-  // The thread's own loop must stay alive while a poll awaits the inspector (its session does not
-  // hold the loop): the worker is unref'd on the test thread's side, so this never holds the process.
-  setInterval(() => {}, 1 << 30);
+  const watchdog = new Watchdog(new SharedLoopState(data.buffer, data.epoch), inspector, data);
+  port.on('message', (message: ToWatchdog) => watchdog.onMessage(message));
   const tick = () => {
     watchdog
       .poll()
