@@ -44,7 +44,7 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
         options,
         host: this,
         console: context.console,
-        verbose: config.globalConfig.verbose === true,
+        verbose: options.leakNotes,
         global: this.global as unknown as Record<string, unknown>,
         aside: (work) => (this.loopWatch ? this.loopWatch.aside(work) : work()),
       });

@@ -16,7 +16,7 @@ export interface LeakCheckContext {
   testPath: string;
   rootDir: string;
   options: Pick<HangwatchOptions, 'leaks' | 'maxListed'>;
-  /** Jest's `--verbose`: also say what a test left open that closed on its own later. */
+  /** `leakNotes`: also say what a test left open that closed on its own later. */
   verbose: boolean;
   /** The test file's console: warnings appear under the file, as Jest shows console output. */
   console: Pick<Console, 'warn' | 'info'>;

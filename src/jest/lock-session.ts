@@ -88,9 +88,9 @@ export class LockSession {
     else for (const error of errors) process.stderr.write(`hangwatch: ${error.message}\n`);
   }
 
-  addTo(finding: HangFinding): void {
-    const locks = this.graph.snapshot();
-    if (locks) finding.locks = locks;
+  /** The locks' holders and waiters as they are now, for a hang report. */
+  snapshot(): HangFinding['locks'] {
+    return this.graph.snapshot() ?? undefined;
   }
 
   stop(): void {

@@ -48,6 +48,12 @@ export interface HangwatchOptions {
    */
   leaks: 'warn' | 'error' | 'off';
   /**
+   * Also note each resource a test left open that closed on its own before the end of its file
+   * (not a leak), with how long after the test it closed. Off by default: a passing run prints
+   * nothing (Jest turns `--verbose` on by itself for a one-file run, so it cannot be the switch).
+   */
+  leakNotes: boolean;
+  /**
    * A test or hook that blocks the event loop for longer than `blockThreshold`: `warn` prints
    * where (the test still passes), `error` fails it, `off` turns the event-loop watchdog off,
    * including the rescue of a loop that never ends.
@@ -83,6 +89,7 @@ export const DEFAULT_OPTIONS: HangwatchOptions = {
   stackDepth: DEFAULT_STACK_DEPTH,
   idle: 'fail',
   leaks: 'warn',
+  leakNotes: false,
   blockedLoop: 'warn',
   blockThreshold: 1000,
   inBandWorker: true,
@@ -99,6 +106,7 @@ const CHECKS: Record<keyof HangwatchOptions, Check> = {
   stackDepth: isPositiveInteger,
   idle: oneOf('fail', 'off'),
   leaks: oneOf('warn', 'error', 'off'),
+  leakNotes: isBoolean,
   blockedLoop: oneOf('warn', 'error', 'off'),
   blockThreshold: isPositiveInteger,
   inBandWorker: isBoolean,

@@ -98,7 +98,7 @@ export interface SessionContext {
   host: FakeTimerHost;
   /** The test file's console: leak warnings appear under the file, as Jest shows console output. */
   console: Pick<Console, 'warn' | 'info'>;
-  /** Jest's `--verbose`. */
+  /** `leakNotes`: say what a test left open that closed on its own later. */
   verbose?: boolean;
   /** The test file's global object, for wrapping entry points such as `fetch`. */
   global: Record<string, unknown>;
@@ -488,6 +488,9 @@ export class HangwatchSession {
       thrownBeforeDone: (unit.callbackErrors ?? []).map(describeThrown),
       attempt: unit.attempt,
     };
+    // Locks are described before the await stacks' snapshot, which takes a while: how long a lock
+    // was held is as of the hang, not as of the end of the report.
+    const locks = this.lockSection();
     const { awaits, skipped } = this.awaitStacks(unit);
     const finding = buildHangFinding(hung, pending, {
       ...(fakeTimers ? { fakeTimers } : {}),
@@ -496,7 +499,8 @@ export class HangwatchSession {
       ...(awaits.length > 0 ? { awaits } : {}),
     });
     if (skipped) finding.notes.push(skipped);
-    return this.withLocks(finding);
+    if (locks) finding.locks = locks;
+    return finding;
   }
 
   /** The unit's await stacks; a failure there must not lose the report. */
@@ -533,13 +537,13 @@ export class HangwatchSession {
   }
 
   /** Adds held and awaited locks to a hang report; a failure there must not lose the report. */
-  private withLocks(finding: HangFinding): HangFinding {
+  private lockSection(): HangFinding['locks'] {
     try {
-      this.locks.addTo(finding);
+      return this.locks.snapshot();
     } catch {
       // the report without its lock section is still the report
+      return undefined;
     }
-    return finding;
   }
 
   /** Ranks a resource's creator against the hung unit; `undefined` hides another running test's. */

@@ -3,7 +3,9 @@ import { runFixture, type FixtureRun } from '../helpers/run-fixture';
 describe("leaks: 'warn' (the default) names each leak on the test that made it, without failing", () => {
   let run: FixtureRun;
   beforeAll(async () => {
-    run = await runFixture('leaks', { args: ['--forceExit', '--verbose'] });
+    run = await runFixture('leaks', {
+      args: ['--forceExit', '--config', 'jest.notes.config.js'],
+    });
   }, 300_000);
 
   const output = () => run.stdout + run.stderr;
@@ -61,7 +63,7 @@ describe("leaks: 'warn' (the default) names each leak on the test that made it, 
     expect(run.stderr).not.toMatch(/leak\s+transient\.test\.js/);
   });
 
-  test('under --verbose, each late close is a note with how long after the test it closed', () => {
+  test('with leakNotes, each late close is a note with how long after the test it closed', () => {
     for (const name of [
       'done() from the app error event, response still being written',
       'done() on the next turn, the response 30 ms later',
@@ -81,7 +83,7 @@ describe("leaks: 'warn' (the default) names each leak on the test that made it, 
       /hangwatch: after the last test, \d+ resources still hold the process open \(why Jest may not exit\):/,
     );
     expect(run.stderr).toMatch(
-      /in band: child process \d+ `node -e[^\n]*\n\s+created at leaky\.test\.js:22:3 by test "a child process never killed"/,
+      /(?:in band|worker \d+): child process \d+ `node -e[^\n]*\n\s+created at leaky\.test\.js:22:3 by test "a child process never killed"/,
     );
     expect(run.stderr).toMatch(
       /in band: setInterval every 1 min[^\n]*\n\s+created at module-leak\.test\.js:2:1 by module-leak\.test\.js \(file level\)/,

@@ -70,17 +70,17 @@ describe('an earlier test’s leftover interval, then a test awaiting an event n
     expect(failure).not.toContain('Exceeded timeout');
   });
 
-  test('the code frame is the hung test’s own line, not the interval’s', () => {
+  test('the code frame is the hung test’s own await, not the interval’s line', () => {
     const failure = failureIn('leftover-interval.test.js', 'waits for an event nobody emits');
-    expect(topFrameOf(failure)).toContain('leftover-interval.test.js:7:1');
+    expect(topFrameOf(failure)).toContain('leftover-interval.test.js:9:3');
     const finding = hangIn('leftover-interval.test.js');
     expect(finding).toMatchObject({ nothingOwnPending: true, nothingPending: false });
     expect(finding.unitSite?.top).toMatchObject({ line: 7, column: 1, origin: 'user' });
   });
 
-  test('the summary row points at the test’s line', () => {
+  test('the summary row points at the test’s own await', () => {
     expect(run.stderr).toMatch(
-      /hang {2}leftover-interval\.test\.js:7:1 {2}waits for an event nobody emits\n\s+test "waits for an event nobody emits" hung: still waiting after 1\.0 s \(timeout 1\.0 s\)\. Pending, started elsewhere: setInterval every 200 ms/,
+      /hang {2}leftover-interval\.test\.js:9:3 {2}waits for an event nobody emits\n\s+test "waits for an event nobody emits" hung: still waiting after 1\.0 s \(timeout 1\.0 s\)\. Pending, started elsewhere: setInterval every 200 ms/,
     );
   });
 });
@@ -97,7 +97,7 @@ test('an earlier test’s modern fake timer is named as that test’s, and does 
   );
   expect(text).not.toContain('Nothing it started is still pending');
   expect(text).toContain(NOTHING_OWN_PENDING);
-  expect(topFrameOf(failure)).toContain('leftover-fake-timer.test.js:8:1');
+  expect(topFrameOf(failure)).toContain('leftover-fake-timer.test.js:10:3');
 });
 
 describe('a hung afterAll', () => {
@@ -114,13 +114,13 @@ describe('a hung afterAll', () => {
     );
     expect(message).not.toContain("Started by its test or the test's other hooks");
     expect(message).not.toContain('Nothing it started is still pending');
-    expect(message).toContain('> 10 | afterAll(async () => {');
-    expect(topFrameOf(message)).toContain('after-all.test.js:10:1');
+    expect(message).toContain("> 11 |   await once(server, 'drained');");
+    expect(topFrameOf(message)).toContain('after-all.test.js:11:3');
     expect(run.resultOf('passes, then afterAll hangs').status).toBe('passed');
   });
 
   test('its summary row names the hook and points at its line', () => {
-    expect(run.stderr).toMatch(/hang {2}after-all\.test\.js:10:1 {2}top-level afterAll hook\n/);
+    expect(run.stderr).toMatch(/hang {2}after-all\.test\.js:11:3 {2}top-level afterAll hook\n/);
   });
 });
 
@@ -135,9 +135,9 @@ describe('a hung beforeAll in a describe block', () => {
     expect(text).toContain('created at before-all.test.js:7:41');
     expect(text).not.toContain('It is waiting on');
     expect(text).toContain(NOTHING_OWN_PENDING);
-    expect(topFrameOf(failure)).toContain('before-all.test.js:24:3');
+    expect(topFrameOf(failure)).toContain('before-all.test.js:25:5');
     expect(run.stderr).toMatch(
-      /hang {2}before-all\.test\.js:24:3 {2}beforeAll hook of describe "orders"\n/,
+      /hang {2}before-all\.test\.js:25:5 {2}beforeAll hook of describe "orders"\n/,
     );
   });
 });
@@ -153,7 +153,7 @@ describe('ioredis reconnecting to a closed port', () => {
     expect(text).toMatch(attributed);
     expect(text).not.toContain('Nothing it started is still pending');
     expect(text).toContain(NOTHING_OWN_PENDING);
-    expect(topFrameOf(failure)).toContain('redis-module.test.js:8:1');
+    expect(topFrameOf(failure)).toContain('redis-module.test.js:9:10');
     const listed = hangIn('redis-module.test.js').pending[0];
     expect(listed.site?.top).toMatchObject({ line: 4, column: 15, origin: 'user' });
     expect(listed.madeBy).toMatchObject({ origin: 'dependency', packageName: 'ioredis' });
@@ -178,8 +178,8 @@ test('Jest 29: the leftover interval and the hung afterAll are ranked and framed
   const failure = run29.failureOf('waits for an event nobody emits');
   expect(reportOf(failure)).toContain('Left open by earlier tests (1):');
   expect(reportOf(failure)).toContain(NOTHING_OWN_PENDING);
-  expect(topFrameOf(failure)).toContain('leftover-interval.test.js:7:1');
+  expect(topFrameOf(failure)).toContain('leftover-interval.test.js:9:3');
   const afterAll = run29.files.find((entry) => entry.name.endsWith('/after-all.test.js'))!;
   expect(afterAll.message).toContain('HangError: top-level afterAll hook hung');
-  expect(topFrameOf(afterAll.message)).toContain('after-all.test.js:10:1');
+  expect(topFrameOf(afterAll.message)).toContain('after-all.test.js:11:3');
 }, 120_000);

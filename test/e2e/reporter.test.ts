@@ -118,7 +118,7 @@ describe('a run with findings', () => {
     expect(commands).toHaveLength(3);
     for (const command of commands) expect(command).toMatch(WORKFLOW_COMMAND);
     expect(commands[2]).toMatch(
-      /^::error file=test\/fixtures\/reporter\/timers\.test\.js,line=5,col=43,title=hangwatch%3A hang in "awaits a long timer"::test "awaits a long timer" hung: still waiting after 5\d\d ms \(timeout 500 ms\)\.%0AIt is waiting on 1 thing it started/,
+      /^::error file=test\/fixtures\/reporter\/timers\.test\.js,line=5,col=43,title=hangwatch%3A hang in "awaits a long timer"::test "awaits a long timer" hung: still waiting after 5\d\d ms \(timeout 500 ms\)\.%0AIt is awaiting \(innermost first\):%0A.*%0AIt is waiting on 1 thing it started/,
     );
   });
 
