@@ -86,7 +86,7 @@ describe("leaks: 'warn' (the default) names each leak on the test that made it, 
       /(?:in band|worker \d+): child process \d+ `node -e[^\n]*\n\s+created at leaky\.test\.js:22:3 by test "a child process never killed"/,
     );
     expect(run.stderr).toMatch(
-      /in band: setInterval every 1 min[^\n]*\n\s+created at module-leak\.test\.js:2:1 by module-leak\.test\.js \(file level\)/,
+      /(?:in band|worker \d+): setInterval every 1 min[^\n]*\n\s+created at module-leak\.test\.js:2:1 by module-leak\.test\.js \(file level\)/,
     );
     expect(run.stderr).not.toMatch(/created at transient\.test\.js/);
   });
