@@ -40,6 +40,7 @@ const CONFIGURATIONS = [
     label: 'hangwatch + preset runner',
     testEnvironment: HANGWATCH_ENVIRONMENT,
     runner: path.join(REPO_ROOT, 'dist', 'jest', 'runner.js'),
+    testEnvironmentOptions: { hangwatch: { inBandWorker: true } },
   },
   {
     name: 'promises',

@@ -64,7 +64,8 @@ export interface HangwatchOptions {
   /**
    * With the preset's runner: a run Jest would do in band (one file, `--runInBand`) runs its
    * files one at a time in one Jest worker process instead, so a frozen loop ends that worker,
-   * not the run. `false` keeps them in Jest's own process.
+   * not the run. Off by default: a child process a test leaves running with the worker's stdio
+   * inherited keeps that worker's pipes open, and Jest then waits for it at the end of the run.
    */
   inBandWorker: boolean;
   /**
@@ -92,7 +93,7 @@ export const DEFAULT_OPTIONS: HangwatchOptions = {
   leakNotes: false,
   blockedLoop: 'warn',
   blockThreshold: 1000,
-  inBandWorker: true,
+  inBandWorker: false,
   lockOrder: 'warn',
   lockSites: 'sampled',
 };

@@ -74,7 +74,7 @@ describe('await stacks (Jest 30, CommonJS)', () => {
 
   test('a hung afterAll: its own await', () => {
     const failure = run.stdout + run.stderr;
-    expect(failure).toContain('afterAll hook in "a hung afterAll" can never finish');
+    expect(failure).toContain('afterAll hook of describe "a hung afterAll" can never finish');
     expect(failure).toMatch(
       /await-stacks\.test\.js:52:5 +await new Promise\(\(resolve\) => register\(resolve\)\);/,
     );
