@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import type { Config } from 'jest';
 
 const tsJest: Config['transform'] = {
@@ -13,6 +14,9 @@ const ignored = [
 ];
 
 const config: Config = {
+  // Two at a time even on two cores: an end-to-end file spends much of its time waiting for its
+  // fixture's Jest (timeouts running out, worker start-up), not computing.
+  maxWorkers: Math.max(2, os.availableParallelism() - 1),
   projects: [
     {
       displayName: 'unit',

@@ -196,7 +196,20 @@ export type AwaitedThing =
       /** The user line that entered the package. */
       enteredAt?: Frame;
       enteredSourceLine?: string;
+      /**
+       * Who holds its slots, when that can be known: the jobs the package is running now (async
+       * functions its own code awaits, as a limiter awaits each job), each at its current await.
+       */
+      holders?: SlotHolder[];
     };
+
+/** A job a package is running now (so holding one of its slots), at its current await. */
+export interface SlotHolder {
+  frame: Frame;
+  sourceLine?: string;
+  /** The job is the waiting flow itself (or encloses it): it waits for a slot it holds. */
+  sameFlow: boolean;
+}
 
 export interface AwaitFlow {
   /** Innermost first: user code and packages (a package's run of steps kept as its outer step). */

@@ -47,7 +47,24 @@ describe('await stacks (Jest 30, CommonJS)', () => {
       'waits inside p-limit, entered at src/jobs.js:8:5   await limit(() => `${name}: sub-step`);',
     );
     expect(report).toMatch(/await-stacks\.test\.js:29:3 +await expect\(runJob\('import'\)\)/);
+    expect(report).toContain(
+      'p-limit runs this very flow as one of its jobs: the flow holds a slot of p-limit while it waits for one',
+    );
     expect(topFrameOf(failure)).toContain('src/jobs.js:8:5');
+  });
+
+  test('a p-limit limiter whose slots are held by jobs that never finish: who holds them', () => {
+    const report = reportOf(
+      run.failureOf('a limiter whose slots are held by jobs that never finish'),
+    );
+    expect(report).toContain(
+      "waits inside p-limit, entered at await-stacks.test.js:61:3   await requestExport('invoices');",
+    );
+    // Only this limiter's jobs: the earlier test's limiter (src/jobs.js) still holds its own slot.
+    expect(report).toContain(
+      '2 slots are held by jobs p-limit is running, each waiting at src/exports.js:9:18   const file = await new Promise((resolve) => answers.set(id, resolve));',
+    );
+    expect(report).not.toContain('src/jobs.js');
   });
 
   test('a generic-pool borrow never released after a throw', () => {

@@ -149,10 +149,20 @@ describe('Jest 29, hangwatch installed from the tarball', () => {
       {
         ...TESTS,
         'jest.config.js': `module.exports = { preset: 'hangwatch', testTimeout: 1000 };\n`,
+        'jest.jsdom.config.js': `module.exports = { preset: 'hangwatch/presets/jsdom' };\n`,
       },
     );
   }, 240_000);
   afterAll(() => project?.remove());
+
+  test('jsdom preset without jest-environment-jsdom: the install line names Jest 29’s major', async () => {
+    const run = await project.jest(['--config', 'jest.jsdom.config.js']);
+    expect(run.code).toBe(1);
+    const line =
+      "Cannot find module 'jest-environment-jsdom': the jsdom preset of hangwatch needs it. Install it: npm install --save-dev jest-environment-jsdom@29";
+    expect(occurrences(run.stderr, line)).toBe(1);
+    expect(run.stderr).not.toContain('Require stack');
+  }, 120_000);
 
   test('npm installs no second jest-environment-node: hangwatch uses Jest 29’s own', () => {
     const tree = project.npm(['ls', '--all', 'jest-environment-node']);

@@ -63,7 +63,9 @@ describe("leaks: 'warn' (the default) names each leak on the test that made it, 
     expect(run.stderr).not.toMatch(/leak\s+transient\.test\.js/);
   });
 
-  test('with leakNotes, each late close is a note with how long after the test it closed', () => {
+  // How long after, when the close itself was seen; a handle that stopped holding the process
+  // without a close (a loaded machine can order it so) is said to have done that instead.
+  test('with leakNotes, each late close is a note saying it is no leak', () => {
     for (const name of [
       'done() from the app error event, response still being written',
       'done() on the next turn, the response 30 ms later',
@@ -71,7 +73,7 @@ describe("leaks: 'warn' (the default) names each leak on the test that made it, 
     ]) {
       expect(output()).toMatch(
         new RegExp(
-          `test "${name.replace(/[()]/g, '\\$&')}": \\d+ resources? still open when the test ended[^\\n]*, closed \\d+ ms later; not a leak\\.`,
+          `test "${name.replace(/[()]/g, '\\$&')}": \\d+ resources? still open when the test ended[^\\n]*, (closed \\d+ ms later|no longer held the process by the end of the file); not a leak\\.`,
         ),
       );
     }

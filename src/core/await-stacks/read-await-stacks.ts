@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { AwaitedThing, AwaitFlow, AwaitStep, CreationSite, Frame } from '../model';
+import type { AwaitedThing, AwaitFlow, AwaitStep, CreationSite, Frame, SlotHolder } from '../model';
 import { parseStack, readSourceLine, toCreationSite } from '../stack';
 import { HeapGraph } from './heap-graph';
 import { SameThreadInspector } from './inspector-session';
@@ -8,6 +8,7 @@ import { AwaitWalk } from './walk';
 
 const MAX_FLOWS = 8;
 const MAX_STEPS = 12;
+const MAX_HOLDERS = 4;
 
 /** The probe's rings as snapshot nodes: promise node → ring index, and so on. */
 interface ProbeNodes {
@@ -37,13 +38,17 @@ export function readAwaitStacks(unitPromise: unknown): AwaitFlow[] {
     const nodes = probeNodes(graph);
     if (nodes?.unitPromise === undefined) return [];
     const walk = new AwaitWalk(graph);
-    const chains = rootedChains(walk, nodes.unitPromise);
+    const { chains, awaitees } = rootedChains(walk, nodes.unitPromise);
     if (chains.length === 0) return [];
     const flows: AwaitFlow[] = [];
     for (const chain of chains.slice(0, MAX_FLOWS)) {
       const steps = chainSteps(chain, walk, graph, inspector);
       if (steps.length === 0) continue;
       const awaiting = awaitedThing(startedAt, chain[0], steps, walk, graph, nodes, inspector);
+      if (awaiting?.kind === 'library') {
+        const holders = slotHolders(awaiting.packageName, chain, awaitees, walk, graph, inspector);
+        if (holders.length > 0) awaiting.holders = holders;
+      }
       flows.push({ steps, ...(awaiting ? { awaiting } : {}) });
     }
     return flows;
@@ -99,7 +104,10 @@ function groupBy(map: Map<number, number>): Map<number, number[]> {
  * each generator that settles it, down through the generators each one awaits, to the ones that
  * await nothing suspended (a `new Promise`, an event, a library's queue). Each leaf is one flow.
  */
-function rootedChains(walk: AwaitWalk, unitPromise: number): number[][] {
+function rootedChains(
+  walk: AwaitWalk,
+  unitPromise: number,
+): { chains: number[][]; awaitees: Map<number, number[]> } {
   const awaitees = new Map<number, number[]>();
   const roots: number[] = [];
   for (const generator of walk.suspended.keys()) {
@@ -123,7 +131,89 @@ function rootedChains(walk: AwaitWalk, unitPromise: number): number[][] {
     for (const next of below) descend([...path, next]);
   };
   for (const root of roots) descend([root]);
-  return chains;
+  return { chains, awaitees };
+}
+
+/**
+ * The jobs the instance of `packageName` this flow waits in is running now: suspended async
+ * functions outside the package that its own async functions await (a limiter's `run` awaits each
+ * job it started). The instance is the closure scope of that library function, found again from
+ * the promise the flow waits on (held through the instance's queue), so another limiter's jobs are
+ * never named. A flow that is itself one of the jobs waits for a slot it holds.
+ */
+function slotHolders(
+  packageName: string,
+  chain: number[],
+  awaitees: Map<number, number[]>,
+  walk: AwaitWalk,
+  graph: HeapGraph,
+  inspector: SameThreadInspector,
+): SlotHolder[] {
+  const packages = new Map<number, string | undefined>();
+  const packageOf = (generator: number): string | undefined => {
+    if (!packages.has(generator)) {
+      const functionNode = walk.suspended.get(generator)?.functionNode;
+      const position = functionNode === undefined ? undefined : graph.position(functionNode);
+      const frame = position ? inspector.frame(position) : undefined;
+      // A package Jest uses too (p-limit) is classified internal: the name is what counts here.
+      packages.set(generator, frame && frame.origin !== 'user' ? frame.packageName : undefined);
+    }
+    return packages.get(generator);
+  };
+  const jobsByScope = new Map<number, number[]>();
+  for (const [awaiter, awaited] of awaitees) {
+    if (packageOf(awaiter) !== packageName) continue;
+    const functionNode = walk.suspended.get(awaiter)?.functionNode;
+    const scope = functionNode === undefined ? undefined : graph.follow(functionNode, 'context');
+    if (scope === undefined) continue;
+    const jobs = jobsByScope.get(scope) ?? [];
+    for (const job of awaited) {
+      if (packageOf(job) !== packageName && !jobs.includes(job)) jobs.push(job);
+    }
+    jobsByScope.set(scope, jobs);
+  }
+  const waited = walk.awaitedBy(chain[0]);
+  const scope =
+    waited === undefined ? undefined : retainingScope(graph, walk.upstream(waited), jobsByScope);
+  const jobs = scope === undefined ? [] : (jobsByScope.get(scope) ?? []);
+  // The waiting flow's own job first: that is the self-deadlock.
+  jobs.sort((a, b) => Number(chain.includes(b)) - Number(chain.includes(a)));
+  const holders: SlotHolder[] = [];
+  for (const job of jobs.slice(0, MAX_HOLDERS)) {
+    const location = inspector.generatorLocation(graph.id(job));
+    const frame = location
+      ? inspector.frame(location, walk.suspended.get(job)?.functionName)
+      : undefined;
+    if (!frame || frame.origin === 'internal') continue;
+    const sourceLine = readSourceLine(frame.file, frame.line);
+    holders.push({
+      frame,
+      ...(sourceLine !== undefined ? { sourceLine } : {}),
+      sameFlow: chain.includes(job),
+    });
+  }
+  return holders;
+}
+
+const MAX_RETAINER_VISITS = 20_000;
+
+/** The first of `scopes` found holding one of `promises`, walking what retains them (breadth first). */
+function retainingScope(
+  graph: HeapGraph,
+  promises: number[],
+  scopes: Map<number, unknown>,
+): number | undefined {
+  const seen = new Set<number>(promises);
+  const queue = [...promises];
+  for (let index = 0; index < queue.length && index < MAX_RETAINER_VISITS; index++) {
+    for (const edge of graph.incoming(queue[index])) {
+      if (edge.type === 'weak' || seen.has(edge.from)) continue;
+      if (scopes.has(edge.from)) return edge.from;
+      seen.add(edge.from);
+      queue.push(edge.from);
+    }
+  }
+  return undefined;
 }
 
 function chainSteps(

@@ -1,5 +1,12 @@
 import { formatDuration } from '../format';
-import type { AwaitedThing, AwaitFlow, CreationSite, Frame, HangFinding } from '../model';
+import type {
+  AwaitedThing,
+  AwaitFlow,
+  CreationSite,
+  Frame,
+  HangFinding,
+  SlotHolder,
+} from '../model';
 import { displayPath } from '../stack';
 
 /** The "It is awaiting" section: each flow's awaits, innermost first, and what the innermost waits on. */
@@ -65,7 +72,10 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
       const entered = awaited.enteredAt
         ? `, entered at ${where(awaited.enteredAt, rootDir)}${awaited.enteredSourceLine ? `   ${awaited.enteredSourceLine}` : ''}`
         : '';
-      return [`waits inside ${awaited.packageName}${entered}`];
+      return [
+        `waits inside ${awaited.packageName}${entered}`,
+        ...holderLines(awaited.packageName, awaited.holders ?? [], rootDir),
+      ];
     }
     case 'event': {
       const at = siteText(awaited.site, rootDir);
@@ -83,6 +93,29 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
       return lines;
     }
   }
+}
+
+/** Who holds the package's slots: the flow itself, or jobs grouped by the await they wait at. */
+function holderLines(packageName: string, holders: SlotHolder[], rootDir: string): string[] {
+  const lines: string[] = [];
+  if (holders.some((holder) => holder.sameFlow)) {
+    lines.push(
+      `${packageName} runs this very flow as one of its jobs: the flow holds a slot of ${packageName} while it waits for one`,
+    );
+  }
+  const byPlace = new Map<string, number>();
+  for (const holder of holders.filter((h) => !h.sameFlow)) {
+    const at = `${where(holder.frame, rootDir)}${holder.sourceLine ? `   ${holder.sourceLine}` : ''}`;
+    byPlace.set(at, (byPlace.get(at) ?? 0) + 1);
+  }
+  for (const [at, count] of byPlace) {
+    lines.push(
+      count === 1
+        ? `a slot is held by a job ${packageName} is running, waiting at ${at}`
+        : `${count} slots are held by jobs ${packageName} is running, each waiting at ${at}`,
+    );
+  }
+  return lines;
 }
 
 /** The frames a hang error's stack should start with: the innermost user await's flow. */

@@ -37,6 +37,8 @@ interface Block {
   start: number;
   token: number;
   looked: boolean;
+  /** What the first look found, for the final report when a later look gets no pause in. */
+  frames?: Frame[];
 }
 
 type NativeCall = NativeCallStarted & { endAttempted?: boolean };
@@ -130,6 +132,7 @@ class Watchdog {
             const frames = await this.look(beat);
             // A block that ended before the first pause landed is not reported at a wrong place.
             if (frames !== null) {
+              if (frames?.length) this.block.frames = frames;
               this.report({ type: 'block-seen', token, blockStart: beat, frames: frames ?? [] });
             }
           } finally {
@@ -219,7 +222,10 @@ class Watchdog {
     let frames: Frame[] | undefined = call?.frames;
     let paused = false;
     if (!call) {
+      // On a loaded machine the last look may get no pause in: the first look's stack stands.
+      const firstLook = this.block?.frames;
       frames = (await this.look(this.state.lastBeat())) ?? undefined;
+      if (!frames?.some((frame) => frame.origin === 'user') && firstLook) frames = firstLook;
       // Paused, the thread can still run the code that ends the process with an exit code.
       paused = frames !== undefined && (await this.inspector.pause(PAUSE_TIMEOUT_MS)) !== undefined;
     }
