@@ -31,6 +31,16 @@ test('ledger ${n}: takes its lock twice', async () => {
 
 const NOTICE = 'hangwatch: this config lacks what the hangwatch presets set up';
 
+/** The jsdom preset without jest-environment-jsdom: one line naming the running Jest's major. */
+async function expectMissingJsdomLine(project: InstalledProject, major: number): Promise<void> {
+  const run = await project.jest(['--config', 'jest.jsdom.config.js']);
+  expect(run.code).toBe(1);
+  const line = `Cannot find module 'jest-environment-jsdom': the jsdom preset of hangwatch needs it. Install it: npm install --save-dev jest-environment-jsdom@${major}`;
+  expect(occurrences(run.stderr, line)).toBe(1);
+  expect(run.stderr).not.toContain('Require stack');
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+}
+
 describe('Jest 30, hangwatch installed from the tarball', () => {
   let project: InstalledProject;
   beforeAll(async () => {
@@ -110,13 +120,7 @@ describe('Jest 30, hangwatch installed from the tarball', () => {
   }, 120_000);
 
   test('jsdom preset without jest-environment-jsdom: one line saying what to install', async () => {
-    const run = await project.jest(['--config', 'jest.jsdom.config.js']);
-    expect(run.code).toBe(1);
-    const line =
-      "Cannot find module 'jest-environment-jsdom': the jsdom preset of hangwatch needs it. Install it: npm install --save-dev jest-environment-jsdom@30";
-    expect(occurrences(run.stderr, line)).toBe(1);
-    expect(run.stderr).not.toContain('Require stack');
-    expect(run.stderr).not.toMatch(/^\s+at /m);
+    await expectMissingJsdomLine(project, 30);
   }, 120_000);
 
   test('the jsdom environment without jest-environment-jsdom: the same line, no require stack', async () => {
@@ -156,12 +160,7 @@ describe('Jest 29, hangwatch installed from the tarball', () => {
   afterAll(() => project?.remove());
 
   test('jsdom preset without jest-environment-jsdom: the install line names Jest 29’s major', async () => {
-    const run = await project.jest(['--config', 'jest.jsdom.config.js']);
-    expect(run.code).toBe(1);
-    const line =
-      "Cannot find module 'jest-environment-jsdom': the jsdom preset of hangwatch needs it. Install it: npm install --save-dev jest-environment-jsdom@29";
-    expect(occurrences(run.stderr, line)).toBe(1);
-    expect(run.stderr).not.toContain('Require stack');
+    await expectMissingJsdomLine(project, 29);
   }, 120_000);
 
   test('npm installs no second jest-environment-node: hangwatch uses Jest 29’s own', () => {
