@@ -73,10 +73,12 @@ async function main() {
     while (started < runs) {
       const slot = started++;
       const result = await runOnce(node);
-      if (result.named) done++;
+      if (result.named) {
+        done++;
+        continue;
+      }
       if (result.frozen) frozen++;
-      else
-        missed.push({ run: slot + 1, report: result.failure.split('\n').slice(0, 12).join('\n') });
+      missed.push({ run: slot + 1, report: result.failure.split('\n').slice(0, 12).join('\n') });
     }
   }
   await Promise.all(Array.from({ length: parallel }, worker));
