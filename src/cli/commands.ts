@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { codeFrameColumns } from '@babel/code-frame';
 import { plural } from '../core/format';
 import {
   mergeReports,
@@ -41,9 +42,32 @@ export function showReport(report: HangwatchReport): string {
   }
   for (const finding of report.findings) {
     out.push(headingOf(finding, rootDir), renderFindingText(finding, rootDir), '');
+    const frame = codeFrameOf(finding);
+    if (frame) out.push(frame, '');
   }
   out.push(renderRunSummary(report.findings, { rootDir }).trimEnd());
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * The source around the finding's culprit line, drawn as Jest draws it under a failure
+ * (@babel/code-frame), while the file is still there and still has that line.
+ */
+function codeFrameOf(finding: Finding): string | undefined {
+  const location = digestOf(finding).location;
+  if (!location) return undefined;
+  let source: string;
+  try {
+    source = fs.readFileSync(location.file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (source.split('\n').length < location.line) return undefined;
+  return codeFrameColumns(
+    source,
+    { start: { line: location.line, column: location.column } },
+    { linesAbove: 2, linesBelow: 2, highlightCode: false },
+  );
 }
 
 /** Which test file and test a finding belongs to, above its full text. */

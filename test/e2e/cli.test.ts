@@ -68,6 +68,32 @@ test('show renders a saved report as the terminal did: each finding in full, the
   expect(stdout).toMatch(/^── leak in .*orders\.test\.js › orders › refunds a payment$/m);
 });
 
+test('show draws the source around each culprit line while the file is there, as Jest did', () => {
+  const source = write(
+    'orders.test.js',
+    Array.from({ length: 14 }, (_, i) =>
+      i === 11 ? '    setTimeout(resolve, 60_000);' : `// line ${i + 1}`,
+    ).join('\n'),
+  );
+  const top = { file: source, line: 12, column: 5, origin: 'user' as const };
+  const hang = sampleHang();
+  hang.pending[0].site = { top, frames: [top], sourceLine: 'setTimeout(resolve, 60_000);' };
+  const report = write('with-source.json', buildReport(run('three', null), [hang]));
+  const { code, stdout } = hangwatch('show', report);
+  expect(code).toBe(0);
+  expect(stdout).toContain(
+    [
+      '  10 | // line 10',
+      '  11 | // line 11',
+      '> 12 |     setTimeout(resolve, 60_000);',
+      '     |     ^',
+      '  13 | // line 13',
+    ].join('\n'),
+  );
+  // A finding whose file is gone (the shard reports' /repo paths) gets its text alone.
+  expect(hangwatch('show', shard1).stdout).not.toContain('> 12 |');
+});
+
 test('merge combines shard reports into one valid report, on stdout or into --output', () => {
   const { code, stdout } = hangwatch('merge', shard2, shard1);
   expect(code).toBe(0);

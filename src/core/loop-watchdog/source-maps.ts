@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import { SourceMap, type SourceMapPayload, type SourceMapping } from 'node:module';
 import * as path from 'node:path';
+import { originalPositionFor, TraceMap, type SourceMapInput } from '@jridgewell/trace-mapping';
 import { fileURLToPath } from 'node:url';
 
 /** A 1-based position in a file, as stack traces show it. */
@@ -16,7 +16,7 @@ export interface Position {
  * write it, or a file next to the script.
  */
 export class SourceMapResolver {
-  private readonly maps = new Map<string, SourceMap | null>();
+  private readonly maps = new Map<string, TraceMap | null>();
 
   /** `line0`/`column0` are 0-based, as the inspector reports them. */
   resolve(
@@ -29,22 +29,22 @@ export class SourceMapResolver {
     if (!sourceMapURL) return generated;
     const map = this.load(scriptFile, sourceMapURL);
     if (!map) return generated;
-    // `findEntry` answers `{}` for a position the map does not cover.
-    const entry = map.findEntry(line0, column0) as Partial<SourceMapping>;
-    if (entry.originalSource === undefined || entry.originalLine === undefined) return generated;
+    // trace-mapping (what Jest's own source-map code uses): 1-based lines, 0-based columns.
+    const original = originalPositionFor(map, { line: line0 + 1, column: column0 });
+    if (original.source === null || original.line === null) return generated;
     return {
-      file: sourcePath(scriptFile, entry.originalSource),
-      line: entry.originalLine + 1,
-      column: (entry.originalColumn ?? 0) + 1,
+      file: sourcePath(scriptFile, original.source),
+      line: original.line,
+      column: (original.column ?? 0) + 1,
     };
   }
 
-  private load(scriptFile: string, sourceMapURL: string): SourceMap | null {
+  private load(scriptFile: string, sourceMapURL: string): TraceMap | null {
     const key = `${scriptFile}\n${sourceMapURL.length}\n${sourceMapURL.slice(-64)}`;
     let map = this.maps.get(key);
     if (map === undefined) {
       try {
-        map = new SourceMap(readPayload(scriptFile, sourceMapURL));
+        map = new TraceMap(readPayload(scriptFile, sourceMapURL));
       } catch {
         map = null; // unreadable or malformed: fall back to the generated position
       }
@@ -54,7 +54,7 @@ export class SourceMapResolver {
   }
 }
 
-export function readPayload(scriptFile: string, sourceMapURL: string): SourceMapPayload {
+export function readPayload(scriptFile: string, sourceMapURL: string): SourceMapInput {
   if (sourceMapURL.startsWith('data:')) {
     const comma = sourceMapURL.indexOf(',');
     const header = sourceMapURL.slice(0, comma);
@@ -62,12 +62,12 @@ export function readPayload(scriptFile: string, sourceMapURL: string): SourceMap
     const text = header.endsWith(';base64')
       ? Buffer.from(body, 'base64').toString('utf8')
       : decodeURIComponent(body);
-    return JSON.parse(text) as SourceMapPayload;
+    return JSON.parse(text) as SourceMapInput;
   }
   const mapFile = sourceMapURL.startsWith('file:')
     ? fileURLToPath(sourceMapURL)
     : path.resolve(path.dirname(scriptFile), sourceMapURL);
-  return JSON.parse(fs.readFileSync(mapFile, 'utf8')) as SourceMapPayload;
+  return JSON.parse(fs.readFileSync(mapFile, 'utf8')) as SourceMapInput;
 }
 
 function sourcePath(scriptFile: string, source: string): string {
