@@ -1,5 +1,6 @@
 import { clearInterval as realClearInterval, setInterval as realSetInterval } from 'node:timers';
-import type { Unit } from './units';
+import type { UnitEvent } from './lifecycle';
+import { hasDeadline, type Unit } from './units';
 
 /** How often the check looks, and how many looks in a row must find nothing to wake. */
 const CHECK_INTERVAL_MS = 50;
@@ -33,6 +34,11 @@ export class IdleCheck {
   private strikes = 0;
 
   constructor(private readonly host: IdleCheckHost) {}
+
+  onUnitEvent(event: UnitEvent): void {
+    // A unit without a timeout may wait for ever on purpose.
+    if (event.name === 'unit_started' && hasDeadline(event.unit)) this.start();
+  }
 
   start(): void {
     if (this.timer) return;

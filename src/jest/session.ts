@@ -31,18 +31,12 @@ import { FakeTimerProbe, type FakeTimerHost } from './fake-timers';
 import { Degradable } from './degrade';
 import { IdleCheck } from './idle-check';
 import { LeakWatch } from './leak-check';
-import { declaresDone, wrapUnitFunction } from './unit-functions';
+import type { Lifecycle, UnitEvent } from './lifecycle';
+import { declaresDone } from './unit-functions';
 import { LockSession } from './lock-session';
 import { publishFinding } from './findings-channel';
 import type { HangwatchOptions } from './options';
-import {
-  hookSubject,
-  fullTestName,
-  isTimeoutError,
-  ownerRef,
-  replaceRecordedError,
-  type Unit,
-} from './units';
+import { namingOf, ownerRef, type Unit } from './units';
 
 /** Heap snapshots stop once one file's reports have spent this much CPU on them (many hangs in a file). */
 const AWAIT_STACKS_FILE_BUDGET_MS = 60_000;
@@ -58,11 +52,6 @@ function describeThrown(error: unknown): { message: string; site?: CreationSite 
       : String(error);
   const site = toCreationSite(parseStack((error as Error | undefined)?.stack));
   return { message, ...(site ? { site } : {}) };
-}
-
-/** The block a unit runs in: a test's (also for its per-test hooks), else the hook's own. */
-function blockOf(unit: Unit): Circus.DescribeBlock | undefined {
-  return unit.test?.parent ?? unit.hook?.parent;
 }
 
 /** Whether `outer` is `inner` or one of its enclosing describe blocks. */
@@ -107,58 +96,53 @@ export interface SessionContext {
 }
 
 /**
- * Everything hangwatch does for one test file: tracks resources, knows which unit is running,
- * arms a watchdog per unit, and turns a timeout into a HangError. Any internal failure switches
- * it off for the rest of the file and leaves Jest's own behaviour untouched.
+ * Everything hangwatch does for one test file's hangs: tracks resources, attributes them to the
+ * lifecycle's units, snapshots what is pending when a unit's timeout expires, and turns Jest's
+ * timeout into a HangError. Its lock session, idle check and leak check subscribe to the
+ * lifecycle with it, as one part: any internal failure switches them all off for the rest of the
+ * file and leaves Jest's own behaviour untouched.
  */
 export class HangwatchSession {
   private readonly tracker: ResourceTracker<Unit>;
   private readonly fakeTimers: FakeTimerProbe<Unit>;
   private readonly fetchRequests: FetchRequestTracker;
-  /** The owner of what the test file creates while it loads, outside any test or hook. */
-  private readonly moduleUnit: Unit;
-  /** Units of this file: an owner left in the async context by an earlier file is not one. */
-  private readonly units = new WeakSet<Unit>();
-  private readonly running = new Map<Circus.TestEntry | Circus.Hook, Unit>();
-  private readonly attempts = new WeakMap<Circus.TestEntry, number>();
-  private readonly preassigned = new Map<Circus.TestEntry, Unit>();
   private readonly wakeSources = new WakeSources();
   /** Locks (hangwatch/sync, instrumented async-mutex): deadlocks, lock order, report section. */
   private readonly locks: LockSession;
   private readonly idleCheck: IdleCheck;
   private readonly leakWatch: LeakWatch;
-  private readonly watchdogs = new Map<Unit, { timer: NodeJS.Timeout; snapshot?: HangFinding }>();
-  private nextUnitId = 1;
+  /** What was pending when each unit's timeout expired, for the report at Jest's timeout. */
+  private readonly snapshots = new Map<Unit, HangFinding>();
   private recordingEvents = false;
   private awaitStacksSpentMs = 0;
-  private loading = true;
   private readonly degradable = new Degradable(
     () => this.stop(),
     (reason) =>
       `hangwatch: internal error (${reason}); hang reports are off for ${this.context.testPath}, tests run as plain Jest.`,
   );
 
-  constructor(private readonly context: SessionContext) {
-    this.moduleUnit = {
-      id: 0,
-      kind: 'module',
-      name: context.testPath,
-      startedAt: performance.now(),
-      timeoutMs: 0,
-      attempt: 0,
-      running: false,
-    };
-    this.units.add(this.moduleUnit);
+  constructor(
+    private readonly context: SessionContext,
+    private readonly lifecycle: Lifecycle,
+  ) {
     this.tracker = new ResourceTracker<Unit>({
       promises: context.options.promises,
       stackDepth: context.options.stackDepth,
-      ownerOf: (owner) => this.ownUnit(owner),
+      ownerOf: (owner) => lifecycle.ownerOf(owner),
+    });
+    lifecycle.useTimers({
+      setTimer: (fn, ms) => {
+        const timer = this.tracker.untracked(() => realSetTimeout(fn, ms));
+        timer.unref();
+        return timer;
+      },
+      clearTimer: (timer) => realClearTimeout(timer as NodeJS.Timeout),
     });
     this.fetchRequests = new FetchRequestTracker(this.tracker as ResourceTracker<unknown>);
     this.fakeTimers = new FakeTimerProbe(context.host, () =>
-      this.ownUnit(currentAsyncContext()?.owner),
+      lifecycle.ownerOf(currentAsyncContext()?.owner),
     );
-    this.locks = new LockSession({
+    this.locks = new LockSession(lifecycle, {
       rootDir: context.rootDir,
       testPath: context.testPath,
       global: context.global,
@@ -167,12 +151,12 @@ export class HangwatchSession {
       untracked: (fn) => this.tracker.untracked(fn),
       somethingElsePending: () => this.wakeSources.firstWaker(this.tracker) !== undefined,
       describeOwner: (owner) => {
-        const unit = this.ownUnit(owner);
+        const unit = lifecycle.ownerOf(owner);
         return unit ? ownerRef(unit) : undefined;
       },
     });
     this.idleCheck = new IdleCheck({
-      running: () => this.running.values(),
+      running: () => lifecycle.running(),
       anythingCouldWake: () =>
         (this.fakeTimers.pending(() => 'unknown')?.pending.length ?? 0) > 0 ||
         this.wakeSources.firstWaker(this.tracker) !== undefined,
@@ -181,13 +165,23 @@ export class HangwatchSession {
       untracked: (fn) => this.tracker.untracked(fn),
       guard: (action) => this.guard(action),
     });
-    this.leakWatch = new LeakWatch(this.tracker, {
+    this.leakWatch = new LeakWatch(this.tracker, lifecycle, {
       ...context,
       verbose: context.verbose ?? false,
       alreadyReported: hungWith,
       untracked: (fn) => this.tracker.untracked(fn),
       guard: (action) => this.guard(action),
     });
+    // The lock session first: a unit's flows end before its hang is reported, as they did when
+    // the report is made at Jest's timeout.
+    lifecycle.subscribe(this.degradable, (event) => this.locks.onUnitEvent(event));
+    lifecycle.subscribe(this.degradable, (event) => this.onUnitEvent(event));
+    if (context.options.idle !== 'off') {
+      lifecycle.subscribe(this.degradable, (event) => this.idleCheck.onUnitEvent(event));
+    }
+    if (context.options.leaks !== 'off') {
+      lifecycle.subscribe(this.degradable, (event) => this.leakWatch.onUnitEvent(event));
+    }
     this.guard(() => {
       this.fakeTimers.install();
       this.wrapFetch();
@@ -199,7 +193,7 @@ export class HangwatchSession {
   start(): void {
     this.guard(() => {
       // The file's module scope runs next: trace its ticks until the first test (see tracker).
-      this.tracker.traceTicks = this.loading;
+      this.tracker.traceTicks = this.lifecycle.isLoading;
       this.wakeSources.takeBaseline();
       this.tracker.enable();
       this.fetchRequests.enable();
@@ -211,8 +205,7 @@ export class HangwatchSession {
   }
 
   stop(): void {
-    for (const { timer } of this.watchdogs.values()) realClearTimeout(timer);
-    this.watchdogs.clear();
+    this.snapshots.clear();
     this.idleCheck.stop();
     this.fetchRequests.disable();
     this.tracker.disable();
@@ -221,189 +214,30 @@ export class HangwatchSession {
     this.recordingEvents = false;
   }
 
-  /** Returns a promise only when circus must wait (the leak check at the end of the file). */
-  handleTestEvent(event: Circus.Event, state: Circus.State): Promise<void> | void {
-    this.guard(() => this.onEvent(event, state));
-    if (this.degradable.disabled || this.context.options.leaks === 'off') return;
-    // A hung test's open resources are already in its report.
-    if (event.name === 'test_done' && !hungWith(event.test)) {
-      this.guard(() => this.leakWatch.testDone(event.test));
-    }
-    if (event.name === 'run_finish') return this.leakWatch.fileDone(state);
-  }
-
-  private ownUnit(owner: unknown): Unit | undefined {
-    if (this.units.has(owner as Unit)) return owner as Unit;
-    return this.loading ? this.moduleUnit : undefined;
-  }
-
-  private onEvent(event: Circus.Event, state: Circus.State): void {
+  private onUnitEvent(event: UnitEvent): void {
     switch (event.name) {
-      case 'run_start':
-        this.loading = false;
+      case 'file_loaded':
         this.tracker.traceTicks = false;
         break;
-      case 'error':
-        this.recordCallbackError(event.error);
+      case 'unit_started':
+        // Shared clients are made in a beforeAll too: trace its ticks, as the module scope's.
+        if (event.unit.kind === 'beforeAll') this.tracker.traceTicks = true;
         break;
-      case 'test_retry':
-        this.attempts.set(event.test, (this.attempts.get(event.test) ?? 0) + 1);
+      case 'unit_timed_out':
+        // Before Jest's own timeout handler runs: what is pending now is what the unit waits on.
+        this.snapshots.set(event.unit, this.buildFinding(event.unit, false));
         break;
-      case 'add_test':
-        if (event.concurrent) this.preassignConcurrent(event, state);
-        break;
-      case 'test_fn_start': {
-        const timeoutMs = event.test.timeout || state.testTimeout;
-        const preassigned = this.preassigned.get(event.test);
-        this.preassigned.delete(event.test);
-        const unit = preassigned
-          ? this.restartUnit(preassigned, timeoutMs)
-          : this.startUnit('test', fullTestName(event.test), timeoutMs, { test: event.test });
-        this.running.set(event.test, unit);
-        event.test.fn = wrapUnitFunction(event.test.fn, unit, () =>
-          this.locks.takeOrderError(unit),
-        );
-        break;
-      }
-      case 'test_fn_success':
-      case 'test_fn_failure': {
-        const unit = this.running.get(event.test);
-        if (!unit) break;
-        this.finishUnit(unit, event.test);
-        if (event.name === 'test_fn_failure' && isTimeoutError(event.error)) {
-          this.reportHang(unit, event.error, state);
-        }
-        break;
-      }
-      case 'hook_start': {
-        const { hook } = event;
-        const { name, test } = hookSubject(hook, state);
-        const unit = this.startUnit(hook.type, name, hook.timeout || state.testTimeout, {
-          hook,
-          ...(test ? { test } : {}),
-        });
-        this.running.set(hook, unit);
-        // Shared clients are made here too: trace its ticks, as the module scope's (see tracker).
-        if (hook.type === 'beforeAll') this.tracker.traceTicks = true;
-        hook.fn = wrapUnitFunction(hook.fn, unit, () => this.locks.takeOrderError(unit));
-        break;
-      }
-      case 'hook_success':
-      case 'hook_failure': {
-        const unit = this.running.get(event.hook);
-        if (!unit) break;
-        this.finishUnit(unit, event.hook);
-        if (event.name === 'hook_failure' && isTimeoutError(event.error)) {
-          this.reportHang(unit, event.error, state);
-        }
+      case 'unit_ended': {
+        const { unit } = event;
+        if (unit.kind === 'beforeAll') this.tracker.traceTicks = false;
+        const snapshot = this.snapshots.get(unit);
+        this.snapshots.delete(unit);
+        if (event.outcome === 'timed_out') this.reportHang(unit, event.error, snapshot);
         break;
       }
       default:
         break;
     }
-  }
-
-  /**
-   * An error thrown in a callback (an assertion in an event handler) while a `done`-style test or
-   * hook runs is usually why `done()` was never reached: keep it for the report.
-   */
-  private recordCallbackError(error: unknown): void {
-    const waiting = [...this.running.values()].filter((unit) =>
-      declaresDone(unit.kind === 'test' ? unit.test?.fn : unit.hook?.fn),
-    );
-    if (waiting.length !== 1) return;
-    (waiting[0].callbackErrors ??= []).push(error);
-  }
-
-  private startUnit(
-    kind: Unit['kind'],
-    name: string,
-    timeoutMs: number,
-    about: Pick<Unit, 'test' | 'hook'>,
-  ): Unit {
-    const unit: Unit = {
-      id: this.nextUnitId++,
-      kind,
-      name,
-      ...about,
-      startedAt: performance.now(),
-      timeoutMs,
-      attempt: about.test && kind === 'test' ? (this.attempts.get(about.test) ?? 0) : 0,
-      running: true,
-    };
-    this.units.add(unit);
-    this.armWatchdog(unit);
-    return unit;
-  }
-
-  /**
-   * Jest 29 starts every `test.concurrent` function when the file's root block starts, long
-   * before that test's `test_fn_start`: give it its unit as soon as it is declared, so what it
-   * creates early is still its own.
-   */
-  private preassignConcurrent(
-    event: Circus.Event & { name: 'add_test' },
-    state: Circus.State,
-  ): void {
-    const children = state.currentDescribeBlock.children;
-    const test = children[children.length - 1];
-    if (test?.type !== 'test' || test.fn !== event.fn) return;
-    const unit: Unit = {
-      id: this.nextUnitId++,
-      kind: 'test',
-      name: fullTestName(test),
-      test,
-      startedAt: performance.now(),
-      timeoutMs: 0,
-      attempt: 0,
-      running: true,
-    };
-    this.units.add(unit);
-    this.preassigned.set(test, unit);
-    test.fn = wrapUnitFunction(test.fn, unit, () => this.locks.takeOrderError(unit));
-  }
-
-  /** The unit's timeout starts at `test_fn_start`, as Jest's own does. */
-  private restartUnit(unit: Unit, timeoutMs: number): Unit {
-    unit.startedAt = performance.now();
-    unit.timeoutMs = timeoutMs;
-    unit.running = true;
-    this.armWatchdog(unit);
-    return unit;
-  }
-
-  private finishUnit(unit: Unit, key: Circus.TestEntry | Circus.Hook): void {
-    this.locks.endUnit(
-      unit,
-      `the end of ${unit.kind === 'test' ? 'test' : unit.kind} "${unit.name}"`,
-    );
-    this.locks.failInversions(unit, unit.test);
-    unit.running = false;
-    this.running.delete(key);
-    if (unit.kind === 'beforeAll') this.tracker.traceTicks = false;
-    const watchdog = this.watchdogs.get(unit);
-    if (watchdog) realClearTimeout(watchdog.timer);
-  }
-
-  /**
-   * Real timers from the outer realm: `jest.useFakeTimers()` only replaces the test file's globals,
-   * so the watchdog keeps time whatever the test does to the clock. At the deadline it snapshots
-   * what is pending, before Jest's own timeout handler (armed just after it) runs.
-   */
-  private armWatchdog(unit: Unit): void {
-    if (!(unit.timeoutMs > 0) || !Number.isFinite(unit.timeoutMs)) return;
-    const entry: { timer: NodeJS.Timeout; snapshot?: HangFinding } = {
-      timer: this.tracker.untracked(() =>
-        realSetTimeout(() => {
-          this.guard(() => {
-            if (unit.running) entry.snapshot = this.buildFinding(unit, false);
-          });
-        }, unit.timeoutMs),
-      ),
-    };
-    entry.timer.unref();
-    this.watchdogs.set(unit, entry);
-    if (this.context.options.idle !== 'off') this.idleCheck.start();
   }
 
   private failIdle(unit: Unit): void {
@@ -423,11 +257,10 @@ export class HangwatchSession {
     }
   }
 
-  private reportHang(unit: Unit, timeoutError: unknown, state: Circus.State): void {
-    const finding = this.watchdogs.get(unit)?.snapshot ?? this.buildFinding(unit, true);
-    this.watchdogs.delete(unit);
+  private reportHang(unit: Unit, timeoutError: unknown, snapshot: HangFinding | undefined): void {
+    const finding = snapshot ?? this.buildFinding(unit, true);
     publishFinding(finding);
-    replaceRecordedError(state, timeoutError, this.hangError(finding, unit));
+    this.lifecycle.recordFailure(unit, this.hangError(finding, unit), timeoutError);
   }
 
   /** The error a user sees: the rendered report, its stack starting at the culprit's line. */
@@ -477,10 +310,8 @@ export class HangwatchSession {
     );
     const unitSite = toCreationSite(parseStack(this.declarationError(unit)?.stack));
     const hung: HungUnit = {
-      testName: unit.name,
+      ...namingOf(unit),
       testPath: this.context.testPath,
-      phase: unit.kind === 'module' ? 'test' : unit.kind,
-      ...(unit.kind !== 'test' && unit.test ? { forTest: fullTestName(unit.test) } : {}),
       trigger,
       elapsedMs: atFailure ? performance.now() - unit.startedAt : unit.timeoutMs,
       timeoutMs: unit.timeoutMs,
@@ -559,7 +390,7 @@ export class HangwatchSession {
     }
     if (creator.kind === 'beforeAll' || creator.kind === 'afterAll') {
       // A describe block's hooks serve the tests and hooks inside it, no others.
-      return encloses(creator.hook?.parent, blockOf(hung)) ? 'hook' : 'earlier';
+      return encloses(creator.hook?.parent, hung.block) ? 'hook' : 'earlier';
     }
     // beforeEach/afterEach: the hung test's own hooks, or leftovers from another test's.
     return creator.test !== undefined && creator.test === hung.test ? 'hook' : 'earlier';
