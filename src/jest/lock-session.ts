@@ -1,7 +1,7 @@
-import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
 import { collectGarbage } from '../core/collect-garbage';
 import { LockOrderError } from '../core/locks/errors';
-import { LockGraph } from '../core/locks/graph';
+import { LockGraph, type LockGraphHost } from '../core/locks/graph';
+import type { StallClock } from '../core/stall-clock';
 import { publishLockGraph } from '../core/locks/registry';
 import { renderInversion } from '../core/locks/render';
 import type { HangFinding, LockOrderInversion, OwnerRef } from '../core/model';
@@ -12,13 +12,15 @@ import { noteOnce, warn } from './notices';
 import type { HangwatchOptions } from './options';
 
 export interface LockSessionContext {
+  /** The file's stall clock, which the graph's stall check shares with the idle check. */
+  stallClock: StallClock;
   rootDir: string;
   /** The test file's global: where hangwatch/sync and the async-mutex adapter find the graph. */
   global: object;
   lockOrder: HangwatchOptions['lockOrder'];
   lockSites: HangwatchOptions['lockSites'];
-  /** Runs hangwatch's own work unrecorded by the resource tracker. */
-  untracked<T>(fn: () => T): T;
+  /** Real timers the resource tracker does not record (the session's own). */
+  timers: Pick<LockGraphHost, 'setTimer' | 'clearTimer'>;
   /** Whether a timer, socket, request or child could still wake a lock waiter. */
   somethingElsePending(): boolean;
   describeOwner(owner: unknown): OwnerRef | undefined;
@@ -42,10 +44,11 @@ export class LockSession {
     this.graph = new LockGraph(
       {
         rootDir: context.rootDir,
-        setTimer: (fn, ms) => context.untracked(() => realSetTimeout(fn, ms)),
-        clearTimer: (timer) => realClearTimeout(timer as NodeJS.Timeout),
+        setTimer: context.timers.setTimer,
+        clearTimer: context.timers.clearTimer,
         somethingElsePending: () => context.somethingElsePending(),
         collectGarbage: () => void collectGarbage(),
+        stallClock: context.stallClock,
         describeOwner: (owner) => context.describeOwner(owner),
         onInversion: (inversion, owner) => this.onInversion(inversion, owner),
         onNewOrder: (edge, owner) =>
