@@ -3,11 +3,20 @@ import type { FakeTimerInfo, Frame, HangFinding, PendingResource, Relation } fro
 
 /** Sentences shared by every view of a hang, so terminal text and markdown say the same thing. */
 
+/** How a finding names the test or hook it is about (hang and blocked-loop findings alike). */
+export interface UnitNaming {
+  phase: HangFinding['phase'];
+  /** Full test name, or the describe path of a `beforeAll`/`afterAll` hook. */
+  testName: string;
+  /** For `beforeEach`/`afterEach`: the test they ran for. */
+  forTest?: string;
+}
+
 /**
- * What hung, in words: `test "name"`, `afterEach hook for test "name"`, `afterAll hook of
+ * The test or hook, in words: `test "name"`, `afterEach hook for test "name"`, `afterAll hook of
  * describe "db › users"`, `top-level beforeAll hook`.
  */
-export function unitLabel(finding: Pick<HangFinding, 'phase' | 'testName' | 'forTest'>): string {
+export function unitLabel(finding: UnitNaming): string {
   switch (finding.phase) {
     case 'test':
       return `test "${finding.testName}"`;

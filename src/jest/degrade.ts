@@ -1,10 +1,10 @@
+import { noteOnce } from './notices';
+
 /**
  * hangwatch must never break a user's run: the first internal error switches a part of it off
  * for the rest of the file (after stopping what it started) and says so in one line, once per
  * process; everything else runs as plain Jest.
  */
-const printed = new Set<string>();
-
 export class Degradable {
   private off = false;
 
@@ -23,21 +23,20 @@ export class Degradable {
     try {
       action();
     } catch (error) {
-      this.off = true;
-      try {
-        this.stop();
-      } catch {
-        // already failing: plain Jest behaviour is all that is left
-      }
-      const reason = error instanceof Error ? error.message : String(error);
-      noteOnce(this.notice(reason));
+      this.fail(error);
     }
   }
-}
 
-/** Prints a line to stderr, once per process. */
-export function noteOnce(line: string): void {
-  if (printed.has(line)) return;
-  printed.add(line);
-  process.stderr.write(`${line}\n`);
+  /** An internal error happened (also in async work of this part): switch it off. */
+  fail(error: unknown): void {
+    if (this.off) return;
+    this.off = true;
+    try {
+      this.stop();
+    } catch {
+      // already failing: plain Jest behaviour is all that is left
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    noteOnce(this.notice(reason));
+  }
 }

@@ -1,5 +1,6 @@
 import type { EnvironmentContext, JestEnvironment, JestEnvironmentConfig } from '@jest/environment';
 import type { Circus } from '@jest/types';
+import { Lifecycle } from './lifecycle';
 import { LoopWatch } from './loop-watch';
 import { parseOptions } from './options';
 import { HangwatchSession } from './session';
@@ -15,6 +16,7 @@ export type EnvironmentClass = new (...args: any[]) => JestEnvironment;
  */
 export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Base): Base {
   class HangwatchEnvironment extends BaseEnvironment {
+    readonly lifecycle: Lifecycle | undefined;
     readonly hangwatch: HangwatchSession | undefined;
     readonly loopWatch: LoopWatch | undefined;
 
@@ -30,24 +32,32 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
       } catch {
         // a notice, never a reason to fail a test file
       }
-      if (options.blockedLoop !== 'off') {
-        this.loopWatch = new LoopWatch({
+      // One lifecycle per file; the session's parts subscribe first, the loop watchdog after.
+      this.lifecycle = new Lifecycle(context.testPath);
+      this.hangwatch = new HangwatchSession(
+        {
           testPath: context.testPath,
           rootDir: config.projectConfig.rootDir,
           options,
-          global: this.global as unknown as typeof globalThis,
-        });
+          host: this,
+          console: context.console,
+          verbose: options.leakNotes,
+          global: this.global as unknown as Record<string, unknown>,
+          aside: (work) => (this.loopWatch ? this.loopWatch.aside(work) : work()),
+        },
+        this.lifecycle,
+      );
+      if (options.blockedLoop !== 'off') {
+        this.loopWatch = new LoopWatch(
+          {
+            testPath: context.testPath,
+            rootDir: config.projectConfig.rootDir,
+            options,
+            global: this.global as unknown as typeof globalThis,
+          },
+          this.lifecycle,
+        );
       }
-      this.hangwatch = new HangwatchSession({
-        testPath: context.testPath,
-        rootDir: config.projectConfig.rootDir,
-        options,
-        host: this,
-        console: context.console,
-        verbose: options.leakNotes,
-        global: this.global as unknown as Record<string, unknown>,
-        aside: (work) => (this.loopWatch ? this.loopWatch.aside(work) : work()),
-      });
     }
 
     override async setup(): Promise<void> {
@@ -79,12 +89,9 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
     // hangwatch goes first and synchronously: for declaration events (`add_test`) the circus state
     // it reads is only current during the dispatch itself.
     override handleTestEvent: Circus.EventHandler = (event, state) => {
-      const own = this.hangwatch?.handleTestEvent(event, state);
-      const loop = this.loopWatch?.handleTestEvent(event, state);
+      const own = this.lifecycle?.handleTestEvent(event, state);
       const inherited = this.#baseHandleTestEvent?.call(this, event as never, state);
-      return own || loop || inherited
-        ? Promise.all([own, loop, inherited]).then(() => undefined)
-        : undefined;
+      return own || inherited ? Promise.all([own, inherited]).then(() => undefined) : undefined;
     };
   }
   Object.defineProperty(HangwatchEnvironment, 'name', {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import type { OrderEdge } from '../core/locks/lock-order';
 import type { CreationSite, Finding, KeptAliveResource } from '../core/model';
+import { warn } from './notices';
 
 /**
  * How findings travel from test environments to the reporter. Error objects do not reliably
@@ -96,9 +97,7 @@ function publish(content: object): void {
     if (warnedPublishFailure) return;
     warnedPublishFailure = true;
     const reason = error instanceof Error ? error.message : String(error);
-    process.stderr.write(
-      `hangwatch: could not pass a finding to the reporter (${reason}); test results are unaffected.\n`,
-    );
+    warn(`could not pass a finding to the reporter (${reason}); test results are unaffected.`);
   }
 }
 

@@ -1,62 +1,53 @@
-import { clearInterval as realClearInterval, setInterval as realSetInterval } from 'node:timers';
-import type { Unit } from './units';
-
-/** How often the check looks, and how many looks in a row must find nothing to wake. */
-const CHECK_INTERVAL_MS = 50;
-const CHECKS_TO_FAIL = 2;
+import type { StallCheck, StallClock, StallLook } from '../core/stall-clock';
+import type { UnitEvent } from './lifecycle';
+import { hasDeadline, type Unit } from './units';
 
 export interface IdleCheckHost {
   /** The units running now. */
   running(): Iterable<Unit>;
-  /** Whether anything left in the process (a resource, a pending fake timer) could wake them. */
-  anythingCouldWake(): boolean;
+  /** Whether a resource left in the process (a timer, socket, request, child) could wake them. */
+  somethingElsePending(): boolean;
+  /** Whether a fake timer is pending: only the test's own clock can fire it, so no verdict. */
+  fakeTimerPending(): boolean;
   /** Fail this unit now: nothing can ever settle it. */
   fail(unit: Unit): void;
-  /**
-   * Fail every lock wait now if the locks explain the idleness (true): their DeadlockErrors say
-   * it better, so the units are left to them; one still idle after that fails at a later look.
-   */
-  failLockWaits(): boolean;
-  /** Runs hangwatch's own work: unrecorded by the tracker, degrading on an internal error. */
-  untracked<T>(fn: () => T): T;
-  guard(action: () => void): void;
 }
 
 /**
- * While any test or hook runs, looks every 50 ms whether anything in the process could still
- * settle it; when two looks in a row find nothing, fails every running unit at once instead of
- * letting each wait out its timeout. Unref'd, on real timers: it never keeps the process alive,
- * and fake timers cannot stop it.
+ * The idle check, as one check of the file's stall clock: while a test or hook with a timeout
+ * runs, whether anything in the process could still settle it. When the clock finds nothing
+ * could (and no lock wait explains it better: the lock check acts first), every running unit
+ * fails at once instead of waiting out its timeout.
  */
-export class IdleCheck {
-  private timer: NodeJS.Timeout | undefined;
-  private strikes = 0;
+export class IdleCheck implements StallCheck {
+  constructor(
+    private readonly host: IdleCheckHost,
+    private readonly clock: StallClock,
+  ) {}
 
-  constructor(private readonly host: IdleCheckHost) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.strikes = 0;
-    this.timer = this.host.untracked(() =>
-      realSetInterval(() => this.host.guard(() => this.look()), CHECK_INTERVAL_MS),
-    );
-    this.timer.unref();
+  onUnitEvent(event: UnitEvent): void {
+    // A unit without a timeout may wait for ever on purpose.
+    if (event.name === 'unit_started' && hasDeadline(event.unit)) this.clock.arm();
   }
 
-  stop(): void {
-    if (this.timer) realClearInterval(this.timer);
-    this.timer = undefined;
+  watching(): boolean {
+    for (const unit of this.host.running()) if (hasDeadline(unit)) return true;
+    return false;
   }
 
-  private look(): void {
-    const running = [...this.host.running()];
-    if (running.length === 0) return this.stop();
-    const abortable = running.filter((unit) => unit.abort);
-    const wakeable = abortable.length === 0 || this.host.anythingCouldWake();
-    this.strikes = wakeable ? 0 : this.strikes + 1;
-    if (this.strikes < CHECKS_TO_FAIL) return;
-    this.strikes = 0;
-    if (this.host.failLockWaits()) return;
+  look(): StallLook {
+    if (this.abortable().length === 0) return 'no-say';
+    if (this.host.somethingElsePending()) return 'moving';
+    return this.host.fakeTimerPending() ? 'no-say' : 'still';
+  }
+
+  act(): boolean {
+    const abortable = this.abortable();
     for (const unit of abortable) this.host.fail(unit);
+    return abortable.length > 0;
+  }
+
+  private abortable(): Unit[] {
+    return [...this.host.running()].filter((unit) => unit.abort);
   }
 }

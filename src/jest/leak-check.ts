@@ -9,6 +9,8 @@ import type { PendingResource } from '../core/model';
 import { renderLeakText } from '../core/render-text';
 import type { ResourceRecord, ResourceTracker } from '../core/tracker';
 import { processName, publishFinding, publishKeptAlive } from './findings-channel';
+import type { Lifecycle, UnitEvent } from './lifecycle';
+import { consoleNotice } from './notices';
 import type { HangwatchOptions } from './options';
 import { fullTestName, ownerRef, type Unit } from './units';
 
@@ -67,8 +69,18 @@ export class LeakWatch {
 
   constructor(
     private readonly tracker: ResourceTracker<Unit>,
+    private readonly lifecycle: Lifecycle,
     private readonly context: LeakCheckContext,
   ) {}
+
+  /** Returns a promise at the end of the file, where circus waits for the leaks' verdict. */
+  onUnitEvent(event: UnitEvent): Promise<void> | undefined {
+    // A hung test's open resources are already in its report.
+    if (event.name === 'test_done' && !this.context.alreadyReported(event.test)) {
+      this.testDone(event.test);
+    }
+    return event.name === 'file_done' ? this.fileDone() : undefined;
+  }
 
   /** After a test and its afterEach hooks: one pass over live records, nothing formatted. */
   testDone(test: Circus.TestEntry): void {
@@ -97,8 +109,8 @@ export class LeakWatch {
     this.suspects.set(test, suspect);
   }
 
-  /** At `run_finish`, after the file's afterAll hooks. */
-  async fileDone(state: Circus.State): Promise<void> {
+  /** After the file's afterAll hooks. */
+  async fileDone(): Promise<void> {
     try {
       if (this.open().length > 0) await this.graceForClosing();
     } catch (error) {
@@ -107,7 +119,7 @@ export class LeakWatch {
       });
       return;
     }
-    this.context.guard(() => this.report(state));
+    this.context.guard(() => this.report());
   }
 
   /** The file's resources (not those of hung tests, already reported) still holding the process. */
@@ -133,10 +145,10 @@ export class LeakWatch {
     }
   }
 
-  private report(state: Circus.State): void {
+  private report(): void {
     const owners = new Set<LeakOwner>();
     for (const record of this.open()) owners.add(leakOwnerOf(record.owner!));
-    for (const owner of owners) this.reportLeak(owner, state);
+    for (const owner of owners) this.reportLeak(owner);
     if (this.context.verbose) {
       for (const suspect of this.suspects.values()) {
         if (!owners.has(suspect.test)) this.noteLateClose(suspect);
@@ -148,7 +160,7 @@ export class LeakWatch {
     if (keptAlive) publishKeptAlive(keptAlive);
   }
 
-  private reportLeak(owner: LeakOwner, state: Circus.State): void {
+  private reportLeak(owner: LeakOwner): void {
     const test = owner === 'file' ? undefined : owner;
     const owns = (unit: Unit | undefined) => unit !== undefined && leakOwnerOf(unit) === owner;
     const leaks = findLeaks(
@@ -173,8 +185,8 @@ export class LeakWatch {
     const text = renderLeakText(finding, { rootDir: this.context.rootDir });
     // The test has already been reported as passed: like an afterAll failure, the leak fails
     // its file, with the test named in the message.
-    if (fails) state.unhandledErrors.push(new LeakError(text, finding));
-    else withoutStack(() => this.context.console.warn(text));
+    if (fails) this.lifecycle.recordFailure('file', new LeakError(text, finding));
+    else consoleNotice(this.context.console, 'warn', text);
   }
 
   /** Each listed leak, for the end-of-run answer to "what keeps the process alive". */
@@ -195,24 +207,10 @@ export class LeakWatch {
       suspect.closedAt.length > 0
         ? `closed ${formatDuration(Math.max(...suspect.closedAt) - suspect.endedAt)} later`
         : 'no longer held the process by the end of the file';
-    withoutStack(() =>
-      this.context.console.info(
-        `hangwatch: test "${fullTestName(suspect.test)}": ${count} still open when the test ended${what}, ${closed}; not a leak.`,
-      ),
+    consoleNotice(
+      this.context.console,
+      'info',
+      `hangwatch: test "${fullTestName(suspect.test)}": ${count} still open when the test ended${what}, ${closed}; not a leak.`,
     );
-  }
-}
-
-/**
- * Jest's console prints where each call came from; for hangwatch's own warning that would be a
- * frame inside hangwatch. The report already names the user's lines, so the call site is hidden.
- */
-function withoutStack(action: () => void): void {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    action();
-  } finally {
-    Error.stackTraceLimit = limit;
   }
 }

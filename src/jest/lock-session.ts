@@ -1,23 +1,26 @@
-import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
-import type { Circus } from '@jest/types';
 import { collectGarbage } from '../core/collect-garbage';
 import { LockOrderError } from '../core/locks/errors';
-import { LockGraph } from '../core/locks/graph';
+import { LockGraph, type LockGraphHost } from '../core/locks/graph';
+import type { StallClock } from '../core/stall-clock';
 import { publishLockGraph } from '../core/locks/registry';
 import { renderInversion } from '../core/locks/render';
 import type { HangFinding, LockOrderInversion, OwnerRef } from '../core/model';
 import { REPORT_SCHEMA_VERSION } from '../core/model';
 import { publishFinding, publishLockOrder } from './findings-channel';
+import type { Lifecycle, UnitEvent } from './lifecycle';
+import { noteOnce, warn } from './notices';
 import type { HangwatchOptions } from './options';
 
 export interface LockSessionContext {
+  /** The file's stall clock, which the graph's stall check shares with the idle check. */
+  stallClock: StallClock;
   rootDir: string;
   /** The test file's global: where hangwatch/sync and the async-mutex adapter find the graph. */
   global: object;
   lockOrder: HangwatchOptions['lockOrder'];
   lockSites: HangwatchOptions['lockSites'];
-  /** Runs hangwatch's own work unrecorded by the resource tracker. */
-  untracked<T>(fn: () => T): T;
+  /** Real timers the resource tracker does not record (the session's own). */
+  timers: Pick<LockGraphHost, 'setTimer' | 'clearTimer'>;
   /** Whether a timer, socket, request or child could still wake a lock waiter. */
   somethingElsePending(): boolean;
   describeOwner(owner: unknown): OwnerRef | undefined;
@@ -33,16 +36,19 @@ const warnedPairs = new Set<string>();
  */
 export class LockSession {
   readonly graph: LockGraph;
-  private readonly orderErrors = new Map<unknown, LockOrderError[]>();
 
-  constructor(private readonly context: LockSessionContext) {
+  constructor(
+    private readonly lifecycle: Lifecycle,
+    private readonly context: LockSessionContext,
+  ) {
     this.graph = new LockGraph(
       {
         rootDir: context.rootDir,
-        setTimer: (fn, ms) => context.untracked(() => realSetTimeout(fn, ms)),
-        clearTimer: (timer) => realClearTimeout(timer as NodeJS.Timeout),
+        setTimer: context.timers.setTimer,
+        clearTimer: context.timers.clearTimer,
         somethingElsePending: () => context.somethingElsePending(),
         collectGarbage: () => void collectGarbage(),
+        stallClock: context.stallClock,
         describeOwner: (owner) => context.describeOwner(owner),
         onInversion: (inversion, owner) => this.onInversion(inversion, owner),
         onNewOrder: (edge, owner) =>
@@ -60,32 +66,24 @@ export class LockSession {
       undefined,
       { lockOrder: context.lockOrder, lockSites: context.lockSites },
     );
-    publishLockGraph(context.global, this.graph, context.rootDir);
+    publishLockGraph(context.global, this.graph, context.rootDir, noteOnce);
   }
 
-  /** The unit ended: what its flows still hold can never be released now. */
-  endUnit(owner: unknown, description: string): void {
-    this.graph.endOwner(owner, description);
-  }
-
-  /**
-   * lockOrder: 'error': the error for an inversion that closed while `owner` ran, thrown by its
-   * function when it returns (see `wrapUnitFunction`), so a hook fails like any failing hook.
-   */
-  takeOrderError(owner: unknown): LockOrderError | undefined {
-    const errors = this.orderErrors.get(owner);
-    const error = errors?.shift();
-    if (errors?.length === 0) this.orderErrors.delete(owner);
-    return error;
-  }
-
-  /** Inversions of `owner` that closed after its function returned (in a callback it left). */
-  failInversions(owner: unknown, test: Circus.TestEntry | undefined): void {
-    const errors = this.orderErrors.get(owner);
-    if (!errors) return;
-    this.orderErrors.delete(owner);
-    if (test) (test.errors as unknown[]).push(...errors);
-    else for (const error of errors) process.stderr.write(`hangwatch: ${error.message}\n`);
+  onUnitEvent(event: UnitEvent): void {
+    if (event.name !== 'unit_ended') return;
+    const { unit } = event;
+    // What its flows still hold can never be released now.
+    this.graph.endOwner(
+      unit,
+      `the end of ${unit.kind === 'test' ? 'test' : unit.kind} "${unit.name}"`,
+    );
+    // Inversions that closed after its function returned (in a callback it left).
+    const errors = unit.failOnReturn ?? [];
+    unit.failOnReturn = undefined;
+    for (const error of errors) {
+      if (unit.test) this.lifecycle.recordFailure(unit, error);
+      else warn(error.message);
+    }
   }
 
   /** The locks' holders and waiters as they are now, for a hang report. */
@@ -118,20 +116,19 @@ export class LockSession {
       });
     }
     if (this.context.lockOrder === 'error') {
-      const errors = this.orderErrors.get(owner) ?? [];
+      // Thrown by the unit's function when it returns (see `wrapUnitFunction`), so a hook fails
+      // like any failing hook; recorded at its end if it has returned already.
+      const unit = this.lifecycle.ownerOf(owner);
       const closing = inversion.backward.takenSite?.frames ?? [];
-      errors.push(
-        new LockOrderError(
-          text,
-          closing.filter((frame) => frame.origin === 'user'),
-        ),
+      const error = new LockOrderError(
+        text,
+        closing.filter((frame) => frame.origin === 'user'),
       );
-      this.orderErrors.set(owner, errors);
+      if (unit) (unit.failOnReturn ??= []).push(error);
       return;
     }
-    const pair = [inversion.first, inversion.second].sort().join('\u0000');
-    if (warnedPairs.has(pair)) return;
-    warnedPairs.add(pair);
-    process.stderr.write(`hangwatch: ${text}\n`);
+    if (warnedPairs.has(pairKey)) return;
+    warnedPairs.add(pairKey);
+    warn(text);
   }
 }

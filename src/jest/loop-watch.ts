@@ -6,7 +6,6 @@ import {
   setTimeout as realSetTimeout,
 } from 'node:timers';
 import { receiveMessageOnPort } from 'node:worker_threads';
-import type { Circus } from '@jest/types';
 import { connectWatchdog, type WatchdogConnection } from '../core/loop-watchdog/connect';
 import { readFrozenMarker } from '../core/loop-watchdog/frozen-markers';
 import {
@@ -27,10 +26,12 @@ import {
   type LoopUnit,
 } from '../core/loop-watchdog/report';
 import type { Frame } from '../core/model';
+import { Degradable } from './degrade';
+import type { Lifecycle, UnitEvent } from './lifecycle';
 import { publishLoopFinding } from './loop-findings';
+import { noteOnce, warn } from './notices';
 import type { HangwatchOptions } from './options';
-import { fullTestName, hookSubject } from './units';
-import { Degradable, noteOnce } from './degrade';
+import { hasDeadline, namingOf, type Unit } from './units';
 
 export interface LoopWatchContext {
   testPath: string;
@@ -42,20 +43,17 @@ export interface LoopWatchContext {
 
 interface RunningUnit {
   token: number;
-  unit: LoopUnit;
+  unit: Unit;
+  described: LoopUnit;
   deadline: number;
   blocks: Array<BlockSeen & { blockedMs?: number }>;
   /** The watchdog ended the child process of a native call that blocked this unit. */
   nativeFailure?: BlockedLoopError;
 }
 
-type Runnable = Circus.TestEntry | Circus.Hook;
-
 /** A unit that ended while the watchdog was still looking at its block (a slow first capture). */
 interface PendingLook {
   ended: RunningUnit;
-  runnable: Runnable;
-  state: Circus.State;
   lastBeat: number;
   endedAt: number;
 }
@@ -77,23 +75,27 @@ let nextCallId = 1;
 export class LoopWatch implements NativeCallRecorder {
   private connection: WatchdogConnection | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
-  private readonly running = new Map<Runnable, RunningUnit>();
+  /** The lifecycle's running units the watchdog was told about, in the order they started. */
+  private readonly running = new Map<Unit, RunningUnit>();
   private pendingLooks: PendingLook[] = [];
   private readonly degradable = new Degradable(
     () => this.stop(),
     (reason) =>
-      `hangwatch: internal error in the event-loop watchdog (${reason}); it is off for ${this.context.testPath}, tests run as plain Jest.`,
+      `internal error in the event-loop watchdog (${reason}); it is off for ${this.context.testPath}, tests run as plain Jest.`,
   );
 
-  constructor(private readonly context: LoopWatchContext) {}
+  constructor(
+    private readonly context: LoopWatchContext,
+    private readonly lifecycle: Lifecycle,
+  ) {
+    lifecycle.subscribe(this.degradable, (event) => this.onUnitEvent(event));
+  }
 
   /** Resolves once the watchdog thread is watching, so it is online before the first test. */
   async start(): Promise<void> {
     const connection = await connectWatchdog();
     if (typeof connection === 'string') {
-      noteOnce(
-        `hangwatch: the event-loop watchdog is off: ${connection}. Hang reports still work.`,
-      );
+      noteOnce(`the event-loop watchdog is off: ${connection}. Hang reports still work.`);
       return;
     }
     this.guard(() => {
@@ -176,16 +178,21 @@ export class LoopWatch implements NativeCallRecorder {
   }
 
   /** A promise when circus must wait for the watchdog's report on a unit that just ended. */
-  handleTestEvent(event: Circus.Event, state: Circus.State): Promise<void> | undefined {
-    if (!this.connection || this.degradable.disabled) return undefined;
-    this.guard(() => this.onEvent(event, state));
-    if (
-      this.pendingLooks.length > 0 &&
-      (event.name === 'test_done' || event.name === 'run_finish')
-    ) {
-      return this.settlePendingLooks();
+  private onUnitEvent(event: UnitEvent): Promise<void> | undefined {
+    if (!this.connection) return undefined;
+    switch (event.name) {
+      case 'unit_started':
+        if (!this.failFrozenRerun(event.unit)) this.begin(event.unit);
+        return undefined;
+      case 'unit_ended':
+        this.end(event.unit);
+        return undefined;
+      case 'test_done':
+      case 'file_done':
+        return this.pendingLooks.length > 0 ? this.settlePendingLooks() : undefined;
+      default:
+        return undefined;
     }
-    return undefined;
   }
 
   /**
@@ -205,102 +212,66 @@ export class LoopWatch implements NativeCallRecorder {
       this.drainReports();
       const pending = this.pendingLooks;
       this.pendingLooks = [];
-      for (const { ended, runnable, state, lastBeat, endedAt } of pending) {
-        this.reportBlocks(ended, runnable, state, lastBeat, endedAt);
+      for (const { ended, lastBeat, endedAt } of pending) {
+        this.reportBlocks(ended, lastBeat, endedAt);
       }
     });
   }
 
-  private onEvent(event: Circus.Event, state: Circus.State): void {
-    switch (event.name) {
-      case 'test_fn_start': {
-        const unit = this.describeUnit('test', fullTestName(event.test));
-        unit.timeoutMs = event.test.timeout || state.testTimeout;
-        if (!this.failFrozenRerun(event.test, unit)) this.begin(event.test, unit);
-        break;
-      }
-      case 'test_fn_success':
-      case 'test_fn_failure':
-        this.end(event.test, state);
-        break;
-      case 'hook_start': {
-        const { hook } = event;
-        const { name, test } = hookSubject(hook, state);
-        const unit = this.describeUnit(hook.type, name, test ? name : undefined);
-        unit.timeoutMs = hook.timeout || state.testTimeout;
-        if (!this.failFrozenRerun(hook, unit)) this.begin(hook, unit);
-        break;
-      }
-      case 'hook_success':
-      case 'hook_failure':
-        this.end(event.hook, state);
-        break;
-      default:
-        break;
-    }
-  }
-
-  private describeUnit(kind: LoopUnit['kind'], name: string, forTest?: string): LoopUnit {
+  private describeUnit(unit: Unit): LoopUnit {
+    const { phase, testName, forTest } = namingOf(unit);
     return {
-      kind,
-      name,
+      kind: phase,
+      name: testName,
       ...(forTest ? { forTest } : {}),
       testPath: this.context.testPath,
       rootDir: this.context.rootDir,
-      timeoutMs: 0,
+      timeoutMs: unit.timeoutMs,
     };
   }
 
-  private begin(runnable: Runnable, unit: LoopUnit): void {
+  private begin(unit: Unit): void {
     const connection = this.connection!;
     const token = nextToken++;
-    const hasDeadline = unit.timeoutMs > 0 && Number.isFinite(unit.timeoutMs);
-    const deadline = hasDeadline ? connection.state.now() + unit.timeoutMs : 0;
-    connection.send({ type: 'unit-started', token, unit });
+    const described = this.describeUnit(unit);
+    const deadline = hasDeadline(unit) ? connection.state.now() + unit.timeoutMs : 0;
+    connection.send({ type: 'unit-started', token, unit: described });
     connection.state.setUnit(token, deadline);
     connection.state.beat();
-    this.running.set(runnable, { token, unit, deadline, blocks: [] });
+    this.running.set(unit, { token, unit, described, deadline, blocks: [] });
   }
 
-  private end(runnable: Runnable, state: Circus.State): void {
+  private end(unit: Unit): void {
     const connection = this.connection!;
-    const ended = this.running.get(runnable);
+    const ended = this.running.get(unit);
     if (!ended) return;
     // Read before beating: unchanged, it says the block the watchdog saw lasted until now.
     const lastBeat = connection.state.lastBeat();
     const now = connection.state.now();
     connection.state.beat();
     this.drainReports();
-    this.running.delete(runnable);
+    this.running.delete(unit);
     const stillRunning = [...this.running.values()].pop();
     connection.state.setUnit(stillRunning?.token ?? 0, stillRunning?.deadline ?? 0);
     connection.send({ type: 'unit-done', token: ended.token });
     if (ended.nativeFailure) {
       // Thrown where the call was; recorded here too in case the test caught it.
-      if (!hasError(runnable, ended.nativeFailure, state)) {
-        recordFailure(ended.nativeFailure, runnable, state);
-      }
+      this.lifecycle.recordFailure(unit, ended.nativeFailure);
       return;
     }
     if (connection.state.looking() === ended.token) {
-      this.pendingLooks.push({ ended, runnable, state, lastBeat, endedAt: now });
+      this.pendingLooks.push({ ended, lastBeat, endedAt: now });
       return;
     }
-    this.reportBlocks(ended, runnable, state, lastBeat, now);
+    this.reportBlocks(ended, lastBeat, now);
   }
 
-  private reportBlocks(
-    ended: RunningUnit,
-    runnable: Runnable,
-    state: Circus.State,
-    lastBeat: number,
-    now: number,
-  ): void {
+  private reportBlocks(ended: RunningUnit, lastBeat: number, now: number): void {
     for (const block of ended.blocks) {
       const blockedMs =
         block.blockedMs ?? (lastBeat === block.blockStart ? now : lastBeat) - block.blockStart;
       if (blockedMs >= this.context.options.blockThreshold && isWorthReporting(block.frames)) {
-        this.reportBlock(ended.unit, blockedMs, block.frames, runnable, state);
+        this.reportBlock(ended, blockedMs, block.frames);
       }
     }
   }
@@ -331,13 +302,8 @@ export class LoopWatch implements NativeCallRecorder {
     }
   }
 
-  private reportBlock(
-    unit: LoopUnit,
-    blockedMs: number,
-    frames: Frame[],
-    runnable: Runnable,
-    state: Circus.State,
-  ): void {
+  private reportBlock(ended: RunningUnit, blockedMs: number, frames: Frame[]): void {
+    const unit = ended.described;
     const { blockedLoop, blockThreshold } = this.context.options;
     const severity = blockedLoop === 'error' ? 'error' : 'warning';
     const notes =
@@ -354,30 +320,29 @@ export class LoopWatch implements NativeCallRecorder {
     publishLoopFinding(finding);
     const text = renderBlockedLoopText(finding, this.context.rootDir);
     if (severity === 'warning') {
-      process.stderr.write(`hangwatch: ${text}\n`);
+      warn(text);
       return;
     }
-    recordFailure(new BlockedLoopError(text, finding), runnable, state);
+    this.lifecycle.recordFailure(ended.unit, new BlockedLoopError(text, finding));
   }
 
   /**
    * This file runs again because the watchdog ended the process its unit froze: fail the unit
    * at once with that report rather than freeze the new process too.
    */
-  private failFrozenRerun(runnable: Runnable, unit: LoopUnit): boolean {
+  private failFrozenRerun(unit: Unit): boolean {
     const connection = this.connection!;
     if (connection.inBand || connection.markerDir === undefined) return false;
-    const frozen = readFrozenMarker(connection.markerDir, unit);
+    const described = this.describeUnit(unit);
+    const frozen = readFrozenMarker(connection.markerDir, described);
     if (!frozen) return false;
-    const finding: BlockedLoopFinding = { ...frozen, notes: [rerunNote(unit)] };
+    const finding: BlockedLoopFinding = { ...frozen, notes: [rerunNote(described)] };
     publishLoopFinding(finding);
     const error = new BlockedLoopError(
       renderBlockedLoopText(finding, this.context.rootDir),
       finding,
     );
-    runnable.fn = function frozenInAnEarlierRun() {
-      throw error;
-    } as typeof runnable.fn;
+    this.lifecycle.failBeforeRunning(unit, error);
     return true;
   }
 
@@ -400,31 +365,4 @@ function isWorthReporting(frames: Frame[]): boolean {
   if (frames.length === 0) return true;
   if (frames.some((frame) => frame.packageName === '@jest/transform')) return false;
   return frames.some((frame) => frame.origin !== 'internal');
-}
-
-function hasError(runnable: Runnable, error: Error, state: Circus.State): boolean {
-  const test =
-    'type' in runnable && runnable.type === 'test'
-      ? runnable
-      : (state.currentlyRunningTest ?? undefined);
-  return (
-    (test?.errors ?? []).some((entry) =>
-      Array.isArray(entry) ? entry.includes(error) : entry === error,
-    ) || state.unhandledErrors.includes(error)
-  );
-}
-
-/** Where circus keeps a unit's failures: the test's errors, or the file's for `*All` hooks. */
-function recordFailure(error: Error, runnable: Runnable, state: Circus.State): void {
-  const test =
-    'type' in runnable && runnable.type === 'test'
-      ? runnable
-      : (state.currentlyRunningTest ?? undefined);
-  const isAllHook =
-    'type' in runnable && (runnable.type === 'beforeAll' || runnable.type === 'afterAll');
-  if (test && !isAllHook) {
-    test.errors.push([error, error]);
-  } else {
-    state.unhandledErrors.push(error);
-  }
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '@jest/types';
-import { noteOncePerRun } from './run-notice';
+import { noteOncePerRun } from './notices';
 
 /**
  * The presets give three things the test environment alone cannot: async-mutex mapped to its

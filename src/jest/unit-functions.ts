@@ -29,14 +29,12 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * Runs `fn` as `unit`'s work, and lets hangwatch fail it early (`unit.abort`, used by the idle
  * check): a `done`-style function by calling `done` with the error, a promise-returning one by
  * racing its promise. Generator functions (which circus runs through co) are left alone.
- * `failure()`, asked when the function succeeds, may still fail it (a lock-order inversion under
- * `lockOrder: 'error'`): thrown from the function itself, a test or any hook fails the Jest way.
+ * `unit.failOnReturn`, asked when the function succeeds, may still fail it (a lock-order
+ * inversion under `lockOrder: 'error'`): thrown from the function itself, a test or any hook
+ * fails the Jest way.
  */
-export function wrapUnitFunction<F>(
-  fn: F,
-  unit: Unit,
-  failure: () => unknown = () => undefined,
-): F {
+export function wrapUnitFunction<F>(fn: F, unit: Unit): F {
+  const failure = () => unit.failOnReturn?.shift();
   const original = originalFunction(fn);
   if (!original || original.constructor?.name === 'GeneratorFunction') return (original ?? fn) as F;
   const wrapped: Wrapped = function (this: unknown, ...args: unknown[]) {

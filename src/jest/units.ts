@@ -2,17 +2,23 @@ import type { Circus } from '@jest/types';
 import type { OwnerRef } from '../core/model';
 
 /**
- * A unit is one execution of a test function or hook: what resources are attributed to, and what
- * a watchdog watches. A retried test or a `beforeEach` run for the next test is a new unit.
+ * A unit is one execution of a test function or hook: what resources are attributed to, what a
+ * watchdog watches and what a failure is recorded on. A retried test or a `beforeEach` run for
+ * the next test is a new unit. The lifecycle (`lifecycle.ts`) makes them; everything else reads.
  */
 export interface Unit {
   id: number;
   kind: OwnerRef['kind'];
   /** Full test name, or the describe path of a `beforeAll`/`afterAll` hook. */
   name: string;
+  /** The test it runs as or for (a `beforeEach`/`afterEach` runs for one). */
   test?: Circus.TestEntry;
   hook?: Circus.Hook;
+  /** The describe block it runs in: its test's (per-test hooks too), else the hook's own. */
+  block?: Circus.DescribeBlock;
+  /** `performance.now()` when its function was called. */
   startedAt: number;
+  /** Jest's rule: the test's or hook's own timeout, else the file's `testTimeout`; 0 for none. */
   timeoutMs: number;
   attempt: number;
   running: boolean;
@@ -22,6 +28,13 @@ export interface Unit {
   returned?: unknown;
   /** Errors thrown in callbacks while it ran (uncaught, or rejections nobody handled). */
   callbackErrors?: unknown[];
+  /** Errors its function throws when it returns, oldest first (lockOrder: 'error'). */
+  failOnReturn?: Error[];
+}
+
+/** Whether the unit has a timeout that will expire (Jest allows 0 or Infinity for none). */
+export function hasDeadline(unit: Pick<Unit, 'timeoutMs'>): boolean {
+  return unit.timeoutMs > 0 && Number.isFinite(unit.timeoutMs);
 }
 
 const ROOT_BLOCK_NAME = 'ROOT_DESCRIBE_BLOCK';
@@ -62,33 +75,21 @@ export function ownerRef(unit: Unit): OwnerRef {
   };
 }
 
+/** How findings name the unit (hang reports and blocked-loop reports alike). */
+export function namingOf(unit: Unit): {
+  phase: Exclude<OwnerRef['kind'], 'module'>;
+  testName: string;
+  forTest?: string;
+} {
+  return {
+    phase: unit.kind === 'module' ? 'test' : unit.kind,
+    testName: unit.name,
+    ...(unit.kind !== 'test' && unit.test ? { forTest: fullTestName(unit.test) } : {}),
+  };
+}
+
 export function isTimeoutError(error: unknown): boolean {
   const message =
     typeof error === 'string' ? error : (error as { message?: unknown } | null)?.message;
   return typeof message === 'string' && message.startsWith('Exceeded timeout of');
-}
-
-/** Replaces `original` wherever circus stored it (per-test errors, `beforeAll` fan-out, unhandled). */
-export function replaceRecordedError(
-  state: Circus.State,
-  original: unknown,
-  replacement: Error,
-): void {
-  const swap = (errors: unknown[]) => {
-    for (let index = 0; index < errors.length; index++) {
-      const entry = errors[index];
-      if (entry === original) errors[index] = replacement;
-      else if (Array.isArray(entry) && entry[0] === original)
-        errors[index] = [replacement, entry[1]];
-    }
-  };
-  swap(state.unhandledErrors as unknown[]);
-  const blocks: Circus.DescribeBlock[] = [state.rootDescribeBlock];
-  while (blocks.length > 0) {
-    const block = blocks.pop()!;
-    for (const child of block.children) {
-      if (child.type === 'describeBlock') blocks.push(child);
-      else swap(child.errors as unknown[]);
-    }
-  }
 }

@@ -89,6 +89,19 @@ describe('blocked-loop reports', () => {
     );
   });
 
+  test('describe-level hooks are named as hang reports name them', () => {
+    const headline = (name: string) =>
+      renderBlockedLoopText(
+        buildBlockedLoopFinding(
+          { ...unit, kind: 'beforeAll', name },
+          { blockedMs: 2100, frames, frozen: false, severity: 'warning' },
+        ),
+        ROOT,
+      ).split('\n')[0];
+    expect(headline('db › users')).toMatch(/^beforeAll hook of describe "db › users" blocked/);
+    expect(headline('')).toMatch(/^top-level beforeAll hook blocked/);
+  });
+
   test('no JavaScript on the stack means a native call blocked it', () => {
     const finding = buildBlockedLoopFinding(unit, {
       blockedMs: 1500,

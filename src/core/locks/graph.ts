@@ -15,7 +15,8 @@ import {
 import { renderHolders } from './render';
 import type { HoldRequest, LockReporter, NewLock, WaitRequest } from './reporter';
 import { takeSiteToken } from './sites';
-import { StallWatch, type StallHost } from './stall';
+import { StallClock } from '../stall-clock';
+import { LockStallCheck, type StallHost } from './stall';
 import { LockTable } from './state';
 import type { Flow, Holding, Lock, Wait } from './types';
 
@@ -25,7 +26,13 @@ export type { LockOrderMode };
 export interface LockGraphHost extends DeadlockHost, StallHost, LockOrderHost {
   /** Real timers that fake timers cannot freeze and the resource tracker does not record. */
   setTimer(fn: () => void, ms: number): { unref?(): void };
+  clearTimer(timer: unknown): void;
   describeOwner(owner: unknown): OwnerRef | undefined;
+  /**
+   * The test file's stall clock, shared with its idle check; without one (plain Node) the graph
+   * runs a clock of its own.
+   */
+  stallClock?: StallClock;
 }
 
 /** `sampled`: uncontended acquisitions of a busy lock record a sample of sites (see `sites`). */
@@ -53,7 +60,8 @@ export class LockGraph implements LockReporter {
   readonly #describer: LockDescriber;
   readonly #deadlocks: DeadlockDetector;
   readonly #order: LockOrderCheck;
-  readonly #stall: StallWatch;
+  readonly #stallClock: StallClock;
+  readonly #ownClock: boolean;
   #sitesMode: LockSitesMode;
   /** Holdings whose release function is watched, keyed by the function. */
   readonly #dropped = new FinalizationRegistry<Holding>((holding) => this.#releaseDropped(holding));
@@ -74,7 +82,9 @@ export class LockGraph implements LockReporter {
       lockOrder,
       options.lockOrder ?? 'warn',
     );
-    this.#stall = new StallWatch(this.#state, host, () => this.failStalledWaits());
+    this.#ownClock = host.stallClock === undefined;
+    this.#stallClock = host.stallClock ?? new StallClock(host);
+    this.#stallClock.add(new LockStallCheck(this.#state, host, () => this.failStalledWaits()));
   }
 
   setLockOrderMode(mode: LockOrderMode): void {
@@ -143,7 +153,7 @@ export class LockGraph implements LockReporter {
     };
     this.#state.addWait(wait);
     if (!bounded && mode !== 'event') this.#deadlocks.onNewWait(wait);
-    this.#stall.arm();
+    this.#stallClock.arm();
     return wait;
   }
 
@@ -213,15 +223,15 @@ export class LockGraph implements LockReporter {
   }
 
   /**
-   * Nothing else can run (the caller knows: the stall check, or the session's idle check about
-   * to fail a test): every lock wait fails now (see `DeadlockDetector.failStalled`).
+   * Nothing else can run (the caller knows: the stall clock): every lock wait fails now (see
+   * `DeadlockDetector.failStalled`).
    */
   failStalledWaits(onlyByLocks = false): boolean {
     return this.#deadlocks.failStalled(onlyByLocks);
   }
 
   dispose(): void {
-    this.#stall.dispose();
+    if (this.#ownClock) this.#stallClock.dispose();
   }
 
   #hold(lock: Lock, flow: Flow, weight: number, site: LazyStack | undefined): Holding {

@@ -19,9 +19,9 @@ type Note = (line: string) => void;
 type Slots = { [GRAPH_KEY]?: LockGraph; [ROOT_DIR_KEY]?: string; [NOTE_KEY]?: Note };
 
 /**
- * Lines already printed. The session loads this module once per process, outside the test
- * files' sandboxes, and publishes `printOnce` to them: a line is printed once per process, not
- * once per test file.
+ * Lines already printed without a session (plain Node). Under Jest the session publishes its own
+ * once-per-process notice to the test files' sandboxes, where each loads fresh module copies: a
+ * line is printed once per process, not once per test file.
  */
 const printed = new Set<string>();
 
@@ -40,10 +40,15 @@ export function lockGraph(): LockReporter {
   return graph;
 }
 
-export function publishLockGraph(target: object, graph: LockGraph, rootDir: string): void {
+export function publishLockGraph(
+  target: object,
+  graph: LockGraph,
+  rootDir: string,
+  noteOnce: Note = printOnce,
+): void {
   pin(target, GRAPH_KEY, graph);
   pin(target, ROOT_DIR_KEY, rootDir);
-  pin(target, NOTE_KEY, printOnce);
+  pin(target, NOTE_KEY, noteOnce);
 }
 
 /** Prints a line to stderr once per process (see `printed`). */

@@ -1,12 +1,7 @@
+import type { StallCheck, StallLook } from '../stall-clock';
 import type { LockTable } from './state';
 
-/** How often the stall check looks, and how many looks in a row must see no progress. */
-const STALL_CHECK_MS = 40;
-const STALLED_CHECKS_TO_FAIL = 2;
-
 export interface StallHost {
-  setTimer(fn: () => void, ms: number): { unref?(): void };
-  clearTimer(timer: unknown): void;
   /** Whether anything besides locks could still wake a waiter: `true` never lets a stall fail. */
   somethingElsePending(): boolean;
   /** Runs a full garbage collection, so dropped release functions are found while stalled. */
@@ -14,46 +9,29 @@ export interface StallHost {
 }
 
 /**
- * The graph's stall-detection job: every flow waits on a lock and nothing else is pending that
- * could release one, a hang no cycle explains (a holder awaiting a promise nobody resolves).
- * Looks every 40 ms while anyone waits; two looks in a row without progress call `onStall`.
+ * The graph's stall-detection job, as one check of the file's stall clock: every flow waits on a
+ * lock and nothing else is pending that could release one, a hang no cycle explains (a holder
+ * awaiting a promise nobody resolves). The lock table's version tells whether anything happened
+ * since the last look.
  */
-export class StallWatch {
+export class LockStallCheck implements StallCheck {
   readonly #state: LockTable;
   readonly #host: StallHost;
-  readonly #onStall: () => void;
-  #timer: unknown;
-  #strikes = 0;
+  readonly #onStall: () => boolean;
   #checkedVersion = -1;
   #collectedAtVersion = -1;
 
-  constructor(state: LockTable, host: StallHost, onStall: () => void) {
+  constructor(state: LockTable, host: StallHost, onStall: () => boolean) {
     this.#state = state;
     this.#host = host;
     this.#onStall = onStall;
   }
 
-  /** A wait began: look until nobody waits. */
-  arm(): void {
-    if (this.#timer !== undefined) return;
-    const timer = this.#host.setTimer(() => {
-      this.#timer = undefined;
-      this.#check();
-    }, STALL_CHECK_MS);
-    timer.unref?.();
-    this.#timer = timer;
+  watching(): boolean {
+    return this.#state.unboundedWaits().length > 0;
   }
 
-  dispose(): void {
-    if (this.#timer !== undefined) this.#host.clearTimer(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #check(): void {
-    if (this.#state.unboundedWaits().length === 0) {
-      this.#strikes = 0;
-      return;
-    }
+  look(): StallLook {
     const version = this.#state.version;
     const progressed = version !== this.#checkedVersion;
     this.#checkedVersion = version;
@@ -62,13 +40,10 @@ export class StallWatch {
       this.#collectedAtVersion = version;
       this.#host.collectGarbage();
     }
-    if (progressed || this.#host.somethingElsePending()) this.#strikes = 0;
-    else this.#strikes++;
-    if (this.#strikes >= STALLED_CHECKS_TO_FAIL) {
-      this.#strikes = 0;
-      this.#onStall();
-      return;
-    }
-    this.arm();
+    return progressed || this.#host.somethingElsePending() ? 'moving' : 'still';
+  }
+
+  act(): boolean {
+    return this.#onStall();
   }
 }

@@ -2,6 +2,7 @@ import { formatDuration } from '../format';
 import type { BlockedLoopFinding, Frame, OwnerRef } from '../model';
 import { REPORT_SCHEMA_VERSION } from '../model';
 import { displayPath, errorStack, toCreationSite } from '../stack';
+import { unitLabel } from '../wording';
 import type { NativeCallInfo } from './native-calls';
 
 export type { NativeCallInfo };
@@ -58,18 +59,6 @@ export function buildBlockedLoopFinding(
   };
 }
 
-function subject(finding: BlockedLoopFinding): string {
-  switch (finding.phase) {
-    case 'test':
-      return `test "${finding.testName}"`;
-    case 'beforeEach':
-    case 'afterEach':
-      return `${finding.phase} hook for test "${finding.forTest ?? finding.testName}"`;
-    default:
-      return `${finding.phase} hook${finding.testName ? ` in "${finding.testName}"` : ''}`;
-  }
-}
-
 function where(finding: BlockedLoopFinding, rootDir: string): string {
   const top = finding.site?.top;
   const call = finding.nativeCall;
@@ -88,9 +77,9 @@ function where(finding: BlockedLoopFinding, rootDir: string): string {
 /** "test "x" blocked the event loop for 2.5 s at loop.test.js:4:3" */
 export function blockedLoopHeadline(finding: BlockedLoopFinding, rootDir: string): string {
   if (finding.frozen) {
-    return `${subject(finding)} froze the event loop: blocked for ${formatDuration(finding.blockedMs)}, past its ${formatDuration(finding.timeoutMs)} timeout,${where(finding, rootDir)}.`;
+    return `${unitLabel(finding)} froze the event loop: blocked for ${formatDuration(finding.blockedMs)}, past its ${formatDuration(finding.timeoutMs)} timeout,${where(finding, rootDir)}.`;
   }
-  return `${subject(finding)} blocked the event loop for ${formatDuration(finding.blockedMs)}${where(finding, rootDir)}.`;
+  return `${unitLabel(finding)} blocked the event loop for ${formatDuration(finding.blockedMs)}${where(finding, rootDir)}.`;
 }
 
 /** Plain text, like the hang report: headline, the loop's source line, the stack, notes. */

@@ -1,0 +1,210 @@
+import { performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
+import { collectGarbage } from '../core/collect-garbage';
+import { formatBytes, formatDuration } from '../core/format';
+import type { Circus } from '@jest/types';
+import { HangError } from '../core/hang-error';
+import { parseStack, toCreationSite } from '../core/stack';
+import {
+  buildHangFinding,
+  collectPending,
+  culpritFrame,
+  type HungUnit,
+  type ResourceView,
+} from '../core/hang-report';
+import type { AwaitFlow, CreationSite, HangFinding, Relation } from '../core/model';
+import { renderHangText } from '../core/render-text';
+import { awaitCulpritFrames } from '../core/await-stacks/render';
+import { readAwaitStacks } from '../core/await-stacks/read-await-stacks';
+import type { ResourceTracker } from '../core/tracker';
+import type { FakeTimerProbe } from './fake-timers';
+import type { LockSession } from './lock-session';
+import type { HangwatchOptions } from './options';
+import { declaresDone } from './unit-functions';
+import { namingOf, ownerRef, type Unit } from './units';
+
+/** Heap snapshots stop once one file's reports have spent this much CPU on them (many hangs in a file). */
+const AWAIT_STACKS_FILE_BUDGET_MS = 60_000;
+
+/**
+ * Failpoint for the degrade-to-plain-Jest path: `HANGWATCH_INJECT_FAULT=report` makes building a
+ * report throw, as an internal bug would, so tests can prove a user's results survive it.
+ */
+function injectFault(where: 'report'): void {
+  if (process.env.HANGWATCH_INJECT_FAULT === where) {
+    throw new Error(`injected fault in ${where} (HANGWATCH_INJECT_FAULT)`);
+  }
+}
+
+function describeThrown(error: unknown): { message: string; site?: CreationSite } {
+  const message =
+    error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)
+      ? String((error as Error).message)
+          .split('\n')
+          .filter(Boolean)
+          .slice(0, 3)
+          .join(' ')
+      : String(error);
+  const site = toCreationSite(parseStack((error as Error | undefined)?.stack));
+  return { message, ...(site ? { site } : {}) };
+}
+
+/** Whether `outer` is `inner` or one of its enclosing describe blocks. */
+function encloses(
+  outer: Circus.DescribeBlock | undefined,
+  inner: Circus.DescribeBlock | undefined,
+): boolean {
+  if (!outer) return true;
+  for (let block = inner; block; block = block.parent) if (block === outer) return true;
+  return false;
+}
+
+export interface HangReportsHost {
+  testPath: string;
+  rootDir: string;
+  options: HangwatchOptions;
+  tracker: ResourceTracker<Unit>;
+  fakeTimers: FakeTimerProbe<Unit>;
+  locks: LockSession;
+  /** Runs long synchronous work of hangwatch's own without the event-loop watchdog counting it. */
+  aside?: <T>(work: () => T) => T;
+}
+
+/**
+ * A hang report on a unit, as data (`build`) and as the error a user sees (`error`): what is
+ * pending and how it relates to the unit, fake timers, await stacks and locks.
+ */
+export class HangReports {
+  private awaitStacksSpentMs = 0;
+
+  constructor(private readonly host: HangReportsHost) {}
+
+  /** The error a user sees: the rendered report, its stack starting at the culprit's line. */
+  error(finding: HangFinding, unit: Unit): HangError {
+    const message = renderHangText(finding, { rootDir: this.host.rootDir });
+    const culprit = culpritFrame(finding);
+    const culpritSite = culprit
+      ? [
+          ...finding.pending,
+          ...(finding.fakeTimers?.pending ?? []),
+          ...(finding.pendingPromises ?? []),
+        ].find((entry) => entry.site?.top === culprit)?.site
+      : undefined;
+    // Without a culprit of its own, the innermost user await; else the unit's declaration: Jest's
+    // own frame, kept whole.
+    const awaitFrames = awaitCulpritFrames(finding);
+    const frames = culpritSite
+      ? culpritSite.frames.filter((frame) => frame.origin === 'user')
+      : culprit && awaitFrames[0] === culprit
+        ? awaitFrames
+        : [];
+    return new HangError(message, finding, frames, this.declarationError(unit)?.stack);
+  }
+
+  /** The error Jest made where the test or hook was declared: its stack starts at that line. */
+  private declarationError(unit: Unit): Error | undefined {
+    return (unit.kind === 'test' ? unit.test?.asyncError : unit.hook?.asyncError) as
+      Error | undefined;
+  }
+
+  build(unit: Unit, atFailure: boolean, trigger: HangFinding['trigger'] = 'timeout'): HangFinding {
+    injectFault('report');
+    const view: ResourceView<Unit> = {
+      relationOf: (owner) => this.relationOf(owner, unit),
+      describeOwner: (owner) => (owner ? ownerRef(owner) : undefined),
+    };
+    const pending = collectPending(this.host.tracker, view, {
+      maxListed: this.host.options.maxListed,
+    });
+    const fakeTimers = this.host.fakeTimers.pending(
+      (owner) => this.relationOf(owner, unit),
+      (owner) => (owner ? ownerRef(owner) : undefined),
+    );
+    const unitSite = toCreationSite(parseStack(this.declarationError(unit)?.stack));
+    const hung: HungUnit = {
+      ...namingOf(unit),
+      testPath: this.host.testPath,
+      trigger,
+      elapsedMs: atFailure ? performance.now() - unit.startedAt : unit.timeoutMs,
+      timeoutMs: unit.timeoutMs,
+      waitingForDone: declaresDone(unit.kind === 'test' ? unit.test?.fn : unit.hook?.fn),
+      thrownBeforeDone: (unit.callbackErrors ?? []).map(describeThrown),
+      attempt: unit.attempt,
+    };
+    // Locks are described before the await stacks' snapshot, which takes a while: how long a lock
+    // was held is as of the hang, not as of the end of the report.
+    const locks = this.lockSection();
+    const { awaits, skipped } = this.awaitStacks(unit);
+    const finding = buildHangFinding(hung, pending, {
+      ...(fakeTimers ? { fakeTimers } : {}),
+      promisesTracked: this.host.options.promises,
+      ...(unitSite?.top?.origin === 'user' ? { unitSite } : {}),
+      ...(awaits.length > 0 ? { awaits } : {}),
+    });
+    if (skipped) finding.notes.push(skipped);
+    if (locks) finding.locks = locks;
+    return finding;
+  }
+
+  /** The unit's await stacks; a failure there must not lose the report. */
+  private awaitStacks(unit: Unit): { awaits: AwaitFlow[]; skipped?: string } {
+    if (!this.host.options.awaitStacks || unit.returned === undefined) return { awaits: [] };
+    // Measured after a collection: garbage (an earlier report's snapshot text) is not heap the
+    // snapshot has to walk, and the snapshot would collect it first anyway.
+    this.host.tracker.untracked(() => collectGarbage());
+    const heapBytes = getHeapStatistics().used_heap_size;
+    const limitMb = this.host.options.awaitStacksMaxHeapMb;
+    if (heapBytes > limitMb * 1024 * 1024) {
+      return {
+        awaits: [],
+        skipped: `Await stacks were not read: the heap (${formatBytes(heapBytes)}) is over \`awaitStacksMaxHeapMb\` (${limitMb} MB), and a heap snapshot takes about a second per 10 MB (a ts-jest run in band loads TypeScript into it). Raise the limit, or set \`promises: true\` to record where pending promises were created.`,
+      };
+    }
+    if (this.awaitStacksSpentMs > AWAIT_STACKS_FILE_BUDGET_MS) {
+      return {
+        awaits: [],
+        skipped: `Await stacks were not read: this file's hang reports already spent ${formatDuration(this.awaitStacksSpentMs)} of CPU on heap snapshots.`,
+      };
+    }
+    // CPU time, not wall time: a loaded machine must not change what a report contains.
+    const cpuBefore = process.cpuUsage();
+    try {
+      const read = () => this.host.tracker.untracked(() => readAwaitStacks(unit.returned));
+      return { awaits: this.host.aside ? this.host.aside(read) : read() };
+    } catch {
+      return { awaits: [] };
+    } finally {
+      const cpu = process.cpuUsage(cpuBefore);
+      this.awaitStacksSpentMs += (cpu.user + cpu.system) / 1000;
+    }
+  }
+
+  /** Adds held and awaited locks to a hang report; a failure there must not lose the report. */
+  private lockSection(): HangFinding['locks'] {
+    try {
+      return this.host.locks.snapshot();
+    } catch {
+      // the report without its lock section is still the report
+      return undefined;
+    }
+  }
+
+  /** Ranks a resource's creator against the hung unit; `undefined` hides another running test's. */
+  private relationOf(creator: Unit | undefined, hung: Unit): Relation | undefined {
+    if (!creator) return 'unknown';
+    if (creator === hung) return 'this-test';
+    if (creator.kind === 'module') return 'earlier';
+    if (creator.kind === 'test') {
+      // Concurrent siblings started together with it: never "earlier", and never its culprits.
+      if (creator.running || (creator.test?.concurrent && hung.test?.concurrent)) return undefined;
+      // An afterEach waits on what its own test left behind: that is its likeliest culprit.
+      return creator.test === hung.test && hung.kind === 'afterEach' ? 'hook' : 'earlier';
+    }
+    if (creator.kind === 'beforeAll' || creator.kind === 'afterAll') {
+      // A describe block's hooks serve the tests and hooks inside it, no others.
+      return encloses(creator.hook?.parent, hung.block) ? 'hook' : 'earlier';
+    }
+    // beforeEach/afterEach: the hung test's own hooks, or leftovers from another test's.
+    return creator.test !== undefined && creator.test === hung.test ? 'hook' : 'earlier';
+  }
+}

@@ -1,0 +1,367 @@
+import { performance } from 'node:perf_hooks';
+import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
+import type { Circus } from '@jest/types';
+import type { Degradable } from './degrade';
+import { declaresDone, wrapUnitFunction } from './unit-functions';
+import { fullTestName, hasDeadline, hookSubject, isTimeoutError, type Unit } from './units';
+
+/**
+ * What happens to the units of one test file, as hangwatch's parts see it. Circus's events are
+ * many and shaped for circus; these are the few the parts need, in the order they happen.
+ */
+export type UnitEvent =
+  /** The file's module scope has run; its tests start next. */
+  | { name: 'file_loaded' }
+  | { name: 'unit_started'; unit: Unit }
+  /**
+   * Its timeout has just expired: Jest's own timeout fires right after (its timer was armed
+   * after ours), unless the loop is blocked. A report made now sees what is still pending.
+   */
+  | { name: 'unit_timed_out'; unit: Unit }
+  /** `timed_out`: Jest failed it with its "Exceeded timeout" error, `error`. */
+  | { name: 'unit_ended'; unit: Unit; outcome: 'passed' | 'failed' | 'timed_out'; error?: unknown }
+  /** The test failed and runs again (`jest.retryTimes`): its next run is a new unit. */
+  | { name: 'test_retried'; test: Circus.TestEntry }
+  /** The test and its per-test hooks are done; circus waits for a returned promise. */
+  | { name: 'test_done'; test: Circus.TestEntry }
+  /** After the file's last `afterAll`; circus waits for a returned promise. */
+  | { name: 'file_done' };
+
+export type UnitEventHandler = (event: UnitEvent) => void | Promise<void>;
+
+export interface LifecycleTimers {
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(timer: unknown): void;
+}
+
+/** Real timers of the outer realm: `jest.useFakeTimers()` only replaces the test file's globals. */
+const realTimers: LifecycleTimers = {
+  setTimer: (fn, ms) => {
+    const timer = realSetTimeout(fn, ms);
+    timer.unref();
+    return timer;
+  },
+  clearTimer: (timer) => realClearTimeout(timer as NodeJS.Timeout),
+};
+
+interface Subscription {
+  handler: UnitEventHandler;
+  /** The part it belongs to: an error in any of its handlers switches the whole part off. */
+  part: Degradable;
+}
+
+/**
+ * One test file's lifecycle, in the manner of jest-circus's own `eventHandler`: a `switch` over
+ * circus events that keeps the file's units in one place (which runs, which hooks run for which
+ * test, each one's timeout) and tells subscribers (the session, the lock session, the idle and
+ * leak checks, the event-loop watchdog) in the order they subscribed. A subscriber's internal
+ * error switches its part off and says so once; the user's test never sees it.
+ */
+export class Lifecycle {
+  /** The owner of what the test file creates while it loads, outside any test or hook. */
+  readonly moduleUnit: Unit;
+  private readonly subscriptions: Subscription[] = [];
+  /** Units of this file: an owner left in the async context by an earlier file is not one. */
+  private readonly units = new WeakSet<Unit>();
+  /** In the order they started: the last is the innermost (a hook runs inside its test). */
+  private readonly runningUnits = new Map<Circus.TestEntry | Circus.Hook, Unit>();
+  private readonly attempts = new WeakMap<Circus.TestEntry, number>();
+  /** `test.concurrent` tests, given their unit when declared (see `preassignConcurrent`). */
+  private readonly preassigned = new Map<Circus.TestEntry, Unit>();
+  private readonly deadlines = new Map<Unit, unknown>();
+  private nextUnitId = 1;
+  private loading = true;
+  /** An internal error of its own switched every part off. */
+  private off = false;
+  private state: Circus.State | undefined;
+
+  constructor(
+    testPath: string,
+    private timers: LifecycleTimers = realTimers,
+  ) {
+    this.moduleUnit = {
+      id: 0,
+      kind: 'module',
+      name: testPath,
+      startedAt: performance.now(),
+      timeoutMs: 0,
+      attempt: 0,
+      running: false,
+    };
+    this.units.add(this.moduleUnit);
+  }
+
+  /** Timers hangwatch's resource tracker does not record (the session supplies them). */
+  useTimers(timers: LifecycleTimers): void {
+    this.timers = timers;
+  }
+
+  /** Whether the file's module scope is still running (no test or hook has started yet). */
+  get isLoading(): boolean {
+    return this.loading;
+  }
+
+  subscribe(part: Degradable, handler: UnitEventHandler): void {
+    this.subscriptions.push({ part, handler });
+  }
+
+  /** The units running now, in the order they started. */
+  running(): IterableIterator<Unit> {
+    return this.runningUnits.values();
+  }
+
+  /**
+   * The unit an async context's owner is, if it is one of this file's; what runs while the file
+   * loads belongs to the module unit.
+   */
+  ownerOf(owner: unknown): Unit | undefined {
+    if (this.units.has(owner as Unit)) return owner as Unit;
+    return this.loading ? this.moduleUnit : undefined;
+  }
+
+  /** Circus's handler has run; returns a promise only when circus must wait for a subscriber. */
+  handleTestEvent(event: Circus.Event, state: Circus.State): Promise<void> | undefined {
+    if (this.off) return undefined;
+    this.state = state;
+    let events: UnitEvent[];
+    try {
+      events = this.translate(event, state);
+    } catch (error) {
+      this.off = true;
+      for (const { part } of this.subscriptions) part.fail(error);
+      return undefined;
+    }
+    const waits: Promise<void>[] = [];
+    for (const unitEvent of events) {
+      for (const { part, handler } of this.subscriptions) {
+        part.run(() => {
+          const result = handler(unitEvent);
+          if (result) waits.push(result.catch((error: unknown) => part.fail(error)));
+        });
+      }
+    }
+    return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
+  }
+
+  /**
+   * The one way hangwatch fails a unit (or, for `'file'`, the test file, as an `afterAll` failure
+   * does). With `replaces`, the error takes that one's place wherever circus recorded it (a
+   * test's errors, a `beforeAll` failure fanned out to its tests, the file's); otherwise, or if
+   * circus had not recorded it, it is added where circus keeps the unit's failures: its test's
+   * errors, or the file's for describe-level hooks. An error already recorded is not added again.
+   */
+  recordFailure(target: Unit | 'file', error: Error, replaces?: unknown): void {
+    const state = this.state;
+    if (!state) return;
+    if (replaces !== undefined && replaceRecorded(state, replaces, error)) return;
+    const test = target === 'file' ? undefined : testErrorsOf(target);
+    const errors = (test?.errors ?? state.unhandledErrors) as unknown[];
+    if (isRecorded(errors, error) || isRecorded(state.unhandledErrors, error)) return;
+    if (test) errors.push([error, error]);
+    else errors.push(error);
+  }
+
+  /** Fails a unit that has just started without calling its function (it froze an earlier run). */
+  failBeforeRunning(unit: Unit, error: Error): void {
+    const runnable = unit.kind === 'test' ? unit.test : unit.hook;
+    if (!runnable) return;
+    runnable.fn = function frozenInAnEarlierRun() {
+      throw error;
+    } as typeof runnable.fn;
+  }
+
+  private translate(event: Circus.Event, state: Circus.State): UnitEvent[] {
+    switch (event.name) {
+      case 'run_start':
+        this.loading = false;
+        return [{ name: 'file_loaded' }];
+      case 'error':
+        this.recordCallbackError(event.error);
+        return [];
+      case 'add_test':
+        if (event.concurrent) this.preassignConcurrent(event, state);
+        return [];
+      case 'test_retry':
+        this.attempts.set(event.test, (this.attempts.get(event.test) ?? 0) + 1);
+        return [{ name: 'test_retried', test: event.test }];
+      case 'test_fn_start':
+        return [this.start(event.test, this.testUnit(event.test, state))];
+      case 'hook_start': {
+        const { hook } = event;
+        const { name, test } = hookSubject(hook, state);
+        const unit = this.newUnit({
+          kind: hook.type,
+          name,
+          hook,
+          ...(test ? { test } : {}),
+          block: test?.parent ?? hook.parent,
+          timeoutMs: hook.timeout || state.testTimeout,
+          running: true,
+        });
+        return [this.start(hook, unit)];
+      }
+      case 'test_fn_success':
+        return this.end(event.test, 'passed');
+      case 'test_fn_failure':
+        return this.end(event.test, isTimeoutError(event.error) ? 'timed_out' : 'failed', event);
+      case 'hook_success':
+        return this.end(event.hook, 'passed');
+      case 'hook_failure':
+        return this.end(event.hook, isTimeoutError(event.error) ? 'timed_out' : 'failed', event);
+      case 'test_done':
+        return [{ name: 'test_done', test: event.test }];
+      case 'run_finish':
+        return [{ name: 'file_done' }];
+      default:
+        return [];
+    }
+  }
+
+  private testUnit(test: Circus.TestEntry, state: Circus.State): Unit {
+    const timeoutMs = test.timeout || state.testTimeout;
+    const preassigned = this.preassigned.get(test);
+    if (!preassigned) {
+      return this.newUnit({
+        kind: 'test',
+        name: fullTestName(test),
+        test,
+        block: test.parent,
+        timeoutMs,
+        attempt: this.attempts.get(test) ?? 0,
+        running: true,
+      });
+    }
+    // Its timeout starts now, as Jest's own does.
+    this.preassigned.delete(test);
+    preassigned.startedAt = performance.now();
+    preassigned.timeoutMs = timeoutMs;
+    preassigned.running = true;
+    return preassigned;
+  }
+
+  private newUnit(about: Omit<Unit, 'id' | 'startedAt' | 'attempt'> & { attempt?: number }): Unit {
+    const unit: Unit = {
+      id: this.nextUnitId++,
+      attempt: 0,
+      startedAt: performance.now(),
+      ...about,
+    };
+    this.units.add(unit);
+    return unit;
+  }
+
+  private start(runnable: Circus.TestEntry | Circus.Hook, unit: Unit): UnitEvent {
+    this.runningUnits.set(runnable, unit);
+    // There is no circus event around the call itself: the function runs as the unit's work.
+    runnable.fn = wrapUnitFunction(runnable.fn, unit);
+    if (hasDeadline(unit)) {
+      // Armed before Jest arms its own timeout for the unit, so it fires first.
+      this.deadlines.set(
+        unit,
+        this.timers.setTimer(() => {
+          this.deadlines.delete(unit);
+          if (unit.running) this.dispatchLater({ name: 'unit_timed_out', unit });
+        }, unit.timeoutMs),
+      );
+    }
+    return { name: 'unit_started', unit };
+  }
+
+  private end(
+    runnable: Circus.TestEntry | Circus.Hook,
+    outcome: 'passed' | 'failed' | 'timed_out',
+    failure?: { error: unknown },
+  ): UnitEvent[] {
+    const unit = this.runningUnits.get(runnable);
+    if (!unit) return [];
+    unit.running = false;
+    this.runningUnits.delete(runnable);
+    const deadline = this.deadlines.get(unit);
+    if (deadline !== undefined) this.timers.clearTimer(deadline);
+    this.deadlines.delete(unit);
+    return [{ name: 'unit_ended', unit, outcome, ...(failure ? { error: failure.error } : {}) }];
+  }
+
+  /** An event of hangwatch's own (a timer's), outside any circus dispatch: nobody waits on it. */
+  private dispatchLater(event: UnitEvent): void {
+    for (const { part, handler } of this.subscriptions) {
+      part.run(() => {
+        const result = handler(event);
+        if (result) result.catch((error: unknown) => part.fail(error));
+      });
+    }
+  }
+
+  /**
+   * Jest 29 starts every `test.concurrent` function when the file's root block starts, long
+   * before that test's `test_fn_start`: give it its unit as soon as it is declared, so what it
+   * creates early is still its own.
+   */
+  private preassignConcurrent(
+    event: Circus.Event & { name: 'add_test' },
+    state: Circus.State,
+  ): void {
+    const children = state.currentDescribeBlock.children;
+    const test = children[children.length - 1];
+    if (test?.type !== 'test' || test.fn !== event.fn) return;
+    const unit = this.newUnit({
+      kind: 'test',
+      name: fullTestName(test),
+      test,
+      block: test.parent,
+      timeoutMs: 0,
+      running: true,
+    });
+    this.preassigned.set(test, unit);
+    test.fn = wrapUnitFunction(test.fn, unit);
+  }
+
+  /**
+   * An error thrown in a callback (an assertion in an event handler) while a `done`-style test or
+   * hook runs is usually why `done()` was never reached: keep it for the report.
+   */
+  private recordCallbackError(error: unknown): void {
+    const waiting = [...this.runningUnits.values()].filter((unit) =>
+      declaresDone(unit.kind === 'test' ? unit.test?.fn : unit.hook?.fn),
+    );
+    if (waiting.length !== 1) return;
+    (waiting[0].callbackErrors ??= []).push(error);
+  }
+}
+
+/** The test whose errors circus keeps a unit's failures in; none for describe-level hooks. */
+function testErrorsOf(unit: Unit): Circus.TestEntry | undefined {
+  return unit.kind === 'test' || unit.kind === 'beforeEach' || unit.kind === 'afterEach'
+    ? unit.test
+    : undefined;
+}
+
+/** Circus keeps an error alone or as `[error, asyncError]`. */
+function isRecorded(errors: readonly unknown[], error: unknown): boolean {
+  return errors.some((entry) => (Array.isArray(entry) ? entry.includes(error) : entry === error));
+}
+
+/** Replaces `original` wherever circus stored it; whether it was anywhere. */
+function replaceRecorded(state: Circus.State, original: unknown, replacement: Error): boolean {
+  let found = false;
+  const swap = (errors: unknown[]) => {
+    for (let index = 0; index < errors.length; index++) {
+      const entry = errors[index];
+      if (entry === original) errors[index] = replacement;
+      else if (Array.isArray(entry) && entry[0] === original) {
+        errors[index] = [replacement, entry[1]];
+      } else continue;
+      found = true;
+    }
+  };
+  swap(state.unhandledErrors as unknown[]);
+  const blocks: Circus.DescribeBlock[] = [state.rootDescribeBlock];
+  while (blocks.length > 0) {
+    const block = blocks.pop()!;
+    for (const child of block.children) {
+      if (child.type === 'describeBlock') blocks.push(child);
+      else swap(child.errors as unknown[]);
+    }
+  }
+  return found;
+}
