@@ -256,7 +256,7 @@ export class LoopWatch implements NativeCallRecorder {
     const token = nextToken++;
     const hasDeadline = unit.timeoutMs > 0 && Number.isFinite(unit.timeoutMs);
     const deadline = hasDeadline ? connection.state.now() + unit.timeoutMs : 0;
-    connection.send({ type: 'unit-started', token, unit });
+    connection.units.write(token, unit);
     connection.state.setUnit(token, deadline);
     connection.state.beat();
     this.running.set(runnable, { token, unit, deadline, blocks: [] });
@@ -274,7 +274,6 @@ export class LoopWatch implements NativeCallRecorder {
     this.running.delete(runnable);
     const stillRunning = [...this.running.values()].pop();
     connection.state.setUnit(stillRunning?.token ?? 0, stillRunning?.deadline ?? 0);
-    connection.send({ type: 'unit-done', token: ended.token });
     if (ended.nativeFailure) {
       // Thrown where the call was; recorded here too in case the test caught it.
       if (!hasError(runnable, ended.nativeFailure, state)) {
