@@ -14,15 +14,15 @@ interface Held {
 
 interface Registry {
   held: Held[];
-  /** Whether the last answer listed anything: an empty answer then is news, else nothing is. */
-  lastAnswerEmpty: boolean;
+  /** What `keptAliveIfChanged` last answered: the same answer again is no news. */
+  lastAnswer: KeptAliveResource[];
 }
 
 const REGISTRY = Symbol.for('hangwatch.keptAlive');
 
 function registry(): Registry {
   const holder = globalThis as { [REGISTRY]?: Registry };
-  return (holder[REGISTRY] ??= { held: [], lastAnswerEmpty: true });
+  return (holder[REGISTRY] ??= { held: [], lastAnswer: [] });
 }
 
 export function rememberLeak(resource: object, entry: KeptAliveResource): void {
@@ -36,16 +36,19 @@ export function stillKeptAlive(): KeptAliveResource[] {
     const resource = item.target.deref();
     return resource !== undefined && stillHoldsProcess(resource);
   });
-  state.lastAnswerEmpty = state.held.length === 0;
   return state.held.map((item) => item.entry);
 }
 
 /**
- * Like `stillKeptAlive`, but `undefined` when the answer is "nothing" again: a process without
- * leaks need not say so after every file.
+ * Like `stillKeptAlive`, but `undefined` when the answer is the same as last time: a process
+ * without leaks need not say so after every file, nor one whose leaks of an earlier file still
+ * hold it (its last answer stands).
  */
 export function keptAliveIfChanged(): KeptAliveResource[] | undefined {
-  const wasEmpty = registry().lastAnswerEmpty;
+  const state = registry();
+  const previous = state.lastAnswer;
   const now = stillKeptAlive();
-  return now.length === 0 && wasEmpty ? undefined : now;
+  state.lastAnswer = now;
+  const same = now.length === previous.length && now.every((entry, i) => entry === previous[i]);
+  return same ? undefined : now;
 }

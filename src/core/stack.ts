@@ -33,6 +33,48 @@ export function captureStack(
   return holder;
 }
 
+/**
+ * The frames of the current call stack, read from V8's call sites without formatting a stack
+ * string: another tool's `Error.prepareStackTrace` (Jest installs source-map-support) costs far
+ * more per stack than the capture. Positions are the generated code's, which is enough to tell
+ * whose code is calling (user, dependency, internal); stacks shown in reports go through
+ * `captureStack` instead.
+ */
+export function callerFrames(
+  skipAbove: ((...args: never[]) => unknown) | undefined,
+  depth: number,
+): Frame[] {
+  const holder: { stack?: unknown } = {};
+  const previousLimit = Error.stackTraceLimit;
+  const previousPrepare = Error.prepareStackTrace;
+  Error.stackTraceLimit = depth;
+  Error.prepareStackTrace = (_error, callSites) => callSites;
+  try {
+    Error.captureStackTrace(holder, skipAbove);
+    const sites = holder.stack;
+    return Array.isArray(sites) ? sites.flatMap(frameOfCallSite) : [];
+  } finally {
+    Error.prepareStackTrace = previousPrepare;
+    Error.stackTraceLimit = previousLimit;
+  }
+}
+
+function frameOfCallSite(site: NodeJS.CallSite): Frame[] {
+  const location = site.getFileName() ?? site.getScriptNameOrSourceURL();
+  if (!location || site.isEval() || location.includes('<anonymous>')) return [];
+  const file = location.startsWith('file://') ? safeFileURLToPath(location) : location;
+  const functionName = site.getFunctionName() ?? undefined;
+  return [
+    {
+      file,
+      line: site.getLineNumber() ?? 0,
+      column: site.getColumnNumber() ?? 0,
+      ...(functionName ? { functionName } : {}),
+      ...classify(file),
+    },
+  ];
+}
+
 /** Packages whose frames are the test runner's, never the user's. */
 const RUNNER_PACKAGES = new Set([
   'jest',

@@ -235,7 +235,7 @@ export class LoopWatch implements NativeCallRecorder {
     const token = nextToken++;
     const described = this.describeUnit(unit);
     const deadline = hasDeadline(unit) ? connection.state.now() + unit.timeoutMs : 0;
-    connection.send({ type: 'unit-started', token, unit: described });
+    connection.units.write(token, described);
     connection.state.setUnit(token, deadline);
     connection.state.beat();
     this.running.set(unit, { token, unit, described, deadline, blocks: [] });
@@ -253,7 +253,6 @@ export class LoopWatch implements NativeCallRecorder {
     this.running.delete(unit);
     const stillRunning = [...this.running.values()].pop();
     connection.state.setUnit(stillRunning?.token ?? 0, stillRunning?.deadline ?? 0);
-    connection.send({ type: 'unit-done', token: ended.token });
     if (ended.nativeFailure) {
       // Thrown where the call was; recorded here too in case the test caught it.
       this.lifecycle.recordFailure(unit, ended.nativeFailure);

@@ -14,6 +14,16 @@ export function noteSetupGaps(
   projectConfig: Config.ProjectConfig,
   globalConfig?: Config.GlobalConfig,
 ): void {
+  // Each test file's environment asks again, with the same configs: the module resolutions below
+  // are done once per process for each config.
+  const key = JSON.stringify([
+    projectConfig.rootDir,
+    projectConfig.moduleNameMapper,
+    globalConfig?.rootDir,
+    globalConfig?.reporters,
+  ]);
+  if (checkedConfigs.has(key)) return;
+  checkedConfigs.add(key);
   const gaps: string[] = [];
   if (projectUses('async-mutex', projectConfig.rootDir) && !mapsAsyncMutex(projectConfig)) {
     gaps.push(
@@ -30,6 +40,8 @@ export function noteSetupGaps(
     `hangwatch: this config lacks what the hangwatch presets set up: ${gaps.join('; ')}. See "Install" in hangwatch's README.`,
   );
 }
+
+const checkedConfigs = new Set<string>();
 
 const OWN_ADAPTER = path.join(__dirname, '..', 'adapters', 'async-mutex.js');
 const OWN_REPORTER = path.join(__dirname, 'reporter.js');

@@ -7,6 +7,7 @@ import {
   type LoopUnit,
 } from '../../src/core/loop-watchdog/report';
 import { SharedLoopState } from '../../src/core/loop-watchdog/shared-state';
+import { SharedUnitSlots } from '../../src/core/loop-watchdog/unit-slots';
 import { parseFrameLine } from '../../src/core/stack';
 import type { Frame } from '../../src/core/model';
 
@@ -142,4 +143,35 @@ test('shared loop state: both threads see the same heartbeat, unit and deadline'
   testThread.disarm();
   expect(watchdog.armed()).toBe(false);
   expect(watchdog.unit().token).toBe(0);
+});
+
+describe('shared unit slots', () => {
+  test('the watchdog reads the description the test thread wrote for a running unit', () => {
+    const testThread = new SharedUnitSlots();
+    const watchdog = new SharedUnitSlots(testThread.buffer);
+    const hook: LoopUnit = { ...unit, kind: 'beforeEach', name: 'spins', forTest: 'spins › é' };
+    testThread.write(3, unit);
+    testThread.write(4, hook);
+    expect(watchdog.get(3)).toEqual(unit);
+    expect(watchdog.get(4)).toEqual(hook);
+    expect(watchdog.get(5)).toBeUndefined();
+    expect(watchdog.get(0)).toBeUndefined();
+  });
+
+  test('a slot reused by a later unit no longer answers for the earlier one', () => {
+    const slots = new SharedUnitSlots();
+    slots.write(1, unit);
+    slots.write(17, { ...unit, name: 'later' });
+    expect(slots.get(1)).toBeUndefined();
+    expect(slots.get(17)?.name).toBe('later');
+  });
+
+  test('a name too long for its slot is cut, never the description', () => {
+    const slots = new SharedUnitSlots();
+    slots.write(2, { ...unit, name: 'ü'.repeat(5000), forTest: 'x'.repeat(5000) });
+    const read = slots.get(2);
+    expect(read?.name).toBe('ü'.repeat(500));
+    expect(read?.forTest).toBe('x'.repeat(500));
+    expect(read?.testPath).toBe(SPEC);
+  });
 });

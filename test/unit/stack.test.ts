@@ -3,7 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Frame } from '../../src/core/model';
+import * as vm from 'node:vm';
 import {
+  callerFrames,
   captureStack,
   displayPath,
   isRunnerOwned,
@@ -200,7 +202,7 @@ describe('parseStack', () => {
   test('parses the frames of a real stack, skipping the message line', () => {
     const frames = parseStack(new Error('boom').stack);
     expect(frames.length).toBeGreaterThan(0);
-    expect(frames[0]).toMatchObject({ file: __filename, origin: 'user' });
+    expect(frames.find((entry) => entry.origin !== 'internal')?.origin).toBe('user');
   });
 
   test('returns no frames for a missing stack', () => {
@@ -214,7 +216,7 @@ describe('parseStack', () => {
     }
     const holder = createsSomething();
     const frames = parseStack(holder.stack);
-    expect(frames[0]).toMatchObject({ file: __filename, origin: 'user' });
+    expect(frames.find((entry) => entry.origin !== 'internal')?.origin).toBe('user');
     expect(frames.some((f) => f.functionName === 'createsSomething')).toBe(false);
   });
 });
@@ -386,6 +388,44 @@ describe('isRunnerOwned', () => {
   test('false when only node: frames (or none) are known', () => {
     expect(isRunnerOwned([timers])).toBe(false);
     expect(isRunnerOwned([])).toBe(false);
+  });
+});
+
+describe('callerFrames', () => {
+  test('reads who is calling from V8 call sites, classified as parsed stacks are', () => {
+    const script = new vm.Script('(function emitFromPackage(read) { return read(); })', {
+      filename: inPackage('some-client'),
+    });
+    const emitFromPackage = script.runInThisContext() as (read: () => Frame[]) => Frame[];
+    function userCaller(): Frame[] {
+      return emitFromPackage(() => callerFrames(undefined, 5));
+    }
+    const frames = userCaller();
+    const pkg = frames.find((entry) => entry.functionName === 'emitFromPackage');
+    const user = frames.find((entry) => entry.functionName === 'userCaller');
+    expect(frames.find((entry) => entry.origin !== 'internal')?.origin).toBe('user');
+    expect(pkg).toMatchObject({
+      file: inPackage('some-client'),
+      functionName: 'emitFromPackage',
+      origin: 'dependency',
+      packageName: 'some-client',
+    });
+    expect(user).toMatchObject({ file: __filename, functionName: 'userCaller', origin: 'user' });
+  });
+
+  test("formats nothing: another tool's Error.prepareStackTrace is neither called nor lost", () => {
+    const previous = Error.prepareStackTrace;
+    const prepare = jest.fn(() => 'formatted');
+    Error.prepareStackTrace = prepare;
+    try {
+      const limit = Error.stackTraceLimit;
+      expect(callerFrames(undefined, 3).length).toBeGreaterThan(0);
+      expect(prepare).not.toHaveBeenCalled();
+      expect(Error.prepareStackTrace).toBe(prepare);
+      expect(Error.stackTraceLimit).toBe(limit);
+    } finally {
+      Error.prepareStackTrace = previous;
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { captureStack, parseStack, type LazyStack } from '../stack';
+import { callerFrames, captureStack, type LazyStack } from '../stack';
 
 /**
  * The pass path's share of await stacks: a few cheap records that keep a hung flow findable.
@@ -165,16 +165,18 @@ function noteUnheard(
     known.at = performance.now();
     return;
   }
-  const stack = captureStack(skipAbove, 10);
   if (verdict === undefined && kind !== EventEmitter) {
     // Streams, sockets and clients emit unheard events all the time from their own code: one
-    // look at the caller decides for the whole class. Plain EventEmitters are all recorded (the
-    // stack is only formatted if a report reads it).
-    const caller = parseStack(stack.stack).find((frame) => frame.origin !== 'internal');
+    // look at the caller decides for the whole class (each test file loads its own copy of a
+    // package's classes), from V8's call sites: formatting the stack would cost more than all
+    // the records. Plain EventEmitters are all recorded.
+    const caller = callerFrames(skipAbove, 10).find((frame) => frame.origin !== 'internal');
     const fromUser = caller?.origin === 'user';
     userClasses.set(kind, fromUser);
     if (!fromUser) return;
   }
+  // Only formatted if a report reads it.
+  const stack = captureStack(skipAbove, 10);
   const record = new HangwatchUnheardEmit(emitter, event, stack, performance.now());
   let events = unheard.get(emitter);
   if (!events) unheard.set(emitter, (events = new Map()));

@@ -5,10 +5,13 @@ import { MessageChannel, Worker, isMainThread, type MessagePort } from 'node:wor
 import type { ToWatchdog, WatchdogStatus, WatchdogThreadData } from './protocol';
 import { loopRunDirectory } from './run-directory';
 import { SharedLoopState } from './shared-state';
+import { SharedUnitSlots } from './unit-slots';
 
 /** The test thread's end of the watchdog: one per process, shared by the test files it runs. */
 export interface WatchdogConnection {
   state: SharedLoopState;
+  /** Where each test or hook is described as it starts, for the watchdog to read if it freezes. */
+  units: SharedUnitSlots;
   /** Never started: the test thread reads it with `receiveMessageOnPort` when a unit ends. */
   reports: MessagePort;
   send(message: ToWatchdog): void;
@@ -41,10 +44,12 @@ async function startWatchdog(): Promise<WatchdogConnection | string> {
   if (!fs.existsSync(THREAD_SCRIPT)) return `its thread script ${THREAD_SCRIPT} is missing`;
   const inBand = !isJestWorkerProcess();
   const state = new SharedLoopState();
+  const units = new SharedUnitSlots();
   const { port1: reports, port2: watchdogEnd } = new MessageChannel();
   const data: WatchdogThreadData = {
     buffer: state.buffer,
     epoch: state.epoch,
+    unitSlots: units.buffer,
     reports: watchdogEnd,
     inBand,
     markerDir: inBand ? undefined : loopRunDirectory(),
@@ -80,6 +85,7 @@ async function startWatchdog(): Promise<WatchdogConnection | string> {
   reports.unref();
   return {
     state,
+    units,
     reports,
     send: (message) => worker.postMessage(message),
     inBand,

@@ -40,16 +40,24 @@ export function setNativeCallRecorder(next: NativeCallRecorder | undefined): voi
 
 let depth = 0;
 
+/**
+ * Whether a call now is to be looked at: a unit is running, and this is not a call nested in a
+ * watched one (readFileSync opens and reads through openSync and readSync: they are the outer
+ * call's, recorded or found harmless with it). Checked before anything is allocated: Jest's own
+ * module loading goes through these functions too.
+ */
+function shouldTrack(): boolean {
+  return recorder !== undefined && depth === 0 && recorder.watching();
+}
+
 function track<Result>(
   describe: () => NativeCallInfo | undefined,
   call: () => Result,
   caller: (...args: never[]) => unknown,
 ): Result {
   const active = recorder;
-  // Nested calls (readFileSync opens through openSync) are the outer call's.
-  if (!active || depth > 0 || !active.watching()) return call();
-  const info = describe();
-  if (!info) return call();
+  const info = active && describe();
+  if (!active || !info) return callNested(call);
   let id: number;
   try {
     id = active.beginCall(info, parseStack(captureStack(caller, 24).stack));
@@ -68,6 +76,15 @@ function track<Result>(
   depth--;
   active.endCall(id);
   return result;
+}
+
+function callNested<Result>(call: () => Result): Result {
+  depth++;
+  try {
+    return call();
+  } finally {
+    depth--;
+  }
 }
 
 const MAX_ARGS_LENGTH = 200;
@@ -108,6 +125,7 @@ export function watchChildProcessCalls(childProcess: typeof ChildProcess): void 
   const { execSync, execFileSync, spawnSync } = childProcess;
   const cp = childProcess as unknown as Record<string, unknown>;
   cp.execSync = function execSyncWatched(this: unknown, ...args: unknown[]) {
+    if (!shouldTrack()) return (execSync as (...a: unknown[]) => unknown).apply(this, args);
     return track(
       () => ({
         api: 'child_process.execSync',
@@ -119,6 +137,7 @@ export function watchChildProcessCalls(childProcess: typeof ChildProcess): void 
     );
   };
   cp.execFileSync = function execFileSyncWatched(this: unknown, ...args: unknown[]) {
+    if (!shouldTrack()) return (execFileSync as (...a: unknown[]) => unknown).apply(this, args);
     return track(
       () => ({
         api: 'child_process.execFileSync',
@@ -130,6 +149,7 @@ export function watchChildProcessCalls(childProcess: typeof ChildProcess): void 
     );
   };
   cp.spawnSync = function spawnSyncWatched(this: unknown, ...args: unknown[]) {
+    if (!shouldTrack()) return (spawnSync as (...a: unknown[]) => unknown).apply(this, args);
     return track(
       () => ({
         api: 'child_process.spawnSync',
@@ -173,6 +193,7 @@ export function watchFileSystemCalls(fs: typeof Fs): void {
     const original = target[name];
     if (typeof original !== 'function') continue;
     const watched = function (this: unknown, ...args: unknown[]) {
+      if (!shouldTrack()) return original.apply(this, args);
       return track(
         () => {
           const kind = blockingKind(fs, args[0]);
@@ -201,6 +222,9 @@ export function watchAtomicsWait(atomics: typeof Atomics): void {
     value: number | bigint,
     timeout?: number,
   ) {
+    if (!shouldTrack()) {
+      return (wait as (...a: unknown[]) => unknown).call(this, typedArray, index, value, timeout);
+    }
     return track(
       () => ({
         api: 'Atomics.wait',

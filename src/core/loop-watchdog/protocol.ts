@@ -1,30 +1,20 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Frame } from '../model';
 import type { NativeCallInfo } from './native-calls';
-import type { BlockedLoopFinding, LoopUnit } from './report';
+import type { BlockedLoopFinding } from './report';
 
 /** What the watchdog thread is started with. */
 export interface WatchdogThreadData {
   buffer: SharedArrayBuffer;
   epoch: number;
+  /** The running tests' and hooks' descriptions (see `SharedUnitSlots`). */
+  unitSlots: SharedArrayBuffer;
   /** Where the watchdog reports blocks; the test thread drains it synchronously. */
   reports: MessagePort;
   /** The tests run inside Jest's own process (`--runInBand`): nobody will retry the file. */
   inBand: boolean;
   /** The run's private directory for frozen-unit markers (worker processes only). */
   markerDir: string | undefined;
-}
-
-/** A test or hook the watchdog may have to describe on its own, once the test thread is stuck. */
-export interface UnitStarted {
-  type: 'unit-started';
-  token: number;
-  unit: LoopUnit;
-}
-
-export interface UnitDone {
-  type: 'unit-done';
-  token: number;
 }
 
 /** The test thread is about to enter a call that may block it in native code. */
@@ -39,7 +29,7 @@ export interface NativeCallStarted {
   startedAt: number;
 }
 
-export type ToWatchdog = UnitStarted | UnitDone | NativeCallStarted;
+export type ToWatchdog = NativeCallStarted;
 
 /** First message on the thread's own port: whether it can watch at all. */
 export type WatchdogStatus = { type: 'ready' } | { type: 'unavailable'; reason: string };

@@ -22,6 +22,7 @@ import {
 import { buildBlockedLoopFinding, renderBlockedLoopText, type LoopUnit } from './report';
 import { agreedSample } from './samples';
 import { SharedLoopState } from './shared-state';
+import { SharedUnitSlots } from './unit-slots';
 
 /** How long a pause may take to land before the thread is taken to be inside a native call. */
 const PAUSE_TIMEOUT_MS = 1000;
@@ -44,7 +45,6 @@ interface Block {
 type NativeCall = NativeCallStarted & { endAttempted?: boolean };
 
 class Watchdog {
-  private readonly units = new Map<number, LoopUnit>();
   /** Native calls of running units, by id; the shared state says which one is in progress. */
   private readonly calls = new Map<number, NativeCall>();
   private block: Block | undefined;
@@ -52,27 +52,16 @@ class Watchdog {
 
   constructor(
     private readonly state: SharedLoopState,
+    /** The running units' descriptions, written by the test thread as each starts. */
+    private readonly units: SharedUnitSlots,
     private readonly inspector: MainThreadInspector,
     private readonly data: WatchdogThreadData,
   ) {}
 
   onMessage(message: ToWatchdog): void {
-    switch (message.type) {
-      case 'unit-started':
-        this.units.set(message.token, message.unit);
-        break;
-      case 'unit-done':
-        this.units.delete(message.token);
-        for (const [id, call] of this.calls)
-          if (call.token === message.token) this.calls.delete(id);
-        break;
-      case 'native-call':
-        // Only the latest matters: the thread is in one call at a time.
-        for (const [id, call] of this.calls)
-          if (call.token === message.token) this.calls.delete(id);
-        this.calls.set(message.id, message);
-        break;
-    }
+    // Only the latest matters: the thread is in one call at a time, so the earlier ones returned.
+    this.calls.clear();
+    this.calls.set(message.id, message);
   }
 
   /** Polls often enough to notice a block within a tenth of the threshold. */
@@ -313,7 +302,12 @@ function main(): void {
     status({ type: 'unavailable', reason: `no inspector (${(error as Error).message})` });
     return;
   }
-  const watchdog = new Watchdog(new SharedLoopState(data.buffer, data.epoch), inspector, data);
+  const watchdog = new Watchdog(
+    new SharedLoopState(data.buffer, data.epoch),
+    new SharedUnitSlots(data.unitSlots),
+    inspector,
+    data,
+  );
   port.on('message', (message: ToWatchdog) => watchdog.onMessage(message));
   const tick = () => {
     watchdog
