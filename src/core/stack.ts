@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import StackUtils from 'stack-utils';
 import type { CreationSite, Frame } from './model';
 
 /**
@@ -100,8 +101,11 @@ const RUNNER_PACKAGES = new Set([
 
 const OWN_DIRS = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..', 'src')];
 
-const FRAME_WITH_NAME = /^\s*at (?:async )?(.*?) \((.*):(\d+):(\d+)\)$/;
-const FRAME_WITHOUT_NAME = /^\s*at (?:async )?(.*):(\d+):(\d+)$/;
+/**
+ * Jest's own stack-line parser (jest-message-util's). Its `cwd` is one no path starts with: frames
+ * keep absolute paths, as the rest of hangwatch expects.
+ */
+const stackUtils = new StackUtils({ cwd: '\0', internals: [] });
 
 export function parseStack(stack: string | undefined): Frame[] {
   if (!stack) return [];
@@ -114,27 +118,29 @@ export function parseStack(stack: string | undefined): Frame[] {
 }
 
 export function parseFrameLine(line: string): Frame | undefined {
-  let functionName: string | undefined;
-  let location: string;
-  let lineText: string;
-  let columnText: string;
-  const named = FRAME_WITH_NAME.exec(line);
-  if (named) {
-    [, functionName, location, lineText, columnText] = named;
-  } else {
-    const bare = FRAME_WITHOUT_NAME.exec(line);
-    if (!bare) return undefined;
-    [, location, lineText, columnText] = bare;
-  }
-  if (location.startsWith('eval at ') || location.includes('<anonymous>')) return undefined;
-  const file = location.startsWith('file://') ? safeFileURLToPath(location) : location;
+  // Only frame lines: a message line such as `at port 80:1:2` is not one.
+  if (!/^\s*at /.test(line)) return undefined;
+  // stack-utils reads V8's `async` marker as part of the function's name.
+  const parsed = stackUtils.parseLine(line.replace(/^(\s*at )async /, '$1'));
+  if (!parsed?.file || parsed.line === undefined || parsed.column === undefined) return undefined;
+  if (parsed.evalOrigin || parsed.file.includes('<anonymous>')) return undefined;
+  const file = parsed.file.startsWith('file://') ? safeFileURLToPath(parsed.file) : parsed.file;
+  const functionName = functionNameOf(parsed);
   return {
     file,
-    line: Number(lineText),
-    column: Number(columnText),
+    line: parsed.line,
+    column: parsed.column,
     ...(functionName ? { functionName } : {}),
     ...classify(file),
   };
+}
+
+/** The name as V8 wrote it: `new Foo`, `Foo.bar [as baz]`. */
+function functionNameOf(parsed: StackUtils.StackLineData): string | undefined {
+  const base = parsed.function ?? '';
+  const method = parsed.method ? ` [as ${parsed.method}]` : '';
+  const name = `${parsed.constructor === true ? 'new ' : ''}${base}${method}`;
+  return name || undefined;
 }
 
 function safeFileURLToPath(url: string): string {
