@@ -9,6 +9,7 @@ import {
   ThreadCpuClock,
   frozenVerdict,
   starvedWaitMs,
+  worthLooking,
   type FrozenEvidence,
 } from '../../src/core/loop-watchdog/verdict';
 
@@ -43,8 +44,8 @@ describe('the frozen verdict', () => {
 
   test('a thread kept off the CPU is waited for, then ended with a note saying so', () => {
     const starved = { wallMs: 1400, runMs: 140, waitMs: 1200, runnable: true };
-    const waitMs = starvedWaitMs(base.timeoutMs, base.thresholdMs);
-    expect(waitMs).toBe(10_000);
+    const waitMs = starvedWaitMs(base.timeoutMs, base.thresholdMs, false);
+    expect(waitMs).toBe(30_000);
     expect(frozenVerdict({ ...base, cpu: starved })).toEqual({ frozen: false });
     expect(
       frozenVerdict({ ...base, pastDeadlineMs: base.thresholdMs + waitMs, cpu: starved }),
@@ -57,7 +58,7 @@ describe('the frozen verdict', () => {
     expect(ended).toEqual({
       frozen: true,
       notes: [
-        'Past its timeout the thread got 10% of a CPU (the machine is busy): hangwatch waited 10.0 s longer than its blockThreshold before ending it, in case it was only slow.',
+        'Past its timeout the thread got 10% of a CPU (the machine is busy): hangwatch waited 30.0 s longer than its blockThreshold before ending it, in case it was only slow.',
       ],
     });
   });
@@ -74,8 +75,26 @@ describe('the frozen verdict', () => {
     expect(fromStatEnded.frozen && fromStatEnded.notes[0]).toContain('neither running');
   });
 
-  test('a long timeout is waited for as long again', () => {
-    expect(starvedWaitMs(30_000, 1000)).toBe(31_000);
+  test('a long timeout is waited for in proportion', () => {
+    expect(starvedWaitMs(30_000, 1000, true)).toBe(31_000);
+    expect(starvedWaitMs(30_000, 1000, false)).toBe(124_000);
+    expect(starvedWaitMs(2000, 1000, true)).toBe(10_000);
+  });
+});
+
+describe('whether a block is worth a look through the inspector', () => {
+  test('a thread that spent half the threshold on the CPU, or sleeps in a system call: yes', () => {
+    expect(worthLooking({ wallMs: 520, runMs: 510, waitMs: 5, runnable: true }, 1000)).toBe(true);
+    expect(worthLooking({ wallMs: 2000, runMs: 10, waitMs: 20, runnable: false }, 1000)).toBe(true);
+    expect(worthLooking({ wallMs: 2000, runMs: 10, runnable: false }, 1000)).toBe(true);
+    expect(worthLooking(undefined, 1000)).toBe(true);
+  });
+
+  test('a thread a busy machine keeps off the CPU: not yet, a look would starve it further', () => {
+    expect(worthLooking({ wallMs: 2000, runMs: 300, waitMs: 1690, runnable: true }, 1000)).toBe(
+      false,
+    );
+    expect(worthLooking({ wallMs: 2000, runMs: 300, runnable: true }, 1000)).toBe(false);
   });
 });
 
@@ -102,10 +121,10 @@ describe('the clock of the test thread’s CPU', () => {
   test('measures from the first poll past the deadline, and again after each beat', () => {
     const thread = fakeThread();
     thread.advance(1000, 1);
-    thread.clock.observe(7, 1500, 900); // before the deadline: nothing measured
+    thread.clock.observe(7, 1500, 900, 1000); // before the deadline: nothing measured
     expect(thread.clock.pastDeadline(7)).toBeUndefined();
     thread.advance(600, 1);
-    thread.clock.observe(7, 1500, 900);
+    thread.clock.observe(7, 1500, 900, 1000);
     thread.advance(500, 0.2);
     expect(thread.clock.pastDeadline(7)).toEqual({
       wallMs: 500,
@@ -113,9 +132,9 @@ describe('the clock of the test thread’s CPU', () => {
       waitMs: 400,
       runnable: true,
     });
-    thread.clock.observe(7, 1500, 900); // same block: same start
+    thread.clock.observe(7, 1500, 900, 1000); // same block: same start
     expect(thread.clock.pastDeadline(7)?.wallMs).toBe(500);
-    thread.clock.observe(7, 1500, 2050); // the loop beat: a new block
+    thread.clock.observe(7, 1500, 2050, 1000); // the loop beat: a new block
     expect(thread.clock.pastDeadline(7)?.wallMs).toBe(0);
     expect(thread.clock.pastDeadline(8)).toBeUndefined();
   });
@@ -123,7 +142,7 @@ describe('the clock of the test thread’s CPU', () => {
   test('the watchdog’s own look does not count, when the thread answered it', async () => {
     const thread = fakeThread();
     thread.advance(2000, 1);
-    thread.clock.observe(1, 1000, 500);
+    thread.clock.observe(1, 1000, 500, 1000);
     await thread.clock.aside(
       async () => thread.advance(3000, 0.1), // a slow Debugger.enable on a busy machine
       () => true,
@@ -145,9 +164,28 @@ describe('the clock of the test thread’s CPU', () => {
     expect(thread.clock.pastDeadline(1)?.wallMs).toBe(1400);
   });
 
+  test('a block is measured from the poll its loop had been silent for half the threshold', () => {
+    const thread = fakeThread();
+    thread.advance(1000, 1);
+    thread.clock.observe(3, 0, 800, 1000); // silent 200 ms: not yet
+    expect(thread.clock.inSilence(3)).toBeUndefined();
+    thread.advance(400, 1);
+    thread.clock.observe(3, 0, 800, 1000);
+    thread.advance(500, 0.1);
+    expect(thread.clock.inSilence(3)).toEqual({
+      wallMs: 500,
+      runMs: 50,
+      waitMs: 450,
+      runnable: true,
+    });
+    expect(thread.clock.pastDeadline(3)).toBeUndefined(); // no deadline
+    thread.clock.observe(3, 0, 2350, 1000); // it beat: no silence now
+    expect(thread.clock.inSilence(3)).toBeUndefined();
+  });
+
   test('without a reader (not Linux) nothing is measured', () => {
     const clock = new ThreadCpuClock(undefined, () => 5000);
-    clock.observe(1, 1000, 10);
+    clock.observe(1, 1000, 10, 1000);
     expect(clock.pastDeadline(1)).toBeUndefined();
   });
 });

@@ -24,7 +24,7 @@ import { buildBlockedLoopFinding, renderBlockedLoopText, type LoopUnit } from '.
 import { agreedSample } from './samples';
 import { SharedLoopState } from './shared-state';
 import { mainThreadCpuReader } from './thread-cpu';
-import { ThreadCpuClock, frozenVerdict } from './verdict';
+import { ThreadCpuClock, frozenVerdict, worthLooking } from './verdict';
 
 /** How long a pause may take to land before the thread is taken to be inside a native call. */
 const PAUSE_TIMEOUT_MS = 1000;
@@ -111,14 +111,14 @@ class Watchdog {
       this.block = undefined;
     }
     const { token, deadline } = this.state.unit();
-    this.cpu.observe(token, deadline, beat);
+    this.cpu.observe(token, deadline, beat, threshold);
     if (now - beat <= threshold) return;
     this.block ??= { start: beat, token, looked: false, heldAtStart: this.cpu.heldWallMs() };
     // Between tests the loop is Jest's: loading and transforming files blocks it, legitimately.
     if (token === 0 || token !== this.block.token) return;
     this.busy = true;
     try {
-      if (!this.block.looked) {
+      if (!this.block.looked && this.worthLooking(token, threshold)) {
         this.block.looked = true;
         const call = this.activeCall(token);
         if (call) {
@@ -158,6 +158,17 @@ class Watchdog {
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * A thread kept off the CPU by a busy machine is not looked at (yet): the look would cost it CPU
+   * and stop it. Measured from the first poll the loop had been silent for half the threshold: a
+   * poll that has no measure yet waits for the next one.
+   */
+  private worthLooking(token: number, threshold: number): boolean {
+    if (!this.cpu.measures()) return true;
+    const use = this.cpu.inSilence(token);
+    return use !== undefined && worthLooking(use, threshold);
   }
 
   /**
