@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Config } from '@jest/types';
 import { openLoopRunDirectory } from '../core/loop-watchdog/run-directory';
 import { parseOptions } from './options';
+import { releasingWorkerPipes } from './worker-pipes';
 
 /**
  * `runner` of the presets: Jest's own runner (`jest-runner`, from the Jest that loads it), except
@@ -109,7 +110,9 @@ export default class HangwatchRunner extends JestRunner {
     // One worker: files run one at a time, as in band; Jest would otherwise start maxWorkers.
     this._globalConfig = { ...inBand, maxWorkers: 1 };
     try {
-      return await super.runTests(tests, watcher, { ...options, serial: false });
+      return await releasingWorkerPipes(() =>
+        super.runTests(tests, watcher, { ...options, serial: false }),
+      );
     } finally {
       this._globalConfig = inBand;
     }

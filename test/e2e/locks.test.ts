@@ -168,6 +168,13 @@ test('no false positives: helpers sharing a lock under a held one, fire-and-forg
   expect(run.stderr).not.toContain('no-false-positives.test.js:');
 });
 
+test('the event-loop watchdog is on and takes no lock test for a frozen loop', () => {
+  for (const { stderr } of [run, orderError, allSites]) {
+    expect(stderr).not.toContain('the event-loop watchdog is off');
+    expect(stderr).not.toContain('froze the event loop');
+  }
+});
+
 test("a busy lock's holder is named by its last recorded site; lockSites: 'all' records its own", () => {
   const name =
     'a lock taken in a hot loop, then in a deadlock: its holder is named by a sampled site';

@@ -85,6 +85,8 @@ export class MainThreadInspector {
    * profiler would, and stops early once `enough` samples agree on a frame of the project's own
    * code: one pause can land where no user frame is on the stack (between two microtasks of an
    * `await` loop). Leaves the thread running. An empty list: the first pause did not land.
+   * `answered`: the thread took the debugger's requests (it was not stuck in native code), so the
+   * time this took was partly the inspector's own work on that thread.
    */
   async sample(options: {
     maxSamples: number;
@@ -93,8 +95,8 @@ export class MainThreadInspector {
     timeoutMs: number;
     /** Asked while paused: is the thread still in the block being looked at? */
     stillBlocked: () => boolean;
-  }): Promise<{ samples: Frame[][]; landed: boolean }> {
-    if (!(await this.enable())) return { samples: [], landed: false };
+  }): Promise<{ samples: Frame[][]; landed: boolean; answered: boolean }> {
+    if (!(await this.enable())) return { samples: [], landed: false, answered: false };
     const samples: Frame[][] = [];
     let landed = false;
     try {
@@ -115,7 +117,7 @@ export class MainThreadInspector {
     } finally {
       await this.disable();
     }
-    return { samples, landed };
+    return { samples, landed, answered: true };
   }
 
   /**

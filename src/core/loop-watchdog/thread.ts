@@ -2,7 +2,8 @@
  * The watchdog thread. It runs beside the test thread, reads the heartbeat the test thread leaves
  * in shared memory, and when the loop has stopped beating for `blockThreshold` it looks at what
  * the test thread is doing through the inspector. A loop still blocked past its unit's timeout
- * can never finish by itself, so the watchdog reports it and ends the process.
+ * can never finish by itself, so the watchdog reports it and ends the process; what counts as
+ * still blocked on a busy machine is ./verdict.ts's to say.
  */
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -23,6 +24,8 @@ import { buildBlockedLoopFinding, renderBlockedLoopText, type LoopUnit } from '.
 import { agreedSample } from './samples';
 import { SharedLoopState } from './shared-state';
 import { SharedUnitSlots } from './unit-slots';
+import { mainThreadCpuReader } from './thread-cpu';
+import { ThreadCpuClock, frozenVerdict, worthLooking } from './verdict';
 
 /** How long a pause may take to land before the thread is taken to be inside a native call. */
 const PAUSE_TIMEOUT_MS = 1000;
@@ -40,6 +43,8 @@ interface Block {
   looked: boolean;
   /** What the first look found, for the final report when a later look gets no pause in. */
   frames?: Frame[];
+  /** The watchdog's holds on the thread so far when the block began (`ThreadCpuClock`). */
+  heldAtStart: number;
 }
 
 type NativeCall = NativeCallStarted & { endAttempted?: boolean };
@@ -56,6 +61,7 @@ class Watchdog {
     private readonly units: SharedUnitSlots,
     private readonly inspector: MainThreadInspector,
     private readonly data: WatchdogThreadData,
+    private readonly cpu: ThreadCpuClock,
   ) {}
 
   onMessage(message: ToWatchdog): void {
@@ -95,14 +101,15 @@ class Watchdog {
       }
       this.block = undefined;
     }
-    if (now - beat <= threshold) return;
     const { token, deadline } = this.state.unit();
-    this.block ??= { start: beat, token, looked: false };
+    this.cpu.observe(token, deadline, beat, threshold);
+    if (now - beat <= threshold) return;
+    this.block ??= { start: beat, token, looked: false, heldAtStart: this.cpu.heldWallMs() };
     // Between tests the loop is Jest's: loading and transforming files blocks it, legitimately.
     if (token === 0 || token !== this.block.token) return;
     this.busy = true;
     try {
-      if (!this.block.looked) {
+      if (!this.block.looked && this.worthLooking(token, threshold)) {
         this.block.looked = true;
         const call = this.activeCall(token);
         if (call) {
@@ -128,27 +135,48 @@ class Watchdog {
             this.state.setLooking(0);
           }
         }
-      } else if (deadline > 0 && now > deadline + threshold) {
+      } else if (deadline > 0) {
         // Jest would have failed it at `deadline` if its timer could fire; `threshold` more is
         // the grace for a synchronous test that ends a little after its timeout (Jest passes it).
-        await this.endBlockedUnit(token, now - this.block.start);
+        const verdict = frozenVerdict({
+          pastDeadlineMs: now - (this.cpu.heldWallMs() - this.block.heldAtStart) - deadline,
+          thresholdMs: threshold,
+          timeoutMs: this.units.get(token)?.timeoutMs ?? 0,
+          inKnownNativeCall: this.activeCall(token) !== undefined,
+          cpu: this.cpu.pastDeadline(token),
+        });
+        if (verdict.frozen) await this.endBlockedUnit(token, now - this.block.start, verdict.notes);
       }
     } finally {
       this.busy = false;
     }
   }
 
-  /** The agreed stack of a few samples, or `undefined` when no pause landed. */
+  /**
+   * A thread kept off the CPU by a busy machine is not looked at (yet): the look would cost it CPU
+   * and stop it. Measured from the first poll the loop had been silent for half the threshold: a
+   * poll that has no measure yet waits for the next one.
+   */
+  private worthLooking(token: number, threshold: number): boolean {
+    if (!this.cpu.measures()) return true;
+    const use = this.cpu.inSilence(token);
+    return use !== undefined && worthLooking(use, threshold);
+  }
+
   /**
    * The agreed stack of a few samples taken while the loop is still stopped at `blockStart`;
    * `undefined` when no pause landed (native code), `null` when the block ended first (a slow
    * first capture on a loaded machine): nothing is known of where it was.
    */
   private async look(blockStart: number): Promise<Frame[] | undefined | null> {
-    const { samples, landed } = await this.inspector.sample({
-      ...SAMPLING,
-      stillBlocked: () => this.state.lastBeat() === blockStart,
-    });
+    const { samples, landed } = await this.cpu.aside(
+      () =>
+        this.inspector.sample({
+          ...SAMPLING,
+          stillBlocked: () => this.state.lastBeat() === blockStart,
+        }),
+      (result) => result.answered,
+    );
     if (samples.length > 0) return agreedSample(samples);
     return landed ? null : undefined;
   }
@@ -162,7 +190,7 @@ class Watchdog {
    * (and only it, with what it started) makes the call return and the run go on; otherwise the
    * process has to end.
    */
-  private async endBlockedUnit(token: number, blockedMs: number): Promise<void> {
+  private async endBlockedUnit(token: number, blockedMs: number, notes: string[]): Promise<void> {
     const unit = this.units.get(token);
     if (!unit) return;
     const call = this.activeCall(token);
@@ -191,7 +219,7 @@ class Watchdog {
         }
       }
     }
-    await this.endFrozenProcess(unit, blockedMs, call);
+    await this.endFrozenProcess(unit, blockedMs, call, notes);
   }
 
   private async callReturns(id: number, withinMs: number): Promise<boolean> {
@@ -207,6 +235,7 @@ class Watchdog {
     unit: LoopUnit,
     blockedMs: number,
     call: NativeCall | undefined,
+    notes: string[],
   ): Promise<void> {
     let frames: Frame[] | undefined = call?.frames;
     let paused = false;
@@ -232,7 +261,7 @@ class Watchdog {
         severity: 'error',
         ...(call ? { nativeCall: call.info } : {}),
       },
-      [endingNote(unit, inBand, canRerun)],
+      [...notes, endingNote(unit, inBand, canRerun)],
     );
     fs.writeSync(2, `\nhangwatch: ${renderBlockedLoopText(finding, unit.rootDir)}\n\n`);
     let rerun = canRerun;
@@ -302,12 +331,9 @@ function main(): void {
     status({ type: 'unavailable', reason: `no inspector (${(error as Error).message})` });
     return;
   }
-  const watchdog = new Watchdog(
-    new SharedLoopState(data.buffer, data.epoch),
-    new SharedUnitSlots(data.unitSlots),
-    inspector,
-    data,
-  );
+  const state = new SharedLoopState(data.buffer, data.epoch);
+  const cpu = new ThreadCpuClock(mainThreadCpuReader(), () => state.now());
+  const watchdog = new Watchdog(state, new SharedUnitSlots(data.unitSlots), inspector, data, cpu);
   port.on('message', (message: ToWatchdog) => watchdog.onMessage(message));
   const tick = () => {
     watchdog
