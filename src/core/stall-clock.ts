@@ -3,7 +3,8 @@
  * (every flow waits on a lock, nothing else could release one) and the idle check's (a running
  * test waits on nothing that could ever wake it). It looks every 50 ms while any check has
  * something to watch; a look is still when a check says so and none saw movement, and two still
- * looks in a row let the checks act, the first one able to explain the stall first.
+ * looks in a row let the checks act: one that can explain the stall first, in the order they
+ * were added, then the others.
  */
 
 /** What a check saw at one look. */
@@ -19,8 +20,12 @@ export interface StallCheck {
   /** Whether it has anything to watch now: the clock runs while any check has. */
   watching(): boolean;
   look(): StallLook;
-  /** The stall lasted: act on it. Whether it did (the checks after it are then left alone). */
-  act(): boolean;
+  /**
+   * The stall lasted: act on it, and say whether it did (the checks after it are then left
+   * alone). Every check is asked `sure` first (act only if it can explain the stall: a lock
+   * cycle), then, if none did, `last-resort` (act on what it sees anyway).
+   */
+  act(confidence: 'sure' | 'last-resort'): boolean;
 }
 
 export interface StallTimers {
@@ -78,7 +83,8 @@ export class StallClock {
     this.#stillLooks = still ? this.#stillLooks + 1 : 0;
     if (this.#stillLooks >= STILL_LOOKS_TO_ACT) {
       this.#stillLooks = 0;
-      for (const check of watching) if (check.act()) break;
+      const acted = watching.some((check) => check.act('sure'));
+      if (!acted) watching.some((check) => check.act('last-resort'));
     }
     this.arm();
   }

@@ -16,8 +16,8 @@ export interface IdleCheckHost {
 /**
  * The idle check, as one check of the file's stall clock: while a test or hook with a timeout
  * runs, whether anything in the process could still settle it. When the clock finds nothing
- * could (and no lock wait explains it better: the lock check acts first), every running unit
- * fails at once instead of waiting out its timeout.
+ * could (and no lock cycle explains it better: the lock check acts first when one does), every
+ * running unit fails at once instead of waiting out its timeout.
  */
 export class IdleCheck implements StallCheck {
   constructor(
@@ -41,6 +41,7 @@ export class IdleCheck implements StallCheck {
     return this.host.fakeTimerPending() ? 'no-say' : 'still';
   }
 
+  /** Always sure: its report lists the locks too, when they do not explain the wait. */
   act(): boolean {
     const abortable = this.abortable();
     for (const unit of abortable) this.host.fail(unit);

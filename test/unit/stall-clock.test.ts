@@ -157,3 +157,29 @@ describe('the idle check on the clock it shares with the lock graph', () => {
     expect(failed).toEqual([]);
   });
 });
+
+test('a check that acts only as a last resort leaves the stall to a sure one first', () => {
+  const { clock, tick } = manualClock();
+  const acted: string[] = [];
+  const lastResort = (name: string): StallCheck => ({
+    watching: () => true,
+    look: () => 'still',
+    act: (confidence) => {
+      acted.push(`${name}:${confidence}`);
+      return confidence === 'last-resort';
+    },
+  });
+  clock.add(lastResort('locks'));
+  clock.add(scripted('idle', acted, []));
+  clock.arm();
+  tick();
+  tick();
+  expect(acted).toEqual(['locks:sure', 'idle']);
+  // Without a sure check, the last resort acts.
+  const alone = manualClock();
+  alone.clock.add(lastResort('locks'));
+  alone.clock.arm();
+  alone.tick();
+  alone.tick();
+  expect(acted.slice(2)).toEqual(['locks:sure', 'locks:last-resort']);
+});

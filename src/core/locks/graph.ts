@@ -84,7 +84,9 @@ export class LockGraph implements LockReporter {
     );
     this.#ownClock = host.stallClock === undefined;
     this.#stallClock = host.stallClock ?? new StallClock(host);
-    this.#stallClock.add(new LockStallCheck(this.#state, host, () => this.failStalledWaits()));
+    this.#stallClock.add(
+      new LockStallCheck(this.#state, host, (onlyByLocks) => this.failStalledWaits(onlyByLocks)),
+    );
   }
 
   setLockOrderMode(mode: LockOrderMode): void {

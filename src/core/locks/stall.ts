@@ -17,11 +17,11 @@ export interface StallHost {
 export class LockStallCheck implements StallCheck {
   readonly #state: LockTable;
   readonly #host: StallHost;
-  readonly #onStall: () => boolean;
+  readonly #onStall: (onlyByLocks: boolean) => boolean;
   #checkedVersion = -1;
   #collectedAtVersion = -1;
 
-  constructor(state: LockTable, host: StallHost, onStall: () => boolean) {
+  constructor(state: LockTable, host: StallHost, onStall: (onlyByLocks: boolean) => boolean) {
     this.#state = state;
     this.#host = host;
     this.#onStall = onStall;
@@ -43,7 +43,11 @@ export class LockStallCheck implements StallCheck {
     return progressed || this.#host.somethingElsePending() ? 'moving' : 'still';
   }
 
-  act(): boolean {
-    return this.#onStall();
+  /**
+   * Sure when the locks explain the stall (a cycle, a self-deadlock, an abandoned lock); as a
+   * last resort (nothing else acted: no idle test to fail) every wait fails, blocked.
+   */
+  act(confidence: 'sure' | 'last-resort'): boolean {
+    return this.#onStall(confidence === 'sure');
   }
 }
