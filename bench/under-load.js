@@ -117,7 +117,7 @@ async function main() {
   const hogs = startHogs(options.hogs);
   const stopHogs = () => hogs.forEach((hog) => hog.kill('SIGKILL'));
   process.on('exit', stopHogs);
-  process.on('SIGINT', () => process.exit(130));
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
   const load = os.loadavg()[0].toFixed(1);
   process.stdout.write(
     `${options.hogs} CPU hog(s) beside Jest on ${os.cpus().length} CPUs (load average ${load}), ${options.rounds} round(s)\n`,
