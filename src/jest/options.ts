@@ -64,8 +64,8 @@ export interface HangwatchOptions {
   /**
    * With the preset's runner: a run Jest would do in band (one file, `--runInBand`) runs its
    * files one at a time in one Jest worker process instead, so a frozen loop ends that worker,
-   * not the run. Off by default: a child process a test leaves running with the worker's stdio
-   * inherited keeps that worker's pipes open, and Jest then waits for it at the end of the run.
+   * not the run. `false` keeps the files in Jest's process (no extra process, `console.log`
+   * printed as it happens), where a frozen loop can only end Jest.
    */
   inBandWorker: boolean;
   /**
@@ -93,7 +93,7 @@ export const DEFAULT_OPTIONS: HangwatchOptions = {
   leakNotes: false,
   blockedLoop: 'warn',
   blockThreshold: 1000,
-  inBandWorker: false,
+  inBandWorker: true,
   lockOrder: 'warn',
   lockSites: 'sampled',
 };

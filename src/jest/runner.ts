@@ -11,7 +11,7 @@ import { releasingWorkerPipes } from './worker-pipes';
  * process instead when the event-loop watchdog is on. In band, tests share the Jest process: a
  * loop that never ends can only be stopped by ending Jest, with no results. In a worker, the
  * watchdog ends the worker, Jest starts another and carries on, and its results are written.
- * Files still run one at a time, in Jest's order. Opt out with `inBandWorker: false`.
+ * Files still run one at a time, in Jest's order. On by default; opt out with `inBandWorker: false`.
  */
 
 interface TestLike {
