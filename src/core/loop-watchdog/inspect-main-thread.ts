@@ -1,9 +1,30 @@
 import * as inspector from 'node:inspector';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../model';
-import { parseFrameLine } from '../stack';
+import type * as StackModule from '../stack';
 import { agreeingCount } from './samples';
-import { SourceMapResolver } from './source-maps';
+import type * as SourceMapsModule from './source-maps';
+
+/**
+ * Frame parsing and source maps (stack-utils, trace-mapping), loaded on the first capture: the
+ * watchdog starts in every test process, and most never capture.
+ */
+let frameTools:
+  | {
+      parseFrameLine: typeof StackModule.parseFrameLine;
+      sourceMaps: SourceMapsModule.SourceMapResolver;
+    }
+  | undefined;
+function loadFrameTools(): NonNullable<typeof frameTools> {
+  if (!frameTools) {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { parseFrameLine } = require('../stack') as typeof StackModule;
+    const { SourceMapResolver } = require('./source-maps') as typeof SourceMapsModule;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    frameTools = { parseFrameLine, sourceMaps: new SourceMapResolver() };
+  }
+  return frameTools;
+}
 
 /** Steps taken from a pause outside the user's code towards it (see `stepToUserCode`). */
 const MAX_STEPS_TO_USER_CODE = 4;
@@ -37,7 +58,6 @@ interface CallFrame {
  */
 export class MainThreadInspector {
   private readonly session = new inspector.Session();
-  private readonly sourceMaps = new SourceMapResolver();
   private scripts = new Map<string, ScriptInfo>();
   private paused = false;
   private connected = false;
@@ -196,13 +216,19 @@ export class MainThreadInspector {
     });
   }
 
+  /** Loads the frame tools ahead of a capture (see `loadFrameTools`). */
+  prepareCapture(): void {
+    loadFrameTools();
+  }
+
   private toFrame(callFrame: CallFrame): Frame | undefined {
     const script = this.scripts.get(callFrame.location.scriptId);
     const url = script?.url || callFrame.url;
     if (!url) return undefined;
     // Node's own modules have `file://` URLs; Jest's vm scripts have plain paths.
     const file = url.startsWith('file:') ? fileURLToPath(url) : url;
-    const position = this.sourceMaps.resolve(
+    const { parseFrameLine, sourceMaps } = loadFrameTools();
+    const position = sourceMaps.resolve(
       file,
       script?.sourceMapURL,
       callFrame.location.lineNumber,

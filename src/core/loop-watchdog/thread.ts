@@ -8,9 +8,6 @@
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Frame } from '../model';
-import { childTreeOfCall, signalAll } from './child-processes';
-import { exitProcessFromThread } from './exit-process';
-import { readFrozenMarker, writeFrozenMarker } from './frozen-markers';
 import { MainThreadInspector } from './inspect-main-thread';
 import {
   FROZEN_LOOP_EXIT_CODE,
@@ -20,12 +17,15 @@ import {
   type WatchdogStatus,
   type WatchdogThreadData,
 } from './protocol';
-import { buildBlockedLoopFinding, renderBlockedLoopText, type LoopUnit } from './report';
+import type { LoopUnit } from './report';
 import { agreedSample } from './samples';
 import { SharedLoopState } from './shared-state';
 import { SharedUnitSlots } from './unit-slots';
 import { mainThreadCpuReader } from './thread-cpu';
 import { ThreadCpuClock, frozenVerdict, worthLooking } from './verdict';
+
+// What ends a unit (reports, markers, child processes) is loaded when a unit is ended: the thread
+// starts in every test process, and almost none ever ends one.
 
 /** How long a pause may take to land before the thread is taken to be inside a native call. */
 const PAUSE_TIMEOUT_MS = 1000;
@@ -103,6 +103,8 @@ class Watchdog {
     }
     const { token, deadline } = this.state.unit();
     this.cpu.observe(token, deadline, beat, threshold);
+    // Half-way to a look: load what a capture needs now, not while the test thread is paused.
+    if (token !== 0 && now - beat > threshold / 2) this.inspector.prepareCapture();
     if (now - beat <= threshold) return;
     this.block ??= { start: beat, token, looked: false, heldAtStart: this.cpu.heldWallMs() };
     // Between tests the loop is Jest's: loading and transforming files blocks it, legitimately.
@@ -194,6 +196,8 @@ class Watchdog {
     const unit = this.units.get(token);
     if (!unit) return;
     const call = this.activeCall(token);
+    const { childTreeOfCall, signalAll } = await import('./child-processes');
+    const { buildBlockedLoopFinding } = await import('./report');
     if (call?.info.childPrograms && !call.endAttempted) {
       call.endAttempted = true;
       const tree = childTreeOfCall(call.startedAt, call.info.childPrograms);
@@ -237,6 +241,10 @@ class Watchdog {
     call: NativeCall | undefined,
     notes: string[],
   ): Promise<void> {
+    const { childTreeOfCall, signalAll } = await import('./child-processes');
+    const { exitProcessFromThread } = await import('./exit-process');
+    const { readFrozenMarker, writeFrozenMarker } = await import('./frozen-markers');
+    const { buildBlockedLoopFinding, renderBlockedLoopText } = await import('./report');
     let frames: Frame[] | undefined = call?.frames;
     let paused = false;
     if (!call) {
