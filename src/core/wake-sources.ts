@@ -20,7 +20,7 @@ export class WakeSources {
   /** The first live resource that could wake a waiter, or `undefined` when none is left. */
   firstWaker<Owner>(tracker: ResourceTracker<Owner>): ResourceRecord<Owner> | string | undefined {
     for (const record of tracker.live()) {
-      if (record.type === 'PROMISE') continue;
+      if (record.type === 'PROMISE' || isSpentTimer(record.resource)) continue;
       if (!this.isRunnerRecord(record)) return record;
     }
     return this.untrackedNewcomer();
@@ -29,7 +29,9 @@ export class WakeSources {
   private isRunnerRecord(record: ResourceRecord<unknown>): boolean {
     let owned = this.runnerOwned.get(record);
     if (owned === undefined) {
-      owned = record.origin === undefined && isRunnerOwned(parseStack(record.stack.stack));
+      owned =
+        record.origin === undefined &&
+        (isCircusTimeoutTimer(record.resource) || isRunnerOwned(parseStack(record.stack.stack)));
       this.runnerOwned.set(record, owned);
     }
     return owned;
@@ -47,6 +49,29 @@ export class WakeSources {
     }
     return undefined;
   }
+}
+
+/**
+ * A timer that fired or was cleared: it can wake nothing, though its `destroy` (which Node emits
+ * later, in a batch) has not reached the tracker yet. Jest's timeout timer of the unit that just
+ * ended is one, at the next unit's first look.
+ */
+function isSpentTimer(resource: object | undefined): boolean {
+  return (resource as { _destroyed?: unknown } | undefined)?._destroyed === true;
+}
+
+/**
+ * The timer jest-circus (Jest 29 and 30) arms for each test and hook's timeout, told by its
+ * callback's source: every test that runs longer than one look has one, and telling it by its
+ * creation stack would format that stack through Jest's source-map support each time.
+ */
+function isCircusTimeoutTimer(resource: object | undefined): boolean {
+  const callback = (resource as { _onTimeout?: unknown } | undefined)?._onTimeout;
+  return (
+    typeof callback === 'function' &&
+    callback.length === 0 &&
+    Function.prototype.toString.call(callback).includes('reject(_makeTimeoutMessage(')
+  );
 }
 
 function countActive(): Map<string, number> {
