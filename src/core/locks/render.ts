@@ -7,7 +7,7 @@ import type {
   LockSection,
   LockState,
 } from '../model';
-import { displayPath } from '../stack';
+import { formatLocation } from '../render/location';
 
 /** Text views of locks: the lock section of a hang report, a DeadlockError, an inversion warning. */
 export interface LockTextOptions {
@@ -17,7 +17,7 @@ export interface LockTextOptions {
 export function siteText(site: CreationSite | undefined, options: LockTextOptions): string {
   const top = site?.top;
   if (!top) return 'an unknown place';
-  const where = `${displayPath(top.file, options.rootDir)}:${top.line}:${top.column}`;
+  const where = formatLocation(top, options.rootDir);
   return site.sourceLine ? `${where}   ${site.sourceLine}` : where;
 }
 
@@ -41,7 +41,7 @@ function acquiredAt(
 
 function shortSite(site: CreationSite | undefined, options: LockTextOptions): string {
   const top = site?.top;
-  return top ? `${displayPath(top.file, options.rootDir)}:${top.line}` : '?';
+  return top ? formatLocation(top, options.rootDir, { column: false }) : '?';
 }
 
 /** Who holds a lock and since where: `lock "x" is held by flow #3 (in test "t") since a.js:4:9 (1.2 s)`. */
