@@ -17,20 +17,10 @@ import {
   renderLeakMarkdown,
 } from '../../src/core/render-markdown';
 import { renderBlockedLoopText, renderHangText, renderLeakText } from '../../src/core/render-text';
-import { ROOT } from '../helpers/findings';
+import { ROOT, userFrame as user } from '../helpers/findings';
 
 // The text view (failure messages, the CLI) and the markdown view (job summaries) draw the same
 // sections. One finding of each kind, with every section it can have, rendered both ways.
-
-function user(file: string, line: number, column: number, functionName?: string): Frame {
-  return {
-    file: `${ROOT}/${file}`,
-    line,
-    column,
-    ...(functionName ? { functionName } : {}),
-    origin: 'user',
-  };
-}
 
 function site(top: Frame, sourceLine: string): CreationSite {
   return { top, frames: [top], sourceLine };

@@ -12,7 +12,7 @@ import { REPORT_SCHEMA_VERSION } from '../../src/core/model';
 import type { BlockedLoopFinding } from '../../src/core/loop-watchdog/report';
 import { adviceText } from '../../src/core/render/advice';
 import { buildReport } from '../../src/report/document';
-import { ROOT, sampleHang, sampleRun } from '../helpers/findings';
+import { ROOT, sampleHang, sampleRun, userFrame as user } from '../helpers/findings';
 import { schemaErrors } from '../helpers/report-schema';
 
 // Findings of the lock and event-loop kinds, shaped as real runs of the `locks`, `loop-busy` and
@@ -24,16 +24,6 @@ const RUN = sampleRun({ tests: { suites: 1, total: 3, passed: 1, failed: 2 } });
 /** The schema's complaints about a report holding just this finding. */
 function errorsOf(finding: unknown): string[] {
   return schemaErrors(buildReport(RUN, [finding as Finding]));
-}
-
-function user(file: string, line: number, column: number, functionName?: string): Frame {
-  return {
-    file: `${ROOT}/${file}`,
-    line,
-    column,
-    ...(functionName ? { functionName } : {}),
-    origin: 'user',
-  };
 }
 
 function site(top: Frame, sourceLine: string): CreationSite {
