@@ -7,7 +7,7 @@ import type {
   HangFinding,
   SlotHolder,
 } from '../model';
-import { formatLocation } from '../render/location';
+import { formatLocation, formatSite } from '../render/location';
 
 /** The "It is awaiting" section: each flow's awaits, innermost first, and what the innermost waits on. */
 export function renderAwaitSection(finding: HangFinding, rootDir: string): string[] {
@@ -49,8 +49,7 @@ function stepLines(flow: AwaitFlow, rootDir: string, indent: string): string[] {
 }
 
 function siteText(site: CreationSite | undefined, rootDir: string): string {
-  const top = site?.top;
-  return top ? `${where(top, rootDir)}${site.sourceLine ? `   ${site.sourceLine}` : ''}` : '';
+  return formatSite(site, rootDir) ?? '';
 }
 
 /** Plain words for what the innermost await waits on. */

@@ -7,7 +7,7 @@ import type {
   LockSection,
   LockState,
 } from '../model';
-import { formatLocation } from '../render/location';
+import { formatLocation, formatSite } from '../render/location';
 
 /** Text views of locks: the lock section of a hang report, a DeadlockError, an inversion warning. */
 export interface LockTextOptions {
@@ -15,10 +15,7 @@ export interface LockTextOptions {
 }
 
 export function siteText(site: CreationSite | undefined, options: LockTextOptions): string {
-  const top = site?.top;
-  if (!top) return 'an unknown place';
-  const where = formatLocation(top, options.rootDir);
-  return site.sourceLine ? `${where}   ${site.sourceLine}` : where;
+  return formatSite(site, options.rootDir) ?? 'an unknown place';
 }
 
 /** Why a holder can never release: its release function was dropped, or its flow ended. */

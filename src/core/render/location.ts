@@ -1,3 +1,4 @@
+import type { CreationSite } from '../model';
 import { displayPath } from '../stack';
 
 /** A place in a file: a frame, a site's top frame, an await's position. */
@@ -24,4 +25,12 @@ export function formatLocation(
 /** A file alone (a test file, the report file), as `formatLocation` shows its path. */
 export function formatPath(file: string, rootDir: string): string {
   return displayPath(file, rootDir);
+}
+
+/** A creation site on one line: its location, then its source line; `undefined` when unknown. */
+export function formatSite(site: CreationSite | undefined, rootDir: string): string | undefined {
+  const top = site?.top;
+  if (!top) return undefined;
+  const where = formatLocation(top, rootDir);
+  return site.sourceLine ? `${where}   ${site.sourceLine}` : where;
 }
