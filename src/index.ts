@@ -4,3 +4,5 @@ export { HangwatchConfigError, DEFAULT_OPTIONS, type HangwatchOptions } from './
 export { renderHangText } from './core/render-text';
 export { renderHangMarkdown } from './core/render-markdown';
 export type * from './core/model';
+export { describePending } from './core/render/pending';
+export { adviceText } from './core/render/advice';

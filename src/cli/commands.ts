@@ -9,7 +9,7 @@ import {
   type RunInfo,
 } from '../report/document';
 import type { Finding } from '../core/model';
-import { displayPath } from '../core/stack';
+import { formatPath } from '../core/render/location';
 import { digestOf } from '../report/digest';
 import { kindCount, renderFindingText, renderRunSummary } from '../report/render-summary';
 
@@ -73,7 +73,7 @@ function codeFrameOf(finding: Finding): string | undefined {
 /** Which test file and test a finding belongs to, above its full text. */
 function headingOf(finding: Finding, rootDir: string): string {
   const digest = digestOf(finding);
-  const file = digest.testPath ? displayPath(digest.testPath, rootDir) : '(no test file)';
+  const file = digest.testPath ? formatPath(digest.testPath, rootDir) : '(no test file)';
   return `── ${kindCount(digest.kind, 1).replace(/^1 /, '')} in ${file}${digest.testName ? ` › ${digest.testName}` : ''}`;
 }
 

@@ -1,13 +1,13 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as path from 'node:path';
 import type { FetchRequestState } from './fetch-requests';
-import { formatBytes, formatDuration } from './format';
 
-/** What a raw async resource is, in words a test author recognises. */
+/**
+ * What a raw async resource is, as facts: its kind in words a test author recognises and the
+ * details that say what state it is in (the sentence is `describePending`'s, in ./render).
+ */
 export interface ResourceDescription {
   kind: string;
-  summary: string;
   details: Record<string, string | number | boolean>;
   keepsAlive: boolean;
   /**
@@ -104,14 +104,13 @@ export function describeResource(
       return {
         ...base,
         kind: 'immediate',
-        summary: 'setImmediate callback not yet run',
         details: {},
         auxiliary: createdByNode,
       };
     case 'TCPWRAP':
     case 'PIPEWRAP': {
-      const socket = describeSocket(type, loose, ageMs);
-      return { ...base, ...socket, passive: socket.kind === SERVER_SIDE };
+      const socket = describeSocket(type, loose);
+      return { ...base, ...socket, passive: socket.details.accepted === true };
     }
     case 'TCPSERVERWRAP':
     case 'PIPESERVERWRAP':
@@ -121,12 +120,11 @@ export function describeResource(
       return {
         ...base,
         kind: 'UDP socket',
-        summary: local ? `UDP socket bound to ${local}` : 'UDP socket',
         details: local ? { local } : {},
       };
     }
     case 'PROCESSWRAP':
-      return { ...base, ...describeChild(loose, ageMs) };
+      return { ...base, ...describeChild(loose) };
     case 'FETCH': {
       const request = loose as unknown as FetchRequestState;
       const socket = request.socket as Loose | undefined;
@@ -134,15 +132,10 @@ export function describeResource(
         typeof socket?.remoteAddress === 'string'
           ? `${socket.remoteAddress}:${String(socket.remotePort)}`
           : undefined;
-      const waiting =
-        request.phase === 'waiting'
-          ? `no response after ${formatDuration(ageMs)}`
-          : `response ${request.statusCode ?? ''} received, its body not finished after ${formatDuration(ageMs)}`;
       return {
         ...base,
         keepsAlive: true,
         kind: 'fetch request',
-        summary: `fetch ${request.method} ${request.url}: ${waiting}`,
         details: {
           method: request.method,
           url: request.url,
@@ -154,11 +147,9 @@ export function describeResource(
     }
     case 'HTTPCLIENTREQUEST': {
       const request = loose.req as Loose | undefined;
-      const what = request ? `${String(request.method)} ${String(request.path)}` : 'request';
       return {
         ...base,
         kind: 'HTTP request',
-        summary: `HTTP ${what}: no response yet after ${formatDuration(ageMs)}`,
         details: request ? { method: String(request.method), path: String(request.path) } : {},
       };
     }
@@ -166,7 +157,6 @@ export function describeResource(
       return {
         ...base,
         kind: 'HTTP request received',
-        summary: `HTTP request received by a server, not answered after ${formatDuration(ageMs)}`,
         details: {},
       };
     case 'GETADDRINFOREQWRAP':
@@ -175,7 +165,6 @@ export function describeResource(
       return {
         ...base,
         kind: 'DNS lookup',
-        summary: `DNS lookup${host ? ` of ${host}` : ''} unanswered after ${formatDuration(ageMs)}`,
         details: host ? { host } : {},
       };
     }
@@ -185,7 +174,6 @@ export function describeResource(
       return {
         ...base,
         kind: 'TCP connect',
-        summary: `TCP connect${target ? ` to ${target}` : ''} in progress for ${formatDuration(ageMs)}`,
         details: target ? { remote: target } : {},
       };
     }
@@ -196,58 +184,47 @@ export function describeResource(
       return {
         ...base,
         kind: type.startsWith('FSREQ') ? 'file system request' : 'file watcher',
-        summary: type.startsWith('FSREQ')
-          ? `file system request pending for ${formatDuration(ageMs)}`
-          : 'file watcher still watching',
         details: {},
       };
     case 'WORKER':
       return {
         ...base,
         kind: 'worker thread',
-        summary: 'worker thread still running',
         details: {},
       };
     case 'MESSAGEPORT':
-      return { ...base, kind: 'MessagePort', summary: 'MessagePort still open', details: {} };
+      return { ...base, kind: 'MessagePort', details: {} };
     case 'SIGNALWRAP':
-      return { ...base, kind: 'signal listener', summary: 'process signal listener', details: {} };
+      return { ...base, kind: 'signal listener', details: {} };
     case 'TTYWRAP':
       return {
         ...base,
         kind: 'terminal stream',
-        summary: 'terminal (TTY) stream open',
         details: {},
       };
     case 'ZLIB':
-      return { ...base, kind: 'zlib stream', summary: 'zlib stream not finished', details: {} };
+      return { ...base, kind: 'zlib stream', details: {} };
     case 'PROMISE':
       return {
         ...base,
         kind: 'promise',
-        summary: `promise pending for ${formatDuration(ageMs)}`,
         details: {},
       };
     default:
       return {
         ...base,
         kind: type,
-        summary: `${type} pending for ${formatDuration(ageMs)}`,
         details: {},
       };
   }
 }
 
-function describeTimer(
-  timer: Loose,
-  ageMs: number,
-): Pick<ResourceDescription, 'kind' | 'summary' | 'details'> {
+function describeTimer(timer: Loose, ageMs: number): Pick<ResourceDescription, 'kind' | 'details'> {
   const delay = typeof timer._idleTimeout === 'number' ? timer._idleTimeout : undefined;
   const repeat = typeof timer._repeat === 'number' ? timer._repeat : undefined;
   if (repeat !== undefined) {
     return {
       kind: 'interval',
-      summary: `setInterval every ${formatDuration(repeat)}, running for ${formatDuration(ageMs)}`,
       details: { intervalMs: repeat },
     };
   }
@@ -255,19 +232,10 @@ function describeTimer(
   const details: Record<string, number> = {};
   if (delay !== undefined) details.delayMs = delay;
   if (leftMs !== undefined) details.leftMs = Math.round(leftMs);
-  return {
-    kind: 'timer',
-    summary:
-      delay === undefined
-        ? 'setTimeout'
-        : `setTimeout ${delay} ms (${formatDuration(leftMs ?? 0)} left)`,
-    details,
-  };
+  return { kind: 'timer', details };
 }
 
-const SERVER_SIDE = 'TCP connection (server side)';
-
-function describeSocket(type: string, handle: Loose, ageMs: number) {
+function describeSocket(type: string, handle: Loose) {
   const socket = ownerObject(handle);
   const isPipe = type === 'PIPEWRAP';
   const remote = formatAddress(readAddress(handle, 'getpeername'));
@@ -280,34 +248,18 @@ function describeSocket(type: string, handle: Loose, ageMs: number) {
   const details: Record<string, string | number | boolean> = { bytesRead, bytesWritten };
   if (remote) details.remote = remote;
   if (local) details.local = local;
-
-  let what: string;
-  if (isPipe) {
-    what = 'pipe';
-  } else if (acceptedBy) {
-    what = `TCP connection from ${remote ?? 'a client'} accepted by the server on ${local ?? '?'}`;
+  if (connecting) details.connecting = true;
+  if (!isPipe && acceptedBy) {
+    // The server side of a connection a server accepted: it only waits for its client.
+    details.accepted = true;
     // server.close() stops listening at once but calls back only when every connection ends.
-    if (acceptedBy.listening === false) {
-      what += ' (the server is closed: its close() waits for this connection to end)';
-      details.serverClosing = true;
-    }
-  } else {
-    what = `TCP socket to ${remote ?? (connecting ? 'a host (still connecting)' : 'an unknown peer')}`;
+    if (acceptedBy.listening === false) details.serverClosing = true;
   }
   if (request && typeof request.method === 'string') {
     details.httpRequest = `${request.method} ${String(request.path)}`;
-    what = `HTTP ${request.method} ${String(request.path)} over ${what}`;
   }
-  const traffic =
-    bytesRead === 0
-      ? bytesWritten > 0
-        ? `${formatBytes(bytesWritten)} sent, no data received`
-        : 'no data sent or received'
-      : `${formatBytes(bytesWritten)} sent, ${formatBytes(bytesRead)} received`;
-  const state = connecting ? 'connecting' : `open ${formatDuration(ageMs)}`;
   return {
-    kind: isPipe ? 'pipe' : acceptedBy ? SERVER_SIDE : 'TCP socket',
-    summary: `${what}, ${state}, ${traffic}`,
+    kind: isPipe ? 'pipe' : acceptedBy ? 'TCP connection (server side)' : 'TCP socket',
     details,
   };
 }
@@ -326,29 +278,18 @@ function describeServer(type: string, handle: Loose) {
   const connections = typeof server?._connections === 'number' ? server._connections : undefined;
   return {
     kind: label,
-    summary: `${label} listening${local ? ` on ${local}` : ''}${
-      connections !== undefined
-        ? `, ${connections} open connection${connections === 1 ? '' : 's'}`
-        : ''
-    }`,
     details: { ...(local ? { local } : {}), ...(connections !== undefined ? { connections } : {}) },
   };
 }
 
-function describeChild(handle: Loose, ageMs: number) {
+function describeChild(handle: Loose) {
   const child = ownerObject(handle);
   const pid = (handle.pid ?? child?.pid) as number | undefined;
   const args = Array.isArray(child?.spawnargs) ? (child.spawnargs as string[]) : [];
   const quote = (arg: string) => (/\s/.test(arg) ? JSON.stringify(arg) : arg);
   const command = args.map(quote).join(' ');
-  // The executable's directory is noise in one line (it can be long); `details` keeps it.
-  const display = args.map((arg, index) => quote(index === 0 ? path.basename(arg) : arg)).join(' ');
-  const shortCommand = display.length > 80 ? `${display.slice(0, 77)}...` : display;
   return {
     kind: 'child process',
-    summary: `child process${pid !== undefined ? ` ${pid}` : ''}${
-      shortCommand ? ` \`${shortCommand}\`` : ''
-    } still running after ${formatDuration(ageMs)}`,
     details: { ...(pid !== undefined ? { pid } : {}), ...(command ? { command } : {}) },
   };
 }

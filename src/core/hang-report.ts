@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import { describeResource } from './describe-resource';
-import { formatDuration } from './format';
 import { findEventCycle } from './await-stacks/event-cycle';
 import { awaitCulpritFrames } from './await-stacks/render';
 import type {
@@ -8,6 +7,7 @@ import type {
   CreationSite,
   FakeTimersState,
   Frame,
+  HangAdvice,
   HangFinding,
   OwnerRef,
   PendingResource,
@@ -107,7 +107,6 @@ export function collectPending<Owner>(
     const pending: PendingResource = {
       type: record.type,
       kind: description.kind,
-      summary: description.summary,
       details: description.details,
       ageMs: Math.round(ageMs),
       keepsAlive: description.keepsAlive,
@@ -184,10 +183,7 @@ function selectPromises(candidates: PromiseCandidate[], max: number): PendingRes
     const key = siteKey(pending.site)!;
     if (seen.has(key)) continue;
     seen.add(key);
-    const age = formatDuration(pending.ageMs);
-    pending.summary = explicit
-      ? `new Promise still pending after ${age}: nothing called its resolve or reject`
-      : `async function or await still pending after ${age}`;
+    pending.details.newPromise = explicit;
     chosen.push(pending);
     if (chosen.length === max) break;
   }
@@ -203,17 +199,13 @@ function siteKey(site: CreationSite | undefined): string | undefined {
  * Some resources come in groups made by one call: a child's stdio pipes by `spawn`, a fetch
  * request's socket by `fetch`. Fold the companions into the resource that says what it is.
  */
-const COMPANIONS: { parent: string; child: string; note: (count: number) => string }[] = [
-  {
-    parent: 'PROCESSWRAP',
-    child: 'PIPEWRAP',
-    note: (count) => ` (${count} stdio pipe${count === 1 ? '' : 's'} open)`,
-  },
-  { parent: 'FETCH', child: 'TCPWRAP', note: () => '' },
+const COMPANIONS: { parent: string; child: string }[] = [
+  { parent: 'PROCESSWRAP', child: 'PIPEWRAP' },
+  { parent: 'FETCH', child: 'TCPWRAP' },
 ];
 
 function foldCompanions(candidates: Candidate[]): void {
-  for (const { parent, child, note } of COMPANIONS) {
+  for (const { parent, child } of COMPANIONS) {
     const parents = new Map<string, { pending: PendingResource; count: number }>();
     for (const { pending } of candidates) {
       const key = siteKey(pending.site);
@@ -228,9 +220,7 @@ function foldCompanions(candidates: Candidate[]): void {
       found.count++;
     }
     for (const { pending, count } of parents.values()) {
-      if (count === 0) continue;
-      if (parent === 'PROCESSWRAP') pending.details.stdioPipes = count;
-      pending.summary += note(count);
+      if (count > 0 && parent === 'PROCESSWRAP') pending.details.stdioPipes = count;
     }
   }
 }
@@ -300,14 +290,6 @@ export function isOwnWork(entry: { relation: Relation; owner?: OwnerRef }): bool
   );
 }
 
-/** What to do about pending fake timers, in the calls the implementation in use has. */
-function fakeTimerAdvice(implementation: FakeTimersState['implementation'], count: number): string {
-  const which = count === 1 ? 'pending fake timer only fires' : 'pending fake timers only fire';
-  return implementation === 'legacy'
-    ? `Fake timers (legacy) are installed: the ${which} when the test advances the clock. Legacy fake timers have no async methods: call jest.advanceTimersByTime(ms), jest.runOnlyPendingTimers() or jest.runAllTimers() before awaiting the promise, or use modern fake timers (jest.useFakeTimers()) and await jest.advanceTimersByTimeAsync(ms).`
-    : `Fake timers (modern) are installed: the ${which} when the test advances the clock: advance it before awaiting, or await jest.advanceTimersByTimeAsync / jest.runAllTimersAsync (or call jest.runAllTimers) while the promise is pending.`;
-}
-
 export function buildHangFinding(
   unit: HungUnit,
   pending: { listed: PendingResource[]; omittedCount: number; promises: PendingResource[] },
@@ -318,12 +300,16 @@ export function buildHangFinding(
     awaits?: AwaitFlow[];
   },
 ): HangFinding {
-  const notes: string[] = [];
+  const advice: HangAdvice[] = [];
   const fakeTimers = options.fakeTimers;
   const fakePending = fakeTimers?.pending ?? [];
   const ownFakeTimers = fakePending.filter(isOwnWork);
   if (fakeTimers && ownFakeTimers.length > 0) {
-    notes.push(fakeTimerAdvice(fakeTimers.implementation, ownFakeTimers.length));
+    advice.push({
+      code: 'advance-fake-timers',
+      implementation: fakeTimers.implementation,
+      timers: ownFakeTimers.length,
+    });
   }
   const nothingOwnPending =
     !pending.listed.some(isOwnWork) &&
@@ -336,12 +322,8 @@ export function buildHangFinding(
     fakePending.length === 0;
   const awaitsKnown = (options.awaits?.length ?? 0) > 0;
   if (nothingOwnPending && !options.promisesTracked && !(awaitsKnown && !unit.waitingForDone)) {
-    notes.push(
-      unit.waitingForDone
-        ? 'Only a call to `done` can end it now: check that every path (errors included) calls it.'
-        : nothingPending
-          ? 'It is awaiting a promise nobody resolves or an event nobody emits. Set `promises: true` in testEnvironmentOptions.hangwatch to record where pending promises were created.'
-          : 'Set `promises: true` in testEnvironmentOptions.hangwatch to record where the promises it awaits were created.',
+    advice.push(
+      unit.waitingForDone ? { code: 'call-done' } : { code: 'record-promises', nothingPending },
     );
   }
   return {
@@ -364,7 +346,7 @@ export function buildHangFinding(
     ...(options.promisesTracked ? { pendingPromises: pending.promises } : {}),
     nothingPending,
     nothingOwnPending,
-    notes,
+    advice,
     ...(awaitsKnown ? { awaits: options.awaits } : {}),
     ...eventCycleField(options.awaits),
   };

@@ -26,8 +26,6 @@ const LEAKABLE_TYPES = new Set([
   'FETCH',
 ]);
 
-const SERVER_SIDE_KIND = 'TCP connection (server side)';
-
 /** A timer due this soon ends on its own: finishing a test just before it fires is no leak. */
 const SOON_MS = 50;
 
@@ -84,8 +82,9 @@ export function findLeaks<Owner>(
     { relationOf: (owner) => (owns(owner) ? 'this-test' : undefined), describeOwner },
     { maxListed, accept: (record) => owns(record.owner) && keepsProcessAlive(record) },
   );
+  // The server side of a connection ends with its client or its server, both named already.
   const kept = listed.flatMap((resource, index) =>
-    resource.kind === SERVER_SIDE_KIND ? [] : [{ resource, object: listedObjects[index] }],
+    resource.details.accepted === true ? [] : [{ resource, object: listedObjects[index] }],
   );
   return {
     resources: kept.map((entry) => entry.resource),

@@ -1,6 +1,12 @@
 /**
  * The report model: plain, JSON-serialisable data. Everything hangwatch finds is described here
- * first and rendered later (terminal text, markdown), so every view tells the same story.
+ * as facts (kinds, numbers, addresses, sites, relations, advice codes) and put into words later,
+ * by the helpers in ./render, which every view (terminal text, markdown, GitHub annotations, the
+ * CLI, Jest's failure messages) shares, so every view tells the same story.
+ *
+ * Two fields are words, not facts: a pending resource's `summary` and a finding's `notes`. They
+ * are absent from findings as found, and filled from the facts (`describePending`, `adviceText`)
+ * when the JSON report is written (`withWords`), for readers of the JSON that do not render.
  */
 
 /**
@@ -51,9 +57,15 @@ export interface PendingResource {
   type: string;
   /** Plain words: "timer", "TCP socket", "HTTP request", "child process". */
   kind: string;
-  /** One line that says what it is and what state it is in. */
-  summary: string;
-  /** Facts that help: delay and time left, addresses, bytes, pid, command... */
+  /**
+   * One line that says what it is and what state it is in, rendered from the facts below by
+   * `describePending`: present in a written report, absent from a finding as found.
+   */
+  summary?: string;
+  /**
+   * Facts that help, and that its one line is made of: delay and time left, addresses, bytes,
+   * pid, command, whether a socket is still `connecting` or was `accepted` by a server...
+   */
   details: Record<string, string | number | boolean>;
   ageMs: number;
   /** Whether it keeps the process alive (false for unref'd timers and handles). */
@@ -142,8 +154,10 @@ export interface HangFinding {
    * it waits on that.
    */
   nothingOwnPending: boolean;
-  /** Extra sentences for the reader (fake timers, `done`, caps). */
-  notes: string[];
+  /** What to do about it, or why something is missing (fake timers, `done`, caps), as codes. */
+  advice?: HangAdvice[];
+  /** `advice` in sentences (`adviceText`): present in a written report. */
+  notes?: string[];
   /** Locks held or awaited when it hung (hangwatch/sync and instrumented async-mutex). */
   locks?: LockSection;
   /**
@@ -298,8 +312,87 @@ export interface BlockedLoopFinding {
    * `childEnded`: the watchdog ended the call's child process, the call returned and the run went on.
    */
   nativeCall?: { api: string; args: string; childEnded?: boolean };
-  notes: string[];
+  /** What hangwatch did about it, and what to do, as codes. */
+  advice?: LoopAdvice[];
+  /** `advice` in sentences (`adviceText`): present in a written report. */
+  notes?: string[];
 }
+
+/** Advice on a hang, with what its sentence needs. */
+export type HangAdvice =
+  | {
+      /** Fake timers of its own are pending: advance the clock (in the implementation's calls). */
+      code: 'advance-fake-timers';
+      implementation: FakeTimersState['implementation'];
+      timers: number;
+    }
+  | {
+      /** Nothing else can end it: only a call to `done`. */
+      code: 'call-done';
+    }
+  | {
+      /**
+       * Set `promises: true` to record where the promises it awaits were created; `nothingPending`:
+       * nothing at all is pending, so it awaits a promise or event nobody settles.
+       */
+      code: 'record-promises';
+      nothingPending: boolean;
+    }
+  | {
+      /** Await stacks were not read: the heap is over `awaitStacksMaxHeapMb`. */
+      code: 'await-stacks-heap-limit';
+      heapBytes: number;
+      limitMb: number;
+    }
+  | {
+      /** Await stacks were not read: the file's reports already spent this much CPU on them. */
+      code: 'await-stacks-budget';
+      spentMs: number;
+    };
+
+/** Advice on a blocked or frozen event loop: what hangwatch did, what to do. */
+export type LoopAdvice =
+  | {
+      /** `blockedLoop: 'warn'`: reported, not failed. */
+      code: 'blocked-loop-warning';
+      unit: 'test' | 'hook';
+      blockThresholdMs: number;
+    }
+  | {
+      /**
+       * Judged frozen by the wall clock: past its timeout the thread was `asleep` outside any call
+       * hangwatch records, or got only `cpuPercent` of a CPU; hangwatch waited `waitedMs` more.
+       */
+      code: 'starved-thread';
+      asleep: boolean;
+      cpuPercent: number;
+      waitedMs: number;
+    }
+  | {
+      /** hangwatch ended the child process the blocking call started; the run went on. */
+      code: 'ended-child-process';
+      unit: 'test' | 'hook';
+      pid: number;
+    }
+  | {
+      /**
+       * hangwatch ended the process: `in-band` Jest's own (the run stops), `worker-rerun` a worker
+       * whose file Jest runs again (the unit then fails at once), `worker-killed` a worker with
+       * SIGKILL (the file is reported as crashed).
+       */
+      code: 'ended-process';
+      unit: 'test' | 'hook';
+      how: 'in-band' | 'worker-rerun' | 'worker-killed';
+      exitCode: number;
+    }
+  | {
+      /** The file ran again after its worker was ended, and the unit was failed without running. */
+      code: 'rerun-after-freeze';
+      unit: 'test' | 'hook';
+      exitCode: number;
+    };
+
+export type Advice = HangAdvice | LoopAdvice;
 
 export type Finding =
   HangFinding | LeakFinding | DeadlockFinding | LockOrderFinding | BlockedLoopFinding;

@@ -1,74 +1,74 @@
-import type { CreationSite, HangFinding } from './model';
-import { renderAwaitSection } from './await-stacks/render';
-import { renderLockSection } from './locks/render';
-import { displayPath } from './stack';
-import {
-  fakeTimerSummary,
-  groupPending,
-  headline,
-  madeByText,
-  ownerNote,
-  pendingVerdict,
-} from './wording';
+import type { BlockedLoopFinding, CreationSite, HangFinding, LeakFinding } from './model';
+import type { Block } from './render/blocks';
+import { formatLocation, formatPath } from './render/location';
+import { blockedLoopBlocks, hangBlocks, leakBlocks } from './render/sections';
+import { madeByText } from './wording';
 
-/** Markdown view of a hang, for CI job summaries and issue comments. */
+/** Markdown view of a finding, for CI job summaries and issue comments: the text view's sections. */
+
 export function renderHangMarkdown(finding: HangFinding, options: { rootDir: string }): string {
-  const out: string[] = [
-    `### ⏳ ${escape(headline(finding))}`,
-    '',
-    `File: \`${displayPath(finding.testPath, options.rootDir)}\``,
-    '',
-  ];
-  const awaitLines = renderAwaitSection(finding, options.rootDir);
-  if (awaitLines.length > 0) {
-    out.push(`**${escape(awaitLines[0])}**`, '', '```', ...awaitLines.slice(1), '```', '');
-  }
-  for (const group of groupPending(finding)) {
-    out.push(`**${escape(group.title)}**`, '');
-    for (const resource of group.resources) {
-      const note = ownerNote(resource, finding);
-      out.push(
-        `1. ${escape(resource.summary)}${note ? ` _(${escape(note)})_` : ''}${siteText(resource.site, options.rootDir)}`,
-      );
-      if (resource.madeBy) {
-        const { file, line, column } = resource.madeBy;
-        const where = `\`${displayPath(file, options.rootDir)}:${line}:${column}\``;
-        out.push(`   ${madeByText(resource.madeBy, where)}`);
-      }
+  return blocksToMarkdown(hangBlocks(finding, options.rootDir), '⏳', finding.testPath, options);
+}
+
+export function renderLeakMarkdown(finding: LeakFinding, options: { rootDir: string }): string {
+  return blocksToMarkdown(leakBlocks(finding, options.rootDir), '', finding.testPath, options);
+}
+
+export function renderBlockedLoopMarkdown(
+  finding: BlockedLoopFinding,
+  options: { rootDir: string },
+): string {
+  const blocks = blockedLoopBlocks(finding, options.rootDir);
+  return blocksToMarkdown(blocks, '🧊', finding.testPath, options);
+}
+
+function blocksToMarkdown(
+  blocks: Block[],
+  icon: string,
+  testPath: string,
+  options: { rootDir: string },
+): string {
+  const { rootDir } = options;
+  const out: string[] = [];
+  const file = () => out.push(`File: \`${formatPath(testPath, rootDir)}\``, '');
+  if (blocks[0]?.kind !== 'headline') file();
+  for (const [index, block] of blocks.entries()) {
+    switch (block.kind) {
+      case 'headline':
+        out.push(`### ${icon ? `${icon} ` : ''}${escape(block.text)}`, '');
+        if (index === 0) file();
+        break;
+      case 'source':
+        out.push('```', block.code, '```', '');
+        break;
+      case 'lines':
+        out.push(`**${escape(block.title ?? block.label)}**`, '', '```', ...block.lines, '```', '');
+        break;
+      case 'omitted':
+        out.push(escape(block.text), '');
+        break;
+      case 'paragraph':
+        out.push(`${escape(block.text)}${block.showSite ? siteText(block.site, rootDir) : ''}`, '');
+        break;
+      case 'note':
+        out.push(`> ${escape(block.text)}`);
+        break;
+      case 'list':
+        out.push(`**${escape(block.title)}**`, '');
+        for (const entry of block.entries) {
+          const flags = entry.flags.length > 0 ? ` _(${escape(entry.flags.join('; '))})_` : '';
+          out.push(
+            `${block.numbered ? '1.' : '-'} ${escape(entry.text)}${flags}${siteText(entry.site, rootDir)}`,
+          );
+          if (entry.madeBy) {
+            const where = `\`${formatLocation(entry.madeBy, rootDir)}\``;
+            out.push(`   ${madeByText(entry.madeBy, where)}`);
+          }
+        }
+        out.push('');
+        break;
     }
-    out.push('');
   }
-  if (finding.omittedCount > 0) out.push(`…and ${finding.omittedCount} more not shown.`, '');
-  if (finding.fakeTimers) {
-    out.push(`**Fake timers (${finding.fakeTimers.implementation})**`, '');
-    for (const timer of finding.fakeTimers.pending) {
-      const note = ownerNote(timer, finding);
-      out.push(
-        `- ${escape(fakeTimerSummary(timer))}${note ? ` _(${escape(note)})_` : ''}${siteText(timer.site, options.rootDir)}`,
-      );
-    }
-    out.push('');
-  }
-  if (finding.pendingPromises && finding.pendingPromises.length > 0) {
-    out.push('**Pending promises it created (the innermost `new Promise` first)**', '');
-    for (const promise of finding.pendingPromises) {
-      out.push(`- ${escape(promise.summary)}${siteText(promise.site, options.rootDir)}`);
-    }
-    out.push('');
-  }
-  if (finding.locks) {
-    const lockLines = renderLockSection(finding.locks, options);
-    out.push('**Locks**', '', '```', ...lockLines, '```', '');
-  }
-  for (const thrown of finding.thrownBeforeDone ?? []) {
-    out.push(
-      `Before \`done()\` was reached, a callback threw: ${escape(thrown.message)}${siteText(thrown.site, options.rootDir)}`,
-      '',
-    );
-  }
-  const verdict = pendingVerdict(finding);
-  if (verdict) out.push(verdict, '');
-  for (const note of finding.notes) out.push(`> ${escape(note)}`);
   return out.join('\n').trimEnd() + '\n';
 }
 
@@ -76,7 +76,7 @@ function siteText(site: CreationSite | undefined, rootDir: string): string {
   const top = site?.top;
   if (!top) return '';
   const code = site.sourceLine ? `\n   \`${site.sourceLine.replace(/`/g, "'")}\`` : '';
-  return ` — \`${displayPath(top.file, rootDir)}:${top.line}:${top.column}\`${code}`;
+  return ` — \`${formatLocation(top, rootDir)}\`${code}`;
 }
 
 function escape(text: string): string {

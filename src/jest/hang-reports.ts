@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { collectGarbage } from '../core/collect-garbage';
-import { formatBytes, formatDuration } from '../core/format';
 import type { Circus } from '@jest/types';
 import { HangError } from '../core/hang-error';
 import { parseStack, toCreationSite } from '../core/stack';
@@ -12,7 +11,7 @@ import {
   type HungUnit,
   type ResourceView,
 } from '../core/hang-report';
-import type { AwaitFlow, CreationSite, HangFinding, Relation } from '../core/model';
+import type { AwaitFlow, CreationSite, HangAdvice, HangFinding, Relation } from '../core/model';
 import { renderHangText } from '../core/render-text';
 import { awaitCulpritFrames } from '../core/await-stacks/render';
 import { readAwaitStacks } from '../core/await-stacks/read-await-stacks';
@@ -141,13 +140,13 @@ export class HangReports {
       ...(unitSite?.top?.origin === 'user' ? { unitSite } : {}),
       ...(awaits.length > 0 ? { awaits } : {}),
     });
-    if (skipped) finding.notes.push(skipped);
+    if (skipped) finding.advice = [...(finding.advice ?? []), skipped];
     if (locks) finding.locks = locks;
     return finding;
   }
 
   /** The unit's await stacks; a failure there must not lose the report. */
-  private awaitStacks(unit: Unit): { awaits: AwaitFlow[]; skipped?: string } {
+  private awaitStacks(unit: Unit): { awaits: AwaitFlow[]; skipped?: HangAdvice } {
     if (!this.host.options.awaitStacks || unit.returned === undefined) return { awaits: [] };
     // Measured after a collection: garbage (an earlier report's snapshot text) is not heap the
     // snapshot has to walk, and the snapshot would collect it first anyway.
@@ -157,13 +156,13 @@ export class HangReports {
     if (heapBytes > limitMb * 1024 * 1024) {
       return {
         awaits: [],
-        skipped: `Await stacks were not read: the heap (${formatBytes(heapBytes)}) is over \`awaitStacksMaxHeapMb\` (${limitMb} MB), and a heap snapshot takes about a second per 10 MB (a ts-jest run in band loads TypeScript into it). Raise the limit, or set \`promises: true\` to record where pending promises were created.`,
+        skipped: { code: 'await-stacks-heap-limit', heapBytes, limitMb },
       };
     }
     if (this.awaitStacksSpentMs > AWAIT_STACKS_FILE_BUDGET_MS) {
       return {
         awaits: [],
-        skipped: `Await stacks were not read: this file's hang reports already spent ${formatDuration(this.awaitStacksSpentMs)} of CPU on heap snapshots.`,
+        skipped: { code: 'await-stacks-budget', spentMs: this.awaitStacksSpentMs },
       };
     }
     // CPU time, not wall time: a loaded machine must not change what a report contains.

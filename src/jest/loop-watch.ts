@@ -25,7 +25,7 @@ import {
   type BlockedLoopFinding,
   type LoopUnit,
 } from '../core/loop-watchdog/report';
-import type { Frame } from '../core/model';
+import type { Frame, LoopAdvice } from '../core/model';
 import { Degradable } from './degrade';
 import type { Lifecycle, UnitEvent } from './lifecycle';
 import { publishLoopFinding } from './loop-findings';
@@ -305,16 +305,20 @@ export class LoopWatch implements NativeCallRecorder {
     const unit = ended.described;
     const { blockedLoop, blockThreshold } = this.context.options;
     const severity = blockedLoop === 'error' ? 'error' : 'warning';
-    const notes =
+    const advice: LoopAdvice[] =
       severity === 'warning'
         ? [
-            `A warning only: the ${unit.kind === 'test' ? 'test' : 'hook'} is not failed. Nothing else runs while the loop is blocked (timers, I/O, other tests' callbacks); set blockedLoop: 'error' in testEnvironmentOptions.hangwatch to fail it, or raise blockThreshold (${blockThreshold} ms).`,
+            {
+              code: 'blocked-loop-warning',
+              unit: unit.kind === 'test' ? 'test' : 'hook',
+              blockThresholdMs: blockThreshold,
+            },
           ]
         : [];
     const finding = buildBlockedLoopFinding(
       unit,
       { blockedMs, frames, frozen: false, severity },
-      notes,
+      advice,
     );
     publishLoopFinding(finding);
     const text = renderBlockedLoopText(finding, this.context.rootDir);
@@ -335,7 +339,18 @@ export class LoopWatch implements NativeCallRecorder {
     const described = this.describeUnit(unit);
     const frozen = readFrozenMarker(connection.markerDir, described);
     if (!frozen) return false;
-    const finding: BlockedLoopFinding = { ...frozen, notes: [rerunNote(described)] };
+    // The marker holds the finding as the ended process wrote it: its advice is replaced.
+    const { notes: _written, ...facts } = frozen;
+    const finding: BlockedLoopFinding = {
+      ...facts,
+      advice: [
+        {
+          code: 'rerun-after-freeze',
+          unit: described.kind === 'test' ? 'test' : 'hook',
+          exitCode: FROZEN_LOOP_EXIT_CODE,
+        },
+      ],
+    };
     publishLoopFinding(finding);
     const error = new BlockedLoopError(
       renderBlockedLoopText(finding, this.context.rootDir),
@@ -348,11 +363,6 @@ export class LoopWatch implements NativeCallRecorder {
   private guard(action: () => void): void {
     this.degradable.run(action);
   }
-}
-
-function rerunNote(unit: LoopUnit): string {
-  const what = unit.kind === 'test' ? 'test' : 'hook';
-  return `Jest's timeout cannot fire while the loop is blocked, so hangwatch ended the worker process running it (exit code ${FROZEN_LOOP_EXIT_CODE}); Jest ran the file again in a new worker, where this ${what} was not called again.`;
 }
 
 /**

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AggregatedResult, Config, Reporter } from '@jest/reporters';
 import type { Finding } from '../core/model';
-import { displayPath } from '../core/stack';
+import { formatPath } from '../core/render/location';
+import { warn } from './notices';
 import { buildReport, type HangwatchReport, type RunInfo } from '../report/document';
 import { annotationsFor, renderJobSummary } from '../report/github';
 import { countByKind, renderKeptAlive, renderRunSummary } from '../report/render-summary';
@@ -117,7 +118,7 @@ export default class HangwatchReporter implements Reporter {
     if (configured === undefined) {
       const outcome = updateDefaultReport(
         file,
-        displayPath(file, rootDir),
+        formatPath(file, rootDir),
         report,
         partialRunReason(this.globalConfig),
       );
@@ -174,8 +175,4 @@ function keptAliveNow(published: PublishedKeptAlive[]): KeptAliveResource[] {
     ...stillKeptAlive(),
     ...published.filter((entry) => !ownFile.test(entry.source)).flatMap((entry) => entry.keptAlive),
   ];
-}
-
-function warn(message: string): void {
-  process.stderr.write(`hangwatch: ${message}\n`);
 }

@@ -2,7 +2,7 @@ import { inversionModel } from '../core/locks/describe';
 import { LockOrder, type OrderEdge } from '../core/locks/lock-order';
 import { renderInversion } from '../core/locks/render';
 import { REPORT_SCHEMA_VERSION, type CreationSite, type LockOrderFinding } from '../core/model';
-import { displayPath } from '../core/stack';
+import { formatPath } from '../core/render/location';
 import type { PublishedLockOrder } from '../jest/findings-channel';
 
 /**
@@ -40,7 +40,7 @@ export function crossProcessInversions(
       const model = inversionModel(inversion, (site) => site);
       const forwardTest = testOf.get(inversion.forward);
       const note = forwardTest
-        ? `\n  Seen across test processes: "${model.first}" then "${model.second}" in ${displayPath(forwardTest.testPath, rootDir)} (test "${forwardTest.testName}"), the opposite order in ${displayPath(entry.lockOrder.testPath, rootDir)} (test "${entry.lockOrder.testName}").`
+        ? `\n  Seen across test processes: "${model.first}" then "${model.second}" in ${formatPath(forwardTest.testPath, rootDir)} (test "${forwardTest.testName}"), the opposite order in ${formatPath(entry.lockOrder.testPath, rootDir)} (test "${entry.lockOrder.testName}").`
         : '';
       findings.push({
         schemaVersion: REPORT_SCHEMA_VERSION,

@@ -1,6 +1,7 @@
 import { culpritFrame, isOwnWork } from '../core/hang-report';
-import type { Finding, Frame, HangFinding, LeakFinding } from '../core/model';
+import type { Finding, Frame, HangFinding, LeakFinding, PendingResource } from '../core/model';
 import { formatDuration } from '../core/format';
+import { describePending } from '../core/render/pending';
 import { headline, unitLabel } from '../core/wording';
 
 /**
@@ -81,9 +82,9 @@ function digestHang(finding: HangFinding): FindingDigest {
     testPath: finding.testPath,
     ...(location ? { location } : {}),
     why: own
-      ? `${headline(finding)} Waiting on: ${own.summary}.`
+      ? `${headline(finding)} Waiting on: ${describePending(own)}.`
       : elsewhere
-        ? `${headline(finding)} Pending, started elsewhere: ${elsewhere.summary}.`
+        ? `${headline(finding)} Pending, started elsewhere: ${describePending(elsewhere)}.`
         : headline(finding),
   };
 }
@@ -98,8 +99,12 @@ function digestLeak(finding: LeakFinding): FindingDigest {
     ...(finding.testName ? { testName: finding.testName } : {}),
     testPath: finding.testPath,
     ...(location ? { location } : {}),
-    why: `${subject} left ${count === 1 ? '1 resource' : `${count} resources`} open: ${(first ?? finding.resources[0])?.summary ?? 'see the report'}.`,
+    why: `${subject} left ${count === 1 ? '1 resource' : `${count} resources`} open: ${describeFirst(first ?? finding.resources[0])}.`,
   };
+}
+
+function describeFirst(resource: PendingResource | undefined): string {
+  return resource ? describePending(resource) : 'see the report';
 }
 
 type GenericFinding = Record<string, unknown> & { kind: string };

@@ -1,7 +1,9 @@
 import { REPORT_SCHEMA_VERSION, type Finding, type KeptAliveResource } from '../core/model';
+import { keptAliveWithWords, withWords } from '../core/render/words';
 
 /**
- * The saved report (`hangwatch-report.json`): every finding of a run, unchanged, plus what is
+ * The saved report (`hangwatch-report.json`): every finding of a run, its facts unchanged and
+ * their words added (a pending resource's `summary`, a finding's `notes`: see `withWords`), plus what is
  * needed to read it later (versions, shard, root directory). A single run and a merge of shard
  * runs have the same shape: `runs` simply lists more than one. Described for other tools by
  * `schema/hangwatch-report.schema.json`; a unit test keeps the two in step.
@@ -54,8 +56,8 @@ export function buildReport(
     format: REPORT_FORMAT,
     schemaVersion: REPORT_SCHEMA_VERSION,
     runs: [{ ...run, findingCount: findings.length }],
-    findings: byTestFile(findings),
-    ...(keptAlive.length > 0 ? { keptAlive } : {}),
+    findings: byTestFile(findings.map(withWords)),
+    ...(keptAlive.length > 0 ? { keptAlive: keptAlive.map(keptAliveWithWords) } : {}),
   };
 }
 

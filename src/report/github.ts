@@ -1,7 +1,11 @@
 import * as path from 'node:path';
 import type { Finding } from '../core/model';
-import { renderHangMarkdown } from '../core/render-markdown';
-import { displayPath } from '../core/stack';
+import {
+  renderBlockedLoopMarkdown,
+  renderHangMarkdown,
+  renderLeakMarkdown,
+} from '../core/render-markdown';
+import { formatPath } from '../core/render/location';
 import { digestOf, waitForCycle, type WaitForEdge } from './digest';
 import { countByKind, kindCount, renderFindingText, whereOf } from './render-summary';
 import { plural } from '../core/format';
@@ -105,12 +109,15 @@ export function renderJobSummary(findings: Finding[], options: JobSummaryOptions
 }
 
 function findingMarkdown(finding: Finding, rootDir: string): string {
+  // The text view's full report where it has one (./render-summary's renderFindingText).
   if (finding.kind === 'hang') return renderHangMarkdown(finding, { rootDir });
+  if (finding.kind === 'leak') return renderLeakMarkdown(finding, { rootDir });
+  if (finding.kind === 'blocked-loop') return renderBlockedLoopMarkdown(finding, { rootDir });
   const digest = digestOf(finding);
   const where = digest.location
     ? `\`${whereOf(digest, rootDir)}\``
     : digest.testPath
-      ? `\`${displayPath(digest.testPath, rootDir)}\``
+      ? `\`${formatPath(digest.testPath, rootDir)}\``
       : '';
   return `${digest.why}${where ? ` — ${where}` : ''}\n`;
 }

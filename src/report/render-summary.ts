@@ -1,7 +1,8 @@
 import { plural } from '../core/format';
 import type { Finding, KeptAliveResource } from '../core/model';
-import { renderHangText, renderLeakText } from '../core/render-text';
-import { displayPath } from '../core/stack';
+import { renderBlockedLoopText, renderHangText, renderLeakText } from '../core/render-text';
+import { formatLocation, formatPath } from '../core/render/location';
+import { describePending } from '../core/render/pending';
 import { digestOf, type FindingDigest } from './digest';
 
 /** Plain words for each kind, singular and plural; an unknown kind is shown as it is spelled. */
@@ -27,11 +28,8 @@ export function countByKind(findings: Finding[]): string {
 
 /** `file:line:col` relative to rootDir, or the test file alone when no line is known. */
 export function whereOf(digest: FindingDigest, rootDir: string): string {
-  if (digest.location) {
-    const { file, line, column } = digest.location;
-    return `${displayPath(file, rootDir)}:${line}:${column}`;
-  }
-  return digest.testPath ? displayPath(digest.testPath, rootDir) : '(no location)';
+  if (digest.location) return formatLocation(digest.location, rootDir);
+  return digest.testPath ? formatPath(digest.testPath, rootDir) : '(no location)';
 }
 
 export interface SummaryOptions {
@@ -59,7 +57,7 @@ export function renderRunSummary(findings: Finding[], options: SummaryOptions): 
     lines.push(`  ${' '.repeat(width)}  ${digest.why}`);
   }
   if (options.reportFile) {
-    lines.push(`Full report: ${displayPath(options.reportFile, options.rootDir)}`);
+    lines.push(`Full report: ${formatPath(options.reportFile, options.rootDir)}`);
   }
   const gate = options.gate;
   if (gate && gate.failing.length > 0) {
@@ -82,11 +80,9 @@ export function renderKeptAlive(keptAlive: KeptAliveResource[], rootDir: string)
   ];
   for (const { process, testPath, testName, resource } of keptAlive) {
     const top = resource.site?.top;
-    const where = top
-      ? `${displayPath(top.file, rootDir)}:${top.line}:${top.column}`
-      : 'an unknown place';
-    const by = testName ? `test "${testName}"` : `${displayPath(testPath, rootDir)} (file level)`;
-    lines.push(`  ${process}: ${resource.summary}`);
+    const where = top ? formatLocation(top, rootDir) : 'an unknown place';
+    const by = testName ? `test "${testName}"` : `${formatPath(testPath, rootDir)} (file level)`;
+    lines.push(`  ${process}: ${describePending(resource)}`);
     lines.push(`    created at ${where} by ${by}`);
   }
   return `${lines.join('\n')}\n`;
@@ -96,6 +92,7 @@ export function renderKeptAlive(keptAlive: KeptAliveResource[], rootDir: string)
 export function renderFindingText(finding: Finding, rootDir: string): string {
   if (finding.kind === 'hang') return renderHangText(finding, { rootDir });
   if (finding.kind === 'leak') return renderLeakText(finding, { rootDir });
+  if (finding.kind === 'blocked-loop') return renderBlockedLoopText(finding, rootDir);
   const digest = digestOf(finding);
   const test = digest.testName ? ` in test "${digest.testName}"` : '';
   const body = (finding as unknown as { text?: unknown }).text;

@@ -73,7 +73,7 @@ describe("leaks: 'warn' (the default) names each leak on the test that made it, 
     ]) {
       expect(output()).toMatch(
         new RegExp(
-          `test "${name.replace(/[()]/g, '\\$&')}": \\d+ resources? still open when the test ended[^\\n]*, (closed \\d+ ms later|no longer held the process by the end of the file); not a leak\\.`,
+          `test "${name.replace(/[()]/g, '\\$&')}": \\d+ resources? still open when the test ended[^\\n]*, (closed \\d+(?:\\.\\d)? m?s later|no longer held the process by the end of the file); not a leak\\.`,
         ),
       );
     }

@@ -1,8 +1,24 @@
-import type { DeadlockFinding, Finding, HangFinding } from '../../src/core/model';
+import type { DeadlockFinding, Finding, Frame, HangFinding } from '../../src/core/model';
 import type { RunInfo } from '../../src/report/document';
 import { REPORT_SCHEMA_VERSION } from '../../src/core/model';
 
 export const ROOT = '/repo';
+
+/** A frame of the project's own code, `file` relative to ROOT. */
+export function userFrame(
+  file: string,
+  line: number,
+  column: number,
+  functionName?: string,
+): Frame {
+  return {
+    file: `${ROOT}/${file}`,
+    line,
+    column,
+    ...(functionName ? { functionName } : {}),
+    origin: 'user',
+  };
+}
 
 /** A hang as the environment reports one: a test waiting on a timer it created. */
 export function sampleHang(overrides: Partial<HangFinding> = {}): HangFinding {

@@ -3,8 +3,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { describeResource } from '../../src/core/describe-resource';
+import { describePending } from '../../src/core/render/pending';
 
 const noop = () => {};
+
+/** The facts `describeResource` finds, with the line `describePending` makes of them. */
+function describeWithSummary(
+  type: string,
+  resource: object | undefined,
+  ageMs: number,
+  createdByNode: boolean,
+) {
+  const described = describeResource(type, resource, ageMs, createdByNode);
+  return { ...described, summary: describePending({ type, ...described, ageMs }) };
+}
 const cleanups: (() => void | Promise<void>)[] = [];
 
 afterEach(async () => {
@@ -44,7 +56,7 @@ async function connectedPair(server: net.Server): Promise<[net.Socket, net.Socke
 
 describe('describeResource: timers', () => {
   test('a setTimeout shows its delay and the time left', () => {
-    const described = describeResource('Timeout', timeout(30_000), 2_000, false);
+    const described = describeWithSummary('Timeout', timeout(30_000), 2_000, false);
     expect(described).toEqual({
       kind: 'timer',
       summary: 'setTimeout 30000 ms (28.0 s left)',
@@ -56,7 +68,7 @@ describe('describeResource: timers', () => {
   });
 
   test('time left never goes below zero', () => {
-    const described = describeResource('Timeout', timeout(100), 250, false);
+    const described = describeWithSummary('Timeout', timeout(100), 250, false);
     expect(described.details).toEqual({ delayMs: 100, leftMs: 0 });
     expect(described.summary).toBe('setTimeout 100 ms (0 ms left)');
   });
@@ -64,7 +76,7 @@ describe('describeResource: timers', () => {
   test('a setInterval shows its period and how long it has run', () => {
     const interval = setInterval(noop, 500);
     cleanups.push(() => clearInterval(interval));
-    const described = describeResource('Timeout', interval, 4_200, false);
+    const described = describeWithSummary('Timeout', interval, 4_200, false);
     expect(described).toMatchObject({
       kind: 'interval',
       summary: 'setInterval every 500 ms, running for 4.2 s',
@@ -75,19 +87,19 @@ describe('describeResource: timers', () => {
 
   test("an unref'd timer does not keep the process alive", () => {
     const timer = timeout(30_000).unref();
-    expect(describeResource('Timeout', timer, 0, false).keepsAlive).toBe(false);
+    expect(describeWithSummary('Timeout', timer, 0, false).keepsAlive).toBe(false);
     timer.ref();
-    expect(describeResource('Timeout', timer, 0, false).keepsAlive).toBe(true);
+    expect(describeWithSummary('Timeout', timer, 0, false).keepsAlive).toBe(true);
   });
 
   test('a timer Node started for its own housekeeping is auxiliary', () => {
-    expect(describeResource('Timeout', timeout(30_000), 0, true).auxiliary).toBe(true);
+    expect(describeWithSummary('Timeout', timeout(30_000), 0, true).auxiliary).toBe(true);
   });
 
   test('a setImmediate is described as a callback not yet run', () => {
     const immediate = setImmediate(noop);
     cleanups.push(() => clearImmediate(immediate));
-    expect(describeResource('Immediate', immediate, 0, false)).toMatchObject({
+    expect(describeWithSummary('Immediate', immediate, 0, false)).toMatchObject({
       kind: 'immediate',
       summary: 'setImmediate callback not yet run',
       keepsAlive: true,
@@ -99,7 +111,7 @@ describe('describeResource: sockets and servers', () => {
   test('a listening TCP server shows its address and connection count', async () => {
     const server = await listeningServer(net.createServer());
     const local = `127.0.0.1:${portOf(server)}`;
-    expect(describeResource('TCPSERVERWRAP', handleOf(server), 10, false)).toEqual({
+    expect(describeWithSummary('TCPSERVERWRAP', handleOf(server), 10, false)).toEqual({
       kind: 'TCP server',
       summary: `TCP server listening on ${local}, 0 open connections`,
       details: { local, connections: 0 },
@@ -112,7 +124,9 @@ describe('describeResource: sockets and servers', () => {
   test("an unref'd server does not keep the process alive", async () => {
     const server = await listeningServer(net.createServer());
     server.unref();
-    expect(describeResource('TCPSERVERWRAP', handleOf(server), 10, false).keepsAlive).toBe(false);
+    expect(describeWithSummary('TCPSERVERWRAP', handleOf(server), 10, false).keepsAlive).toBe(
+      false,
+    );
   });
 
   test('a client TCP socket shows the remote address and the bytes sent and received', async () => {
@@ -124,7 +138,7 @@ describe('describeResource: sockets and servers', () => {
     await received;
 
     const remote = `127.0.0.1:${portOf(server)}`;
-    const described = describeResource('TCPWRAP', handleOf(client), 1_500, false);
+    const described = describeWithSummary('TCPWRAP', handleOf(client), 1_500, false);
     expect(described).toMatchObject({
       kind: 'TCP socket',
       summary: `TCP socket to ${remote}, open 1.5 s, 5 B sent, 4 B received`,
@@ -137,7 +151,7 @@ describe('describeResource: sockets and servers', () => {
   test('a socket that has exchanged nothing says so', async () => {
     const server = await listeningServer(net.createServer());
     const [client] = await connectedPair(server);
-    expect(describeResource('TCPWRAP', handleOf(client), 20, false).summary).toBe(
+    expect(describeWithSummary('TCPWRAP', handleOf(client), 20, false).summary).toBe(
       `TCP socket to 127.0.0.1:${portOf(server)}, open 20 ms, no data sent or received`,
     );
   });
@@ -145,20 +159,20 @@ describe('describeResource: sockets and servers', () => {
   test('the server side of a connection is passive and names both ends', async () => {
     const server = await listeningServer(net.createServer());
     const [client, serverSide] = await connectedPair(server);
-    const described = describeResource('TCPWRAP', handleOf(serverSide), 20, false);
+    const described = describeWithSummary('TCPWRAP', handleOf(serverSide), 20, false);
     expect(described.kind).toBe('TCP connection (server side)');
     expect(described.passive).toBe(true);
     expect(described.summary).toBe(
       `TCP connection from 127.0.0.1:${client.localPort} accepted by the server on 127.0.0.1:${portOf(server)}, open 20 ms, no data sent or received`,
     );
-    expect(describeResource('TCPSERVERWRAP', handleOf(server), 20, false).summary).toMatch(
+    expect(describeWithSummary('TCPSERVERWRAP', handleOf(server), 20, false).summary).toMatch(
       /, 1 open connection$/,
     );
   });
 
   test('an HTTP server is described as an HTTP server', async () => {
     const server = await listeningServer(http.createServer());
-    expect(describeResource('TCPSERVERWRAP', handleOf(server), 10, false)).toMatchObject({
+    expect(describeWithSummary('TCPSERVERWRAP', handleOf(server), 10, false)).toMatchObject({
       kind: 'HTTP server',
       summary: `HTTP server listening on 127.0.0.1:${portOf(server)}, 0 open connections`,
     });
@@ -183,7 +197,7 @@ describe('describeResource: child processes', () => {
     expect(child.pid).toEqual(expect.any(Number));
     const command = `${process.execPath} -e ${JSON.stringify(script)}`;
     const shown = `${path.basename(process.execPath)} -e ${JSON.stringify(script)}`;
-    expect(describeResource('PROCESSWRAP', handleOf(child), 3_000, false)).toEqual({
+    expect(describeWithSummary('PROCESSWRAP', handleOf(child), 3_000, false)).toEqual({
       kind: 'child process',
       summary: `child process ${child.pid} \`${shown}\` still running after 3.0 s`,
       details: { pid: child.pid, command },
@@ -196,7 +210,7 @@ describe('describeResource: child processes', () => {
   test('a long command is shortened in the summary but kept whole in the details', () => {
     const script = `setTimeout(() => {}, 10000) /* ${'x'.repeat(100)} */`;
     const child = spawnNode(script);
-    const described = describeResource('PROCESSWRAP', handleOf(child), 0, false);
+    const described = describeWithSummary('PROCESSWRAP', handleOf(child), 0, false);
     expect(described.details.command).toBe(`${process.execPath} -e ${JSON.stringify(script)}`);
     expect(described.summary).toMatch(/`[^`]{77}\.\.\.` still running after 0 ms$/);
   });
@@ -204,15 +218,15 @@ describe('describeResource: child processes', () => {
 
 describe('describeResource: other types', () => {
   test('marks helper types as auxiliary and server types as passive', () => {
-    expect(describeResource('TCPCONNECTWRAP', undefined, 0, false).auxiliary).toBe(true);
-    expect(describeResource('HTTPINCOMINGMESSAGE', undefined, 0, false)).toMatchObject({
+    expect(describeWithSummary('TCPCONNECTWRAP', undefined, 0, false).auxiliary).toBe(true);
+    expect(describeWithSummary('HTTPINCOMINGMESSAGE', undefined, 0, false)).toMatchObject({
       auxiliary: true,
       passive: true,
     });
   });
 
   test('an unknown type is named as it is, with its age', () => {
-    expect(describeResource('SOMEWRAP', undefined, 1_200, false)).toEqual({
+    expect(describeWithSummary('SOMEWRAP', undefined, 1_200, false)).toEqual({
       kind: 'SOMEWRAP',
       summary: 'SOMEWRAP pending for 1.2 s',
       details: {},
@@ -223,7 +237,7 @@ describe('describeResource: other types', () => {
   });
 
   test('a resource without hasRef is assumed to keep the process alive', () => {
-    expect(describeResource('PROMISE', undefined, 0, false)).toMatchObject({
+    expect(describeWithSummary('PROMISE', undefined, 0, false)).toMatchObject({
       kind: 'promise',
       keepsAlive: true,
     });

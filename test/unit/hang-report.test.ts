@@ -11,6 +11,8 @@ import {
 import type { HangFinding, OwnerRef, Relation } from '../../src/core/model';
 import { renderHangMarkdown } from '../../src/core/render-markdown';
 import { renderHangText } from '../../src/core/render-text';
+import { noteLines } from '../../src/core/render/advice';
+import { describePending } from '../../src/core/render/pending';
 import { ResourceTracker } from '../../src/core/tracker';
 import { NOTHING_OWN_PENDING, NOTHING_PENDING } from '../../src/core/wording';
 
@@ -114,7 +116,7 @@ describe('collectPending', () => {
         sourceLine: site.code,
       },
     });
-    expect(own.summary).toMatch(/^setTimeout 30000 ms \(\d+\.\d s left\)$/);
+    expect(describePending(own)).toMatch(/^setTimeout 30000 ms \(\d+\.\d s left\)$/);
     expect(leftover).toMatchObject({ relation: 'earlier', owner: earlierTest.ref });
     expect(leftover.site?.top?.line).toBe(locate('// site:earlier', 'setTimeout').line);
   });
@@ -173,7 +175,7 @@ describe('collectPending', () => {
     const { listed } = collectPending(tracker, view, { maxListed: 10 });
     expect(listed.map((resource) => resource.type)).toEqual(['PROCESSWRAP']);
     expect(listed[0].details).toMatchObject({ pid: child.pid, stdioPipes: 3 });
-    expect(listed[0].summary).toMatch(/ \(3 stdio pipes open\)$/);
+    expect(describePending(listed[0])).toMatch(/ \(3 stdio pipes open\)$/);
   });
 });
 
@@ -194,7 +196,7 @@ describe('buildHangFinding', () => {
       attempt: 0,
       omittedCount: 1,
       nothingPending: false,
-      notes: [],
+      advice: [],
     });
     expect(built.pending).toHaveLength(1);
     expect(built).not.toHaveProperty('pendingPromises');
@@ -214,7 +216,7 @@ describe('buildHangFinding', () => {
     expect(built.nothingOwnPending).toBe(true);
     expect(built.nothingPending).toBe(false);
     expect(built.pending.map((resource) => resource.relation)).toEqual(['earlier']);
-    expect(built.notes).toEqual([
+    expect(noteLines(built)).toEqual([
       expect.stringContaining('Set `promises: true` in testEnvironmentOptions.hangwatch'),
     ]);
   });
@@ -237,7 +239,7 @@ describe('buildHangFinding', () => {
     const built = finding(10, { waitingForDone: true });
     expect(built.nothingPending).toBe(true);
     expect(built.pending).toEqual([]);
-    expect(built.notes).toEqual([
+    expect(noteLines(built)).toEqual([
       'Only a call to `done` can end it now: check that every path (errors included) calls it.',
     ]);
   });
@@ -265,11 +267,11 @@ describe('renderHangText', () => {
       'test "orders › refunds a payment" hung: still waiting after 5.0 s (timeout 5.0 s).',
     );
     expect(text).toContain('It is waiting on 1 thing it started:');
-    expect(text).toContain(`  1. ${built.pending[0].summary}`);
+    expect(text).toContain(`  1. ${describePending(built.pending[0])}`);
     expect(text).toContain(`     created at ${THIS_FILE}:${own.line}:${own.column}   ${own.code}`);
     expect(text).toContain('Left open by earlier tests (1):');
     expect(text).toContain(
-      `  2. ${built.pending[1].summary} (started by test "orders › creates an order")`,
+      `  2. ${describePending(built.pending[1])} (started by test "orders › creates an order")`,
     );
     expect(text).toContain(`created at ${THIS_FILE}:${earlier.line}:${earlier.column}`);
     expect(text.indexOf('1. setTimeout 30000 ms')).toBeLessThan(
@@ -299,7 +301,7 @@ describe('renderHangText', () => {
     expect(text.split('\n')).toEqual([
       'test "orders › refunds a payment" hung: still waiting after 5.0 s (timeout 5.0 s).',
       NOTHING_PENDING,
-      built.notes[0],
+      noteLines(built)[0],
     ]);
   });
 
@@ -328,7 +330,7 @@ describe('renderHangMarkdown', () => {
     expect(markdown).toContain(`File: \`${THIS_FILE}\``);
     expect(markdown).toContain('**It is waiting on 1 thing it started:**');
     expect(markdown).toContain(
-      `1. ${built.pending[0].summary} — \`${THIS_FILE}:${own.line}:${own.column}\`\n   \`${own.code}\``,
+      `1. ${describePending(built.pending[0])} — \`${THIS_FILE}:${own.line}:${own.column}\`\n   \`${own.code}\``,
     );
     expect(markdown).toContain('**Left open by earlier tests (1):**');
     expect(markdown).toContain('_(started by test "orders › creates an order")_');
@@ -338,7 +340,9 @@ describe('renderHangMarkdown', () => {
 
   test('says how many resources the cap left out', () => {
     for (let i = 0; i < 3; i++) timer(hungTest, () => setTimeout(noop, 30_000));
-    expect(renderHangMarkdown(finding(1), { rootDir: ROOT })).toContain('…and 2 more not shown.');
+    expect(renderHangMarkdown(finding(1), { rootDir: ROOT })).toContain(
+      '...and 2 more pending resources not shown.',
+    );
   });
 
   test('states that nothing is pending and quotes the note', () => {
@@ -395,7 +399,7 @@ describe('both views: describe-level hooks, work started elsewhere, library-made
       '     created at test/cache.test.js:4:15   const cache = new Redis();',
       '     made on its behalf inside ioredis, at node_modules/ioredis/built/redis/event_handler.js:333:33',
       NOTHING_OWN_PENDING,
-      hungAfterAll.notes[0],
+      noteLines(hungAfterAll)[0],
     ]);
   });
 

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { adviceText } from '../../src/core/render/advice';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -30,16 +31,16 @@ describe('the frozen verdict', () => {
   });
 
   test('a thread that had the CPU for the grace and did not come back is frozen, with no note', () => {
-    expect(frozenVerdict(base)).toEqual({ frozen: true, notes: [] });
+    expect(frozenVerdict(base)).toEqual({ frozen: true, advice: [] });
   });
 
   test('a known blocking call, or a platform that does not say, is judged by the wall clock', () => {
     const asleep = { wallMs: 1400, runMs: 0, waitMs: 0, runnable: false };
     expect(frozenVerdict({ ...base, inKnownNativeCall: true, cpu: asleep })).toEqual({
       frozen: true,
-      notes: [],
+      advice: [],
     });
-    expect(frozenVerdict({ ...base, cpu: undefined })).toEqual({ frozen: true, notes: [] });
+    expect(frozenVerdict({ ...base, cpu: undefined })).toEqual({ frozen: true, advice: [] });
   });
 
   test('a thread kept off the CPU is waited for, then ended with a note saying so', () => {
@@ -57,22 +58,25 @@ describe('the frozen verdict', () => {
     });
     expect(ended).toEqual({
       frozen: true,
-      notes: [
-        'Past its timeout the thread got 10% of a CPU (the machine is busy): hangwatch waited 30.0 s longer than its blockThreshold before ending it, in case it was only slow.',
-      ],
+      advice: [{ code: 'starved-thread', asleep: false, cpuPercent: 10, waitedMs: 30_000 }],
     });
+    expect(ended.frozen && ended.advice.map(adviceText)).toEqual([
+      'Past its timeout the thread got 10% of a CPU (the machine is busy): hangwatch waited 30.0 s longer than its blockThreshold before ending it, in case it was only slow.',
+    ]);
   });
 
   test('asleep outside any call hangwatch records: waited for too, and named so', () => {
     const asleep = { wallMs: 12_000, runMs: 5, waitMs: 10, runnable: false };
     const ended = frozenVerdict({ ...base, pastDeadlineMs: 20_000, cpu: asleep });
-    expect(ended.frozen && ended.notes[0]).toMatch(
+    expect(ended.frozen && adviceText(ended.advice[0])).toMatch(
       /^Past its timeout the thread was neither running JavaScript nor in a blocking call hangwatch records/,
     );
     // Without schedstat, the state at the last reading says it.
     const { waitMs: _, ...fromStat } = asleep;
     const fromStatEnded = frozenVerdict({ ...base, pastDeadlineMs: 20_000, cpu: fromStat });
-    expect(fromStatEnded.frozen && fromStatEnded.notes[0]).toContain('neither running');
+    expect(fromStatEnded.frozen && adviceText(fromStatEnded.advice[0])).toContain(
+      'neither running',
+    );
   });
 
   test('a long timeout is waited for in proportion', () => {

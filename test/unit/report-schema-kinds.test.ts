@@ -3,13 +3,16 @@ import type {
   DeadlockFinding,
   Finding,
   Frame,
+  HangFinding,
   LockOrderFinding,
   LockSection,
+  LoopAdvice,
 } from '../../src/core/model';
 import { REPORT_SCHEMA_VERSION } from '../../src/core/model';
 import type { BlockedLoopFinding } from '../../src/core/loop-watchdog/report';
+import { adviceText } from '../../src/core/render/advice';
 import { buildReport } from '../../src/report/document';
-import { ROOT, sampleHang, sampleRun } from '../helpers/findings';
+import { ROOT, sampleHang, sampleRun, userFrame as user } from '../helpers/findings';
 import { schemaErrors } from '../helpers/report-schema';
 
 // Findings of the lock and event-loop kinds, shaped as real runs of the `locks`, `loop-busy` and
@@ -21,16 +24,6 @@ const RUN = sampleRun({ tests: { suites: 1, total: 3, passed: 1, failed: 2 } });
 /** The schema's complaints about a report holding just this finding. */
 function errorsOf(finding: unknown): string[] {
   return schemaErrors(buildReport(RUN, [finding as Finding]));
-}
-
-function user(file: string, line: number, column: number, functionName?: string): Frame {
-  return {
-    file: `${ROOT}/${file}`,
-    line,
-    column,
-    ...(functionName ? { functionName } : {}),
-    origin: 'user',
-  };
 }
 
 function site(top: Frame, sourceLine: string): CreationSite {
@@ -279,5 +272,64 @@ describe('and are rejected when they differ from it', () => {
     expect(errorsOf(sampleHang({ locks: badMode }))).toContain(
       '/findings/0/locks/locks/0/waiters/0/mode must be equal to one of the allowed values',
     );
+  });
+});
+
+describe('facts as found are written with their words', () => {
+  /** A hang as the environment builds it: facts and advice codes, no sentences. */
+  function hangAsFound(): HangFinding {
+    const { notes: _notes, ...hang } = sampleHang({
+      advice: [
+        { code: 'advance-fake-timers', implementation: 'modern', timers: 2 },
+        { code: 'await-stacks-budget', spentMs: 61_000 },
+      ],
+    });
+    const { summary: _summary, ...timer } = hang.pending[0];
+    return { ...hang, pending: [{ ...timer, details: { delayMs: 60_000, leftMs: 55_000 } }] };
+  }
+
+  test('a hang: each pending resource gets its summary, the advice its notes', () => {
+    const report = buildReport(RUN, [hangAsFound()]);
+    expect(schemaErrors(report)).toEqual([]);
+    const written = report.findings[0] as HangFinding;
+    expect(written.pending[0].summary).toBe('setTimeout 60000 ms (55.0 s left)');
+    expect(written.advice).toEqual(hangAsFound().advice);
+    expect(written.notes).toEqual([
+      expect.stringMatching(
+        /^Fake timers \(modern\) are installed: the pending fake timers only fire/,
+      ),
+      "Await stacks were not read: this file's hang reports already spent 1 min 1 s of CPU on heap snapshots.",
+    ]);
+    expect(written.notes).toEqual(hangAsFound().advice!.map(adviceText));
+  });
+
+  test('a blocked loop: its advice becomes its notes', () => {
+    const { notes: _notes, ...found } = frozenHook();
+    const advice: LoopAdvice[] = [
+      { code: 'ended-process', unit: 'hook', how: 'worker-rerun', exitCode: 86 },
+    ];
+    const report = buildReport(RUN, [{ ...found, advice }]);
+    expect(schemaErrors(report)).toEqual([]);
+    expect((report.findings[0] as BlockedLoopFinding).notes).toEqual([
+      "Jest's timeout cannot fire while the loop is blocked, so hangwatch ended this Jest worker process (exit code 86). Jest runs the file again in a new worker, where this hook fails at once with this report.",
+    ]);
+  });
+
+  test('a report read back keeps the words it was written with', () => {
+    const written = buildReport(RUN, [sampleHang({ notes: ['as written'] })]);
+    const again = buildReport(RUN, written.findings);
+    expect(again.findings).toEqual(written.findings);
+  });
+
+  test('a known advice code without what its sentence needs is rejected', () => {
+    expect(errorsOf(sampleHang({ advice: [{ code: 'advance-fake-timers' } as never] }))).toContain(
+      "/findings/0/advice/0 must have required property 'implementation'",
+    );
+    expect(
+      errorsOf({
+        ...frozenHook(),
+        advice: [{ code: 'ended-process', unit: 'hook', how: 'elsewhere', exitCode: 1 }],
+      }),
+    ).toContain('/findings/0/advice/0/how must be equal to one of the allowed values');
   });
 });

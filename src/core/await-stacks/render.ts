@@ -7,7 +7,7 @@ import type {
   HangFinding,
   SlotHolder,
 } from '../model';
-import { displayPath } from '../stack';
+import { formatLocation, formatSite } from '../render/location';
 
 /** The "It is awaiting" section: each flow's awaits, innermost first, and what the innermost waits on. */
 export function renderAwaitSection(finding: HangFinding, rootDir: string): string[] {
@@ -31,7 +31,7 @@ export function renderAwaitSection(finding: HangFinding, rootDir: string): strin
 }
 
 function where(frame: Frame, rootDir: string): string {
-  return `${displayPath(frame.file, rootDir)}:${frame.line}:${frame.column}`;
+  return formatLocation(frame, rootDir);
 }
 
 function stepLines(flow: AwaitFlow, rootDir: string, indent: string): string[] {
@@ -49,8 +49,7 @@ function stepLines(flow: AwaitFlow, rootDir: string, indent: string): string[] {
 }
 
 function siteText(site: CreationSite | undefined, rootDir: string): string {
-  const top = site?.top;
-  return top ? `${where(top, rootDir)}${site.sourceLine ? `   ${site.sourceLine}` : ''}` : '';
+  return formatSite(site, rootDir) ?? '';
 }
 
 /** Plain words for what the innermost await waits on. */
@@ -136,7 +135,7 @@ function cycleLines(finding: HangFinding, rootDir: string): string[] {
   ];
   for (const step of cycle) {
     const at = step.emitsAt
-      ? ` at ${displayPath(step.emitsAt.file, rootDir)}:${step.emitsAt.line}:${step.emitsAt.column}${step.emitsSourceLine ? `   ${step.emitsSourceLine}` : ''}`
+      ? ` at ${formatLocation(step.emitsAt, rootDir)}${step.emitsSourceLine ? `   ${step.emitsSourceLine}` : ''}`
       : '';
     lines.push(
       `  flow ${step.flow + 1} waits for '${step.event}' on its ${step.emitter}, then would emit '${step.emits}'${at}`,

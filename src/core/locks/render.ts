@@ -7,7 +7,7 @@ import type {
   LockSection,
   LockState,
 } from '../model';
-import { displayPath } from '../stack';
+import { formatLocation, formatSite } from '../render/location';
 
 /** Text views of locks: the lock section of a hang report, a DeadlockError, an inversion warning. */
 export interface LockTextOptions {
@@ -15,10 +15,7 @@ export interface LockTextOptions {
 }
 
 export function siteText(site: CreationSite | undefined, options: LockTextOptions): string {
-  const top = site?.top;
-  if (!top) return 'an unknown place';
-  const where = `${displayPath(top.file, options.rootDir)}:${top.line}:${top.column}`;
-  return site.sourceLine ? `${where}   ${site.sourceLine}` : where;
+  return formatSite(site, options.rootDir) ?? 'an unknown place';
 }
 
 /** Why a holder can never release: its release function was dropped, or its flow ended. */
@@ -41,7 +38,7 @@ function acquiredAt(
 
 function shortSite(site: CreationSite | undefined, options: LockTextOptions): string {
   const top = site?.top;
-  return top ? `${displayPath(top.file, options.rootDir)}:${top.line}` : '?';
+  return top ? formatLocation(top, options.rootDir, { column: false }) : '?';
 }
 
 /** Who holds a lock and since where: `lock "x" is held by flow #3 (in test "t") since a.js:4:9 (1.2 s)`. */

@@ -33,7 +33,7 @@ export function readFrozenMarker(dir: string, unit: UnitKey): BlockedLoopFinding
       finding.phase === unit.kind &&
       (finding.forTest ?? '') === (unit.forTest ?? '') &&
       Array.isArray(finding.stack) &&
-      Array.isArray(finding.notes);
+      (Array.isArray(finding.advice) || Array.isArray(finding.notes));
     return matches ? (finding as BlockedLoopFinding) : undefined;
   } catch {
     return undefined;

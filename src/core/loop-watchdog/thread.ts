@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Frame } from '../model';
+import type { Frame, LoopAdvice } from '../model';
 import { MainThreadInspector } from './inspect-main-thread';
 import {
   FROZEN_LOOP_EXIT_CODE,
@@ -147,7 +147,8 @@ class Watchdog {
           inKnownNativeCall: this.activeCall(token) !== undefined,
           cpu: this.cpu.pastDeadline(token),
         });
-        if (verdict.frozen) await this.endBlockedUnit(token, now - this.block.start, verdict.notes);
+        if (verdict.frozen)
+          await this.endBlockedUnit(token, now - this.block.start, verdict.advice);
       }
     } finally {
       this.busy = false;
@@ -192,7 +193,11 @@ class Watchdog {
    * (and only it, with what it started) makes the call return and the run go on; otherwise the
    * process has to end.
    */
-  private async endBlockedUnit(token: number, blockedMs: number, notes: string[]): Promise<void> {
+  private async endBlockedUnit(
+    token: number,
+    blockedMs: number,
+    advice: LoopAdvice[],
+  ): Promise<void> {
     const unit = this.units.get(token);
     if (!unit) return;
     const call = this.activeCall(token);
@@ -212,7 +217,7 @@ class Watchdog {
             nativeCall: call.info,
             childEnded: true,
           },
-          [childEndedNote(unit, tree[0])],
+          [{ code: 'ended-child-process', unit: unitWord(unit), pid: tree[0] }],
         );
         // The report first, so the thread finds it as soon as the call returns.
         this.report({ type: 'native-call-ended', token, id: call.id, finding });
@@ -223,7 +228,7 @@ class Watchdog {
         }
       }
     }
-    await this.endFrozenProcess(unit, blockedMs, call, notes);
+    await this.endFrozenProcess(unit, blockedMs, call, advice);
   }
 
   private async callReturns(id: number, withinMs: number): Promise<boolean> {
@@ -239,7 +244,7 @@ class Watchdog {
     unit: LoopUnit,
     blockedMs: number,
     call: NativeCall | undefined,
-    notes: string[],
+    advice: LoopAdvice[],
   ): Promise<void> {
     const { childTreeOfCall, signalAll } = await import('./child-processes');
     const { exitProcessFromThread } = await import('./exit-process');
@@ -269,7 +274,7 @@ class Watchdog {
         severity: 'error',
         ...(call ? { nativeCall: call.info } : {}),
       },
-      [...notes, endingNote(unit, inBand, canRerun)],
+      [...advice, endingAdvice(unit, inBand, canRerun)],
     );
     fs.writeSync(2, `\nhangwatch: ${renderBlockedLoopText(finding, unit.rootDir)}\n\n`);
     let rerun = canRerun;
@@ -306,20 +311,17 @@ class Watchdog {
   }
 }
 
-function childEndedNote(unit: LoopUnit, pid: number): string {
-  const what = unit.kind === 'test' ? 'test' : 'hook';
-  return `Jest's timeout cannot fire while the thread is blocked, so hangwatch ended the child process this call started (pid ${pid}, and what it started): the call threw, the ${what} failed with this report, and the run went on.`;
+function unitWord(unit: LoopUnit): 'test' | 'hook' {
+  return unit.kind === 'test' ? 'test' : 'hook';
 }
 
-function endingNote(unit: LoopUnit, inBand: boolean, withExitCode: boolean): string {
-  const what = unit.kind === 'test' ? 'test' : 'hook';
-  if (inBand) {
-    return `Jest's timeout cannot fire while the loop is blocked, so hangwatch ended the Jest process (exit code ${FROZEN_LOOP_EXIT_CODE}): the tests ran inside Jest itself (in band, without hangwatch's runner or with inBandWorker: false), so the run stops here, without the files still to run and without Jest's summary. With the preset's runner, or in worker processes, Jest carries on.`;
-  }
-  const how = withExitCode ? `exit code ${FROZEN_LOOP_EXIT_CODE}` : 'SIGKILL';
-  return withExitCode
-    ? `Jest's timeout cannot fire while the loop is blocked, so hangwatch ended this Jest worker process (${how}). Jest runs the file again in a new worker, where this ${what} fails at once with this report.`
-    : `Jest's timeout cannot fire while the loop is blocked, so hangwatch ended this Jest worker process (${how}); Jest reports the file as crashed.`;
+function endingAdvice(unit: LoopUnit, inBand: boolean, withExitCode: boolean): LoopAdvice {
+  return {
+    code: 'ended-process',
+    unit: unitWord(unit),
+    how: inBand ? 'in-band' : withExitCode ? 'worker-rerun' : 'worker-killed',
+    exitCode: FROZEN_LOOP_EXIT_CODE,
+  };
 }
 
 /** SIGKILL: Jest's worker pool does not retry a process killed by a signal. */

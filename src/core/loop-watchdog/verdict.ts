@@ -1,4 +1,4 @@
-import { formatDuration } from '../format';
+import type { LoopAdvice } from '../model';
 import type { ThreadCpuReader, ThreadCpuReading } from './thread-cpu';
 
 /**
@@ -46,7 +46,7 @@ export interface FrozenEvidence {
   cpu: CpuUse | undefined;
 }
 
-export type FrozenVerdict = { frozen: false } | { frozen: true; notes: string[] };
+export type FrozenVerdict = { frozen: false } | { frozen: true; advice: LoopAdvice[] };
 
 /**
  * How much longer than the grace a thread that did not spend it on a CPU is given: asleep, its
@@ -61,11 +61,11 @@ export function starvedWaitMs(timeoutMs: number, thresholdMs: number, asleep: bo
 export function frozenVerdict(evidence: FrozenEvidence): FrozenVerdict {
   const { pastDeadlineMs, thresholdMs, cpu } = evidence;
   if (pastDeadlineMs <= thresholdMs) return { frozen: false };
-  if (evidence.inKnownNativeCall || cpu === undefined) return { frozen: true, notes: [] };
-  if (cpu.runMs >= thresholdMs * CPU_SHARE_OF_GRACE) return { frozen: true, notes: [] };
+  if (evidence.inKnownNativeCall || cpu === undefined) return { frozen: true, advice: [] };
+  if (cpu.runMs >= thresholdMs * CPU_SHARE_OF_GRACE) return { frozen: true, advice: [] };
   const waitMs = starvedWaitMs(evidence.timeoutMs, thresholdMs, isAsleep(cpu));
   if (pastDeadlineMs <= thresholdMs + waitMs) return { frozen: false };
-  return { frozen: true, notes: [starvedNote(cpu, waitMs)] };
+  return { frozen: true, advice: [starvedAdvice(cpu, waitMs)] };
 }
 
 /**
@@ -85,12 +85,9 @@ function isAsleep(cpu: CpuUse): boolean {
   return cpu.wallMs > 0 && (cpu.runMs + cpu.waitMs) / cpu.wallMs < 0.5;
 }
 
-function starvedNote(cpu: CpuUse, waitedMs: number): string {
-  const share = cpu.wallMs > 0 ? Math.round((cpu.runMs / cpu.wallMs) * 100) : 0;
-  const waited = `hangwatch waited ${formatDuration(waitedMs)} longer than its blockThreshold before ending it`;
-  return isAsleep(cpu)
-    ? `Past its timeout the thread was neither running JavaScript nor in a blocking call hangwatch records (a native addon, or a synchronous call it does not know): ${waited}.`
-    : `Past its timeout the thread got ${share}% of a CPU (the machine is busy): ${waited}, in case it was only slow.`;
+function starvedAdvice(cpu: CpuUse, waitedMs: number): LoopAdvice {
+  const cpuPercent = cpu.wallMs > 0 ? Math.round((cpu.runMs / cpu.wallMs) * 100) : 0;
+  return { code: 'starved-thread', asleep: isAsleep(cpu), cpuPercent, waitedMs };
 }
 
 interface Mark {

@@ -1,0 +1,62 @@
+import { formatBytes, formatDuration } from '../format';
+import type { Advice, FakeTimersState } from '../model';
+
+/** The sentence for one piece of advice, as every view prints it. */
+export function adviceText(advice: Advice): string {
+  switch (advice.code) {
+    case 'advance-fake-timers':
+      return fakeTimerAdvice(advice.implementation, advice.timers);
+    case 'call-done':
+      return 'Only a call to `done` can end it now: check that every path (errors included) calls it.';
+    case 'record-promises':
+      return advice.nothingPending
+        ? 'It is awaiting a promise nobody resolves or an event nobody emits. Set `promises: true` in testEnvironmentOptions.hangwatch to record where pending promises were created.'
+        : 'Set `promises: true` in testEnvironmentOptions.hangwatch to record where the promises it awaits were created.';
+    case 'await-stacks-heap-limit':
+      return `Await stacks were not read: the heap (${formatBytes(advice.heapBytes)}) is over \`awaitStacksMaxHeapMb\` (${advice.limitMb} MB), and a heap snapshot takes about a second per 10 MB (a ts-jest run in band loads TypeScript into it). Raise the limit, or set \`promises: true\` to record where pending promises were created.`;
+    case 'await-stacks-budget':
+      return `Await stacks were not read: this file's hang reports already spent ${formatDuration(advice.spentMs)} of CPU on heap snapshots.`;
+    case 'blocked-loop-warning':
+      return `A warning only: the ${advice.unit} is not failed. Nothing else runs while the loop is blocked (timers, I/O, other tests' callbacks); set blockedLoop: 'error' in testEnvironmentOptions.hangwatch to fail it, or raise blockThreshold (${advice.blockThresholdMs} ms).`;
+    case 'starved-thread': {
+      const waited = `hangwatch waited ${formatDuration(advice.waitedMs)} longer than its blockThreshold before ending it`;
+      return advice.asleep
+        ? `Past its timeout the thread was neither running JavaScript nor in a blocking call hangwatch records (a native addon, or a synchronous call it does not know): ${waited}.`
+        : `Past its timeout the thread got ${advice.cpuPercent}% of a CPU (the machine is busy): ${waited}, in case it was only slow.`;
+    }
+    case 'ended-child-process':
+      return `Jest's timeout cannot fire while the thread is blocked, so hangwatch ended the child process this call started (pid ${advice.pid}, and what it started): the call threw, the ${advice.unit} failed with this report, and the run went on.`;
+    case 'ended-process':
+      return endedProcessText(advice);
+    case 'rerun-after-freeze':
+      return `Jest's timeout cannot fire while the loop is blocked, so hangwatch ended the worker process running it (exit code ${advice.exitCode}); Jest ran the file again in a new worker, where this ${advice.unit} was not called again.`;
+  }
+}
+
+/** What to do about pending fake timers, in the calls the implementation in use has. */
+function fakeTimerAdvice(implementation: FakeTimersState['implementation'], count: number): string {
+  const which = count === 1 ? 'pending fake timer only fires' : 'pending fake timers only fire';
+  return implementation === 'legacy'
+    ? `Fake timers (legacy) are installed: the ${which} when the test advances the clock. Legacy fake timers have no async methods: call jest.advanceTimersByTime(ms), jest.runOnlyPendingTimers() or jest.runAllTimers() before awaiting the promise, or use modern fake timers (jest.useFakeTimers()) and await jest.advanceTimersByTimeAsync(ms).`
+    : `Fake timers (modern) are installed: the ${which} when the test advances the clock: advance it before awaiting, or await jest.advanceTimersByTimeAsync / jest.runAllTimersAsync (or call jest.runAllTimers) while the promise is pending.`;
+}
+
+function endedProcessText(advice: Extract<Advice, { code: 'ended-process' }>): string {
+  const prefix = "Jest's timeout cannot fire while the loop is blocked, so hangwatch ended";
+  switch (advice.how) {
+    case 'in-band':
+      return `${prefix} the Jest process (exit code ${advice.exitCode}): the tests ran inside Jest itself (in band, without hangwatch's runner or with inBandWorker: false), so the run stops here, without the files still to run and without Jest's summary. With the preset's runner, or in worker processes, Jest carries on.`;
+    case 'worker-rerun':
+      return `${prefix} this Jest worker process (exit code ${advice.exitCode}). Jest runs the file again in a new worker, where this ${advice.unit} fails at once with this report.`;
+    case 'worker-killed':
+      return `${prefix} this Jest worker process (SIGKILL); Jest reports the file as crashed.`;
+  }
+}
+
+/**
+ * A finding's closing sentences: its advice in words, or, for a finding read back from a report
+ * (which carries them already, written by `adviceText`), its `notes` as written.
+ */
+export function noteLines(finding: { advice?: Advice[]; notes?: string[] }): string[] {
+  return finding.notes ?? (finding.advice ?? []).map(adviceText);
+}
