@@ -180,8 +180,10 @@ test("a busy lock's holder is named by its last recorded site; lockSites: 'all' 
     'a lock taken in a hot loop, then in a deadlock: its holder is named by a sampled site';
   // About sites, not speed (the fixture allows a loaded machine 10 s).
   const failure = expectFastDeadlock(name, 10_000);
-  expect(failure).toContain(
-    'holds "journal", acquired at a place not recorded (busy lock; its last recorded acquisition: busy-lock.test.js:10:35',
+  // The site budget refills with time (one site per 10 ms): on a starved machine the hot loop can
+  // be slow enough for the deadlock's own acquisition to be recorded, and then that is named.
+  expect(failure).toMatch(
+    /holds "journal", acquired at (a place not recorded \(busy lock; its last recorded acquisition: busy-lock\.test\.js:10:35|busy-lock\.test\.js:14:35)/,
   );
   expect(failure).toContain('holds "index", acquired at busy-lock.test.js:20:33');
   const exact = allSites.failureOf(name);
