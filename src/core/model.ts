@@ -270,9 +270,12 @@ export interface DeadlockFinding {
   /** The test (or hook's test) whose flow's wait was failed. */
   testName: string;
   testPath: string;
-  /** The rendered report, as the DeadlockError's message. */
-  message: string;
   deadlock: Deadlock;
+  /**
+   * Words: the deadlock as the DeadlockError's message reads. Absent when a finding is made; the
+   * JSON report has it (`withWords`), for readers that do not render.
+   */
+  message?: string;
 }
 
 /** Two places took the same two locks in opposite orders: a deadlock waiting to happen. */
@@ -282,8 +285,15 @@ export interface LockOrderFinding {
   testName: string;
   testPath: string;
   severity: 'warning' | 'error';
-  message: string;
   inversion: LockOrderInversion;
+  /**
+   * When the two orders were seen by different test processes (so no single process could
+   * report it): the test that took the locks in the first order. This finding's own test and
+   * path are the opposite order's.
+   */
+  firstOrderSeenIn?: { testPath: string; testName: string };
+  /** Words: the inversion as its warning reads (see `DeadlockFinding.message`). */
+  message?: string;
 }
 
 /**

@@ -1,11 +1,11 @@
 import { setImmediate as realSetImmediate, setTimeout as realSetTimeout } from 'node:timers';
 import { performance } from 'node:perf_hooks';
 import type { Circus } from '@jest/types';
-import { formatDuration } from '../core/format';
 import { LeakError } from '../core/hang-error';
 import { keptAliveIfChanged, rememberLeak } from '../core/kept-alive';
 import { buildLeakFinding, findLeaks, openKeepAliveRecords } from '../core/leaks';
 import type { PendingResource } from '../core/model';
+import { lateCloseText } from '../core/render/late-close';
 import { renderLeakText } from '../core/render-text';
 import type { ResourceRecord, ResourceTracker } from '../core/tracker';
 import { processName, publishFinding, publishKeptAlive } from './findings-channel';
@@ -200,17 +200,14 @@ export class LeakWatch {
   }
 
   private noteLateClose(suspect: Suspect): void {
-    const kinds = [...new Set((suspect.described ?? []).map((resource) => resource.kind))];
-    const what = kinds.length > 0 ? ` (${kinds.join(', ')})` : '';
-    const count = `${suspect.open} resource${suspect.open === 1 ? '' : 's'}`;
-    const closed =
-      suspect.closedAt.length > 0
-        ? `closed ${formatDuration(Math.max(...suspect.closedAt) - suspect.endedAt)} later`
-        : 'no longer held the process by the end of the file';
-    consoleNotice(
-      this.context.console,
-      'info',
-      `hangwatch: test "${fullTestName(suspect.test)}": ${count} still open when the test ended${what}, ${closed}; not a leak.`,
-    );
+    const text = lateCloseText({
+      testName: fullTestName(suspect.test),
+      open: suspect.open,
+      kinds: [...new Set((suspect.described ?? []).map((resource) => resource.kind))],
+      ...(suspect.closedAt.length > 0
+        ? { closedAfterMs: Math.max(...suspect.closedAt) - suspect.endedAt }
+        : {}),
+    });
+    consoleNotice(this.context.console, 'info', text);
   }
 }

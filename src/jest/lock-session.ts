@@ -3,7 +3,7 @@ import { LockOrderError } from '../core/locks/errors';
 import { LockGraph, type LockGraphHost } from '../core/locks/graph';
 import type { StallClock } from '../core/stall-clock';
 import { publishLockGraph } from '../core/locks/registry';
-import { renderInversion } from '../core/locks/render';
+import { renderInversion } from '../core/render/locks';
 import type { HangFinding, LockOrderInversion, OwnerRef } from '../core/model';
 import { REPORT_SCHEMA_VERSION } from '../core/model';
 import { publishFinding, publishLockOrder } from './findings-channel';
@@ -53,13 +53,12 @@ export class LockSession {
         onInversion: (inversion, owner) => this.onInversion(inversion, owner),
         onNewOrder: (edge, owner) =>
           publishLockOrder({ edge, testName: this.testNameOf(owner), testPath: context.testPath }),
-        onDeadlock: (deadlock, message, owner) =>
+        onDeadlock: (deadlock, owner) =>
           publishFinding({
             schemaVersion: REPORT_SCHEMA_VERSION,
             kind: 'deadlock',
             testName: this.testNameOf(owner),
             testPath: context.testPath,
-            message,
             deadlock,
           }),
       },
@@ -111,7 +110,6 @@ export class LockSession {
         testName: this.testNameOf(owner),
         testPath: this.context.testPath,
         severity,
-        message: text,
         inversion,
       });
     }

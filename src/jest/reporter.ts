@@ -73,7 +73,7 @@ export default class HangwatchReporter implements Reporter {
     const rootDir = this.globalConfig.rootDir;
     const report = buildReport(
       this.runInfo(results),
-      [...published.map((entry) => entry.finding), ...crossProcessInversions(lockOrders, rootDir)],
+      [...published.map((entry) => entry.finding), ...crossProcessInversions(lockOrders)],
       keptAliveNow(keptAlive),
     );
     this.failing = report.findings.filter((finding) => this.options.failOn.includes(finding.kind));

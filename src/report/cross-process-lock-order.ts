@@ -1,8 +1,6 @@
 import { inversionModel } from '../core/locks/describe';
 import { LockOrder, type OrderEdge } from '../core/locks/lock-order';
-import { renderInversion } from '../core/locks/render';
 import { REPORT_SCHEMA_VERSION, type CreationSite, type LockOrderFinding } from '../core/model';
-import { formatPath } from '../core/render/location';
 import type { PublishedLockOrder } from '../jest/findings-channel';
 
 /**
@@ -12,10 +10,7 @@ import type { PublishedLockOrder } from '../jest/findings-channel';
  * processes (A then B in one worker's file, B then A in another's) is reported. One a single
  * process saw whole was already reported by that process.
  */
-export function crossProcessInversions(
-  published: PublishedLockOrder[],
-  rootDir: string,
-): LockOrderFinding[] {
+export function crossProcessInversions(published: PublishedLockOrder[]): LockOrderFinding[] {
   const order = new LockOrder<CreationSite>();
   /** Which processes saw each order, and in which test (the first to publish it). */
   const seenBy = new Map<string, Set<string>>();
@@ -39,17 +34,21 @@ export function crossProcessInversions(
       if (sawItWhole) continue;
       const model = inversionModel(inversion, (site) => site);
       const forwardTest = testOf.get(inversion.forward);
-      const note = forwardTest
-        ? `\n  Seen across test processes: "${model.first}" then "${model.second}" in ${formatPath(forwardTest.testPath, rootDir)} (test "${forwardTest.testName}"), the opposite order in ${formatPath(entry.lockOrder.testPath, rootDir)} (test "${entry.lockOrder.testName}").`
-        : '';
       findings.push({
         schemaVersion: REPORT_SCHEMA_VERSION,
         kind: 'lock-order',
         testName: entry.lockOrder.testName,
         testPath: entry.lockOrder.testPath,
         severity: 'warning',
-        message: `${renderInversion(model, { rootDir })}${note}`,
         inversion: model,
+        ...(forwardTest
+          ? {
+              firstOrderSeenIn: {
+                testPath: forwardTest.testPath,
+                testName: forwardTest.testName,
+              },
+            }
+          : {}),
       });
     }
   }

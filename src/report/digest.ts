@@ -1,3 +1,4 @@
+import { deadlockHeadline, inversionHeadline } from '../core/render/locks';
 import { culpritFrame, isOwnWork } from '../core/hang-report';
 import type { Finding, Frame, HangFinding, LeakFinding, PendingResource } from '../core/model';
 import { formatDuration } from '../core/format';
@@ -36,13 +37,13 @@ export function digestOf(finding: Finding): FindingDigest {
     case 'deadlock': {
       const step = finding.deadlock.steps[0];
       const site = step?.waitsFor.site ?? step?.holds[0]?.site;
-      return described(finding, site?.top, finding.message);
+      return described(finding, site?.top, deadlockHeadline(finding.deadlock));
     }
     case 'lock-order':
       return described(
         finding,
         finding.inversion.backward.takenSite?.top ?? finding.inversion.forward.takenSite?.top,
-        finding.message,
+        inversionHeadline(finding.inversion),
       );
     case 'blocked-loop':
       return described(

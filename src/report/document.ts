@@ -56,7 +56,7 @@ export function buildReport(
     format: REPORT_FORMAT,
     schemaVersion: REPORT_SCHEMA_VERSION,
     runs: [{ ...run, findingCount: findings.length }],
-    findings: byTestFile(findings.map(withWords)),
+    findings: byTestFile(findings.map((finding) => withWords(finding, run.rootDir))),
     ...(keptAlive.length > 0 ? { keptAlive: keptAlive.map(keptAliveWithWords) } : {}),
   };
 }

@@ -73,7 +73,6 @@ export function sampleDeadlockFinding(): DeadlockFinding {
     kind: 'deadlock',
     testName: 'transfers › moves money both ways',
     testPath: `${ROOT}/src/bank.test.js`,
-    message: 'Deadlock: 2 flows wait for each other\'s locks ("accounts:A", "accounts:B")',
     deadlock: {
       kind: 'cycle',
       steps: [

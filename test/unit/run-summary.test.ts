@@ -18,7 +18,7 @@ test('one entry per finding: kind, culprit line, test, and one line of why', () 
       '  hang      src/orders.test.js:12:5  orders › refunds a payment',
       '            test "orders › refunds a payment" hung: still waiting after 5.0 s (timeout 5.0 s). Waiting on: setTimeout 60000 ms (55.0 s left).',
       '  deadlock  src/bank.js:30:9  transfers › moves money both ways',
-      '            Deadlock: 2 flows wait for each other\'s locks ("accounts:A", "accounts:B")',
+      '            Deadlock: 2 flows wait for each other\'s locks ("accounts:B", "accounts:A"): none can ever go on.',
       'Full report: hangwatch-report.json',
       'hangwatch failed the run: 1 hang, 1 deadlock (failOn: hang, deadlock).',
       '',

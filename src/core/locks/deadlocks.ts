@@ -1,7 +1,7 @@
 import type { Deadlock } from '../model';
 import { analyse, explain, narrow, type Chain, type LinkMode } from './analysis';
 import type { LockDescriber } from './describe';
-import { renderDeadlock } from './render';
+import { renderDeadlock } from '../render/locks';
 import type { LockTable } from './state';
 import type { Wait } from './types';
 
@@ -11,7 +11,7 @@ export interface DeadlockHost {
   /** Whether anything besides locks could still wake a waiter. */
   somethingElsePending(): boolean;
   /** A deadlock was found and its waiters are being failed (reported once per deadlock). */
-  onDeadlock?(deadlock: Deadlock, message: string, owner: unknown): void;
+  onDeadlock?(deadlock: Deadlock, owner: unknown): void;
 }
 
 /**
@@ -96,7 +96,7 @@ export class DeadlockDetector {
     const deadlock = this.#describe(chain);
     for (const wait of waits) this.#state.removeWait(wait);
     const message = renderDeadlock(deadlock, { rootDir: this.#host.rootDir });
-    this.#host.onDeadlock?.(deadlock, message, waits[0]?.flow.owner);
+    this.#host.onDeadlock?.(deadlock, waits[0]?.flow.owner);
     for (const wait of waits) wait.onDeadlock({ deadlock, message });
   }
 

@@ -12,7 +12,7 @@ import {
   type LockOrderHost,
   type LockOrderMode,
 } from './order-check';
-import { renderHolders } from './render';
+import { renderHolders } from '../render/locks';
 import type { HoldRequest, LockReporter, NewLock, WaitRequest } from './reporter';
 import { takeSiteToken } from './sites';
 import { StallClock } from '../stall-clock';

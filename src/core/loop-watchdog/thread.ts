@@ -24,8 +24,19 @@ import { SharedUnitSlots } from './unit-slots';
 import { mainThreadCpuReader } from './thread-cpu';
 import { ThreadCpuClock, frozenVerdict, worthLooking } from './verdict';
 
-// What ends a unit (reports, markers, child processes) is loaded when a unit is ended: the thread
-// starts in every test process, and almost none ever ends one.
+/**
+ * What ends a unit (reports, markers, child processes), loaded the first time a unit is ended:
+ * the thread starts in every test process, and almost none ever ends one.
+ */
+async function loadEndingTools() {
+  const [children, exit, markers, report] = await Promise.all([
+    import('./child-processes'),
+    import('./exit-process'),
+    import('./frozen-markers'),
+    import('./report'),
+  ]);
+  return { ...children, ...exit, ...markers, ...report };
+}
 
 /** How long a pause may take to land before the thread is taken to be inside a native call. */
 const PAUSE_TIMEOUT_MS = 1000;
@@ -201,8 +212,7 @@ class Watchdog {
     const unit = this.units.get(token);
     if (!unit) return;
     const call = this.activeCall(token);
-    const { childTreeOfCall, signalAll } = await import('./child-processes');
-    const { buildBlockedLoopFinding } = await import('./report');
+    const { childTreeOfCall, signalAll, buildBlockedLoopFinding } = await loadEndingTools();
     if (call?.info.childPrograms && !call.endAttempted) {
       call.endAttempted = true;
       const tree = childTreeOfCall(call.startedAt, call.info.childPrograms);
@@ -246,10 +256,15 @@ class Watchdog {
     call: NativeCall | undefined,
     advice: LoopAdvice[],
   ): Promise<void> {
-    const { childTreeOfCall, signalAll } = await import('./child-processes');
-    const { exitProcessFromThread } = await import('./exit-process');
-    const { readFrozenMarker, writeFrozenMarker } = await import('./frozen-markers');
-    const { buildBlockedLoopFinding, renderBlockedLoopText } = await import('./report');
+    const {
+      childTreeOfCall,
+      signalAll,
+      exitProcessFromThread,
+      readFrozenMarker,
+      writeFrozenMarker,
+      buildBlockedLoopFinding,
+      renderBlockedLoopText,
+    } = await loadEndingTools();
     let frames: Frame[] | undefined = call?.frames;
     let paused = false;
     if (!call) {

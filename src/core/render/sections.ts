@@ -1,6 +1,6 @@
 import { renderAwaitSection } from '../await-stacks/render';
 import { formatDuration } from '../format';
-import { renderLockSection } from '../locks/render';
+import { renderLockSection } from './locks';
 import type { BlockedLoopFinding, HangFinding, LeakFinding } from '../model';
 import {
   fakeTimerSummary,

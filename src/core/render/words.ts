@@ -1,13 +1,15 @@
 import type { Finding, KeptAliveResource, PendingResource } from '../model';
 import { noteLines } from './advice';
+import { deadlockFindingText, lockOrderFindingText } from './locks';
 import { describePending } from './pending';
 
 /**
  * A finding as the JSON report carries it: its facts, plus their words for readers that do not
- * render (each pending resource's `summary`, a finding's `notes`), made by the views' own helpers.
+ * render (each pending resource's `summary`, a finding's `notes`, a lock finding's `message`), made
+ * by the views' own helpers.
  * A finding read back from a report keeps the words it was written with.
  */
-export function withWords(finding: Finding): Finding {
+export function withWords(finding: Finding, rootDir: string): Finding {
   switch (finding.kind) {
     case 'hang':
       return {
@@ -20,6 +22,10 @@ export function withWords(finding: Finding): Finding {
       return { ...finding, ...summaries('resources', finding.resources) };
     case 'blocked-loop':
       return { ...finding, notes: noteLines(finding) };
+    case 'deadlock':
+      return { ...finding, message: finding.message ?? deadlockFindingText(finding, { rootDir }) };
+    case 'lock-order':
+      return { ...finding, message: finding.message ?? lockOrderFindingText(finding, { rootDir }) };
     default:
       return finding;
   }

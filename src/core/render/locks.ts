@@ -2,12 +2,14 @@ import { formatDuration } from '../format';
 import type {
   CreationSite,
   Deadlock,
+  DeadlockFinding,
+  LockOrderFinding,
   LockHold,
   LockOrderInversion,
   LockSection,
   LockState,
 } from '../model';
-import { formatLocation, formatSite } from '../render/location';
+import { formatLocation, formatPath, formatSite } from './location';
 
 /** Text views of locks: the lock section of a hang report, a DeadlockError, an inversion warning. */
 export interface LockTextOptions {
@@ -72,8 +74,13 @@ const HEADLINES: Record<Deadlock['kind'], (deadlock: Deadlock) => string> = {
     `every flow waits for a lock (${deadlock.steps.length} waiting) and nothing else is pending (no timer, socket, request or child process) that could release one.`,
 };
 
+/** The first line of a deadlock's report. */
+export function deadlockHeadline(deadlock: Deadlock): string {
+  return `Deadlock: ${HEADLINES[deadlock.kind](deadlock)}`;
+}
+
 export function renderDeadlock(deadlock: Deadlock, options: LockTextOptions): string {
-  const lines = [`Deadlock: ${HEADLINES[deadlock.kind](deadlock)}`];
+  const lines = [deadlockHeadline(deadlock)];
   for (const step of deadlock.steps) {
     lines.push(
       `  ${step.flow.name}${step.flow.owner ? ` (in ${step.flow.owner.kind} "${step.flow.owner.name}")` : ''}`,
@@ -126,10 +133,15 @@ function scenario(deadlock: Deadlock, options: LockTextOptions): string[] {
   return lines;
 }
 
+/** The first line of an inversion's report. */
+export function inversionHeadline({ first, second }: LockOrderInversion): string {
+  return `Possible deadlock: locks "${first}" and "${second}" are taken in opposite orders.`;
+}
+
 export function renderInversion(inversion: LockOrderInversion, options: LockTextOptions): string {
   const { first, second, forward, backward } = inversion;
   return [
-    `Possible deadlock: locks "${first}" and "${second}" are taken in opposite orders.`,
+    inversionHeadline(inversion),
     `  ${forward.flow} took "${first}" then "${second}":`,
     `    "${first}" at ${siteText(forward.heldSite, options)}`,
     `    "${second}" at ${siteText(forward.takenSite, options)}`,
@@ -173,4 +185,18 @@ export function renderLockSection(section: LockSection, options: LockTextOptions
   for (const inversion of section.inversions)
     lines.push(...renderInversion(inversion, options).split('\n'));
   return lines;
+}
+
+/** A deadlock finding in words: its DeadlockError's message. */
+export function deadlockFindingText(finding: DeadlockFinding, options: LockTextOptions): string {
+  return renderDeadlock(finding.deadlock, options);
+}
+
+/** A lock-order finding in words; one seen across test processes says where each order was. */
+export function lockOrderFindingText(finding: LockOrderFinding, options: LockTextOptions): string {
+  const text = renderInversion(finding.inversion, options);
+  const first = finding.firstOrderSeenIn;
+  if (!first) return text;
+  const { first: a, second: b } = finding.inversion;
+  return `${text}\n  Seen across test processes: "${a}" then "${b}" in ${formatPath(first.testPath, options.rootDir)} (test "${first.testName}"), the opposite order in ${formatPath(finding.testPath, options.rootDir)} (test "${finding.testName}").`;
 }
