@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import StackUtils from 'stack-utils';
+import type StackUtils from 'stack-utils';
+import { onFirstUse } from './on-first-use';
 import type { CreationSite, Frame } from './model';
 
 /**
@@ -105,7 +106,12 @@ const OWN_DIRS = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '
  * Jest's own stack-line parser (jest-message-util's). Its `cwd` is one no path starts with: frames
  * keep absolute paths, as the rest of hangwatch expects.
  */
-const stackUtils = new StackUtils({ cwd: '\0', internals: [] });
+/** Parsing is for reports only: loaded with the first stack read. */
+const stackUtils = onFirstUse(() => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const StackUtilsClass = require('stack-utils') as typeof StackUtils;
+  return new StackUtilsClass({ cwd: '\0', internals: [] });
+});
 
 export function parseStack(stack: string | undefined): Frame[] {
   if (!stack) return [];
@@ -121,7 +127,7 @@ export function parseFrameLine(line: string): Frame | undefined {
   // Only frame lines: a message line such as `at port 80:1:2` is not one.
   if (!/^\s*at /.test(line)) return undefined;
   // stack-utils reads V8's `async` marker as part of the function's name.
-  const parsed = stackUtils.parseLine(line.replace(/^(\s*at )async /, '$1'));
+  const parsed = stackUtils().parseLine(line.replace(/^(\s*at )async /, '$1'));
   if (!parsed?.file || parsed.line === undefined || parsed.column === undefined) return undefined;
   if (parsed.evalOrigin || parsed.file.includes('<anonymous>')) return undefined;
   const file = parsed.file.startsWith('file://') ? safeFileURLToPath(parsed.file) : parsed.file;

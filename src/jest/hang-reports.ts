@@ -12,15 +12,25 @@ import {
   type ResourceView,
 } from '../core/hang-report';
 import type { AwaitFlow, CreationSite, HangAdvice, HangFinding, Relation } from '../core/model';
-import { renderHangText } from '../core/render-text';
 import { awaitCulpritFrames } from '../core/await-stacks/render';
-import { readAwaitStacks } from '../core/await-stacks/read-await-stacks';
+import { onFirstUse } from '../core/on-first-use';
 import type { ResourceTracker } from '../core/tracker';
 import type { FakeTimerProbe } from './fake-timers';
 import type { LockSession } from './lock-session';
 import type { HangwatchOptions } from './options';
 import { declaresDone } from './unit-functions';
 import { namingOf, ownerRef, type Unit } from './units';
+
+/** Words and await stacks, loaded with the first hang report. */
+const renderText = onFirstUse(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  () => require('../core/render-text') as typeof import('../core/render-text'),
+);
+const awaitStacksReader = onFirstUse(
+  () =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('../core/await-stacks/read-await-stacks') as typeof import('../core/await-stacks/read-await-stacks'),
+);
 
 /** Heap snapshots stop once one file's reports have spent this much CPU on them (many hangs in a file). */
 const AWAIT_STACKS_FILE_BUDGET_MS = 60_000;
@@ -80,7 +90,7 @@ export class HangReports {
 
   /** The error a user sees: the rendered report, its stack starting at the culprit's line. */
   error(finding: HangFinding, unit: Unit): HangError {
-    const message = renderHangText(finding, { rootDir: this.host.rootDir });
+    const message = renderText().renderHangText(finding, { rootDir: this.host.rootDir });
     const culprit = culpritFrame(finding);
     const culpritSite = culprit
       ? [
@@ -168,7 +178,8 @@ export class HangReports {
     // CPU time, not wall time: a loaded machine must not change what a report contains.
     const cpuBefore = process.cpuUsage();
     try {
-      const read = () => this.host.tracker.untracked(() => readAwaitStacks(unit.returned));
+      const read = () =>
+        this.host.tracker.untracked(() => awaitStacksReader().readAwaitStacks(unit.returned));
       return { awaits: this.host.aside ? this.host.aside(read) : read() };
     } catch {
       return { awaits: [] };

@@ -5,14 +5,20 @@ import { LeakError } from '../core/hang-error';
 import { keptAliveIfChanged, rememberLeak } from '../core/kept-alive';
 import { buildLeakFinding, findLeaks, openKeepAliveRecords } from '../core/leaks';
 import type { PendingResource } from '../core/model';
+import { onFirstUse } from '../core/on-first-use';
 import { lateCloseText } from '../core/render/late-close';
-import { renderLeakText } from '../core/render-text';
 import type { ResourceRecord, ResourceTracker } from '../core/tracker';
 import { processName, publishFinding, publishKeptAlive } from './findings-channel';
 import type { Lifecycle, UnitEvent } from './lifecycle';
 import { consoleNotice } from './notices';
 import type { HangwatchOptions } from './options';
 import { fullTestName, ownerRef, type Unit } from './units';
+
+/** Words for a leak, loaded with the first one found. */
+const renderText = onFirstUse(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  () => require('../core/render-text') as typeof import('../core/render-text'),
+);
 
 export interface LeakCheckContext {
   testPath: string;
@@ -182,7 +188,7 @@ export class LeakWatch {
     );
     publishFinding(finding);
     this.remember(leaks, finding.testName);
-    const text = renderLeakText(finding, { rootDir: this.context.rootDir });
+    const text = renderText().renderLeakText(finding, { rootDir: this.context.rootDir });
     // The test has already been reported as passed: like an afterAll failure, the leak fails
     // its file, with the test named in the message.
     if (fails) this.lifecycle.recordFailure('file', new LeakError(text, finding));

@@ -3,7 +3,7 @@ import { LockOrderError } from '../core/locks/errors';
 import { LockGraph, type LockGraphHost } from '../core/locks/graph';
 import type { StallClock } from '../core/stall-clock';
 import { publishLockGraph } from '../core/locks/registry';
-import { renderInversion } from '../core/render/locks';
+import { onFirstUse } from '../core/on-first-use';
 import type { HangFinding, LockOrderInversion, OwnerRef } from '../core/model';
 import { REPORT_SCHEMA_VERSION } from '../core/model';
 import { publishFinding, publishLockOrder } from './findings-channel';
@@ -26,6 +26,12 @@ export interface LockSessionContext {
   describeOwner(owner: unknown): OwnerRef | undefined;
   testPath: string;
 }
+
+/** Words for an inversion, loaded with the first one. */
+const lockWords = onFirstUse(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  () => require('../core/render/locks') as typeof import('../core/render/locks'),
+);
 
 /** Lock-order pairs already printed by this worker: `warn` prints each pair once per run. */
 const warnedPairs = new Set<string>();
@@ -100,7 +106,7 @@ export class LockSession {
   }
 
   private onInversion(inversion: LockOrderInversion, owner: unknown): void {
-    const text = renderInversion(inversion, { rootDir: this.context.rootDir });
+    const text = lockWords().renderInversion(inversion, { rootDir: this.context.rootDir });
     const severity = this.context.lockOrder === 'error' ? 'error' : 'warning';
     const pairKey = [inversion.first, inversion.second].sort().join('\u0000');
     if (severity === 'error' || !warnedPairs.has(pairKey)) {

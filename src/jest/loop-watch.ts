@@ -18,13 +18,8 @@ import {
 } from '../core/loop-watchdog/native-calls';
 import type { BlockSeen, FromWatchdog } from '../core/loop-watchdog/protocol';
 import { FROZEN_LOOP_EXIT_CODE } from '../core/loop-watchdog/protocol';
-import {
-  BlockedLoopError,
-  buildBlockedLoopFinding,
-  renderBlockedLoopText,
-  type BlockedLoopFinding,
-  type LoopUnit,
-} from '../core/loop-watchdog/report';
+import type { BlockedLoopError, BlockedLoopFinding, LoopUnit } from '../core/loop-watchdog/report';
+import { onFirstUse } from '../core/on-first-use';
 import type { Frame, LoopAdvice } from '../core/model';
 import { Degradable } from './degrade';
 import type { Lifecycle, UnitEvent } from './lifecycle';
@@ -58,6 +53,11 @@ interface PendingLook {
   endedAt: number;
 }
 
+/** Blocked-loop findings and their words, loaded with the first block reported. */
+const loopReports = onFirstUse(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  () => require('../core/loop-watchdog/report') as typeof import('../core/loop-watchdog/report'),
+);
 /** How long a unit's end waits for the watchdog's look at its block to finish. */
 const LOOK_WAIT_MS = 30_000;
 
@@ -286,8 +286,8 @@ export class LoopWatch implements NativeCallRecorder {
       if (message.type === 'native-call-ended') {
         if (unit) {
           publishLoopFinding(message.finding);
-          unit.nativeFailure = new BlockedLoopError(
-            renderBlockedLoopText(message.finding, this.context.rootDir),
+          unit.nativeFailure = new (loopReports().BlockedLoopError)(
+            loopReports().renderBlockedLoopText(message.finding, this.context.rootDir),
             message.finding,
           );
         }
@@ -315,18 +315,18 @@ export class LoopWatch implements NativeCallRecorder {
             },
           ]
         : [];
-    const finding = buildBlockedLoopFinding(
+    const finding = loopReports().buildBlockedLoopFinding(
       unit,
       { blockedMs, frames, frozen: false, severity },
       advice,
     );
     publishLoopFinding(finding);
-    const text = renderBlockedLoopText(finding, this.context.rootDir);
+    const text = loopReports().renderBlockedLoopText(finding, this.context.rootDir);
     if (severity === 'warning') {
       warn(text);
       return;
     }
-    this.lifecycle.recordFailure(ended.unit, new BlockedLoopError(text, finding));
+    this.lifecycle.recordFailure(ended.unit, new (loopReports().BlockedLoopError)(text, finding));
   }
 
   /**
@@ -352,8 +352,8 @@ export class LoopWatch implements NativeCallRecorder {
       ],
     };
     publishLoopFinding(finding);
-    const error = new BlockedLoopError(
-      renderBlockedLoopText(finding, this.context.rootDir),
+    const error = new (loopReports().BlockedLoopError)(
+      loopReports().renderBlockedLoopText(finding, this.context.rootDir),
       finding,
     );
     this.lifecycle.failBeforeRunning(unit, error);
