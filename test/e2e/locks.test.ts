@@ -41,11 +41,15 @@ beforeAll(async () => {
   ]);
 }, 300_000);
 
+/** The fixture's `testTimeout` (test/fixtures/locks/jest.config.js). */
+const FIXTURE_TIMEOUT_MS = 2000;
+
 /**
- * Deadlocks are found when they close, far inside the 2 s test timeout. A dropped release is
- * found after a garbage collection, which takes longer on a loaded machine: `withinMs`.
+ * Deadlocks are found when they close: the test fails with a DeadlockError before its timeout.
+ * How long before depends on the machine's load, so that is all that is asserted (a fixture that
+ * allows more time passes `withinMs`).
  */
-function expectFastDeadlock(name: string, withinMs = 500): string {
+function expectFastDeadlock(name: string, withinMs = FIXTURE_TIMEOUT_MS): string {
   const result = run.resultOf(name);
   expect(result.status).toBe('failed');
   expect(result.duration ?? Infinity).toBeLessThan(withinMs);
@@ -253,9 +257,11 @@ test('a hang report lists the locks: holder, flow, site and how long', () => {
 test('a holder stuck on a promise nobody resolves fails early with the locks in the report', () => {
   const name = 'runExclusive: the holder awaits a promise nobody resolves';
   const failure = run.failureOf(name);
-  // Found early: the report's own found-at time (its await stacks' snapshot comes after).
+  // Found early: the report's own found-at time (its await stacks' snapshot comes after), before
+  // the test's timeout; how long before is the machine's load (two still looks, 50 ms apart, idle).
   const foundAfter = /after (\d+) ms/.exec(failure);
-  expect(Number(foundAfter?.[1] ?? Infinity)).toBeLessThan(400);
+  expect(Number(foundAfter?.[1] ?? Infinity)).toBeLessThan(FIXTURE_TIMEOUT_MS);
+  expect(failure).not.toContain('Exceeded timeout');
   expect(failure).toContain('"session" (mutex, created at blocked.test.js:3)');
   expect(failure).toContain('acquired at blocked.test.js:8:13');
   expect(failure).toContain('at blocked.test.js:9:13');
