@@ -10,6 +10,28 @@ function median(values) {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/**
+ * A distribution-free 95% confidence interval for the median of `values`: the k-th smallest and
+ * k-th largest, with k the largest rank whose two binomial tails (p = 1/2) hold at most 5%. Single
+ * runs here move by ±15%, so whether a median is under a target is a question for this interval.
+ * Fewer than 6 values give no such interval: the whole range is returned.
+ */
+function medianInterval(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  let tail = 0;
+  let k = 0;
+  let choose = 1; // C(n, i)
+  for (let i = 0; i < n; i++) {
+    tail += choose / 2 ** n; // P(X <= i)
+    if (2 * tail > 0.05) break;
+    k = i + 1;
+    choose = (choose * (n - i)) / (i + 1);
+  }
+  if (k === 0) return [sorted[0], sorted[n - 1]];
+  return [sorted[k - 1], sorted[n - k]];
+}
+
 const round = (value, digits) => Number(value.toFixed(digits));
 
 /** `samples` maps each configuration name to its measured runs, in run order. */
@@ -125,4 +147,4 @@ function renderTable(summary) {
   return lines.join('\n');
 }
 
-module.exports = { summarize, renderTable, median };
+module.exports = { summarize, renderTable, median, medianInterval };

@@ -14,7 +14,7 @@
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { median } = require('./report');
+const { median, medianInterval } = require('./report');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(REPO_ROOT, '.bench-out', 'suite');
@@ -27,10 +27,14 @@ plain jest-environment-node and under hangwatch's wrapper of it, in interleaved 
 and prints the median CPU, wall and peak-memory ratios.
 
 Options:
-  --pairs <n>            measured pairs (default 7, or BENCH_PAIRS)
+  --pairs <n>            measured pairs (default 21, or BENCH_PAIRS)
   --warmup <n>           unmeasured pairs first, to fill Jest's cache (default 1)
   --node <path>          Node binary that runs Jest (default: this one, or BENCH_NODE)
   --hangwatch <json>     testEnvironmentOptions.hangwatch for the hangwatch side (default {})
+  --measure <side>       what runs against plain: hangwatch (default); hook-floor, a no-op async
+                         hook with hangwatch's callbacks (init, before, after, destroy) and one
+                         AsyncLocalStorage store, what any async_hooks tool pays on this Node;
+                         tracker, hangwatch's resource tracker alone with that store
   --json                 also print the results as one JSON line
   -- <args>              passed to Jest on both sides (on a heavily loaded machine,
                          --testTimeout=60000 keeps a starved test from timing out)
@@ -39,10 +43,11 @@ Options:
 function parseArgs(argv, env) {
   const options = {
     dir: env.BENCH_SUITE_DIR,
-    pairs: Number(env.BENCH_PAIRS || 7),
+    pairs: Number(env.BENCH_PAIRS || 21),
     warmup: 1,
     node: env.BENCH_NODE || process.execPath,
     hangwatch: {},
+    measure: 'hangwatch',
     json: false,
     jestArgs: [],
   };
@@ -55,6 +60,7 @@ function parseArgs(argv, env) {
     else if (arg === '--warmup') options.warmup = Number(args.shift());
     else if (arg === '--node') options.node = path.resolve(args.shift());
     else if (arg === '--hangwatch') options.hangwatch = JSON.parse(args.shift());
+    else if (arg === '--measure') options.measure = args.shift();
     else if (arg === '--json') options.json = true;
     else if (arg === '--help' || arg === '-h') options.help = true;
     else if (!arg.startsWith('--') && !options.dirFromArgs) {
@@ -66,6 +72,9 @@ function parseArgs(argv, env) {
   if (!options.dir) throw new Error('give the project directory (or BENCH_SUITE_DIR).');
   if (!Number.isInteger(options.pairs) || options.pairs < 1) {
     throw new Error('--pairs must be a positive integer.');
+  }
+  if (!MEASURED_SIDES.includes(options.measure)) {
+    throw new Error(`--measure must be one of ${MEASURED_SIDES.join(', ')}.`);
   }
   if (!Number.isInteger(options.warmup) || options.warmup < 0) {
     throw new Error('--warmup must be a whole number.');
@@ -93,7 +102,32 @@ function projectModules(dir) {
   }
 }
 
-function writeConfigs(modules, hangwatchOptions) {
+const MEASURED_SIDES = ['hangwatch', 'hook-floor', 'tracker'];
+
+/**
+ * The environments of the reference sides: the project's jest-environment-node, loaded after an
+ * async hook (a no-op one, or hangwatch's tracker) and an AsyncLocalStorage store were enabled for
+ * the whole run. Their cost against plain splits hangwatch's into Node's share and its own.
+ */
+function referenceEnvironment(measure, modules) {
+  const trackerDist = path.join(REPO_ROOT, 'dist', 'core', 'tracker.js');
+  const hook =
+    measure === 'tracker'
+      ? `const { ResourceTracker } = require(${JSON.stringify(trackerDist)});\n` +
+        'new ResourceTracker({ ownerOf: () => undefined, promises: false }).enable();\n'
+      : 'createHook({ init() {}, before() {}, after() {}, destroy() {} }).enable();\n';
+  const file = path.join(OUT_DIR, `${measure}-environment.js`);
+  fs.writeFileSync(
+    file,
+    "const { createHook, AsyncLocalStorage } = require('node:async_hooks');\n" +
+      hook +
+      'new AsyncLocalStorage().enterWith({});\n' +
+      `module.exports = require(${JSON.stringify(modules.nodeEnvironment)}).TestEnvironment;\n`,
+  );
+  return ['--testEnvironment', file];
+}
+
+function writeConfigs(modules, hangwatchOptions, measure) {
   const hangwatchDist = path.join(REPO_ROOT, 'dist', 'index.js');
   if (!fs.existsSync(hangwatchDist)) throw new Error('dist/ is missing: run npm run build.');
   fs.mkdirSync(OUT_DIR, { recursive: true });
@@ -107,14 +141,21 @@ function writeConfigs(modules, hangwatchOptions) {
   );
   return {
     plain: ['--testEnvironment', modules.nodeEnvironment],
-    hangwatch: [
-      '--testEnvironment',
-      wrapper,
-      `--testEnvironmentOptions=${JSON.stringify({ hangwatch: hangwatchOptions })}`,
-      '--reporters=default',
-      `--reporters=${path.join(REPO_ROOT, 'dist', 'jest', 'reporter.js')}`,
-    ],
+    hangwatch:
+      measure === 'hangwatch'
+        ? hangwatchSide(wrapper, hangwatchOptions)
+        : referenceEnvironment(measure, modules),
   };
+}
+
+function hangwatchSide(wrapper, hangwatchOptions) {
+  return [
+    '--testEnvironment',
+    wrapper,
+    `--testEnvironmentOptions=${JSON.stringify({ hangwatch: hangwatchOptions })}`,
+    '--reporters=default',
+    `--reporters=${path.join(REPO_ROOT, 'dist', 'jest', 'reporter.js')}`,
+  ];
 }
 
 async function measure({ node, dir, jestBin, args, runId }) {
@@ -153,7 +194,7 @@ async function main() {
   const options = parseArgs(process.argv.slice(2), process.env);
   if (options.help) return void process.stdout.write(USAGE);
   const modules = projectModules(options.dir);
-  const configs = writeConfigs(modules, options.hangwatch);
+  const configs = writeConfigs(modules, options.hangwatch, options.measure);
   const nodeVersion = execFileSync(options.node, ['--version'], { encoding: 'utf8' }).trim();
   const progress = (line) => process.stderr.write(`${line}\n`);
   progress(
@@ -161,6 +202,7 @@ async function main() {
       `${options.warmup} warm-up + ${options.pairs} measured pairs, --runInBand.`,
   );
   const samples = { plain: [], hangwatch: [] };
+  const labelOf = (side) => (side === 'hangwatch' ? options.measure : side);
   for (let pair = 1 - options.warmup; pair <= options.pairs; pair++) {
     // Alternate which side goes first, so neither always runs on a warmer cache.
     const order = (pair + 2) % 2 === 0 ? ['plain', 'hangwatch'] : ['hangwatch', 'plain'];
@@ -174,7 +216,7 @@ async function main() {
       });
       const tag = pair <= 0 ? 'warm-up' : `pair ${pair}/${options.pairs}`;
       progress(
-        `  ${tag.padEnd(10)} ${side.padEnd(9)} cpu ${(run.cpuMs / 1000).toFixed(2)} s  ` +
+        `  ${tag.padEnd(10)} ${labelOf(side).padEnd(10)} cpu ${(run.cpuMs / 1000).toFixed(2)} s  ` +
           `wall ${(run.wallMs / 1000).toFixed(2)} s  max RSS ${run.maxRssMb.toFixed(0)} MB`,
       );
       if (pair > 0) samples[side].push(run);
@@ -186,6 +228,7 @@ async function main() {
     jest: modules.jestVersion,
     node: nodeVersion,
     pairs: options.pairs,
+    measured: options.measure,
     hangwatchOptions: options.hangwatch,
     median: {
       plain: medians(samples.plain),
@@ -199,17 +242,21 @@ async function main() {
       maxRss: round(median(ratios('maxRssMb'))),
     },
     cpuRatioPerPair: ratios('cpuMs').map(round),
+    cpuRatioInterval: medianInterval(ratios('cpuMs')).map(round),
+    maxRssRatioInterval: medianInterval(ratios('maxRssMb')).map(round),
   };
   const { plain, hangwatch } = result.median;
   process.stdout.write(
     [
       '',
       `Node ${nodeVersion}, Jest ${modules.jestVersion}, ${options.pairs} interleaved pairs, --runInBand`,
-      `                      plain     hangwatch   ratio (median of pairs)`,
+      `                      plain  ${labelOf('hangwatch').padStart(11)}   ratio (median of pairs)`,
       `cpu s            ${fmt(plain.cpuMs / 1000)}    ${fmt(hangwatch.cpuMs / 1000)}     ${result.ratio.cpu.toFixed(3)}x`,
       `wall s           ${fmt(plain.wallMs / 1000)}    ${fmt(hangwatch.wallMs / 1000)}     ${result.ratio.wall.toFixed(3)}x`,
       `peak RSS MB      ${fmt(plain.maxRssMb, 0)}    ${fmt(hangwatch.maxRssMb, 0)}     ${result.ratio.maxRss.toFixed(3)}x`,
       `cpu ratio per pair: ${result.cpuRatioPerPair.map((r) => r.toFixed(3)).join(' ')}`,
+      `95% interval of the median ratio: cpu ${interval(result.cpuRatioInterval)}, ` +
+        `peak RSS ${interval(result.maxRssRatioInterval)}`,
       '',
     ].join('\n'),
   );
@@ -224,6 +271,7 @@ function medians(runs) {
   };
 }
 
+const interval = ([low, high]) => `${low.toFixed(3)}x to ${high.toFixed(3)}x`;
 const round = (value) => Number(value.toFixed(3));
 const fmt = (value, digits = 2) => value.toFixed(digits).padStart(9);
 
