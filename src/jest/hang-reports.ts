@@ -13,24 +13,13 @@ import {
 } from '../core/hang-report';
 import type { AwaitFlow, CreationSite, HangAdvice, HangFinding, Relation } from '../core/model';
 import { awaitCulpritFrames } from '../core/await-stacks/render';
-import { onFirstUse } from '../core/on-first-use';
 import type { ResourceTracker } from '../core/tracker';
 import type { FakeTimerProbe } from './fake-timers';
 import type { LockSession } from './lock-session';
 import type { HangwatchOptions } from './options';
+import { awaitStacksReader, renderText } from './report-code';
 import { declaresDone } from './unit-functions';
 import { namingOf, ownerRef, type Unit } from './units';
-
-/** Words and await stacks, loaded with the first hang report. */
-const renderText = onFirstUse(
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  () => require('../core/render-text') as typeof import('../core/render-text'),
-);
-const awaitStacksReader = onFirstUse(
-  () =>
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('../core/await-stacks/read-await-stacks') as typeof import('../core/await-stacks/read-await-stacks'),
-);
 
 /** Heap snapshots stop once one file's reports have spent this much CPU on them (many hangs in a file). */
 const AWAIT_STACKS_FILE_BUDGET_MS = 60_000;

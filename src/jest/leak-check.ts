@@ -5,20 +5,14 @@ import { LeakError } from '../core/hang-error';
 import { keptAliveIfChanged, rememberLeak } from '../core/kept-alive';
 import { buildLeakFinding, findLeaks, openKeepAliveRecords } from '../core/leaks';
 import type { PendingResource } from '../core/model';
-import { onFirstUse } from '../core/on-first-use';
 import { lateCloseText } from '../core/render/late-close';
 import type { ResourceRecord, ResourceTracker } from '../core/tracker';
 import { processName, publishFinding, publishKeptAlive } from './findings-channel';
 import type { Lifecycle, UnitEvent } from './lifecycle';
 import { consoleNotice } from './notices';
 import type { HangwatchOptions } from './options';
+import { renderText } from './report-code';
 import { fullTestName, ownerRef, type Unit } from './units';
-
-/** Words for a leak, loaded with the first one found. */
-const renderText = onFirstUse(
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  () => require('../core/render-text') as typeof import('../core/render-text'),
-);
 
 export interface LeakCheckContext {
   testPath: string;

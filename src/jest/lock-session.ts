@@ -3,13 +3,13 @@ import { LockOrderError } from '../core/locks/errors';
 import { LockGraph, type LockGraphHost } from '../core/locks/graph';
 import type { StallClock } from '../core/stall-clock';
 import { publishLockGraph } from '../core/locks/registry';
-import { onFirstUse } from '../core/on-first-use';
 import type { HangFinding, LockOrderInversion, OwnerRef } from '../core/model';
 import { REPORT_SCHEMA_VERSION } from '../core/model';
 import { publishFinding, publishLockOrder } from './findings-channel';
 import type { Lifecycle, UnitEvent } from './lifecycle';
 import { noteOnce, warn } from './notices';
 import type { HangwatchOptions } from './options';
+import { lockWords } from './report-code';
 
 export interface LockSessionContext {
   /** The file's stall clock, which the graph's stall check shares with the idle check. */
@@ -26,12 +26,6 @@ export interface LockSessionContext {
   describeOwner(owner: unknown): OwnerRef | undefined;
   testPath: string;
 }
-
-/** Words for an inversion, loaded with the first one. */
-const lockWords = onFirstUse(
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  () => require('../core/render/locks') as typeof import('../core/render/locks'),
-);
 
 /** Lock-order pairs already printed by this worker: `warn` prints each pair once per run. */
 const warnedPairs = new Set<string>();

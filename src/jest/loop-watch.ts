@@ -19,13 +19,13 @@ import {
 import type { BlockSeen, FromWatchdog } from '../core/loop-watchdog/protocol';
 import { FROZEN_LOOP_EXIT_CODE } from '../core/loop-watchdog/protocol';
 import type { BlockedLoopError, BlockedLoopFinding, LoopUnit } from '../core/loop-watchdog/report';
-import { onFirstUse } from '../core/on-first-use';
 import type { Frame, LoopAdvice } from '../core/model';
 import { Degradable } from './degrade';
 import type { Lifecycle, UnitEvent } from './lifecycle';
 import { publishLoopFinding } from './loop-findings';
 import { noteOnce, warn } from './notices';
 import type { HangwatchOptions } from './options';
+import { loopReports } from './report-code';
 import { hasDeadline, namingOf, type Unit } from './units';
 
 export interface LoopWatchContext {
@@ -53,11 +53,6 @@ interface PendingLook {
   endedAt: number;
 }
 
-/** Blocked-loop findings and their words, loaded with the first block reported. */
-const loopReports = onFirstUse(
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  () => require('../core/loop-watchdog/report') as typeof import('../core/loop-watchdog/report'),
-);
 /** How long a unit's end waits for the watchdog's look at its block to finish. */
 const LOOK_WAIT_MS = 30_000;
 

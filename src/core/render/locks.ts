@@ -2,7 +2,6 @@ import { formatDuration } from '../format';
 import type {
   CreationSite,
   Deadlock,
-  DeadlockFinding,
   LockOrderFinding,
   LockHold,
   LockOrderInversion,
@@ -185,11 +184,6 @@ export function renderLockSection(section: LockSection, options: LockTextOptions
   for (const inversion of section.inversions)
     lines.push(...renderInversion(inversion, options).split('\n'));
   return lines;
-}
-
-/** A deadlock finding in words: its DeadlockError's message. */
-export function deadlockFindingText(finding: DeadlockFinding, options: LockTextOptions): string {
-  return renderDeadlock(finding.deadlock, options);
 }
 
 /** A lock-order finding in words; one seen across test processes says where each order was. */

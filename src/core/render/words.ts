@@ -1,6 +1,6 @@
 import type { Finding, KeptAliveResource, PendingResource } from '../model';
 import { noteLines } from './advice';
-import { deadlockFindingText, lockOrderFindingText } from './locks';
+import { lockOrderFindingText, renderDeadlock } from './locks';
 import { describePending } from './pending';
 
 /**
@@ -23,7 +23,10 @@ export function withWords(finding: Finding, rootDir: string): Finding {
     case 'blocked-loop':
       return { ...finding, notes: noteLines(finding) };
     case 'deadlock':
-      return { ...finding, message: finding.message ?? deadlockFindingText(finding, { rootDir }) };
+      return {
+        ...finding,
+        message: finding.message ?? renderDeadlock(finding.deadlock, { rootDir }),
+      };
     case 'lock-order':
       return { ...finding, message: finding.message ?? lockOrderFindingText(finding, { rootDir }) };
     default:

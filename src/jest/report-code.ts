@@ -1,0 +1,28 @@
+import { onFirstUse } from '../core/on-first-use';
+
+/**
+ * Code that only a report needs (renderers, the await-stack reader and its source maps, the
+ * blocked-loop report), loaded by the first report of a process rather than by every test
+ * process at start-up: most runs never report anything.
+ */
+
+export const renderText = onFirstUse(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  () => require('../core/render-text') as typeof import('../core/render-text'),
+);
+
+export const lockWords = onFirstUse(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  () => require('../core/render/locks') as typeof import('../core/render/locks'),
+);
+
+export const loopReports = onFirstUse(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  () => require('../core/loop-watchdog/report') as typeof import('../core/loop-watchdog/report'),
+);
+
+export const awaitStacksReader = onFirstUse(
+  () =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('../core/await-stacks/read-await-stacks') as typeof import('../core/await-stacks/read-await-stacks'),
+);
