@@ -17,7 +17,7 @@ import {
 const FROZEN = {
   while: {
     name: 'never leaves its while loop',
-    at: 'frozen-test.test.js:5:3',
+    at: 'frozen-test.test.js:5:',
     after: 'passes after the loop',
   },
   microtasks: {
@@ -39,6 +39,7 @@ let nativeInWorkers: FixtureRun;
 let nativeInBand: FixtureRun;
 let planted: FixtureRun;
 let jest29: FixtureRun;
+let unoptimised: FixtureRun;
 beforeAll(async () => {
   // Generous: on a machine loaded many times over, each Jest worker start takes many seconds.
   const timeoutMs = 600_000;
@@ -58,13 +59,14 @@ beforeAll(async () => {
     runFixture('loop-native', { args: ['--maxWorkers=2'], timeoutMs }),
     runFixture('loop-native', { args: ['--runInBand'], timeoutMs }),
   ]);
-  [planted, jest29] = await Promise.all([
+  [planted, jest29, unoptimised] = await Promise.all([
     runFixture('loop-planted', { args: ['--runInBand'], timeoutMs }),
     runFixture('jest29', {
       jestMajor: 29,
       args: ['--config', 'jest.loop.config.js', '--runInBand'],
       timeoutMs,
     }),
+    runFixture('loop-unoptimised', { nodeArgs: ['--no-opt'], args: ['--runInBand'], timeoutMs }),
   ]);
 }, 1_800_000);
 
@@ -102,7 +104,7 @@ describe('in band (--runInBand, or one file): the run completes with Jest’s re
   test('inBandWorker: false keeps the tests in Jest’s process: the report, then exit code 124', () => {
     expect(inProcess.exitCode).toBe(124);
     expect(inProcess.stderr).toMatch(
-      /hangwatch: test "never leaves its while loop" froze the event loop: .* at frozen-test\.test\.js:5:3\./,
+      /hangwatch: test "never leaves its while loop" froze the event loop: .* at frozen-test\.test\.js:5:\d+\./,
     );
     expect(inProcess.stderr).toContain('the tests ran inside Jest itself');
     expect(inProcess.stderr).not.toContain('Waiting for the debugger');
@@ -163,6 +165,21 @@ test('markers planted by another process, in the old shared location or the run�
   expect(planted.resultOf('runs although markers were planted for it').status).toBe('passed');
   expect(planted.stderr).not.toContain('FORGED REPORT');
   expect(planted.exitCode).toBe(0);
+});
+
+describe('code V8 has not optimised: pauses land on entering a loop’s callee', () => {
+  test('a loop polling a callback is named at its own line, not in the callback', () => {
+    const failure = unoptimised.failureOf('polls a flag nothing sets');
+    expect(reportOf(failure)).toMatch(/froze the event loop: .* at poll\.test\.js:4:\d+\./);
+    expect(failure).toMatch(/- waitUntil \(poll\.test\.js:4:\d+\)/);
+  });
+
+  test('a helper whose loop is its first statement is still named at that loop', () => {
+    const failure = unoptimised.failureOf('calls a helper that loops from its first statement');
+    expect(reportOf(failure)).toMatch(/froze the event loop: .* at poll\.test\.js:11:\d+\./);
+    expect(failure).toMatch(/- spinForever \(poll\.test\.js:11:\d+\)/);
+    expect(unoptimised.resultOf('passes after the loops').status).toBe('passed');
+  });
 });
 
 test('Jest 29: frozen loops and native calls in band end with Jest’s results', () => {

@@ -38,6 +38,8 @@ export interface FixtureRun {
 
 export interface RunOptions {
   args?: string[];
+  /** Flags for the Node process running Jest (its worker processes inherit them). */
+  nodeArgs?: string[];
   env?: Record<string, string>;
   timeoutMs?: number;
   jestMajor?: keyof typeof JEST_BINS;
@@ -54,6 +56,7 @@ export async function runFixture(fixture: string, options: RunOptions = {}): Pro
   const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fixture-run-'));
   const outputFile = path.join(outputDir, 'results.json');
   const args = [
+    ...(options.nodeArgs ?? []),
     JEST_BINS[options.jestMajor ?? 30],
     '--ci',
     '--json',

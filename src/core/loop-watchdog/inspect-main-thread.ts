@@ -30,6 +30,12 @@ function loadFrameTools(): NonNullable<typeof frameTools> {
 const MAX_STEPS_TO_USER_CODE = 4;
 const REQUEST_TIMEOUT_MS = 2000;
 /**
+ * How long a step out of a function entered at the pause may take before that function is taken
+ * to be the one that loops: a predicate returns in microseconds of CPU, this leaves a loaded
+ * machine room to schedule the thread.
+ */
+const STEP_OUT_TIMEOUT_MS = 500;
+/**
  * The first `Debugger.enable` in a process costs V8 about 0.1 s of CPU, many times that in wall
  * time on a loaded machine: only a thread that stays silent this long is taken to be in native code.
  */
@@ -40,10 +46,17 @@ interface ScriptInfo {
   sourceMapURL?: string;
 }
 
+interface Location {
+  scriptId: string;
+  lineNumber: number;
+  columnNumber?: number;
+}
+
 interface CallFrame {
   functionName: string;
   url?: string;
-  location: { scriptId: string; lineNumber: number; columnNumber?: number };
+  location: Location;
+  functionLocation?: Location;
 }
 
 /**
@@ -59,6 +72,10 @@ interface CallFrame {
 export class MainThreadInspector {
   private readonly session = new inspector.Session();
   private scripts = new Map<string, ScriptInfo>();
+  /** The raw frames of the current pause, for what the mapped ones no longer say. */
+  private pausedFrames: CallFrame[] = [];
+  /** A step out of an entered function did not come back in this capture: not tried again. */
+  private stepOutTimedOut = false;
   private paused = false;
   private connected = false;
 
@@ -127,6 +144,8 @@ export class MainThreadInspector {
         if (!options.stillBlocked()) break; // it ran on: this stack is not the block's
         if (!frames.some((frame) => frame.origin === 'user')) {
           frames = (await this.stepToUserCode(options.timeoutMs)) ?? frames;
+        } else {
+          frames = await this.callerOfEnteredFunction(frames, options.timeoutMs);
         }
         samples.push(frames);
         this.paused = false;
@@ -157,9 +176,43 @@ export class MainThreadInspector {
     return undefined;
   }
 
+  /**
+   * A pause lands where V8 next checks for interrupts: a loop's back edge, or a function's entry.
+   * Code not optimised yet (early on, or while a loaded machine keeps the optimising compiler's
+   * thread waiting) enters the callee of a loop (`while (!done())`) as often as it loops, and a
+   * pause on that entry shows the callee, though the loop that never ends is its caller's. So a
+   * user function paused at its first position, called by a user function, is stepped out of
+   * once: when it returns, the sample is its caller's, at the call. One that does not return in
+   * time loops itself (a `while` that is a function's first statement sits at that position too):
+   * it is paused again and kept.
+   */
+  private async callerOfEnteredFunction(frames: Frame[], timeoutMs: number): Promise<Frame[]> {
+    const [callee, caller] = this.pausedFrames;
+    if (this.stepOutTimedOut || !callee?.functionLocation || !caller) return frames;
+    if (this.toFrame(callee)?.origin !== 'user' || this.toFrame(caller)?.origin !== 'user') {
+      return frames;
+    }
+    // Positions it could stop at between its start and the pause: none means it was just entered.
+    const before = (await this.post('Debugger.getPossibleBreakpoints', {
+      start: callee.functionLocation,
+      end: callee.location,
+      restrictToFunction: true,
+    }).catch(() => undefined)) as { locations?: unknown[] } | undefined;
+    if (!before?.locations || before.locations.length > 0) return frames;
+    const callerFrames = this.pausedFrames.slice(1);
+    if (await this.awaitPause('Debugger.stepOut', STEP_OUT_TIMEOUT_MS))
+      return this.mapFrames(callerFrames);
+    this.stepOutTimedOut = true;
+    // It is running on inside the callee (or went idle): pause it again where it is.
+    this.paused = false;
+    await this.awaitPause('Debugger.pause', timeoutMs);
+    return frames;
+  }
+
   /** False when the thread did not answer (blocked in native code). */
   private async enable(): Promise<boolean> {
     this.scripts = new Map();
+    this.stepOutTimedOut = false;
     this.connect();
     try {
       // Enabling replays `scriptParsed` for every existing script before it answers.
@@ -196,6 +249,11 @@ export class MainThreadInspector {
     if (onPaused) this.session.off('Debugger.paused', onPaused);
     if (!callFrames) return undefined;
     this.paused = true;
+    this.pausedFrames = callFrames;
+    return this.mapFrames(callFrames);
+  }
+
+  private mapFrames(callFrames: CallFrame[]): Frame[] {
     return callFrames.map((frame) => this.toFrame(frame)).filter((frame) => frame !== undefined);
   }
 
