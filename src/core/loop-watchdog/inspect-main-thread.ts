@@ -72,8 +72,8 @@ interface CallFrame {
 export class MainThreadInspector {
   private readonly session = new inspector.Session();
   private scripts = new Map<string, ScriptInfo>();
-  /** The raw frames of the current pause, for what the mapped ones no longer say. */
-  private pausedFrames: CallFrame[] = [];
+  /** The current pause's frames, raw (for what mapping drops) beside their mapped frame. */
+  private pausedFrames: { raw: CallFrame; mapped: Frame | undefined }[] = [];
   /** A step out of an entered function did not come back in this capture: not tried again. */
   private stepOutTimedOut = false;
   private paused = false;
@@ -188,20 +188,17 @@ export class MainThreadInspector {
    */
   private async callerOfEnteredFunction(frames: Frame[], timeoutMs: number): Promise<Frame[]> {
     const [callee, caller] = this.pausedFrames;
-    if (this.stepOutTimedOut || !callee?.functionLocation || !caller) return frames;
-    if (this.toFrame(callee)?.origin !== 'user' || this.toFrame(caller)?.origin !== 'user') {
-      return frames;
-    }
+    if (this.stepOutTimedOut || !callee?.raw.functionLocation) return frames;
+    if (callee.mapped?.origin !== 'user' || caller?.mapped?.origin !== 'user') return frames;
     // Positions it could stop at between its start and the pause: none means it was just entered.
     const before = (await this.post('Debugger.getPossibleBreakpoints', {
-      start: callee.functionLocation,
-      end: callee.location,
+      start: callee.raw.functionLocation,
+      end: callee.raw.location,
       restrictToFunction: true,
     }).catch(() => undefined)) as { locations?: unknown[] } | undefined;
     if (!before?.locations || before.locations.length > 0) return frames;
-    const callerFrames = this.pausedFrames.slice(1);
-    if (await this.awaitPause('Debugger.stepOut', STEP_OUT_TIMEOUT_MS))
-      return this.mapFrames(callerFrames);
+    const callerFrames = mappedOf(this.pausedFrames.slice(1));
+    if (await this.awaitPause('Debugger.stepOut', STEP_OUT_TIMEOUT_MS)) return callerFrames;
     this.stepOutTimedOut = true;
     // It is running on inside the callee (or went idle): pause it again where it is.
     this.paused = false;
@@ -249,12 +246,8 @@ export class MainThreadInspector {
     if (onPaused) this.session.off('Debugger.paused', onPaused);
     if (!callFrames) return undefined;
     this.paused = true;
-    this.pausedFrames = callFrames;
-    return this.mapFrames(callFrames);
-  }
-
-  private mapFrames(callFrames: CallFrame[]): Frame[] {
-    return callFrames.map((frame) => this.toFrame(frame)).filter((frame) => frame !== undefined);
+    this.pausedFrames = callFrames.map((raw) => ({ raw, mapped: this.toFrame(raw) }));
+    return mappedOf(this.pausedFrames);
   }
 
   async resume(): Promise<void> {
@@ -318,4 +311,9 @@ export class MainThreadInspector {
       });
     });
   }
+}
+
+/** The frames of a pause that map to a script, most recent call first. */
+function mappedOf(frames: { mapped: Frame | undefined }[]): Frame[] {
+  return frames.flatMap(({ mapped }) => (mapped ? [mapped] : []));
 }
