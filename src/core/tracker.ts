@@ -82,6 +82,11 @@ export interface TrackerOptions<Owner> {
   promises: boolean;
   /** Frames kept per creation stack (see `DEFAULT_STACK_DEPTH`). */
   stackDepth?: number;
+  /**
+   * Timers never worth a record: the test runner's own, armed for every test and hook, which can
+   * only end a test, never settle it (told apart at creation, so they cost no stack).
+   */
+  ignoresTimer?: (timer: object) => boolean;
 }
 
 const rootOf = <Owner>(parent: Ancestry<Owner> | undefined): Ancestry<Owner> | undefined =>
@@ -121,12 +126,16 @@ export class ResourceTracker<Owner> {
     this.ownerOf = options.ownerOf;
     const depth = options.stackDepth ?? DEFAULT_STACK_DEPTH;
     this.stackDepth = depth;
+    const recordPromises = options.promises;
+    const ignoresTimer = options.ignoresTimer;
     const init = (asyncId: number, type: string, triggerAsyncId: number, resource: object) => {
+      // First: Node 20 and 22 call it for every promise, wanted or not.
+      const isPromise = type === 'PROMISE';
+      if (isPromise && !recordPromises) return;
       if (this.suspended > 0) return;
       if (type === 'TickObject') return this.linkTick(triggerAsyncId, resource, init);
       if (ALWAYS_SETTLES.has(type) || IGNORED.has(type)) return;
-      const isPromise = type === 'PROMISE';
-      if (isPromise && !options.promises) return;
+      if (type === 'Timeout' && ignoresTimer?.(resource)) return;
       // Resources Node creates from a handle's own callback (a server accepting a connection)
       // run outside any async context: they belong to whoever created the handle.
       const parent = this.parentOf(triggerAsyncId);

@@ -5,7 +5,8 @@ import type { ResourceRecord, ResourceTracker } from './tracker';
  * Whether anything left in the process could still wake a waiting test: a timer (ref'd or not:
  * an unref'd one fires while anything else keeps the loop alive), a socket, server, request,
  * child process, worker, port, stream, fs or DNS request. The test runner's own timers (its
- * timeout) do not count: they can only end the test, never settle it.
+ * timeout) do not count: they can only end the test, never settle it (the Jest adapter does not
+ * even record circus's; others are told by their creation stack).
  */
 export class WakeSources {
   private readonly runnerOwned = new WeakMap<object, boolean>();
@@ -29,9 +30,7 @@ export class WakeSources {
   private isRunnerRecord(record: ResourceRecord<unknown>): boolean {
     let owned = this.runnerOwned.get(record);
     if (owned === undefined) {
-      owned =
-        record.origin === undefined &&
-        (isCircusTimeoutTimer(record.resource) || isRunnerOwned(parseStack(record.stack.stack)));
+      owned = record.origin === undefined && isRunnerOwned(parseStack(record.stack.stack));
       this.runnerOwned.set(record, owned);
     }
     return owned;
@@ -58,20 +57,6 @@ export class WakeSources {
  */
 function isSpentTimer(resource: object | undefined): boolean {
   return (resource as { _destroyed?: unknown } | undefined)?._destroyed === true;
-}
-
-/**
- * The timer jest-circus (Jest 29 and 30) arms for each test and hook's timeout, told by its
- * callback's source: every test that runs longer than one look has one, and telling it by its
- * creation stack would format that stack through Jest's source-map support each time.
- */
-function isCircusTimeoutTimer(resource: object | undefined): boolean {
-  const callback = (resource as { _onTimeout?: unknown } | undefined)?._onTimeout;
-  return (
-    typeof callback === 'function' &&
-    callback.length === 0 &&
-    Function.prototype.toString.call(callback).includes('reject(_makeTimeoutMessage(')
-  );
 }
 
 function countActive(): Map<string, number> {

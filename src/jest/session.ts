@@ -13,6 +13,7 @@ import { withOrigin, wrapCoreEntryPoints } from '../core/origins';
 import { ResourceTracker } from '../core/tracker';
 import { StallClock } from '../core/stall-clock';
 import { WakeSources } from '../core/wake-sources';
+import { isCircusTimeoutTimer } from './circus-timers';
 import { FakeTimerProbe, type FakeTimerHost } from './fake-timers';
 import { Degradable } from './degrade';
 import { HangReports } from './hang-reports';
@@ -81,6 +82,7 @@ export class HangwatchSession {
       promises: context.options.promises,
       stackDepth: context.options.stackDepth,
       ownerOf: (owner) => lifecycle.ownerOf(owner),
+      ignoresTimer: isCircusTimeoutTimer,
     });
     // Real timers of the outer realm, which the tracker does not count as the test's work and
     // fake timers cannot freeze; unref'd, they never keep the process alive.

@@ -57,7 +57,7 @@ function track<Result>(
 ): Result {
   const active = recorder;
   const info = active && describe();
-  if (!active || !info) return callNested(call);
+  if (!active || !info) return callNested(call, undefined, []) as Result;
   let id: number;
   try {
     id = active.beginCall(info, parseStack(captureStack(caller, 24).stack));
@@ -78,10 +78,15 @@ function track<Result>(
   return result;
 }
 
-function callNested<Result>(call: () => Result): Result {
+/** A call found harmless: what it calls in turn is its own (see `shouldTrack`). */
+function callNested(
+  call: (...args: never[]) => unknown,
+  self: unknown,
+  args: ArrayLike<unknown>,
+): unknown {
   depth++;
   try {
-    return call();
+    return Reflect.apply(call, self, args);
   } finally {
     depth--;
   }
@@ -184,6 +189,17 @@ function describeTarget(target: unknown, kind: string): string {
   return typeof target === 'number' ? `fd ${target} (${kind})` : `${String(target)} (${kind})`;
 }
 
+/**
+ * Paths of modules, source maps and snapshots: what Jest's module loading reads while a test
+ * runs (a `require` inside a test). No FIFO or terminal has such a name, so they skip the `stat`
+ * that tells one.
+ */
+const MODULE_FILE = /\.(?:[cm]?[jt]sx?|json|map|snap|node)$/;
+
+function mayBlock(target: unknown): boolean {
+  return typeof target !== 'string' || !MODULE_FILE.test(target);
+}
+
 /** Wraps the synchronous reads, writes and opens of Node's `fs` that can wait on another process. */
 export function watchFileSystemCalls(fs: typeof Fs): void {
   if (patched.has(fs)) return;
@@ -192,16 +208,22 @@ export function watchFileSystemCalls(fs: typeof Fs): void {
   for (const name of ['readFileSync', 'readSync', 'openSync', 'writeFileSync', 'writeSync']) {
     const original = target[name];
     if (typeof original !== 'function') continue;
-    const watched = function (this: unknown, ...args: unknown[]) {
-      if (!shouldTrack()) return original.apply(this, args);
+    // `arguments`, not a rest array: Node's own readFileSync calls openSync and readSync through
+    // the module object, so every synchronous read of the process passes here two or three times.
+    const watched = function (this: unknown) {
+      // eslint-disable-next-line prefer-rest-params
+      const args = arguments;
+      if (!shouldTrack()) return Reflect.apply(original, this, args);
+      const path = args[0];
+      if (!mayBlock(path)) return callNested(original, this, args);
       return track(
         () => {
-          const kind = blockingKind(fs, args[0]);
+          const kind = blockingKind(fs, path);
           return kind
-            ? { api: `fs.${name}`, args: shorten(describeTarget(args[0], kind)) }
+            ? { api: `fs.${name}`, args: shorten(describeTarget(path, kind)) }
             : undefined;
         },
-        () => original.apply(this, args),
+        () => Reflect.apply(original, this, args) as unknown,
         watched,
       );
     };
