@@ -1,7 +1,12 @@
-import { createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
+import {
+  createHook,
+  executionAsyncId,
+  executionAsyncResource,
+  type AsyncHook,
+} from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { currentAsyncContext } from './async-context';
-import { enterCallback, leaveCallback } from './callback-depth';
+import { countCallbacksWhenAsked, enterCallback, leaveCallback } from './callback-depth';
 import { captureStack, DEEP_STACK_DEPTH, DEFAULT_STACK_DEPTH, type LazyStack } from './stack';
 
 /**
@@ -112,6 +117,9 @@ export class ResourceTracker<Owner> {
    */
   traceTicks = false;
   private readonly hook: AsyncHook;
+  /** Callback counting for lock flows, started when first wanted (see `callback-depth`). */
+  private callbackHook: AsyncHook | undefined;
+  private stopCountingCallbacks: (() => void) | undefined;
   /** Set while hangwatch runs its own code, so its resources never appear in a report. */
   private suspended = 0;
   private enabled = false;
@@ -161,17 +169,8 @@ export class ResourceTracker<Owner> {
       if (this.closeWatchers.size > 0) this.notifyClosed(asyncId);
       this.records.delete(asyncId);
     };
-    // Only the resources recorded here, never promises: see `callback-depth`.
-    const before = (asyncId: number) => {
-      if (this.records.has(asyncId)) enterCallback();
-    };
-    const after = (asyncId: number) => {
-      if (this.records.has(asyncId)) leaveCallback();
-    };
     const callbacks = {
       init,
-      before,
-      after,
       destroy: forget,
       ...(options.promises ? { promiseResolve: forget } : {}),
       // Node 24.9+/22.20+: skip promise hooks entirely unless promise sites are wanted. Older Node
@@ -218,13 +217,34 @@ export class ResourceTracker<Owner> {
   enable(): void {
     this.enabled = true;
     this.hook.enable();
+    this.stopCountingCallbacks = countCallbacksWhenAsked(() => this.countCallbacks());
   }
 
   disable(): void {
     this.enabled = false;
     this.hook.disable();
+    this.callbackHook?.disable();
+    this.stopCountingCallbacks?.();
+    this.stopCountingCallbacks = undefined;
     this.records.clear();
     this.closeWatchers.clear();
+  }
+
+  /**
+   * Counts the callbacks of recorded resources (never promises) from now on, for `callback-depth`;
+   * says whether the callback running now is one of them.
+   */
+  private countCallbacks(): boolean {
+    this.callbackHook ??= createHook({
+      before: (asyncId: number) => {
+        if (this.records.has(asyncId)) enterCallback();
+      },
+      after: (asyncId: number) => {
+        if (this.records.has(asyncId)) leaveCallback();
+      },
+    });
+    if (this.enabled) this.callbackHook.enable();
+    return this.enabled && this.records.has(executionAsyncId());
   }
 
   /**

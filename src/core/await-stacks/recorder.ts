@@ -96,8 +96,10 @@ export function recordExplicitPromises(global: Record<string, unknown>): void {
       probe.nextPromise = (slot + 1) % PROMISE_RING;
       return promise as object;
     },
+    // One lookup per read: code reads `Promise.resolve` on every call (koa-compose per middleware).
     get(target, key, receiver) {
-      return bound.has(key) ? bound.get(key) : Reflect.get(target, key, receiver);
+      const own = bound.get(key);
+      return own !== undefined ? own : Reflect.get(target, key, receiver);
     },
   });
 }
