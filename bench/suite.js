@@ -32,7 +32,7 @@ Options:
   --node <path>          Node binary that runs Jest (default: this one, or BENCH_NODE)
   --hangwatch <json>     testEnvironmentOptions.hangwatch for the hangwatch side (default {})
   --measure <side>       what runs against plain: hangwatch (default); hook-floor, a no-op async
-                         hook with hangwatch's callbacks (init, before, after, destroy) and one
+                         hook with hangwatch's callbacks (init, destroy) and one
                          AsyncLocalStorage store, what any async_hooks tool pays on this Node;
                          tracker, hangwatch's resource tracker alone with that store
   --json                 also print the results as one JSON line
@@ -115,7 +115,7 @@ function referenceEnvironment(measure, modules) {
     measure === 'tracker'
       ? `const { ResourceTracker } = require(${JSON.stringify(trackerDist)});\n` +
         'new ResourceTracker({ ownerOf: () => undefined, promises: false }).enable();\n'
-      : 'createHook({ init() {}, before() {}, after() {}, destroy() {} }).enable();\n';
+      : 'createHook({ init() {}, destroy() {} }).enable();\n';
   const file = path.join(OUT_DIR, `${measure}-environment.js`);
   fs.writeFileSync(
     file,
