@@ -19,10 +19,19 @@ export function currentAsyncContext(): AsyncContext | undefined {
   return storage.getStore();
 }
 
-/** Runs `fn` (and everything it starts) as work of `owner`. */
-export function runAsOwner<T>(owner: unknown, fn: () => T): T {
-  return storage.run({ owner }, fn);
-}
+/**
+ * AsyncLocalStorage's own `run`, bound: `applyInContext({ owner }, Reflect.apply, fn, self, args)`
+ * calls `fn` as work of `owner` one frame deep (neither the bound call nor `Reflect.apply` adds a
+ * frame). Every stack a test function reads or throws carries what wraps it, and Jest's
+ * source-map support formats each frame.
+ */
+export const applyInContext = storage.run.bind(storage) as <T>(
+  store: AsyncContext,
+  apply: typeof Reflect.apply,
+  fn: (...args: never[]) => T,
+  self: unknown,
+  args: ArrayLike<unknown>,
+) => T;
 
 /** Runs `fn` with `origin` as the user call site for what it creates; the owner carries over. */
 export function runWithOrigin<T>(origin: LazyStack, fn: () => T): T {

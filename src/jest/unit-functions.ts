@@ -1,4 +1,4 @@
-import { runAsOwner } from '../core/async-context';
+import { applyInContext } from '../core/async-context';
 import type { Unit } from './units';
 
 /**
@@ -45,9 +45,12 @@ export function wrapUnitFunction<F>(fn: F, unit: Unit): F {
         (error?: unknown) => done(error ?? failure()),
         done as object,
       );
-      return runAsOwner(unit, () => original.apply(this, [doneChecked, ...args.slice(1)]));
+      return applyInContext({ owner: unit }, Reflect.apply, original, this, [
+        doneChecked,
+        ...args.slice(1),
+      ]);
     }
-    const result = runAsOwner(unit, () => original.apply(this, args));
+    const result = applyInContext({ owner: unit }, Reflect.apply, original, this, args);
     unit.returned = result;
     if (!isThenable(result)) {
       const error = failure();
