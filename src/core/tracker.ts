@@ -217,7 +217,7 @@ export class ResourceTracker<Owner> {
   enable(): void {
     this.enabled = true;
     this.hook.enable();
-    this.stopCountingCallbacks = countCallbacksWhenAsked(() => this.countCallbacks());
+    this.stopCountingCallbacks ??= countCallbacksWhenAsked(() => this.countCallbacks());
   }
 
   disable(): void {
@@ -232,7 +232,8 @@ export class ResourceTracker<Owner> {
 
   /**
    * Counts the callbacks of recorded resources (never promises) from now on, for `callback-depth`;
-   * says whether the callback running now is one of them.
+   * says whether the callback running now is one of them. Asked only while enabled: `disable`
+   * withdraws the request.
    */
   private countCallbacks(): boolean {
     this.callbackHook ??= createHook({
@@ -243,8 +244,8 @@ export class ResourceTracker<Owner> {
         if (this.records.has(asyncId)) leaveCallback();
       },
     });
-    if (this.enabled) this.callbackHook.enable();
-    return this.enabled && this.records.has(executionAsyncId());
+    this.callbackHook.enable();
+    return this.records.has(executionAsyncId());
   }
 
   /**

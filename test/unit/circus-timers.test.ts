@@ -33,11 +33,11 @@ test('a tracker given the predicate records the testâ€™s timers and not circusâ€
   try {
     const own = setTimeout(() => {}, 10_000);
     const circusLike = setTimeout(() => reject(_makeTimeoutMessage()), 10_000);
-    const types = tracker.live().map((record) => record.resource);
+    const recorded = tracker.live().map((record) => record.resource);
     clearTimeout(own);
     clearTimeout(circusLike);
-    expect(types).toContain(own);
-    expect(types).not.toContain(circusLike);
+    expect(recorded).toContain(own);
+    expect(recorded).not.toContain(circusLike);
   } finally {
     tracker.disable();
   }

@@ -57,7 +57,7 @@ function track<Result>(
 ): Result {
   const active = recorder;
   const info = active && describe();
-  if (!active || !info) return callNested(call, undefined, []) as Result;
+  if (!active || !info) return callNested(call);
   let id: number;
   try {
     id = active.beginCall(info, parseStack(captureStack(caller, 24).stack));
@@ -79,14 +79,14 @@ function track<Result>(
 }
 
 /** A call found harmless: what it calls in turn is its own (see `shouldTrack`). */
-function callNested(
-  call: (...args: never[]) => unknown,
-  self: unknown,
-  args: ArrayLike<unknown>,
-): unknown {
+function callNested<Result>(
+  call: (...args: never[]) => Result,
+  self?: unknown,
+  args: ArrayLike<unknown> = [],
+): Result {
   depth++;
   try {
-    return Reflect.apply(call, self, args);
+    return Reflect.apply(call, self, args) as Result;
   } finally {
     depth--;
   }
