@@ -1,8 +1,10 @@
 'use strict';
 // hangwatch's cost on a real project's own Jest suite (koa's, for instance): the suite runs under
-// its own Jest and its own jest-environment-node, plain and wrapped by hangwatch, in interleaved
-// pairs, and the median ratios are printed. The project is fetched and installed by you, outside
-// this repository; nothing of it is copied here.
+// its own Jest and its own jest-environment-node, plain and with hangwatch installed in it as npm
+// installs a package (`hangwatch/environment` and `hangwatch/reporter`), in interleaved pairs, and
+// the median ratios are printed. The project is fetched and installed by you, outside this
+// repository; nothing of it is copied here (hangwatch's package files are copied there, into
+// node_modules/.hangwatch-bench).
 //
 //   node bench/suite.js <project dir> [--pairs 7] [--node <path>] [-- <jest args for both sides>]
 //   BENCH_SUITE_DIR=<project dir> node bench/suite.js
@@ -23,8 +25,10 @@ const CHILD = path.join(__dirname, 'jest-child.js');
 const USAGE = `Usage: node bench/suite.js <project dir> [options]   (or BENCH_SUITE_DIR=<dir>)
 
 Runs a project's own Jest suite (its jest and jest-environment-node, from its node_modules) under
-plain jest-environment-node and under hangwatch's wrapper of it, in interleaved pairs, --runInBand,
-and prints the median CPU, wall and peak-memory ratios.
+plain jest-environment-node and under hangwatch/environment with hangwatch/reporter, in interleaved
+pairs, --runInBand, and prints the median CPU, wall and peak-memory ratios. hangwatch is installed
+into the project as npm would (node_modules/.hangwatch-bench: its package files, its dependencies
+the project's own copies where their versions fit, else this repository's).
 
 Options:
   --pairs <n>            measured pairs (default 21, or BENCH_PAIRS)
@@ -109,8 +113,8 @@ const MEASURED_SIDES = ['hangwatch', 'hook-floor', 'tracker'];
  * async hook (a no-op one, or hangwatch's tracker) and an AsyncLocalStorage store were enabled for
  * the whole run. Their cost against plain splits hangwatch's into Node's share and its own.
  */
-function referenceEnvironment(measure, modules) {
-  const trackerDist = path.join(REPO_ROOT, 'dist', 'core', 'tracker.js');
+function referenceEnvironment(measure, modules, installedRoot) {
+  const trackerDist = path.join(installedRoot, 'dist', 'core', 'tracker.js');
   const hook =
     measure === 'tracker'
       ? `const { ResourceTracker } = require(${JSON.stringify(trackerDist)});\n` +
@@ -127,34 +131,85 @@ function referenceEnvironment(measure, modules) {
   return ['--testEnvironment', file];
 }
 
-function writeConfigs(modules, hangwatchOptions, measure) {
-  const hangwatchDist = path.join(REPO_ROOT, 'dist', 'index.js');
-  if (!fs.existsSync(hangwatchDist)) throw new Error('dist/ is missing: run npm run build.');
+/**
+ * hangwatch placed in the project the way `npm install hangwatch` places it: its package files
+ * (package.json's `files`) under the project's node_modules, each dependency taken from the
+ * project's own copy when that copy satisfies hangwatch's range (npm's dedupe: koa's Jest already
+ * brings them), else linked from this repository's, as npm would nest it. The environment is then
+ * `hangwatch/environment` as users configure it, over the project's own jest-environment-node.
+ */
+function installIntoProject(dir) {
+  const manifest = require(path.join(REPO_ROOT, 'package.json'));
+  if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'index.js'))) {
+    throw new Error('dist/ is missing: run npm run build.');
+  }
+  const target = path.join(dir, 'node_modules', INSTALL_DIR);
+  fs.rmSync(target, { recursive: true, force: true });
+  for (const entry of [...manifest.files, 'package.json']) {
+    fs.cpSync(path.join(REPO_ROOT, entry), path.join(target, entry), { recursive: true });
+  }
+  const nested = [];
+  for (const [name, range] of Object.entries(manifest.dependencies ?? {})) {
+    const projectCopy = path.join(dir, 'node_modules', name, 'package.json');
+    const version = fs.existsSync(projectCopy) ? readJson(projectCopy).version : undefined;
+    if (version && satisfiesRange(version, range)) continue;
+    const link = path.join(target, 'node_modules', name);
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.symlinkSync(path.join(REPO_ROOT, 'node_modules', name), link);
+    nested.push(name);
+  }
+  return { root: target, nested };
+}
+
+/** The installed copy's directory, under the project's node_modules (never a package name). */
+const INSTALL_DIR = '.hangwatch-bench';
+
+const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
+
+/**
+ * Whether `version` satisfies `range`, for the ranges hangwatch's package.json uses: `^x.y.z`
+ * alternatives joined by `||`. Anything else counts as unsatisfied (the bench then links this
+ * repository's copy, which is always a valid install).
+ */
+function satisfiesRange(version, range) {
+  const parse = (text) => /^(\d+)\.(\d+)\.(\d+)$/.exec(text)?.slice(1).map(Number);
+  const have = parse(version);
+  if (!have) return false;
+  return range.split('||').some((alternative) => {
+    const caret = /^\^(\S+)$/.exec(alternative.trim());
+    const low = caret && parse(caret[1]);
+    if (!low) return false;
+    // ^1.2.3 is <2.0.0; ^0.3.4 is <0.4.0; ^0.0.5 is <0.0.6.
+    const fixed = low[0] > 0 ? 1 : low[1] > 0 ? 2 : 3;
+    for (let i = 0; i < 3; i++) {
+      if (i < fixed && have[i] !== low[i]) return false;
+      if (have[i] !== low[i]) return have[i] > low[i];
+    }
+    return true;
+  });
+}
+
+function writeConfigs(dir, modules, hangwatchOptions, measure) {
   fs.mkdirSync(OUT_DIR, { recursive: true });
-  // The wrapper the hangwatch preset applies, over the project's own jest-environment-node.
-  const wrapper = path.join(OUT_DIR, 'hangwatch-environment.js');
-  fs.writeFileSync(
-    wrapper,
-    `const { withHangwatch } = require(${JSON.stringify(hangwatchDist)});\n` +
-      `const { TestEnvironment } = require(${JSON.stringify(modules.nodeEnvironment)});\n` +
-      'module.exports = withHangwatch(TestEnvironment);\n',
-  );
+  const installed = installIntoProject(dir);
   return {
+    installed,
     plain: ['--testEnvironment', modules.nodeEnvironment],
     hangwatch:
       measure === 'hangwatch'
-        ? hangwatchSide(wrapper, hangwatchOptions)
-        : referenceEnvironment(measure, modules),
+        ? hangwatchSide(installed.root, hangwatchOptions)
+        : referenceEnvironment(measure, modules, installed.root),
   };
 }
 
-function hangwatchSide(wrapper, hangwatchOptions) {
+/** `--testEnvironment=hangwatch/environment --reporters=default --reporters=hangwatch/reporter`. */
+function hangwatchSide(installedRoot, hangwatchOptions) {
   return [
     '--testEnvironment',
-    wrapper,
+    path.join(installedRoot, 'dist', 'jest', 'node-environment.js'),
     `--testEnvironmentOptions=${JSON.stringify({ hangwatch: hangwatchOptions })}`,
     '--reporters=default',
-    `--reporters=${path.join(REPO_ROOT, 'dist', 'jest', 'reporter.js')}`,
+    `--reporters=${path.join(installedRoot, 'dist', 'jest', 'reporter.js')}`,
   ];
 }
 
@@ -194,12 +249,19 @@ async function main() {
   const options = parseArgs(process.argv.slice(2), process.env);
   if (options.help) return void process.stdout.write(USAGE);
   const modules = projectModules(options.dir);
-  const configs = writeConfigs(modules, options.hangwatch, options.measure);
+  const configs = writeConfigs(options.dir, modules, options.hangwatch, options.measure);
   const nodeVersion = execFileSync(options.node, ['--version'], { encoding: 'utf8' }).trim();
   const progress = (line) => process.stderr.write(`${line}\n`);
   progress(
     `suite bench: ${options.dir}, Jest ${modules.jestVersion}, Node ${nodeVersion}, ` +
       `${options.warmup} warm-up + ${options.pairs} measured pairs, --runInBand.`,
+  );
+  const { installed } = configs;
+  progress(
+    `hangwatch installed as ${path.relative(options.dir, installed.root)}, its dependencies ` +
+      (installed.nested.length === 0
+        ? "all the project's own copies."
+        : `the project's own copies except ${installed.nested.join(', ')} (nested).`),
   );
   const samples = { plain: [], hangwatch: [] };
   const labelOf = (side) => (side === 'hangwatch' ? options.measure : side);
@@ -229,6 +291,7 @@ async function main() {
     node: nodeVersion,
     pairs: options.pairs,
     measured: options.measure,
+    nestedDependencies: installed.nested,
     hangwatchOptions: options.hangwatch,
     median: {
       plain: medians(samples.plain),

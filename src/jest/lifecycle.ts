@@ -140,7 +140,11 @@ export class Lifecycle {
         });
       }
     }
-    return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
+    if (waits.length === 0) {
+      releaseEnded(events);
+      return undefined;
+    }
+    return Promise.all(waits).then(() => releaseEnded(events));
   }
 
   /**
@@ -364,4 +368,18 @@ function replaceRecorded(state: Circus.State, original: unknown, replacement: Er
     }
   }
   return found;
+}
+
+/**
+ * An ended unit lets go of what its function returned and of its abort handle: a unit outlives
+ * its test (the async context of every resource it created names it, and a socket the test left
+ * open keeps that context), and a returned value such as a supertest request holds its app and
+ * server, and through the describe block's other units, theirs.
+ */
+function releaseEnded(events: UnitEvent[]): void {
+  for (const event of events) {
+    if (event.name !== 'unit_ended') continue;
+    event.unit.returned = undefined;
+    event.unit.abort = undefined;
+  }
 }

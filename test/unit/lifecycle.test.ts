@@ -281,6 +281,40 @@ describe('unit events', () => {
     expect((test.fn as unknown as Fn)()).toBe(42);
   });
 
+  test('an ended unit lets go of what its function returned, after its subscribers were told', async () => {
+    const lifecycle = new Lifecycle('/p/a.test.js', manualTimers().timers);
+    const seenAtEnd: unknown[] = [];
+    let finishWaiting = () => undefined as void;
+    lifecycle.subscribe(part(), (event) => {
+      if (event.name !== 'unit_ended') return undefined;
+      // A subscriber that waits (a report being written) still sees the value until it is done.
+      return new Promise<void>((resolve) => {
+        finishWaiting = () => {
+          seenAtEnd.push(event.unit.returned);
+          resolve();
+        };
+      });
+    });
+    const root = describeBlock('ROOT_DESCRIBE_BLOCK');
+    const state = circusState(root);
+    // A supertest request, say: it holds the app and its server for as long as it is reachable.
+    const request = { app: 'holds the server' };
+    const test = testEntry('t', root, { fn: () => request });
+    dispatch(lifecycle, state, { name: 'test_fn_start', test });
+    const unit = [...lifecycle.running()][0];
+    (test.fn as unknown as Fn)();
+    expect(unit.returned).toBe(request);
+    const ended = lifecycle.handleTestEvent(
+      { name: 'test_fn_success', test } as Circus.Event,
+      state,
+    );
+    finishWaiting();
+    await ended;
+    expect(seenAtEnd).toEqual([request]);
+    expect(unit.returned).toBeUndefined();
+    expect(unit.abort).toBeUndefined();
+  });
+
   test('an error thrown in a callback is kept on the one done-style unit waiting', () => {
     const { lifecycle } = recorded();
     const root = describeBlock('ROOT_DESCRIBE_BLOCK');
