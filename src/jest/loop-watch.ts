@@ -7,7 +7,7 @@ import {
 } from 'node:timers';
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { connectWatchdog, type WatchdogConnection } from '../core/loop-watchdog/connect';
-import { readFrozenMarker } from '../core/loop-watchdog/frozen-markers';
+import { anyFrozenMarker, readFrozenMarker } from '../core/loop-watchdog/frozen-markers';
 import {
   setNativeCallRecorder,
   watchAtomicsWait,
@@ -73,6 +73,8 @@ export class LoopWatch implements NativeCallRecorder {
   /** The lifecycle's running units the watchdog was told about, in the order they started. */
   private readonly running = new Map<Unit, RunningUnit>();
   private pendingLooks: PendingLook[] = [];
+  /** Whether an earlier run of a file left a frozen unit's marker (looked up once per file). */
+  private markersLeft = false;
   private readonly degradable = new Degradable(
     () => this.stop(),
     (reason) =>
@@ -102,6 +104,10 @@ export class LoopWatch implements NativeCallRecorder {
       this.heartbeat = realSetInterval(() => connection.state.beat(), beatEvery);
       this.heartbeat.unref();
       this.connection = connection;
+      this.markersLeft =
+        !connection.inBand &&
+        connection.markerDir !== undefined &&
+        anyFrozenMarker(connection.markerDir);
       // Node's modules are shared by every realm: wrapped once per process, recorded only while
       // a unit of the file now running runs. Atomics is the test file's own.
       watchChildProcessCalls(childProcess);
@@ -330,7 +336,7 @@ export class LoopWatch implements NativeCallRecorder {
    */
   private failFrozenRerun(unit: Unit): boolean {
     const connection = this.connection!;
-    if (connection.inBand || connection.markerDir === undefined) return false;
+    if (!this.markersLeft || connection.markerDir === undefined) return false;
     const described = this.describeUnit(unit);
     const frozen = readFrozenMarker(connection.markerDir, described);
     if (!frozen) return false;

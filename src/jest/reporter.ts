@@ -2,23 +2,22 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AggregatedResult, Config, Reporter } from '@jest/reporters';
-import type { Finding } from '../core/model';
-import { formatPath } from '../core/render/location';
+import type { Finding, KeptAliveResource } from '../core/model';
+import { onFirstUse } from '../core/on-first-use';
+import type { HangwatchReport, RunInfo } from '../report/document';
 import { warn } from './notices';
-import { buildReport, type HangwatchReport, type RunInfo } from '../report/document';
-import { annotationsFor, renderJobSummary } from '../report/github';
-import { countByKind, renderKeptAlive, renderRunSummary } from '../report/render-summary';
-import { hangwatchVersion, jestVersion } from '../report/versions';
-import { crossProcessInversions } from '../report/cross-process-lock-order';
-import { stillKeptAlive } from '../core/kept-alive';
-import type { KeptAliveResource } from '../core/model';
 import { openRunChannel, type PublishedKeptAlive, type RunChannel } from './findings-channel';
-import { partialRunReason, updateDefaultReport } from './report-file';
 import {
   DEFAULT_REPORT_FILE,
   parseReporterOptions,
   type ReporterOptions,
 } from './reporter-options';
+
+/** The report's builders and views: Jest starts the reporter in every run, most find nothing. */
+const output = onFirstUse(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  () => require('./reporter-output') as typeof import('./reporter-output'),
+);
 
 /**
  * `hangwatch/reporter`: collects what the test environments found (through the findings
@@ -61,11 +60,12 @@ export default class HangwatchReporter implements Reporter {
   getLastError(): Error | undefined {
     if (this.failing.length === 0) return undefined;
     return new Error(
-      `hangwatch: ${countByKind(this.failing)} found (failOn: ${this.options.failOn.join(', ')}).`,
+      `hangwatch: ${output().countByKind(this.failing)} found (failOn: ${this.options.failOn.join(', ')}).`,
     );
   }
 
   private finish(channel: RunChannel, results: AggregatedResult): void {
+    const { buildReport, crossProcessInversions, renderRunSummary, renderKeptAlive } = output();
     const { findings: published, lockOrders, keptAlive, malformedLines } = channel.read();
     if (malformedLines > 0) {
       warn(`${malformedLines} unreadable finding line(s) skipped (a worker may have crashed).`);
@@ -89,6 +89,7 @@ export default class HangwatchReporter implements Reporter {
   }
 
   private runInfo(results: AggregatedResult): Omit<RunInfo, 'findingCount'> {
+    const { hangwatchVersion, jestVersion } = output();
     const shard = this.globalConfig.shard;
     return {
       runId: randomUUID(),
@@ -116,6 +117,7 @@ export default class HangwatchReporter implements Reporter {
     const rootDir = this.globalConfig.rootDir;
     const file = path.resolve(rootDir, configured ?? DEFAULT_REPORT_FILE);
     if (configured === undefined) {
+      const { updateDefaultReport, formatPath, partialRunReason } = output();
       const outcome = updateDefaultReport(
         file,
         formatPath(file, rootDir),
@@ -142,6 +144,7 @@ export default class HangwatchReporter implements Reporter {
       finding.kind === 'hang' ||
       (finding as { severity?: unknown }).severity === 'error' ||
       gate.failing.includes(finding);
+    const { annotationsFor, renderJobSummary } = output();
     const annotations = annotationsFor(findings, {
       rootDir,
       workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
@@ -172,7 +175,7 @@ export default class HangwatchReporter implements Reporter {
 function keptAliveNow(published: PublishedKeptAlive[]): KeptAliveResource[] {
   const ownFile = new RegExp(`^${process.pid}-`);
   return [
-    ...stillKeptAlive(),
+    ...output().stillKeptAlive(),
     ...published.filter((entry) => !ownFile.test(entry.source)).flatMap((entry) => entry.keptAlive),
   ];
 }

@@ -1,7 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readFrozenMarker, writeFrozenMarker } from '../../src/core/loop-watchdog/frozen-markers';
+import {
+  anyFrozenMarker,
+  readFrozenMarker,
+  writeFrozenMarker,
+} from '../../src/core/loop-watchdog/frozen-markers';
 import { buildBlockedLoopFinding, type LoopUnit } from '../../src/core/loop-watchdog/report';
 import {
   isPrivateDirectory,
@@ -79,6 +83,13 @@ describe('frozen markers read back', () => {
   test('the run’s own marker for the unit is read back', () => {
     writeFrozenMarker(scratch, unit, finding);
     expect(readFrozenMarker(scratch, unit)).toEqual(finding);
+  });
+
+  test('a file looks for markers once: none in a run where nothing froze', () => {
+    expect(anyFrozenMarker(scratch)).toBe(false);
+    expect(anyFrozenMarker(path.join(scratch, 'missing'))).toBe(false);
+    writeFrozenMarker(scratch, unit, finding);
+    expect(anyFrozenMarker(scratch)).toBe(true);
   });
 
   test('a marker for another unit, or not a blocked-loop finding, is ignored', () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BlockedLoopFinding, LoopUnit } from './report';
 import { readOwnFile, writeOwnFile } from './run-directory';
@@ -18,6 +19,18 @@ function markerFile(dir: string, unit: UnitKey) {
 
 export function writeFrozenMarker(dir: string, unit: LoopUnit, finding: BlockedLoopFinding): void {
   writeOwnFile(markerFile(dir, unit), JSON.stringify(finding));
+}
+
+/**
+ * Whether the run's directory holds any marker at all: read once per test file, so the units of
+ * a run where nothing froze (nearly every run) cost no hash and no file lookup each.
+ */
+export function anyFrozenMarker(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).some((name) => name.startsWith('frozen-'));
+  } catch {
+    return false;
+  }
 }
 
 /** The marker of this very unit, if this user's run wrote one; anything else is ignored. */
