@@ -17,6 +17,7 @@ const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { median, medianInterval } = require('./report');
+const { installIntoProject } = require('./project-install');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(REPO_ROOT, '.bench-out', 'suite');
@@ -119,7 +120,8 @@ function referenceEnvironment(measure, modules, installedRoot) {
     measure === 'tracker'
       ? `const { ResourceTracker } = require(${JSON.stringify(trackerDist)});\n` +
         'new ResourceTracker({ ownerOf: () => undefined, promises: false }).enable();\n'
-      : 'createHook({ init() {}, destroy() {} }).enable();\n';
+      : // Node 22.20+/24.9+ skip promises for such a hook, as for hangwatch's; older Node ignores it.
+        'createHook({ init() {}, destroy() {}, trackPromises: false }).enable();\n';
   const file = path.join(OUT_DIR, `${measure}-environment.js`);
   fs.writeFileSync(
     file,
@@ -129,64 +131,6 @@ function referenceEnvironment(measure, modules, installedRoot) {
       `module.exports = require(${JSON.stringify(modules.nodeEnvironment)}).TestEnvironment;\n`,
   );
   return ['--testEnvironment', file];
-}
-
-/**
- * hangwatch placed in the project the way `npm install hangwatch` places it: its package files
- * (package.json's `files`) under the project's node_modules, each dependency taken from the
- * project's own copy when that copy satisfies hangwatch's range (npm's dedupe: koa's Jest already
- * brings them), else linked from this repository's, as npm would nest it. The environment is then
- * `hangwatch/environment` as users configure it, over the project's own jest-environment-node.
- */
-function installIntoProject(dir) {
-  const manifest = require(path.join(REPO_ROOT, 'package.json'));
-  if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'index.js'))) {
-    throw new Error('dist/ is missing: run npm run build.');
-  }
-  const target = path.join(dir, 'node_modules', INSTALL_DIR);
-  fs.rmSync(target, { recursive: true, force: true });
-  for (const entry of [...manifest.files, 'package.json']) {
-    fs.cpSync(path.join(REPO_ROOT, entry), path.join(target, entry), { recursive: true });
-  }
-  const nested = [];
-  for (const [name, range] of Object.entries(manifest.dependencies ?? {})) {
-    const projectCopy = path.join(dir, 'node_modules', name, 'package.json');
-    const version = fs.existsSync(projectCopy) ? readJson(projectCopy).version : undefined;
-    if (version && satisfiesRange(version, range)) continue;
-    const link = path.join(target, 'node_modules', name);
-    fs.mkdirSync(path.dirname(link), { recursive: true });
-    fs.symlinkSync(path.join(REPO_ROOT, 'node_modules', name), link);
-    nested.push(name);
-  }
-  return { root: target, nested };
-}
-
-/** The installed copy's directory, under the project's node_modules (never a package name). */
-const INSTALL_DIR = '.hangwatch-bench';
-
-const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
-
-/**
- * Whether `version` satisfies `range`, for the ranges hangwatch's package.json uses: `^x.y.z`
- * alternatives joined by `||`. Anything else counts as unsatisfied (the bench then links this
- * repository's copy, which is always a valid install).
- */
-function satisfiesRange(version, range) {
-  const parse = (text) => /^(\d+)\.(\d+)\.(\d+)$/.exec(text)?.slice(1).map(Number);
-  const have = parse(version);
-  if (!have) return false;
-  return range.split('||').some((alternative) => {
-    const caret = /^\^(\S+)$/.exec(alternative.trim());
-    const low = caret && parse(caret[1]);
-    if (!low) return false;
-    // ^1.2.3 is <2.0.0; ^0.3.4 is <0.4.0; ^0.0.5 is <0.0.6.
-    const fixed = low[0] > 0 ? 1 : low[1] > 0 ? 2 : 3;
-    for (let i = 0; i < 3; i++) {
-      if (i < fixed && have[i] !== low[i]) return false;
-      if (have[i] !== low[i]) return have[i] > low[i];
-    }
-    return true;
-  });
 }
 
 function writeConfigs(dir, modules, hangwatchOptions, measure) {
