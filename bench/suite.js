@@ -186,7 +186,11 @@ async function measure({ node, dir, jestBin, args, runId }) {
     throw new Error(`${runId}: Jest ended with ${exitCode}; its output is in ${logFile}.`);
   }
   const usage = JSON.parse(fs.readFileSync(usageFile, 'utf8'));
-  return { cpuMs: usage.userMs + usage.systemMs, wallMs, maxRssMb: usage.maxRssMb };
+  // hangwatch's one-line verdict on the run ("6 findings in this run: 6 leaks"), for the progress.
+  const verdict = /hangwatch: (\d+ findings? in this run[^\n]*)/.exec(
+    fs.readFileSync(logFile, 'utf8'),
+  )?.[1];
+  return { cpuMs: usage.userMs + usage.systemMs, wallMs, maxRssMb: usage.maxRssMb, verdict };
 }
 
 async function main() {
@@ -223,7 +227,8 @@ async function main() {
       const tag = pair <= 0 ? 'warm-up' : `pair ${pair}/${options.pairs}`;
       progress(
         `  ${tag.padEnd(10)} ${labelOf(side).padEnd(10)} cpu ${(run.cpuMs / 1000).toFixed(2)} s  ` +
-          `wall ${(run.wallMs / 1000).toFixed(2)} s  max RSS ${run.maxRssMb.toFixed(0)} MB`,
+          `wall ${(run.wallMs / 1000).toFixed(2)} s  max RSS ${run.maxRssMb.toFixed(0)} MB` +
+          (run.verdict ? `  (${run.verdict})` : ''),
       );
       if (pair > 0) samples[side].push(run);
     }
