@@ -4,20 +4,13 @@ import { collectGarbage } from '../core/collect-garbage';
 import type { Circus } from '@jest/types';
 import { HangError } from '../core/hang-error';
 import { parseStack, toCreationSite } from '../core/stack';
-import {
-  buildHangFinding,
-  collectPending,
-  culpritFrame,
-  type HungUnit,
-  type ResourceView,
-} from '../core/hang-report';
+import type { HungUnit, ResourceView } from '../core/hang-report';
 import type { AwaitFlow, CreationSite, HangAdvice, HangFinding, Relation } from '../core/model';
-import { awaitCulpritFrames } from '../core/await-stacks/render';
 import type { ResourceTracker } from '../core/tracker';
 import type { FakeTimerProbe } from './fake-timers';
 import type { LockSession } from './lock-session';
 import type { HangwatchOptions } from './options';
-import { awaitStacksReader, renderText } from './report-code';
+import { awaitRender, awaitStacksReader, hangReportCode, renderText } from './report-code';
 import { declaresDone } from './unit-functions';
 import { namingOf, ownerRef, type Unit } from './units';
 
@@ -80,7 +73,7 @@ export class HangReports {
   /** The error a user sees: the rendered report, its stack starting at the culprit's line. */
   error(finding: HangFinding, unit: Unit): HangError {
     const message = renderText().renderHangText(finding, { rootDir: this.host.rootDir });
-    const culprit = culpritFrame(finding);
+    const culprit = hangReportCode().culpritFrame(finding);
     const culpritSite = culprit
       ? [
           ...finding.pending,
@@ -90,7 +83,7 @@ export class HangReports {
       : undefined;
     // Without a culprit of its own, the innermost user await; else the unit's declaration: Jest's
     // own frame, kept whole.
-    const awaitFrames = awaitCulpritFrames(finding);
+    const awaitFrames = awaitRender().awaitCulpritFrames(finding);
     const frames = culpritSite
       ? culpritSite.frames.filter((frame) => frame.origin === 'user')
       : culprit && awaitFrames[0] === culprit
@@ -111,7 +104,7 @@ export class HangReports {
       relationOf: (owner) => this.relationOf(owner, unit),
       describeOwner: (owner) => (owner ? ownerRef(owner) : undefined),
     };
-    const pending = collectPending(this.host.tracker, view, {
+    const pending = hangReportCode().collectPending(this.host.tracker, view, {
       maxListed: this.host.options.maxListed,
     });
     const fakeTimers = this.host.fakeTimers.pending(
@@ -133,7 +126,7 @@ export class HangReports {
     // was held is as of the hang, not as of the end of the report.
     const locks = this.lockSection();
     const { awaits, skipped } = this.awaitStacks(unit);
-    const finding = buildHangFinding(hung, pending, {
+    const finding = hangReportCode().buildHangFinding(hung, pending, {
       ...(fakeTimers ? { fakeTimers } : {}),
       promisesTracked: this.host.options.promises,
       ...(unitSite?.top?.origin === 'user' ? { unitSite } : {}),
