@@ -2,16 +2,7 @@ import type { ResourceView } from './hang-report';
 import type { LeakFinding, PendingResource } from './model';
 import { REPORT_SCHEMA_VERSION } from './model';
 import { performance } from 'node:perf_hooks';
-import { onFirstUse } from './on-first-use';
-
-/**
- * Listing leaks (creation sites, descriptions) is for files that have some: what does it is
- * loaded with the first, not by every test process at start-up.
- */
-const hangReport = onFirstUse(
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  () => require('./hang-report') as typeof import('./hang-report'),
-);
+import { hangReportCode } from './hang-report-code';
 import type { ResourceRecord, ResourceTracker } from './tracker';
 
 /**
@@ -87,7 +78,7 @@ export function findLeaks<Owner>(
   describeOwner: ResourceView<Owner>['describeOwner'],
   maxListed: number,
 ): { resources: PendingResource[]; objects: (object | undefined)[]; omittedCount: number } {
-  const { listed, listedObjects, omittedCount } = hangReport().collectPending(
+  const { listed, listedObjects, omittedCount } = hangReportCode().collectPending(
     tracker,
     { relationOf: (owner) => (owns(owner) ? 'this-test' : undefined), describeOwner },
     { maxListed, accept: (record) => owns(record.owner) && keepsProcessAlive(record) },

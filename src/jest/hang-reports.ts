@@ -10,7 +10,8 @@ import type { ResourceTracker } from '../core/tracker';
 import type { FakeTimerProbe } from './fake-timers';
 import type { LockSession } from './lock-session';
 import type { HangwatchOptions } from './options';
-import { awaitRender, awaitStacksReader, hangReportCode, renderText } from './report-code';
+import { hangReportCode } from '../core/hang-report-code';
+import { awaitRender, awaitStacksReader, renderText } from './report-code';
 import { declaresDone } from './unit-functions';
 import { namingOf, ownerRef, type Unit } from './units';
 

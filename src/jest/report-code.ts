@@ -1,9 +1,10 @@
 import { onFirstUse } from '../core/on-first-use';
 
 /**
- * Code that only a report needs (the hang report's builder, renderers, the await-stack reader and
- * its source maps, the blocked-loop report), loaded by the first report of a process rather than by every test
- * process at start-up: most runs never report anything.
+ * Code that only a report needs (renderers, the await-stack reader and its source maps, the
+ * blocked-loop report), loaded by the first report of a process rather than by every test
+ * process at start-up: most runs never report anything. The hang report's builder has its own
+ * loader in core (`core/hang-report-code`), shared with the leak check.
  */
 
 export const renderText = onFirstUse(
@@ -19,11 +20,6 @@ export const lockWords = onFirstUse(
 export const loopReports = onFirstUse(
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   () => require('../core/loop-watchdog/report') as typeof import('../core/loop-watchdog/report'),
-);
-
-export const hangReportCode = onFirstUse(
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  () => require('../core/hang-report') as typeof import('../core/hang-report'),
 );
 
 export const awaitRender = onFirstUse(

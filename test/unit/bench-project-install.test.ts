@@ -55,35 +55,20 @@ describe('installIntoProject', () => {
         'README.md': 'not a package file here',
       },
     );
-    writePackage(
-      path.join(source, 'node_modules', 'fits'),
-      { version: '1.2.0' },
-      {
-        'index.js': "module.exports = 'repository fits';",
-      },
-    );
-    writePackage(
-      path.join(source, 'node_modules', 'old'),
-      { version: '0.3.9' },
-      {
-        'index.js': "module.exports = 'repository old';",
-      },
-    );
+    /** A dependency copy at `root`'s node_modules whose module exports who owns it. */
+    const dependency = (root: string, name: string, version: string, owner: string) =>
+      writePackage(
+        path.join(root, 'node_modules', name),
+        { version },
+        {
+          'index.js': `module.exports = '${owner} ${name}';`,
+        },
+      );
+    dependency(source, 'fits', '1.2.0', 'repository');
+    dependency(source, 'old', '0.3.9', 'repository');
     const project = path.join(scratch, 'project');
-    writePackage(
-      path.join(project, 'node_modules', 'fits'),
-      { version: '1.5.0' },
-      {
-        'index.js': "module.exports = 'project fits';",
-      },
-    );
-    writePackage(
-      path.join(project, 'node_modules', 'old'),
-      { version: '0.4.0' },
-      {
-        'index.js': "module.exports = 'project old';",
-      },
-    );
+    dependency(project, 'fits', '1.5.0', 'project');
+    dependency(project, 'old', '0.4.0', 'project');
 
     const installed = installIntoProject(project, source);
 
