@@ -14,7 +14,7 @@ import type {
   Relation,
 } from './model';
 import { REPORT_SCHEMA_VERSION } from './model';
-import { isRunnerOwned, parseStack, toCreationSite } from './stack';
+import { framesOf, isRunnerOwned, stackText, toCreationSite, type LazyStack } from './stack';
 import type { ResourceRecord, ResourceTracker } from './tracker';
 
 /** What the framework adapter knows about the unit that hung. */
@@ -92,7 +92,7 @@ export function collectPending<Owner>(
     // Only the hung unit's own promises are ever named (selectPromises): formatting the stacks
     // of the others' is wasted work while the event loop waits on this report.
     if (record.type === 'PROMISE' && relation !== 'this-test' && relation !== 'hook') continue;
-    const frames = parseStack(record.stack.stack);
+    const frames = framesOf(record.stack);
     const { site, madeBy } = siteFor(record, frames, tracker);
     // The runner's own resources (its timeout timer) never appear, unless traced to user code.
     if (site?.top?.origin !== 'user' && isRunnerOwned(frames)) continue;
@@ -116,7 +116,7 @@ export function collectPending<Owner>(
       ...(madeBy ? { madeBy } : {}),
     };
     if (record.type === 'PROMISE') {
-      const explicit = isPromiseConstructorCall(record.stack.stack);
+      const explicit = isPromiseConstructorCall(stackText(record.stack));
       promiseCandidates.push({ pending, createdAt: record.createdAt, explicit });
       continue;
     }
@@ -258,20 +258,20 @@ export function siteFor<Owner>(
 ): { site: CreationSite | undefined; madeBy?: Frame } {
   const own = toCreationSite(frames);
   if (own?.top?.origin === 'user') return { site: own };
-  const inherited = (stack: string | undefined) => {
-    const site = toCreationSite(parseStack(stack));
+  const inherited = (stack: LazyStack | undefined) => {
+    const site = toCreationSite(framesOf(stack));
     return site?.top?.origin === 'user' ? site : undefined;
   };
   const madeBy = own?.top?.origin === 'dependency' ? { madeBy: own.top } : {};
-  const fromOrigin = record.origin && inherited(record.origin.stack);
+  const fromOrigin = record.origin && inherited(record.origin);
   if (fromOrigin) return { site: fromOrigin, ...madeBy };
   let parent = tracker.get(record.triggerAsyncId);
   for (let depth = 0; parent && depth < 20; depth++) {
-    const fromParent = inherited(parent.stack.stack);
+    const fromParent = inherited(parent.stack);
     if (fromParent) return { site: fromParent, ...madeBy };
     parent = tracker.get(parent.triggerAsyncId);
   }
-  const fromRoot = record.root && inherited(record.root.stack.stack);
+  const fromRoot = record.root && inherited(record.root.stack);
   if (fromRoot) return { site: fromRoot, ...madeBy };
   return { site: own };
 }

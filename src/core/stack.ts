@@ -35,6 +35,59 @@ export function captureStack(
   return holder;
 }
 
+type PrepareStackTrace = (error: Error, sites: NodeJS.CallSite[]) => unknown;
+
+/**
+ * The text of a captured stack, formatted now if it was not yet. The `Error.prepareStackTrace`
+ * installed at that moment (Jest's source-map support) maps only the frames that can be the
+ * user's or a dependency's: for each other frame (Node's, the test runner's, hangwatch's) it would
+ * read the frame's file looking for a source map it never has. Those are written as V8 writes them.
+ */
+export function stackText(captured: LazyStack | undefined): string | undefined {
+  if (!captured) return undefined;
+  const installed = Error.prepareStackTrace as PrepareStackTrace | undefined;
+  if (!installed) return captured.stack;
+  Error.prepareStackTrace = (error, sites) => formatMappingOwnFrames(error, sites, installed);
+  try {
+    return captured.stack;
+  } finally {
+    Error.prepareStackTrace = installed;
+  }
+}
+
+/** `parseStack(stackText(captured))`. */
+export function framesOf(captured: LazyStack | undefined): Frame[] {
+  return parseStack(stackText(captured));
+}
+
+function formatMappingOwnFrames(
+  error: Error,
+  sites: NodeJS.CallSite[],
+  installed: PrepareStackTrace,
+): unknown {
+  const header = installed(error, []);
+  if (typeof header !== 'string') return installed(error, sites);
+  const lines = [header];
+  for (const site of sites) {
+    if (isInternalSite(site)) {
+      lines.push(`    at ${String(site)}`);
+      continue;
+    }
+    // Mapped one frame at a time: the installed formatter writes the header, then the frame.
+    const text = installed(error, [site]);
+    if (typeof text !== 'string' || !text.startsWith(header)) return installed(error, sites);
+    lines.push(text.slice(header.length).replace(/^\n/, ''));
+  }
+  return lines.join('\n');
+}
+
+function isInternalSite(site: NodeJS.CallSite): boolean {
+  const location = site.getFileName() ?? site.getScriptNameOrSourceURL();
+  if (!location) return true;
+  const file = location.startsWith('file://') ? safeFileURLToPath(location) : location;
+  return classify(file).origin === 'internal';
+}
+
 /**
  * The frames of the current call stack, read from V8's call sites without formatting a stack
  * string: another tool's `Error.prepareStackTrace` (Jest installs source-map-support) costs far

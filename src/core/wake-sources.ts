@@ -1,4 +1,4 @@
-import { isRunnerOwned, parseStack } from './stack';
+import { isRunnerOwned, framesOf } from './stack';
 import type { ResourceRecord, ResourceTracker } from './tracker';
 
 /**
@@ -30,7 +30,7 @@ export class WakeSources {
   private isRunnerRecord(record: ResourceRecord<unknown>): boolean {
     let owned = this.runnerOwned.get(record);
     if (owned === undefined) {
-      owned = record.origin === undefined && isRunnerOwned(parseStack(record.stack.stack));
+      owned = record.origin === undefined && isRunnerOwned(framesOf(record.stack));
       this.runnerOwned.set(record, owned);
     }
     return owned;

@@ -1,5 +1,5 @@
 import type { FakeTimerInfo, FakeTimersState, OwnerRef, Relation } from '../core/model';
-import { captureStack, parseStack, toCreationSite, type LazyStack } from '../core/stack';
+import { captureStack, framesOf, toCreationSite, type LazyStack } from '../core/stack';
 
 /**
  * Jest's fake timers never create real async resources, so async_hooks cannot see them. This
@@ -220,7 +220,7 @@ export class FakeTimerProbe<Context> {
     relation: Relation,
     owner: OwnerRef | undefined,
   ): FakeTimerInfo {
-    const site = creation ? toCreationSite(parseStack(creation.stack.stack)) : undefined;
+    const site = creation ? toCreationSite(framesOf(creation.stack)) : undefined;
     return {
       kind,
       ...(delayMs !== undefined && Number.isFinite(delayMs) ? { delayMs } : {}),

@@ -11,7 +11,9 @@ import {
   isRunnerOwned,
   parseFrameLine,
   parseStack,
+  stackText,
   toCreationSite,
+  type LazyStack,
 } from '../../src/core/stack';
 
 /** A project that is not hangwatch's own checkout, so its files classify as user code. */
@@ -423,6 +425,89 @@ describe('callerFrames', () => {
       expect(prepare).not.toHaveBeenCalled();
       expect(Error.prepareStackTrace).toBe(prepare);
       expect(Error.stackTraceLimit).toBe(limit);
+    } finally {
+      Error.prepareStackTrace = previous;
+    }
+  });
+});
+
+describe('stackText', () => {
+  /** A source-map formatter as Jest installs one: it says which files it was asked to map. */
+  function installMapper(): { asked: string[]; restore: () => void } {
+    const previous = Error.prepareStackTrace;
+    const asked: string[] = [];
+    Error.prepareStackTrace = (error, sites) =>
+      `${error.name || 'Error'}: ${error.message || ''}` +
+      sites
+        .map((site) => {
+          const file = site.getFileName() ?? '';
+          asked.push(file);
+          return `\n    at ${site.getFunctionName() ?? '<anonymous>'} (${file}:${site.getLineNumber()}:1)`;
+        })
+        .join('');
+    return { asked, restore: () => (Error.prepareStackTrace = previous) };
+  }
+
+  function captureThroughPackage(): LazyStack {
+    const script = new vm.Script('(function callsBack(fn) { return fn(); })', {
+      filename: inPackage('some-client'),
+    });
+    const callsBack = script.runInThisContext() as (fn: () => LazyStack) => LazyStack;
+    return callsBack(function userCall() {
+      return captureStack(undefined, 40);
+    });
+  }
+
+  test("maps only user and dependency frames; Node's and the runner's are written as V8 does", () => {
+    const mapper = installMapper();
+    let text: string | undefined;
+    const captured = captureThroughPackage();
+    try {
+      text = stackText(captured);
+    } finally {
+      mapper.restore();
+    }
+    expect(mapper.asked).toContain(__filename);
+    expect(mapper.asked).toContain(inPackage('some-client'));
+    expect(mapper.asked.every((file) => file === __filename || file.includes('some-client'))).toBe(
+      true,
+    );
+    const frames = parseStack(text);
+    expect(frames.some((frame) => frame.packageName === 'jest-circus')).toBe(true);
+    expect(frames.find((frame) => frame.functionName === 'userCall')).toMatchObject({
+      file: __filename,
+      column: 1, // the mapper's column: it was mapped
+      origin: 'user',
+    });
+    // The formatter is the installed one again, and the text is what `.stack` now says.
+    expect(captured.stack).toBe(text);
+  });
+
+  test('a formatter that returns no text formats the whole stack, as before', () => {
+    const previous = Error.prepareStackTrace;
+    const sitesSeen: number[] = [];
+    Error.prepareStackTrace = (_error, sites) => {
+      sitesSeen.push(sites.length);
+      return sites;
+    };
+    try {
+      const captured = captureThroughPackage();
+      const value = stackText(captured) as unknown;
+      expect(Array.isArray(value)).toBe(true);
+      expect((value as unknown[]).length).toBe(sitesSeen[sitesSeen.length - 1]);
+    } finally {
+      Error.prepareStackTrace = previous;
+    }
+  });
+
+  test('without an installed formatter it is the stack V8 writes', () => {
+    const previous = Error.prepareStackTrace;
+    delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+    try {
+      const text = stackText(captureThroughPackage());
+      expect(parseStack(text).find((frame) => frame.functionName === 'userCall')?.file).toBe(
+        __filename,
+      );
     } finally {
       Error.prepareStackTrace = previous;
     }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { AwaitedThing, AwaitFlow, AwaitStep, CreationSite, Frame, SlotHolder } from '../model';
-import { parseStack, readSourceLine, toCreationSite } from '../stack';
+import { framesOf, readSourceLine, toCreationSite } from '../stack';
 import { HeapGraph } from './heap-graph';
 import { SameThreadInspector } from './inspector-session';
 import { probe, type HangwatchEventWait, type HangwatchUnheardEmit } from './recorder';
@@ -335,7 +335,7 @@ function eventName(event: string | symbol): string {
 }
 
 function onceWait(wait: HangwatchEventWait, now: number): AwaitedThing {
-  const site = toCreationSite(parseStack(wait.stack.stack));
+  const site = toCreationSite(framesOf(wait.stack));
   const missed = probe.emits.find(
     (emit): emit is HangwatchUnheardEmit =>
       emit !== undefined &&
@@ -357,7 +357,7 @@ function missedAt(
   emit: HangwatchUnheardEmit,
   waitAt: number,
 ): { beforeMs: number; site?: CreationSite } {
-  const site = toCreationSite(parseStack(emit.stack.stack));
+  const site = toCreationSite(framesOf(emit.stack));
   return { beforeMs: Math.max(0, Math.round(waitAt - emit.at)), ...siteField(site) };
 }
 

@@ -9,7 +9,7 @@ import type {
   LockWait,
   OwnerRef,
 } from '../model';
-import { parseStack, toCreationSite, type LazyStack } from '../stack';
+import { framesOf, toCreationSite, type LazyStack } from '../stack';
 import type { Chain } from './analysis';
 import type { Flow } from './flows';
 import type { Inversion, OrderEdge } from './lock-order';
@@ -27,7 +27,7 @@ export class LockDescriber {
     if (!stack) return undefined;
     let site = this.sites.get(stack);
     if (site === undefined) {
-      site = toCreationSite(parseStack(stack.stack)) ?? null;
+      site = toCreationSite(framesOf(stack)) ?? null;
       this.sites.set(stack, site);
     }
     return site ?? undefined;

@@ -1,5 +1,5 @@
 import type { Deadlock, Frame } from '../model';
-import { errorStack, parseFrameLine, type LazyStack } from '../stack';
+import { errorStack, parseFrameLine, stackText, type LazyStack } from '../stack';
 
 /**
  * Errors a waiting call is rejected with. They are built by the primitive in the caller's realm
@@ -11,7 +11,7 @@ function callerStack(
   message: string,
   site: LazyStack | undefined,
 ): string | undefined {
-  const frames = (site?.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  const frames = (stackText(site) ?? '').split('\n').filter((line) => /^\s+at /.test(line));
   // Start at the user's own call, so Jest draws its code frame there and not inside a library.
   const first = frames.findIndex((line) => parseFrameLine(line)?.origin === 'user');
   const shown = first === -1 ? frames : frames.slice(first);

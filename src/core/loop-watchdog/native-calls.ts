@@ -1,7 +1,7 @@
 import type * as ChildProcess from 'node:child_process';
 import type * as Fs from 'node:fs';
 import type { Frame } from '../model';
-import { captureStack, parseStack } from '../stack';
+import { captureStack, framesOf } from '../stack';
 
 /**
  * Calls that can block the test thread inside native code, where the watchdog's inspector pause
@@ -60,7 +60,7 @@ function track<Result>(
   if (!active || !info) return callNested(call);
   let id: number;
   try {
-    id = active.beginCall(info, parseStack(captureStack(caller, 24).stack));
+    id = active.beginCall(info, framesOf(captureStack(caller, 24)));
   } catch {
     return call(); // never the user's call's problem
   }
