@@ -4,6 +4,7 @@
 //   node bench/jest-child.js <usage.json> [jest arguments...]
 // BENCH_JEST_BIN names another project's Jest (bench/suite.js runs a project's own).
 const fs = require('node:fs');
+const { threadCpuByName } = require('./thread-cpu');
 
 const [usageFile, ...jestArgs] = process.argv.slice(2);
 const jestBin = process.env.BENCH_JEST_BIN || require.resolve('jest/bin/jest');
@@ -33,6 +34,7 @@ process.on('exit', (exitCode) => {
     systemMs: cpu.system / 1000 + children.systemMs,
     // resourceUsage reports kilobytes.
     maxRssMb: process.resourceUsage().maxRSS / 1024,
+    threadCpuMs: threadCpuByName(),
   };
   fs.writeFileSync(usageFile, `${JSON.stringify(usage)}\n`);
 });

@@ -70,6 +70,9 @@ function summarize({ configurations, samples, meta }) {
         systemMs: round(run.systemMs, 1),
         wallMs: round(run.wallMs, 1),
         maxRssMb: round(run.maxRssMb, 1),
+        ...(run.workerThreadCpuMs !== undefined
+          ? { workerThreadCpuMs: round(run.workerThreadCpuMs, 1) }
+          : {}),
       })),
     };
   });

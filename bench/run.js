@@ -32,7 +32,10 @@ function readNodeVersion(node) {
 function describeRun(run) {
   return (
     `cpu ${(run.cpuMs / 1000).toFixed(2)} s  wall ${(run.wallMs / 1000).toFixed(2)} s  ` +
-    `max RSS ${run.maxRssMb.toFixed(0)} MB`
+    `max RSS ${run.maxRssMb.toFixed(0)} MB` +
+    (run.workerThreadCpuMs !== undefined
+      ? `  watchdog thread ${run.workerThreadCpuMs.toFixed(0)} ms`
+      : '')
   );
 }
 

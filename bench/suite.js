@@ -18,6 +18,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { median, medianInterval } = require('./report');
 const { installIntoProject } = require('./project-install');
+const { WORKER_THREAD_NAME } = require('./thread-cpu');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(REPO_ROOT, '.bench-out', 'suite');
@@ -190,7 +191,14 @@ async function measure({ node, dir, jestBin, args, runId }) {
   const verdict = /hangwatch: (\d+ findings? in this run[^\n]*)/.exec(
     fs.readFileSync(logFile, 'utf8'),
   )?.[1];
-  return { cpuMs: usage.userMs + usage.systemMs, wallMs, maxRssMb: usage.maxRssMb, verdict };
+  return {
+    cpuMs: usage.userMs + usage.systemMs,
+    wallMs,
+    maxRssMb: usage.maxRssMb,
+    // Named only on Node 22+: undefined on Node 20, whose threads are all called "node".
+    workerThreadCpuMs: usage.threadCpuMs?.[WORKER_THREAD_NAME],
+    verdict,
+  };
 }
 
 async function main() {
@@ -228,6 +236,9 @@ async function main() {
       progress(
         `  ${tag.padEnd(10)} ${labelOf(side).padEnd(10)} cpu ${(run.cpuMs / 1000).toFixed(2)} s  ` +
           `wall ${(run.wallMs / 1000).toFixed(2)} s  max RSS ${run.maxRssMb.toFixed(0)} MB` +
+          (run.workerThreadCpuMs !== undefined
+            ? `  watchdog thread ${run.workerThreadCpuMs.toFixed(0)} ms`
+            : '') +
           (run.verdict ? `  (${run.verdict})` : ''),
       );
       if (pair > 0) samples[side].push(run);
@@ -256,6 +267,7 @@ async function main() {
     cpuRatioPerPair: ratios('cpuMs').map(round),
     cpuRatioInterval: medianInterval(ratios('cpuMs')).map(round),
     maxRssRatioInterval: medianInterval(ratios('maxRssMb')).map(round),
+    watchdogThreadCpuMs: watchdogThreadCpu(samples.hangwatch),
   };
   const { plain, hangwatch } = result.median;
   process.stdout.write(
@@ -269,10 +281,23 @@ async function main() {
       `cpu ratio per pair: ${result.cpuRatioPerPair.map((r) => r.toFixed(3)).join(' ')}`,
       `95% interval of the median ratio: cpu ${interval(result.cpuRatioInterval)}, ` +
         `peak RSS ${interval(result.maxRssRatioInterval)}`,
+      ...(result.watchdogThreadCpuMs === undefined
+        ? []
+        : [
+            `watchdog thread (a worker thread): ${result.watchdogThreadCpuMs.toFixed(0)} ms of CPU ` +
+              `per ${labelOf('hangwatch')} run (median), ` +
+              `${((result.watchdogThreadCpuMs / hangwatch.cpuMs) * 100).toFixed(1)}% of its CPU`,
+          ]),
       '',
     ].join('\n'),
   );
   if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** Median CPU of the runs' worker thread (hangwatch's watchdog), where Node names threads. */
+function watchdogThreadCpu(runs) {
+  const times = runs.map((run) => run.workerThreadCpuMs);
+  return times.length > 0 && times.every((ms) => ms !== undefined) ? median(times) : undefined;
 }
 
 function medians(runs) {

@@ -1,0 +1,40 @@
+'use strict';
+// CPU time of each thread of this process, by thread name, from Linux's /proc. Node 22+ names its
+// threads (MainThread, V8Worker, libuv-worker, WorkerThread for a worker_threads thread such as
+// hangwatch's watchdog); Node 20 names them all "node". Elsewhere there is no /proc: {}.
+const fs = require('node:fs');
+const path = require('node:path');
+
+/** Clock ticks per second of /proc's times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** `{ name: milliseconds of user + system CPU }`, threads of one name summed. */
+function threadCpuByName(taskDir = '/proc/self/task') {
+  const byName = {};
+  let tasks;
+  try {
+    tasks = fs.readdirSync(taskDir);
+  } catch {
+    return byName;
+  }
+  for (const task of tasks) {
+    let stat;
+    try {
+      stat = fs.readFileSync(path.join(taskDir, task, 'stat'), 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    // "tid (name) state ...": the name may hold spaces and parentheses; fields follow the last ")".
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+    if (!Number.isFinite(ticks)) continue;
+    byName[name] = (byName[name] ?? 0) + (ticks * 1000) / TICKS_PER_SECOND;
+  }
+  return byName;
+}
+
+/** The watchdog's share: a worker_threads thread, which koa's and the generated suite's tests never start. */
+const WORKER_THREAD_NAME = 'WorkerThread';
+
+module.exports = { threadCpuByName, WORKER_THREAD_NAME };
