@@ -34,7 +34,7 @@ function threadCpuByName(taskDir = '/proc/self/task') {
   return byName;
 }
 
-/** The watchdog's share: a worker_threads thread, which koa's and the generated suite's tests never start. */
+/** hangwatch's watchdog: the one worker_threads thread of koa's and the generated suite's runs. */
 const WORKER_THREAD_NAME = 'WorkerThread';
 
 module.exports = { threadCpuByName, WORKER_THREAD_NAME };
