@@ -249,9 +249,13 @@ test('a hang report lists the locks: holder, flow, site and how long', () => {
     ),
   );
   expect(report).toContain('Locks (1):');
-  expect(report).toMatch(
-    /"inventory" \(mutex, created at hang-report\.test\.js:3\)\n\s+held by flow #\d+ for 2\.0 s, acquired at hang-report\.test\.js:7:35/,
-  );
+  const held =
+    /"inventory" \(mutex, created at hang-report\.test\.js:3\)\n\s+held by flow #\d+ for (\d+\.\d) s, acquired at hang-report\.test\.js:7:35/.exec(
+      report,
+    );
+  expect(held).not.toBeNull();
+  // Held from the test's start to its 2 s timeout; a busy machine builds the report later.
+  expect(Number(held![1])).toBeGreaterThanOrEqual(1.5);
 });
 
 test('a holder stuck on a promise nobody resolves fails early with the locks in the report', () => {
