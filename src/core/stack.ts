@@ -46,13 +46,18 @@ type PrepareStackTrace = (error: Error, sites: NodeJS.CallSite[]) => unknown;
 export function stackText(captured: LazyStack | undefined): string | undefined {
   if (!captured) return undefined;
   const installed = Error.prepareStackTrace as PrepareStackTrace | undefined;
-  if (!installed) return captured.stack;
-  Error.prepareStackTrace = (error, sites) => formatMappingOwnFrames(error, sites, installed);
-  try {
-    return captured.stack;
-  } finally {
-    Error.prepareStackTrace = installed;
+  let text: unknown;
+  if (!installed) text = captured.stack;
+  else {
+    Error.prepareStackTrace = (error, sites) => formatMappingOwnFrames(error, sites, installed);
+    try {
+      text = captured.stack;
+    } finally {
+      Error.prepareStackTrace = installed;
+    }
   }
+  // Another tool's formatter may return anything (call sites, an object): no text, no frames.
+  return typeof text === 'string' ? text : undefined;
 }
 
 /** `parseStack(stackText(captured))`. */
