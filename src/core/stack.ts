@@ -87,10 +87,15 @@ function formatMappingOwnFrames(
 }
 
 function isInternalSite(site: NodeJS.CallSite): boolean {
+  const file = callSiteFile(site);
+  return file === undefined || classify(file).origin === 'internal';
+}
+
+/** The path of a call site's script (file URLs as paths), if it has one. */
+function callSiteFile(site: NodeJS.CallSite): string | undefined {
   const location = site.getFileName() ?? site.getScriptNameOrSourceURL();
-  if (!location) return true;
-  const file = location.startsWith('file://') ? safeFileURLToPath(location) : location;
-  return classify(file).origin === 'internal';
+  if (!location) return undefined;
+  return location.startsWith('file://') ? safeFileURLToPath(location) : location;
 }
 
 /**
@@ -120,9 +125,8 @@ export function callerFrames(
 }
 
 function frameOfCallSite(site: NodeJS.CallSite): Frame[] {
-  const location = site.getFileName() ?? site.getScriptNameOrSourceURL();
-  if (!location || site.isEval() || location.includes('<anonymous>')) return [];
-  const file = location.startsWith('file://') ? safeFileURLToPath(location) : location;
+  const file = callSiteFile(site);
+  if (!file || site.isEval() || file.includes('<anonymous>')) return [];
   const functionName = site.getFunctionName() ?? undefined;
   return [
     {
