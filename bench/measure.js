@@ -5,7 +5,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { REPO_ROOT } = require('./configs');
-const { WORKER_THREAD_NAME } = require('./thread-cpu');
+const { watchdogThreadCpu } = require('./thread-cpu');
 
 const CHILD = path.join(__dirname, 'jest-child.js');
 
@@ -58,8 +58,7 @@ async function measureJestRun({ node, configPath, workDir, runId }) {
     systemMs: usage.systemMs,
     wallMs,
     maxRssMb: usage.maxRssMb,
-    // hangwatch's watchdog, where Node names threads (22+); undefined on Node 20 or without one.
-    workerThreadCpuMs: usage.threadCpuMs?.[WORKER_THREAD_NAME],
+    workerThreadCpuMs: watchdogThreadCpu(usage),
     tests: results.numTotalTests,
   };
 }

@@ -10,6 +10,7 @@ const { CONFIGURATIONS, REPO_ROOT, writeJestConfigs } = require('./configs');
 const { generateSuite } = require('./generate-suite');
 const { measureJestRun } = require('./measure');
 const { summarize, renderTable } = require('./report');
+const { describeWatchdogThread } = require('./thread-cpu');
 
 const OUT_DIR = path.join(REPO_ROOT, '.bench-out');
 
@@ -33,9 +34,7 @@ function describeRun(run) {
   return (
     `cpu ${(run.cpuMs / 1000).toFixed(2)} s  wall ${(run.wallMs / 1000).toFixed(2)} s  ` +
     `max RSS ${run.maxRssMb.toFixed(0)} MB` +
-    (run.workerThreadCpuMs !== undefined
-      ? `  watchdog thread ${run.workerThreadCpuMs.toFixed(0)} ms`
-      : '')
+    describeWatchdogThread(run)
   );
 }
 

@@ -18,7 +18,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { median, medianInterval } = require('./report');
 const { installIntoProject } = require('./project-install');
-const { WORKER_THREAD_NAME } = require('./thread-cpu');
+const { describeWatchdogThread, watchdogThreadCpu } = require('./thread-cpu');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(REPO_ROOT, '.bench-out', 'suite');
@@ -195,8 +195,7 @@ async function measure({ node, dir, jestBin, args, runId }) {
     cpuMs: usage.userMs + usage.systemMs,
     wallMs,
     maxRssMb: usage.maxRssMb,
-    // Named only on Node 22+: undefined on Node 20, whose threads are all called "node".
-    workerThreadCpuMs: usage.threadCpuMs?.[WORKER_THREAD_NAME],
+    workerThreadCpuMs: watchdogThreadCpu(usage),
     verdict,
   };
 }
@@ -236,9 +235,7 @@ async function main() {
       progress(
         `  ${tag.padEnd(10)} ${labelOf(side).padEnd(10)} cpu ${(run.cpuMs / 1000).toFixed(2)} s  ` +
           `wall ${(run.wallMs / 1000).toFixed(2)} s  max RSS ${run.maxRssMb.toFixed(0)} MB` +
-          (run.workerThreadCpuMs !== undefined
-            ? `  watchdog thread ${run.workerThreadCpuMs.toFixed(0)} ms`
-            : '') +
+          describeWatchdogThread(run) +
           (run.verdict ? `  (${run.verdict})` : ''),
       );
       if (pair > 0) samples[side].push(run);
@@ -267,7 +264,7 @@ async function main() {
     cpuRatioPerPair: ratios('cpuMs').map(round),
     cpuRatioInterval: medianInterval(ratios('cpuMs')).map(round),
     maxRssRatioInterval: medianInterval(ratios('maxRssMb')).map(round),
-    watchdogThreadCpuMs: watchdogThreadCpu(samples.hangwatch),
+    watchdogThreadCpuMs: medianWatchdogThreadCpu(samples.hangwatch),
   };
   const { plain, hangwatch } = result.median;
   process.stdout.write(
@@ -295,7 +292,7 @@ async function main() {
 }
 
 /** Median CPU of the runs' worker thread (hangwatch's watchdog), where Node names threads. */
-function watchdogThreadCpu(runs) {
+function medianWatchdogThreadCpu(runs) {
   const times = runs.map((run) => run.workerThreadCpuMs);
   return times.length > 0 && times.every((ms) => ms !== undefined) ? median(times) : undefined;
 }

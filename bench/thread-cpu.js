@@ -37,4 +37,19 @@ function threadCpuByName(taskDir = '/proc/self/task') {
 /** hangwatch's watchdog: the one worker_threads thread of koa's and the generated suite's runs. */
 const WORKER_THREAD_NAME = 'WorkerThread';
 
-module.exports = { threadCpuByName, WORKER_THREAD_NAME };
+/**
+ * The watchdog thread's CPU in a run's usage (jest-child.js): undefined on Node 20, whose threads
+ * are all called "node", and in runs without the watchdog.
+ */
+function watchdogThreadCpu(usage) {
+  return usage.threadCpuMs?.[WORKER_THREAD_NAME];
+}
+
+/** What a run's progress line adds about the watchdog thread (nothing when it is unknown). */
+function describeWatchdogThread(run) {
+  return run.workerThreadCpuMs !== undefined
+    ? `  watchdog thread ${run.workerThreadCpuMs.toFixed(0)} ms`
+    : '';
+}
+
+module.exports = { threadCpuByName, WORKER_THREAD_NAME, watchdogThreadCpu, describeWatchdogThread };
