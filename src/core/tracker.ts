@@ -127,6 +127,8 @@ export class ResourceTracker<Owner> {
   private nextVirtualId = -1;
   private readonly ownerOf: (contextOwner: unknown) => Owner | undefined;
   private readonly stackDepth: number;
+  /** Resources created and recorded ones destroyed so far, hangwatch's own aside. */
+  private changes = 0;
   /** Callbacks for records whose closing someone waits to see (`onClose`); usually empty. */
   private readonly closeWatchers = new Map<number, (closedAt: number) => void>();
 
@@ -141,6 +143,7 @@ export class ResourceTracker<Owner> {
       const isPromise = type === 'PROMISE';
       if (isPromise && !recordPromises) return;
       if (this.suspended > 0) return;
+      this.changes++;
       if (type === 'TickObject') return this.linkTick(triggerAsyncId, resource, init);
       if (ALWAYS_SETTLES.has(type) || IGNORED.has(type)) return;
       if (type === 'Timeout' && ignoresTimer?.(resource)) return;
@@ -163,6 +166,7 @@ export class ResourceTracker<Owner> {
     const forget = (asyncId: number) => {
       const record = this.records.get(asyncId);
       if (!record) return;
+      this.changes++;
       // A descendant may still hold it as its root: keep its stack, not the closed resource.
       record.resource = undefined;
       // One size check per destroy while nobody watches (the common case).
@@ -256,6 +260,7 @@ export class ResourceTracker<Owner> {
     if (!this.enabled || this.suspended > 0) return undefined;
     const context = currentAsyncContext();
     const asyncId = this.nextVirtualId--;
+    this.changes++;
     this.records.set(asyncId, {
       asyncId,
       type,
@@ -272,7 +277,15 @@ export class ResourceTracker<Owner> {
 
   forget(asyncId: number): void {
     if (this.closeWatchers.size > 0) this.notifyClosed(asyncId);
-    this.records.delete(asyncId);
+    if (this.records.delete(asyncId)) this.changes++;
+  }
+
+  /**
+   * A count that moves whenever work outside hangwatch creates a resource or a recorded one
+   * closes: unchanged over a wait, the process did nothing in it that could close anything.
+   */
+  get activity(): number {
+    return this.changes;
   }
 
   /**

@@ -2,6 +2,7 @@ import { setImmediate as realSetImmediate, setTimeout as realSetTimeout } from '
 import { performance } from 'node:perf_hooks';
 import type { Circus } from '@jest/types';
 import { LeakError } from '../core/hang-error';
+import { couldStillClose } from '../core/closing-grace';
 import { keptAliveIfChanged, rememberLeak } from '../core/kept-alive';
 import { buildLeakFinding, findLeaks, openKeepAliveRecords } from '../core/leaks';
 import type { PendingResource } from '../core/model';
@@ -34,6 +35,16 @@ export interface LeakCheckContext {
  * when something is still open, and only until it closes.
  */
 export const CLOSE_GRACE_MS = 100;
+
+const POLL_MS = 10;
+/** Quiet waits in a row that end the grace early (20 ms of a loop with nothing to do). */
+const QUIET_POLLS = 2;
+
+/** When a Node timer was armed, on the loop's clock; NaN (never quiet) if Node hides it. */
+function loopClockOf(timer: unknown): number {
+  const armedAt = (timer as { _idleStart?: unknown } | undefined)?._idleStart;
+  return typeof armedAt === 'number' ? armedAt : Number.NaN;
+}
 
 /** A test that ended with something open: kept to tell a leak from a late close. */
 interface Suspect {
@@ -134,14 +145,30 @@ export class LeakWatch {
   /**
    * Two turns of the loop (close callbacks run in the second), then short waits while anything is
    * still open, up to CLOSE_GRACE_MS: a response still in flight finishes, its library closes.
+   * The wait ends sooner once the loop stays quiet for QUIET_POLLS waits in a row with nothing
+   * left that could still close anything (see `couldStillClose`): a server a test left
+   * listening is not going to close itself, and every file that leaks one would pay the whole
+   * grace for nothing.
    */
   private async graceForClosing(): Promise<void> {
     const wait = (schedule: (resolve: () => void) => void) =>
       this.context.untracked(() => new Promise<void>((resolve) => schedule(resolve)));
     for (let turn = 0; turn < 2; turn++) await wait((resolve) => realSetImmediate(resolve));
     const deadline = performance.now() + CLOSE_GRACE_MS;
+    let quietPolls = 0;
     while (this.open().length > 0 && performance.now() < deadline) {
-      await wait((resolve) => realSetTimeout(resolve, 10));
+      const activity = this.tracker.activity;
+      let poll: unknown;
+      await wait((resolve) => (poll = realSetTimeout(resolve, POLL_MS)));
+      const quiet =
+        this.tracker.activity === activity &&
+        !couldStillClose(
+          this.tracker.live(),
+          loopClockOf(poll) + POLL_MS,
+          deadline - performance.now(),
+        );
+      quietPolls = quiet ? quietPolls + 1 : 0;
+      if (quietPolls >= QUIET_POLLS) return;
     }
   }
 
