@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
 import type { Circus } from '@jest/types';
 import type { Degradable } from './degrade';
+import { removeOwnFrames } from './own-frames';
 import { declaresDone, wrapUnitFunction } from './unit-functions';
 import { fullTestName, hasDeadline, hookSubject, isTimeoutError, type Unit } from './units';
 
@@ -213,8 +214,10 @@ export class Lifecycle {
       case 'hook_failure':
         return this.end(event.hook, isTimeoutError(event.error) ? 'timed_out' : 'failed', event);
       case 'test_done':
+        removeOwnFrames(event.test.errors);
         return [{ name: 'test_done', test: event.test }];
       case 'run_finish':
+        removeOwnFrames(state.unhandledErrors);
         return [{ name: 'file_done' }];
       default:
         return [];

@@ -84,3 +84,21 @@ test('an internal error degrades to plain Jest with one warning line, results in
   );
   expect(run.failureOf('fails on its own assertion')).toContain('expect(received).toBe(expected)');
 }, 300_000);
+
+test("a failing test's stack shows the user's frames and none of hangwatch's wrappers", async () => {
+  const run = await runFixture('user-failures', { args: ['--forceExit'] });
+  const names = [
+    'fails on its own assertion',
+    'fails in a listener its emitter calls',
+    'fails in a server callback',
+  ];
+  for (const name of names) {
+    const failure = run.failureOf(name);
+    const frames = failure.split('\n').filter((line) => /^\s+at /.test(line));
+    expect(frames[0]).toContain('failures.test.js');
+    expect(frames.filter((line) => /hangwatch|[/\\]dist[/\\](jest|core)[/\\]/.test(line))).toEqual(
+      [],
+    );
+  }
+  expect(run.failureOf('fails in a listener its emitter calls')).toContain('the listener failed');
+}, 300_000);
