@@ -1,4 +1,5 @@
 import { asyncWrapProviders } from 'node:async_hooks';
+import { readAddress } from './socket-address';
 import type { ResourceRecord } from './tracker';
 
 /**
@@ -58,48 +59,38 @@ const IDLE_UNTIL_TOUCHED = new Set([
 ]);
 
 /**
- * Node's timers keep when they were armed, on the loop's clock (`_idleStart`, ms), and their
- * delay (`_idleTimeout`, -1 once cleared). Without them, or without the loop's clock, it is
- * taken as due.
+ * When a Node timer was last armed, on the loop's clock (`_idleStart`, ms): a timer armed now
+ * reads the loop's clock. NaN if Node does not say.
+ */
+export function loopClockOf(timer: unknown): number {
+  const armedAt = (timer as { _idleStart?: unknown } | undefined)?._idleStart;
+  return typeof armedAt === 'number' ? armedAt : Number.NaN;
+}
+
+/**
+ * Whether a timer runs within `withinMs` of `loopNow`, from when it was armed and its delay
+ * (`_idleTimeout`, -1 once cleared). Without them, or without the loop's clock, it is taken as
+ * due.
  */
 function timerDueWithin(resource: unknown, loopNow: number, withinMs: number): boolean {
-  const timer = resource as { _idleStart?: unknown; _idleTimeout?: unknown; _destroyed?: unknown };
+  const timer = resource as { _idleTimeout?: unknown; _destroyed?: unknown } | undefined;
   if (!timer || timer._destroyed === true) return false;
-  const { _idleStart: armedAt, _idleTimeout: delay } = timer;
-  if (typeof armedAt !== 'number' || typeof delay !== 'number' || Number.isNaN(loopNow))
-    return true;
+  const armedAt = loopClockOf(timer);
+  const delay = timer._idleTimeout;
+  if (typeof delay !== 'number' || Number.isNaN(armedAt) || Number.isNaN(loopNow)) return true;
   if (delay < 0) return false;
   return armedAt + delay <= loopNow + withinMs;
-}
-
-interface SocketHandle {
-  getsockname?(out: Endpoint): number;
-  getpeername?(out: Endpoint): number;
-}
-
-interface Endpoint {
-  address?: string;
-  port?: number;
 }
 
 const IPV4_MAPPED = '::ffff:';
 
 function endpointOf(handle: unknown, side: 'getsockname' | 'getpeername'): string | undefined {
-  const socket = handle as SocketHandle | undefined;
-  const read = socket?.[side];
-  if (typeof read !== 'function') return undefined;
-  const out: Endpoint = {};
-  try {
-    if (read.call(socket, out) !== 0) return undefined;
-  } catch {
-    return undefined;
-  }
-  if (out.port === undefined) return undefined;
+  const info = readAddress(handle as object | undefined, side);
+  if (info?.address === undefined || info.port === undefined) return undefined;
+  const { address, port } = info;
   // A dual-stack server sees an IPv4 client as `::ffff:127.0.0.1`: the client says `127.0.0.1`.
-  const address = out.address?.startsWith(IPV4_MAPPED)
-    ? out.address.slice(IPV4_MAPPED.length)
-    : out.address;
-  return `${address}|${out.port}`;
+  const host = address.startsWith(IPV4_MAPPED) ? address.slice(IPV4_MAPPED.length) : address;
+  return `${host}|${port}`;
 }
 
 function localEndpoints(records: readonly ResourceRecord<unknown>[]): Set<string> {

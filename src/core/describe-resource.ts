@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { FetchRequestState } from './fetch-requests';
+import { readAddress, type AddressInfo } from './socket-address';
 
 /**
  * What a raw async resource is, as facts: its kind in words a test author recognises and the
@@ -20,12 +21,6 @@ export interface ResourceDescription {
    * anything by itself, so it ranks below what the test actively waits on.
    */
   passive: boolean;
-}
-
-interface AddressInfo {
-  address?: string;
-  port?: number;
-  family?: string;
 }
 
 type Loose = Record<string | symbol, unknown>;
@@ -59,21 +54,6 @@ function callHasRef(resource: object | undefined): boolean {
     return Boolean(hasRef.call(resource));
   } catch {
     return true;
-  }
-}
-
-function readAddress(
-  handle: Loose,
-  method: 'getpeername' | 'getsockname',
-): AddressInfo | undefined {
-  const read = handle[method];
-  if (typeof read !== 'function') return undefined;
-  const out: AddressInfo = {};
-  try {
-    const status = read.call(handle, out) as number;
-    return status === 0 && out.address !== undefined ? out : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -2,7 +2,7 @@ import { setImmediate as realSetImmediate, setTimeout as realSetTimeout } from '
 import { performance } from 'node:perf_hooks';
 import type { Circus } from '@jest/types';
 import { LeakError } from '../core/hang-error';
-import { couldStillClose } from '../core/closing-grace';
+import { couldStillClose, loopClockOf } from '../core/closing-grace';
 import { keptAliveIfChanged, rememberLeak } from '../core/kept-alive';
 import { buildLeakFinding, findLeaks, openKeepAliveRecords } from '../core/leaks';
 import type { PendingResource } from '../core/model';
@@ -39,12 +39,6 @@ export const CLOSE_GRACE_MS = 100;
 const POLL_MS = 10;
 /** Quiet waits in a row that end the grace early (20 ms of a loop with nothing to do). */
 const QUIET_POLLS = 2;
-
-/** When a Node timer was armed, on the loop's clock; NaN (never quiet) if Node hides it. */
-function loopClockOf(timer: unknown): number {
-  const armedAt = (timer as { _idleStart?: unknown } | undefined)?._idleStart;
-  return typeof armedAt === 'number' ? armedAt : Number.NaN;
-}
 
 /** A test that ended with something open: kept to tell a leak from a late close. */
 interface Suspect {
