@@ -162,7 +162,11 @@ const RUNNER_PACKAGES = new Set([
   'hangwatch',
 ]);
 
-const OWN_DIRS = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..', 'src')];
+/** hangwatch's own files: its built code, and its sources when run from them. */
+export const OWN_DIRS: readonly string[] = [
+  path.resolve(__dirname, '..'),
+  path.resolve(__dirname, '..', '..', 'src'),
+];
 
 /**
  * Jest's own stack-line parser (jest-message-util's). Its `cwd` is one no path starts with: frames

@@ -1,19 +1,21 @@
 import * as path from 'node:path';
+import { OWN_DIRS } from '../core/stack';
 
-/**
- * hangwatch's own files. Its wrappers (a test's function, `emit`, `listen`, sync calls) sit on
- * the stack between the user's frames: without this, every failing test would show a frame of
- * hangwatch's that plain Jest would not, where Jest shows its own frames filtered out.
+/*
+ * hangwatch's wrappers (a test's function, `emit`, `listen`, sync calls) sit on the stack between
+ * the user's frames: without this, every failing test would show a frame of hangwatch's that
+ * plain Jest would not, where Jest shows its own frames filtered out.
  */
-const OWN_ROOT = path.resolve(__dirname, '..') + path.sep;
 const FRAME = /^\s+at /;
 
-/** The stack without the lines of hangwatch's frames. */
-export function withoutOwnFrames(stack: string, ownRoot = OWN_ROOT): string {
-  if (!stack.includes(ownRoot)) return stack;
+/** The stack without the lines of frames in hangwatch's own files (`ownDirs`). */
+export function withoutOwnFrames(stack: string, ownDirs: readonly string[] = OWN_DIRS): string {
+  const prefixes = ownDirs.map((dir) => dir + path.sep);
+  const isOwn = (line: string) => prefixes.some((prefix) => line.includes(prefix));
+  if (!isOwn(stack)) return stack;
   return stack
     .split('\n')
-    .filter((line) => !(FRAME.test(line) && line.includes(ownRoot)))
+    .filter((line) => !(FRAME.test(line) && isOwn(line)))
     .join('\n');
 }
 

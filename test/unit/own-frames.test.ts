@@ -1,6 +1,7 @@
 import { removeOwnFrames, withoutOwnFrames } from '../../src/jest/own-frames';
 
-const ROOT = '/project/node_modules/hangwatch/dist/';
+const OWN_DIR = '/project/node_modules/hangwatch/dist';
+const ROOT = `${OWN_DIR}/`;
 const stack = [
   'Error: boom',
   '    at Object.<anonymous> (/project/test/a.test.js:3:9)',
@@ -10,7 +11,7 @@ const stack = [
 ].join('\n');
 
 test("drops the lines of hangwatch's frames, keeps the message and every other frame", () => {
-  expect(withoutOwnFrames(stack, ROOT)).toBe(
+  expect(withoutOwnFrames(stack, [OWN_DIR])).toBe(
     [
       'Error: boom',
       '    at Object.<anonymous> (/project/test/a.test.js:3:9)',
@@ -21,7 +22,7 @@ test("drops the lines of hangwatch's frames, keeps the message and every other f
 
 test('a message that names a hangwatch file is not a frame: it stays', () => {
   const message = `Error: cannot read ${ROOT}jest/options.js\n    at x (/project/a.js:1:1)`;
-  expect(withoutOwnFrames(message, ROOT)).toBe(message);
+  expect(withoutOwnFrames(message, [OWN_DIR])).toBe(message);
 });
 
 test("recorded errors, alone or as circus's [error, asyncError] pair, lose this module's frames", () => {
