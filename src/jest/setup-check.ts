@@ -24,6 +24,18 @@ export function noteSetupGaps(
   ]);
   if (checkedConfigs.has(key)) return;
   checkedConfigs.add(key);
+  const gaps = setupGaps(projectConfig, globalConfig);
+  if (gaps.length === 0) return;
+  noteOncePerRun(
+    `hangwatch: this config lacks what the hangwatch presets set up: ${gaps.join('; ')}. See "Install" in hangwatch's README.`,
+  );
+}
+
+/** What the config lacks of the presets' set-up, one clause each, with the line that adds it. */
+export function setupGaps(
+  projectConfig: Pick<Config.ProjectConfig, 'rootDir' | 'moduleNameMapper'>,
+  globalConfig?: Pick<Config.GlobalConfig, 'rootDir' | 'reporters'>,
+): string[] {
   const gaps: string[] = [];
   if (projectUses('async-mutex', projectConfig.rootDir) && !mapsAsyncMutex(projectConfig)) {
     gaps.push(
@@ -35,10 +47,7 @@ export function noteSetupGaps(
       `no end-of-run summary, JSON report or failOn gate (add 'hangwatch/reporter' to reporters)`,
     );
   }
-  if (gaps.length === 0) return;
-  noteOncePerRun(
-    `hangwatch: this config lacks what the hangwatch presets set up: ${gaps.join('; ')}. See "Install" in hangwatch's README.`,
-  );
+  return gaps;
 }
 
 const checkedConfigs = new Set<string>();
@@ -46,12 +55,45 @@ const checkedConfigs = new Set<string>();
 const OWN_ADAPTER = path.join(__dirname, '..', 'adapters', 'async-mutex.js');
 const OWN_REPORTER = path.join(__dirname, 'reporter.js');
 
+const DEPENDENCY_FIELDS = [
+  'dependencies',
+  'devDependencies',
+  'peerDependencies',
+  'optionalDependencies',
+] as const;
+
+/**
+ * Whether the project itself depends on `name` (its nearest package.json says so) and it is
+ * installed. A copy that only a dependency brings (mockttp uses async-mutex inside) is that
+ * package's business: naming it would tell the user about a library they never chose.
+ */
 function projectUses(name: string, rootDir: string): boolean {
+  const manifest = nearestManifest(rootDir);
+  if (!manifest || !DEPENDENCY_FIELDS.some((field) => manifest[field]?.[name] !== undefined)) {
+    return false;
+  }
   try {
     require.resolve(`${name}/package.json`, { paths: [rootDir] });
     return true;
   } catch {
     return false;
+  }
+}
+
+type Manifest = Partial<Record<(typeof DEPENDENCY_FIELDS)[number], Record<string, unknown>>>;
+
+/** The package.json of rootDir or of the closest directory above it (a workspace's package). */
+function nearestManifest(rootDir: string): Manifest | undefined {
+  for (let dir = path.resolve(rootDir); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      try {
+        return JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
+      } catch {
+        return undefined;
+      }
+    }
+    if (path.dirname(dir) === dir) return undefined;
   }
 }
 
@@ -64,7 +106,9 @@ function sameFile(target: string, own: string, rootDir: string): boolean {
   }
 }
 
-function mapsAsyncMutex(config: Config.ProjectConfig): boolean {
+function mapsAsyncMutex(
+  config: Pick<Config.ProjectConfig, 'rootDir' | 'moduleNameMapper'>,
+): boolean {
   return (config.moduleNameMapper ?? []).some(([pattern, targets]) => {
     if (!matchesName(pattern, 'async-mutex')) return false;
     const list: string[] = Array.isArray(targets) ? targets : [targets];
@@ -80,7 +124,7 @@ function matchesName(pattern: string, name: string): boolean {
   }
 }
 
-function hasHangwatchReporter(config: Config.GlobalConfig): boolean {
+function hasHangwatchReporter(config: Pick<Config.GlobalConfig, 'rootDir' | 'reporters'>): boolean {
   return (config.reporters ?? []).some((entry) => {
     const name = typeof entry === 'string' ? entry : entry[0];
     return sameFile(name, OWN_REPORTER, config.rootDir);
