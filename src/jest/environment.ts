@@ -3,6 +3,7 @@ import type { Circus } from '@jest/types';
 import { Lifecycle } from './lifecycle';
 import { LoopWatch } from './loop-watch';
 import { parseOptions } from './options';
+import { leaveOwnFramesOut } from './own-frames';
 import { HangwatchSession } from './session';
 import { noteSetupGaps } from './setup-check';
 
@@ -68,6 +69,7 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
     }
 
     override async teardown(): Promise<void> {
+      this.#showOwnFramesAgain?.();
       this.loopWatch?.stop();
       this.hangwatch?.stop();
       await super.teardown();
@@ -89,10 +91,32 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
     // hangwatch goes first and synchronously: for declaration events (`add_test`) the circus state
     // it reads is only current during the dispatch itself.
     override handleTestEvent: Circus.EventHandler = (event, state) => {
+      if (this.lifecycle && !this.#showOwnFramesAgain) this.#leaveOwnFramesOut();
       const own = this.lifecycle?.handleTestEvent(event, state);
       const inherited = this.#baseHandleTestEvent?.call(this, event as never, state);
       return own || inherited ? Promise.all([own, inherited]).then(() => undefined) : undefined;
     };
+
+    /** Puts back the stack formatters `#leaveOwnFramesOut` wrapped (the main realm's outlives the file). */
+    #showOwnFramesAgain: (() => void) | undefined;
+
+    /**
+     * Stacks formatted while the file runs (an error the user logs, an uncaught one) leave out
+     * hangwatch's wrappers. Jest installs its formatters after `setup`, before the first
+     * circus event: the test realm's (Jest 29) and the main realm's, which formats the test
+     * realm's errors when it has none (Jest 30).
+     */
+    #leaveOwnFramesOut(): void {
+      const undos: (() => void)[] = [];
+      this.#showOwnFramesAgain = () => undos.splice(0).forEach((undo) => undo());
+      try {
+        undos.push(leaveOwnFramesOut(Error));
+        const realmError = (this.global as { Error?: { prepareStackTrace?: unknown } }).Error;
+        if (realmError && realmError !== Error) undos.push(leaveOwnFramesOut(realmError));
+      } catch {
+        // stacks keep hangwatch's frames; nothing else changes
+      }
+    }
   }
   Object.defineProperty(HangwatchEnvironment, 'name', {
     value: `Hangwatch${BaseEnvironment.name}`,

@@ -40,3 +40,54 @@ function removeFrom(error: unknown): void {
     // a frozen error or a throwing getter: it keeps its stack
   }
 }
+
+type StackFormatter = (this: unknown, error: Error, sites: NodeJS.CallSite[]) => unknown;
+/** Marks a formatter this module installed, so a realm is never wrapped twice. */
+const LEAVES_OWN_FRAMES_OUT = Symbol('hangwatch.leavesOwnFramesOut');
+
+/**
+ * Makes the formatter installed on `errorClass` (Jest's source-map support, in the realm it
+ * serves) leave hangwatch's call sites out of every stack it formats from now on: an error the
+ * user logs from an `error` listener would otherwise show the `emit` wrapper between their own
+ * frames. Returns the undo. A realm without an installed formatter is left alone: its errors are
+ * formatted by the main realm's (Jest 30), which is the one to wrap.
+ */
+export function leaveOwnFramesOut(
+  errorClass: { prepareStackTrace?: unknown },
+  ownDirs: readonly string[] = OWN_DIRS,
+): () => void {
+  const installed = errorClass.prepareStackTrace as StackFormatter | undefined;
+  if (typeof installed !== 'function' || LEAVES_OWN_FRAMES_OUT in installed) {
+    return () => undefined;
+  }
+  const prefixes = ownDirs.map((dir) => dir + path.sep);
+  const isOwnSite = (site: NodeJS.CallSite) => {
+    const file = site.getFileName();
+    return typeof file === 'string' && prefixes.some((prefix) => file.startsWith(prefix));
+  };
+  // A site of hangwatch's, or the AsyncLocalStorage `run` one of its wrappers calls the user's
+  // function through (called by the wrapper: the next site is the caller).
+  const isOwnMechanics = (sites: NodeJS.CallSite[], at: number) =>
+    isOwnSite(sites[at]) ||
+    (sites[at].getFileName() === 'node:async_hooks' &&
+      at + 1 < sites.length &&
+      isOwnSite(sites[at + 1]));
+  const formatter = function prepareStackTrace(
+    this: unknown,
+    error: Error,
+    sites: NodeJS.CallSite[],
+  ): unknown {
+    let kept = sites;
+    try {
+      if (sites.some(isOwnSite)) kept = sites.filter((_site, at) => !isOwnMechanics(sites, at));
+    } catch {
+      kept = sites; // an odd call site: the stack as it was, never an error of ours
+    }
+    return installed.call(this, error, kept);
+  };
+  Object.defineProperty(formatter, LEAVES_OWN_FRAMES_OUT, { value: true });
+  errorClass.prepareStackTrace = formatter;
+  return () => {
+    if (errorClass.prepareStackTrace === formatter) errorClass.prepareStackTrace = installed;
+  };
+}

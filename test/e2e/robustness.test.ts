@@ -101,4 +101,13 @@ test("a failing test's stack shows the user's frames and none of hangwatch's wra
     );
   }
   expect(run.failureOf('fails in a listener its emitter calls')).toContain('the listener failed');
+  // A stack the test itself logs: the user's frames, and `emit` as Node's, not hangwatch's wrapper.
+  const logged = run.stderr.slice(run.stderr.indexOf('Error: logged from a listener'));
+  const loggedFrames = logged.split('\n').filter((line) => /^\s+at /.test(line));
+  expect(loggedFrames[0]).toContain('logged.test.js');
+  expect(loggedFrames.some((line) => /at \S*emit \(node:events/.test(line))).toBe(true);
+  expect(loggedFrames.filter((line) => /node:async_hooks/.test(line))).toEqual([]);
+  expect(
+    loggedFrames.filter((line) => /hangwatch|[/\\]dist[/\\](jest|core)[/\\]/.test(line)),
+  ).toEqual([]);
 }, 300_000);

@@ -1,4 +1,6 @@
-import { removeOwnFrames, withoutOwnFrames } from '../../src/jest/own-frames';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { EventEmitter } from 'node:events';
+import { leaveOwnFramesOut, removeOwnFrames, withoutOwnFrames } from '../../src/jest/own-frames';
 
 const OWN_DIR = '/project/node_modules/hangwatch/dist';
 const ROOT = `${OWN_DIR}/`;
@@ -36,4 +38,45 @@ test("recorded errors, alone or as circus's [error, asyncError] pair, lose this 
   expect(error.stack).toBe('Error: boom\n    at user (/project/a.test.js:1:1)');
   expect(asyncError.stack).toBe('Error: async');
   expect(frozen.stack).toContain(own);
+});
+
+/** V8's call sites of a listener called through `emit`, inside an AsyncLocalStorage `run`. */
+function sitesThroughEmitAndRun(): NodeJS.CallSite[] {
+  let sites: NodeJS.CallSite[] = [];
+  const emitter = new EventEmitter();
+  emitter.on('go', () => {
+    const previous = Error.prepareStackTrace;
+    Error.prepareStackTrace = (_error, callSites) => callSites;
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder);
+    sites = holder.stack as NodeJS.CallSite[];
+    Error.prepareStackTrace = previous;
+  });
+  new AsyncLocalStorage().run({}, () => emitter.emit('go'));
+  return sites;
+}
+
+test("a wrapped formatter leaves out hangwatch's sites and the AsyncLocalStorage run they call through", () => {
+  // This file's directory plays hangwatch's own: its frames are the wrappers.
+  const installed = (_error: Error, sites: NodeJS.CallSite[]) =>
+    sites.map((site) => site.getFileName() ?? '');
+  const realm: { prepareStackTrace?: unknown } = { prepareStackTrace: installed };
+  const undo = leaveOwnFramesOut(realm, [__dirname]);
+  const format = realm.prepareStackTrace as typeof installed;
+  const files = format(new Error('x'), sitesThroughEmitAndRun());
+  expect(files.filter((file) => file.startsWith(__dirname))).toEqual([]);
+  expect(files).toContain('node:events');
+  expect(files).not.toContain('node:async_hooks');
+  expect(files.length).toBeGreaterThan(1);
+  // Once per realm: wrapping again changes nothing; the undo puts the installed one back.
+  expect(leaveOwnFramesOut(realm, [__dirname])()).toBeUndefined();
+  expect(realm.prepareStackTrace).toBe(format);
+  undo();
+  expect(realm.prepareStackTrace).toBe(installed);
+});
+
+test('a realm without a formatter is left alone', () => {
+  const realm: { prepareStackTrace?: unknown } = {};
+  leaveOwnFramesOut(realm, [__dirname])();
+  expect(realm.prepareStackTrace).toBeUndefined();
 });
