@@ -97,7 +97,7 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
       return own || inherited ? Promise.all([own, inherited]).then(() => undefined) : undefined;
     };
 
-    /** Puts back the stack formatters `#leaveOwnFramesOut` wrapped (the main realm's outlives the file). */
+    /** Undoes `#leaveOwnFramesOut`: the main realm's formatter outlives the file. */
     #showOwnFramesAgain: (() => void) | undefined;
 
     /**
