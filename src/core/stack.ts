@@ -168,6 +168,11 @@ export const OWN_DIRS: readonly string[] = [
   path.resolve(__dirname, '..', '..', 'src'),
 ];
 
+/** Whether a file is one of hangwatch's own (under `ownDirs`). */
+export function isOwnFile(file: string, ownDirs: readonly string[] = OWN_DIRS): boolean {
+  return ownDirs.some((dir) => file.startsWith(dir + path.sep));
+}
+
 /**
  * Jest's own stack-line parser (jest-message-util's). Its `cwd` is one no path starts with: frames
  * keep absolute paths, as the rest of hangwatch expects.
@@ -225,7 +230,7 @@ function safeFileURLToPath(url: string): string {
 
 function classify(file: string): Pick<Frame, 'origin' | 'packageName'> {
   if (file.startsWith('node:') || !path.isAbsolute(file)) return { origin: 'internal' };
-  if (OWN_DIRS.some((dir) => file.startsWith(dir + path.sep))) return { origin: 'internal' };
+  if (isOwnFile(file)) return { origin: 'internal' };
   const packageName = packageOf(file);
   if (packageName === undefined) return { origin: 'user' };
   if (RUNNER_PACKAGES.has(packageName) || packageName.startsWith('@jest/')) {

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { OWN_DIRS } from '../core/stack';
+import { isOwnFile, OWN_DIRS } from '../core/stack';
 
 /*
  * hangwatch's wrappers (a test's function, `emit`, `listen`, sync calls) sit on the stack between
@@ -60,18 +60,10 @@ export function leaveOwnFramesOut(
   if (typeof installed !== 'function' || LEAVES_OWN_FRAMES_OUT in installed) {
     return () => undefined;
   }
-  const prefixes = ownDirs.map((dir) => dir + path.sep);
   const isOwnSite = (site: NodeJS.CallSite) => {
     const file = site.getFileName();
-    return typeof file === 'string' && prefixes.some((prefix) => file.startsWith(prefix));
+    return typeof file === 'string' && isOwnFile(file, ownDirs);
   };
-  // A site of hangwatch's, or the AsyncLocalStorage `run` one of its wrappers calls the user's
-  // function through (called by the wrapper: the next site is the caller).
-  const isOwnMechanics = (sites: NodeJS.CallSite[], at: number) =>
-    isOwnSite(sites[at]) ||
-    (sites[at].getFileName() === 'node:async_hooks' &&
-      at + 1 < sites.length &&
-      isOwnSite(sites[at + 1]));
   const formatter = function prepareStackTrace(
     this: unknown,
     error: Error,
@@ -79,7 +71,14 @@ export function leaveOwnFramesOut(
   ): unknown {
     let kept = sites;
     try {
-      if (sites.some(isOwnSite)) kept = sites.filter((_site, at) => !isOwnMechanics(sites, at));
+      const own = sites.map(isOwnSite);
+      // hangwatch's sites, and the AsyncLocalStorage `run` one of its wrappers calls the user's
+      // function through (its caller, the next site, is the wrapper).
+      if (own.includes(true)) {
+        kept = sites.filter(
+          (site, at) => !own[at] && !(own[at + 1] && site.getFileName() === 'node:async_hooks'),
+        );
+      }
     } catch {
       kept = sites; // an odd call site: the stack as it was, never an error of ours
     }
