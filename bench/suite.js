@@ -38,9 +38,10 @@ Options:
   --node <path>          Node binary that runs Jest (default: this one, or BENCH_NODE)
   --hangwatch <json>     testEnvironmentOptions.hangwatch for the hangwatch side (default {})
   --measure <side>       what runs against plain: hangwatch (default); hook-floor, a no-op async
-                         hook with hangwatch's callbacks (init, destroy) and one
-                         AsyncLocalStorage store, what any async_hooks tool pays on this Node;
-                         tracker, hangwatch's resource tracker alone with that store
+                         hook with hangwatch's callbacks (init, destroy), enabled as hangwatch
+                         enables its own, and one AsyncLocalStorage store: the least tracking
+                         with async_hooks costs on this Node; tracker, hangwatch's resource
+                         tracker alone with that store
   --json                 also print the results as one JSON line
   -- <args>              passed to Jest on both sides (on a heavily loaded machine,
                          --testTimeout=60000 keeps a starved test from timing out)
@@ -117,12 +118,14 @@ const MEASURED_SIDES = ['hangwatch', 'hook-floor', 'tracker'];
  */
 function referenceEnvironment(measure, modules, installedRoot) {
   const trackerDist = path.join(installedRoot, 'dist', 'core', 'tracker.js');
+  const lightHooksDist = path.join(installedRoot, 'dist', 'core', 'light-hooks.js');
   const hook =
     measure === 'tracker'
       ? `const { ResourceTracker } = require(${JSON.stringify(trackerDist)});\n` +
         'new ResourceTracker({ ownerOf: () => undefined, promises: false }).enable();\n'
-      : // Node 22.20+/24.9+ skip promises for such a hook, as for hangwatch's; older Node ignores it.
-        'createHook({ init() {}, destroy() {}, trackPromises: false }).enable();\n';
+      : // Enabled as hangwatch enables its own (see core/light-hooks).
+        `const { enableHook } = require(${JSON.stringify(lightHooksDist)});\n` +
+        'enableHook(createHook({ init() {}, destroy() {}, trackPromises: false }));\n';
   const file = path.join(OUT_DIR, `${measure}-environment.js`);
   fs.writeFileSync(
     file,

@@ -15,6 +15,15 @@ export interface AsyncContext {
 
 const storage = new AsyncLocalStorage<AsyncContext>();
 
+/**
+ * Switches the storage on now (on Node 20 and 22 its first `run` enables an async hook), so the
+ * moment is hangwatch's choice: see `light-hooks`.
+ */
+export function enableAsyncContext(): void {
+  // A store other than the current one: `run` with the same store skips enabling.
+  if (storage.getStore() === undefined) storage.run({}, () => undefined);
+}
+
 export function currentAsyncContext(): AsyncContext | undefined {
   return storage.getStore();
 }

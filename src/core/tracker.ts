@@ -6,6 +6,7 @@ import {
 } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { currentAsyncContext } from './async-context';
+import { disableHook, enableHook } from './light-hooks';
 import { countCallbacksWhenAsked, enterCallback, leaveCallback } from './callback-depth';
 import { captureStack, DEEP_STACK_DEPTH, DEFAULT_STACK_DEPTH, type LazyStack } from './stack';
 
@@ -117,6 +118,7 @@ export class ResourceTracker<Owner> {
    */
   traceTicks = false;
   private readonly hook: AsyncHook;
+  private readonly recordsPromises: boolean;
   /** Callback counting for lock flows, started when first wanted (see `callback-depth`). */
   private callbackHook: AsyncHook | undefined;
   private stopCountingCallbacks: (() => void) | undefined;
@@ -137,6 +139,7 @@ export class ResourceTracker<Owner> {
     const depth = options.stackDepth ?? DEFAULT_STACK_DEPTH;
     this.stackDepth = depth;
     const recordPromises = options.promises;
+    this.recordsPromises = recordPromises;
     const ignoresTimer = options.ignoresTimer;
     const init = (asyncId: number, type: string, triggerAsyncId: number, resource: object) => {
       // First: Node 20 and 22 call it for every promise, wanted or not.
@@ -177,8 +180,9 @@ export class ResourceTracker<Owner> {
       init,
       destroy: forget,
       ...(options.promises ? { promiseResolve: forget } : {}),
-      // Node 24.9+/22.20+: skip promise hooks entirely unless promise sites are wanted. Older Node
-      // ignores the option and calls `init` for promises, which returns at once above.
+      // Node with `trackPromises` (24.22 and 26 here, not 22.23): no promise hooks at all unless
+      // promise sites are wanted. Older Node ignores it and calls `init` for promises, which
+      // returns at once above (and `enable` keeps their destruction untracked).
       trackPromises: options.promises,
     };
     this.hook = createHook(callbacks);
@@ -220,14 +224,16 @@ export class ResourceTracker<Owner> {
 
   enable(): void {
     this.enabled = true;
-    this.hook.enable();
+    // Without `destroy` tracking for promises on Node 20 and 22 unless promises are recorded.
+    if (this.recordsPromises) this.hook.enable();
+    else enableHook(this.hook);
     this.stopCountingCallbacks ??= countCallbacksWhenAsked(() => this.countCallbacks());
   }
 
   disable(): void {
     this.enabled = false;
-    this.hook.disable();
-    this.callbackHook?.disable();
+    disableHook(this.hook);
+    if (this.callbackHook) disableHook(this.callbackHook);
     this.stopCountingCallbacks?.();
     this.stopCountingCallbacks = undefined;
     this.records.clear();
@@ -248,7 +254,7 @@ export class ResourceTracker<Owner> {
         if (this.records.has(asyncId)) leaveCallback();
       },
     });
-    this.callbackHook.enable();
+    enableHook(this.callbackHook);
     return this.records.has(executionAsyncId());
   }
 
