@@ -40,7 +40,9 @@ Options:
   --measure <side>       what runs against plain: hangwatch (default); hook-floor, a no-op async
                          hook with hangwatch's callbacks (init, destroy), enabled as hangwatch
                          enables its own, and one AsyncLocalStorage store: the least tracking
-                         with async_hooks costs on this Node; tracker, hangwatch's resource
+                         with async_hooks costs on this Node; hook-floor-plain, the same hook
+                         enabled plainly (on Node 20 and 22 its destroy callback makes Node
+                         watch every promise's collection); tracker, hangwatch's resource
                          tracker alone with that store
   --json                 also print the results as one JSON line
   -- <args>              passed to Jest on both sides (on a heavily loaded machine,
@@ -109,7 +111,7 @@ function projectModules(dir) {
   }
 }
 
-const MEASURED_SIDES = ['hangwatch', 'hook-floor', 'tracker'];
+const MEASURED_SIDES = ['hangwatch', 'hook-floor', 'hook-floor-plain', 'tracker'];
 
 /**
  * The environments of the reference sides: the project's jest-environment-node, loaded after an
@@ -123,9 +125,13 @@ function referenceEnvironment(measure, modules, installedRoot) {
     measure === 'tracker'
       ? `const { ResourceTracker } = require(${JSON.stringify(trackerDist)});\n` +
         'new ResourceTracker({ ownerOf: () => undefined, promises: false }).enable();\n'
-      : // Enabled as hangwatch enables its own (see core/light-hooks).
-        `const { enableHook } = require(${JSON.stringify(lightHooksDist)});\n` +
-        'enableHook(createHook({ init() {}, destroy() {}, trackPromises: false }));\n';
+      : measure === 'hook-floor'
+        ? // Enabled as hangwatch enables its own (see core/light-hooks).
+          `const { enableHook } = require(${JSON.stringify(lightHooksDist)});\n` +
+          'enableHook(createHook({ init() {}, destroy() {}, trackPromises: false }));\n'
+        : // hook-floor-plain: the same hook enabled plainly, as most async_hooks tools do.
+          'new AsyncLocalStorage().run({}, () => {});\n' +
+          'createHook({ init() {}, destroy() {}, trackPromises: false }).enable();\n';
   const file = path.join(OUT_DIR, `${measure}-environment.js`);
   fs.writeFileSync(
     file,

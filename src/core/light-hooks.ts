@@ -8,8 +8,8 @@ import { enableAsyncContext } from './async-context';
  * Those versions decide how promises are hooked each time any hook is enabled: while some enabled
  * hook has a `destroy` callback, every new promise gets a weak handle whose collection calls back
  * into JavaScript, about three times the cost of promise-heavy code under an AsyncLocalStorage
- * alone. hangwatch's `destroy` is for sockets, timers and handles, never promises (and Node 24.9+
- * lets a hook say so with `trackPromises: false`). The decision reads the live hook counts, while
+ * alone. hangwatch's `destroy` is for sockets, timers and handles, never promises (and Node versions
+ * with `trackPromises` let a hook say so). The decision reads the live hook counts, while
  * a hook enabled from inside another hook's callback is counted only when that callback returns:
  * enabling hangwatch's hooks from such a callback leaves promises hooked as before (the async
  * context's propagation), and every socket, timer and handle still reports its `destroy`.
@@ -33,7 +33,7 @@ export function enableHook(hook: AsyncHook): void {
       entered = true;
       for (const each of toEnable) each.enable();
     },
-    // Node 24.9+: the opener itself must not switch promise hooks on (it would stay on).
+    // Where Node reads it, the opener itself must not switch promise hooks on (they would stay on).
     trackPromises: false,
   } as Parameters<typeof createHook>[0]);
   opener.enable();
