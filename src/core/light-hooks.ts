@@ -7,8 +7,8 @@ import { enableAsyncContext } from './async-context';
  *
  * Those versions decide how promises are hooked each time any hook is enabled: while some enabled
  * hook has a `destroy` callback, every new promise gets a weak handle whose collection calls back
- * into JavaScript, about three times the cost of promise-heavy code under an AsyncLocalStorage
- * alone. hangwatch's `destroy` is for sockets, timers and handles, never promises (and Node versions
+ * into JavaScript: two to four times the cost of promise-heavy code under an AsyncLocalStorage
+ * alone (bench/promise-hooks.js). hangwatch's `destroy` is for sockets, timers and handles, never promises (and Node versions
  * with `trackPromises` let a hook say so). The decision reads the live hook counts, while
  * a hook enabled from inside another hook's callback is counted only when that callback returns:
  * enabling hangwatch's hooks from such a callback leaves promises hooked as before (the async
