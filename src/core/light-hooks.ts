@@ -8,11 +8,12 @@ import { enableAsyncContext } from './async-context';
  * Those versions decide how promises are hooked each time any hook is enabled: while some enabled
  * hook has a `destroy` callback, every new promise gets a weak handle whose collection calls back
  * into JavaScript: two to four times the cost of promise-heavy code under an AsyncLocalStorage
- * alone (bench/promise-hooks.js). hangwatch's `destroy` is for sockets, timers and handles, never promises (and Node versions
- * with `trackPromises` let a hook say so). The decision reads the live hook counts, while
- * a hook enabled from inside another hook's callback is counted only when that callback returns:
- * enabling hangwatch's hooks from such a callback leaves promises hooked as before (the async
- * context's propagation), and every socket, timer and handle still reports its `destroy`.
+ * alone (bench/promise-hooks.js). hangwatch's `destroy` is for sockets, timers and handles, never
+ * promises (Node versions with `trackPromises` let a hook say so). The decision reads the live
+ * hook counts, while a hook enabled from inside another hook's callback is counted only when that
+ * callback returns: enabling hangwatch's hooks from such a callback leaves promises hooked as
+ * before (the async context's propagation), and every socket, timer and handle still reports its
+ * `destroy`.
  *
  * A hook enabled later by anyone else re-decides with hangwatch's `destroy` counted: promises are
  * then tracked again, which costs time and changes nothing else.
