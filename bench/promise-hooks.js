@@ -1,7 +1,8 @@
 'use strict';
 // What an async hook with a `destroy` callback costs promise-heavy code on this Node, enabled the
-// usual way and as hangwatch enables its own (core/light-hooks), against an AsyncLocalStorage
-// alone (what any async context pays). Each mode runs in a fresh process, interleaved, and awaits
+// usual way and as hangwatch enables its own (core/light-hooks), and hangwatch's resource tracker
+// once a lock flow has started its callback counting (a before/after hook), against an
+// AsyncLocalStorage alone (what any async context pays). Each mode runs in a fresh process, interleaved, and awaits
 // one million promises inside a store; the medians of its CPU are printed with the ratio to the
 // store alone, and how many promises each mode's hook was told were collected.
 //
@@ -10,8 +11,14 @@ const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const { median } = require('./report');
 
-const LIGHT_HOOKS = path.resolve(__dirname, '..', 'dist', 'core', 'light-hooks.js');
-const MODES = ['storage alone', 'hook enabled plainly', 'hook enabled light'];
+const CORE = path.resolve(__dirname, '..', 'dist', 'core');
+const LIGHT_HOOKS = path.join(CORE, 'light-hooks.js');
+const MODES = [
+  'storage alone',
+  'hook enabled plainly',
+  'hook enabled light',
+  'tracker counting callbacks',
+];
 
 const CHILD = `
 const { AsyncLocalStorage, AsyncResource, createHook } = require('node:async_hooks');
@@ -32,6 +39,13 @@ const hook = createHook({
 });
 if (mode === 'hook enabled plainly') hook.enable();
 if (mode === 'hook enabled light') enableHook(hook);
+if (mode === 'tracker counting callbacks') {
+  enableHook(hook);
+  const { ResourceTracker } = require(${JSON.stringify(path.join(CORE, 'tracker.js'))});
+  const { insideCallback } = require(${JSON.stringify(path.join(CORE, 'callback-depth.js'))});
+  new ResourceTracker({ ownerOf: () => undefined, promises: false }).enable();
+  insideCallback(); // what a lock flow asks first
+}
 async function leaf(i) { await null; return i; }
 storage.run({ owner: 'bench' }, async () => {
   first = marker();
@@ -73,7 +87,7 @@ function main() {
     const cpu = median(runs.map((sample) => sample.cpuMs));
     const destroys = median(runs.map((sample) => sample.promiseDestroys));
     console.log(
-      `  ${mode.padEnd(22)} cpu ${cpu.toFixed(0).padStart(6)} ms  ${(cpu / base).toFixed(2)}x` +
+      `  ${mode.padEnd(27)} cpu ${cpu.toFixed(0).padStart(6)} ms  ${(cpu / base).toFixed(2)}x` +
         `  promise destroys ${destroys}`,
     );
   }

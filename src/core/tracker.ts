@@ -246,14 +246,18 @@ export class ResourceTracker<Owner> {
    * withdraws the request.
    */
   private countCallbacks(): boolean {
-    this.callbackHook ??= createHook({
+    const callbacks = {
       before: (asyncId: number) => {
         if (this.records.has(asyncId)) enterCallback();
       },
       after: (asyncId: number) => {
         if (this.records.has(asyncId)) leaveCallback();
       },
-    });
+      // Never a promise's: where Node allows, no promise hooks for it at all (without this, on
+      // Node 24 every promise went through before/after once a lock flow asked).
+      trackPromises: false,
+    };
+    this.callbackHook ??= createHook(callbacks);
     enableHook(this.callbackHook);
     return this.records.has(executionAsyncId());
   }
