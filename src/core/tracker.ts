@@ -246,7 +246,7 @@ export class ResourceTracker<Owner> {
    * withdraws the request.
    */
   private countCallbacks(): boolean {
-    const callbacks = {
+    this.callbackHook ??= createHook({
       before: (asyncId: number) => {
         if (this.records.has(asyncId)) enterCallback();
       },
@@ -256,8 +256,7 @@ export class ResourceTracker<Owner> {
       // Never a promise's: where Node allows, no promise hooks for it at all (without this, on
       // Node 24 every promise went through before/after once a lock flow asked).
       trackPromises: false,
-    };
-    this.callbackHook ??= createHook(callbacks);
+    } as Parameters<typeof createHook>[0]);
     enableHook(this.callbackHook);
     return this.records.has(executionAsyncId());
   }
