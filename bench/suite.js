@@ -33,18 +33,21 @@ into the project as npm would (node_modules/.hangwatch-bench: its package files,
 the project's own copies where their versions fit, else this repository's).
 
 Options:
-  --pairs <n>            measured pairs (default 21, or BENCH_PAIRS)
-  --warmup <n>           unmeasured pairs first, to fill Jest's cache (default 1)
+  --pairs <n>            measured rounds: plain and each measured side once (default 21, or
+                         BENCH_PAIRS)
+  --warmup <n>           unmeasured rounds first, to fill Jest's cache (default 1)
   --node <path>          Node binary that runs Jest (default: this one, or BENCH_NODE)
   --hangwatch <json>     testEnvironmentOptions.hangwatch for the hangwatch side (default {})
-  --measure <side>       what runs against plain: hangwatch (default); hook-floor, a no-op async
+  --measure <sides>      what runs against plain, one or more, comma-separated, interleaved in
+                         each round (each is compared with the round's plain run): hangwatch
+                         (default); hook-floor, a no-op async
                          hook with hangwatch's callbacks (init, destroy), enabled as hangwatch
                          enables its own, and one AsyncLocalStorage store: the least tracking
                          with async_hooks costs on this Node; hook-floor-plain, the same hook
                          enabled plainly (on Node 20 and 22 its destroy callback makes Node
                          watch every promise's collection); tracker, hangwatch's resource
                          tracker alone with that store
-  --json                 also print the results as one JSON line
+  --json                 also print the results as JSON, a line per measured side
   -- <args>              passed to Jest on both sides (on a heavily loaded machine,
                          --testTimeout=60000 keeps a starved test from timing out)
 `;
@@ -56,7 +59,7 @@ function parseArgs(argv, env) {
     warmup: 1,
     node: env.BENCH_NODE || process.execPath,
     hangwatch: {},
-    measure: 'hangwatch',
+    measure: ['hangwatch'],
     json: false,
     jestArgs: [],
   };
@@ -69,7 +72,7 @@ function parseArgs(argv, env) {
     else if (arg === '--warmup') options.warmup = Number(args.shift());
     else if (arg === '--node') options.node = path.resolve(args.shift());
     else if (arg === '--hangwatch') options.hangwatch = JSON.parse(args.shift());
-    else if (arg === '--measure') options.measure = args.shift();
+    else if (arg === '--measure') options.measure = args.shift().split(',');
     else if (arg === '--json') options.json = true;
     else if (arg === '--help' || arg === '-h') options.help = true;
     else if (!arg.startsWith('--') && !options.dirFromArgs) {
@@ -82,8 +85,12 @@ function parseArgs(argv, env) {
   if (!Number.isInteger(options.pairs) || options.pairs < 1) {
     throw new Error('--pairs must be a positive integer.');
   }
-  if (!MEASURED_SIDES.includes(options.measure)) {
-    throw new Error(`--measure must be one of ${MEASURED_SIDES.join(', ')}.`);
+  const unknown = options.measure.filter((side) => !MEASURED_SIDES.includes(side));
+  if (unknown.length > 0 || new Set(options.measure).size !== options.measure.length) {
+    throw new Error(
+      `--measure takes one or more of ${MEASURED_SIDES.join(', ')}, comma-separated, each once` +
+        (unknown.length > 0 ? ` (not ${unknown.join(', ')}).` : '.'),
+    );
   }
   if (!Number.isInteger(options.warmup) || options.warmup < 0) {
     throw new Error('--warmup must be a whole number.');
@@ -143,17 +150,17 @@ function referenceEnvironment(measure, modules, installedRoot) {
   return ['--testEnvironment', file];
 }
 
-function writeConfigs(dir, modules, hangwatchOptions, measure) {
+function writeConfigs(dir, modules, hangwatchOptions, measured) {
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const installed = installIntoProject(dir);
-  return {
-    installed,
-    plain: ['--testEnvironment', modules.nodeEnvironment],
-    hangwatch:
-      measure === 'hangwatch'
+  const sides = { plain: ['--testEnvironment', modules.nodeEnvironment] };
+  for (const side of measured) {
+    sides[side] =
+      side === 'hangwatch'
         ? hangwatchSide(installed.root, hangwatchOptions)
-        : referenceEnvironment(measure, modules, installed.root),
-  };
+        : referenceEnvironment(side, modules, installed.root);
+  }
+  return { installed, sides };
 }
 
 /** `--testEnvironment=hangwatch/environment --reporters=default --reporters=hangwatch/reporter`. */
@@ -227,43 +234,59 @@ async function main() {
         ? "all the project's own copies."
         : `the project's own copies except ${installed.nested.join(', ')} (nested).`),
   );
-  const samples = { plain: [], hangwatch: [] };
-  const labelOf = (side) => (side === 'hangwatch' ? options.measure : side);
-  for (let pair = 1 - options.warmup; pair <= options.pairs; pair++) {
-    // Alternate which side goes first, so neither always runs on a warmer cache.
-    const order = (pair + 2) % 2 === 0 ? ['plain', 'hangwatch'] : ['hangwatch', 'plain'];
+  const sides = ['plain', ...options.measure];
+  const samples = Object.fromEntries(sides.map((side) => [side, []]));
+  for (let round = 1 - options.warmup; round <= options.pairs; round++) {
+    // Rotate which side goes first, so none always runs on a warmer cache.
+    const shift = (round + sides.length * 2) % sides.length;
+    const order = [...sides.slice(shift), ...sides.slice(0, shift)];
     for (const side of order) {
       const run = await measure({
         node: options.node,
         dir: options.dir,
         jestBin: modules.jestBin,
-        args: [...configs[side], ...options.jestArgs],
-        runId: `${side}-${pair}`,
+        args: [...configs.sides[side], ...options.jestArgs],
+        runId: `${side}-${round}`,
       });
-      const tag = pair <= 0 ? 'warm-up' : `pair ${pair}/${options.pairs}`;
+      const tag = round <= 0 ? 'warm-up' : `round ${round}/${options.pairs}`;
       progress(
-        `  ${tag.padEnd(10)} ${labelOf(side).padEnd(10)} cpu ${(run.cpuMs / 1000).toFixed(2)} s  ` +
+        `  ${tag.padEnd(12)} ${side.padEnd(16)} cpu ${(run.cpuMs / 1000).toFixed(2)} s  ` +
           `wall ${(run.wallMs / 1000).toFixed(2)} s  max RSS ${run.maxRssMb.toFixed(0)} MB` +
           describeWatchdogThread(run) +
           (run.verdict ? `  (${run.verdict})` : ''),
       );
-      if (pair > 0) samples[side].push(run);
+      if (round > 0) samples[side].push(run);
     }
   }
-  const ratios = (field) => samples.hangwatch.map((run, i) => run[field] / samples.plain[i][field]);
-  const result = {
+  const results = options.measure.map((side) =>
+    compare(side, samples[side], samples.plain, { options, modules, nodeVersion, installed }),
+  );
+  process.stdout.write(
+    [
+      '',
+      `Node ${nodeVersion}, Jest ${modules.jestVersion}, ${options.pairs} interleaved rounds, --runInBand`,
+      ...results.flatMap((result) => describe(result)),
+      '',
+    ].join('\n'),
+  );
+  if (options.json) {
+    for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);
+  }
+}
+
+/** One measured side against plain: medians, the median of per-round ratios, its interval. */
+function compare(side, runs, plainRuns, { options, modules, nodeVersion, installed }) {
+  const ratios = (field) => runs.map((run, i) => run[field] / plainRuns[i][field]);
+  return {
     suite: options.dir,
     jest: modules.jestVersion,
     node: nodeVersion,
     pairs: options.pairs,
-    measured: options.measure,
+    measured: side,
     nestedDependencies: installed.nested,
     hangwatchOptions: options.hangwatch,
-    median: {
-      plain: medians(samples.plain),
-      hangwatch: medians(samples.hangwatch),
-    },
-    // Each pair shares the machine's load of its moment: the median of per-pair ratios is
+    median: { plain: medians(plainRuns), hangwatch: medians(runs) },
+    // Each round shares the machine's load of its moment: the median of per-round ratios is
     // steadier on a busy host than the ratio of medians.
     ratio: {
       cpu: round(median(ratios('cpuMs'))),
@@ -273,31 +296,30 @@ async function main() {
     cpuRatioPerPair: ratios('cpuMs').map(round),
     cpuRatioInterval: medianInterval(ratios('cpuMs')).map(round),
     maxRssRatioInterval: medianInterval(ratios('maxRssMb')).map(round),
-    watchdogThreadCpuMs: medianWatchdogThreadCpu(samples.hangwatch),
+    watchdogThreadCpuMs: medianWatchdogThreadCpu(runs),
   };
+}
+
+function describe(result) {
   const { plain, hangwatch } = result.median;
-  process.stdout.write(
-    [
-      '',
-      `Node ${nodeVersion}, Jest ${modules.jestVersion}, ${options.pairs} interleaved pairs, --runInBand`,
-      `                      plain  ${labelOf('hangwatch').padStart(11)}   ratio (median of pairs)`,
-      `cpu s            ${fmt(plain.cpuMs / 1000)}    ${fmt(hangwatch.cpuMs / 1000)}     ${result.ratio.cpu.toFixed(3)}x`,
-      `wall s           ${fmt(plain.wallMs / 1000)}    ${fmt(hangwatch.wallMs / 1000)}     ${result.ratio.wall.toFixed(3)}x`,
-      `peak RSS MB      ${fmt(plain.maxRssMb, 0)}    ${fmt(hangwatch.maxRssMb, 0)}     ${result.ratio.maxRss.toFixed(3)}x`,
-      `cpu ratio per pair: ${result.cpuRatioPerPair.map((r) => r.toFixed(3)).join(' ')}`,
-      `95% interval of the median ratio: cpu ${interval(result.cpuRatioInterval)}, ` +
-        `peak RSS ${interval(result.maxRssRatioInterval)}`,
-      ...(result.watchdogThreadCpuMs === undefined
-        ? []
-        : [
-            `watchdog thread (a worker thread): ${result.watchdogThreadCpuMs.toFixed(0)} ms of CPU ` +
-              `per ${labelOf('hangwatch')} run (median), ` +
-              `${((result.watchdogThreadCpuMs / hangwatch.cpuMs) * 100).toFixed(1)}% of its CPU`,
-          ]),
-      '',
-    ].join('\n'),
-  );
-  if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  const side = result.measured;
+  return [
+    `                      plain  ${side.padStart(11)}   ratio (median of rounds)`,
+    `cpu s            ${fmt(plain.cpuMs / 1000)}    ${fmt(hangwatch.cpuMs / 1000)}     ${result.ratio.cpu.toFixed(3)}x`,
+    `wall s           ${fmt(plain.wallMs / 1000)}    ${fmt(hangwatch.wallMs / 1000)}     ${result.ratio.wall.toFixed(3)}x`,
+    `peak RSS MB      ${fmt(plain.maxRssMb, 0)}    ${fmt(hangwatch.maxRssMb, 0)}     ${result.ratio.maxRss.toFixed(3)}x`,
+    `cpu ratio per round: ${result.cpuRatioPerPair.map((r) => r.toFixed(3)).join(' ')}`,
+    `95% interval of the median ratio: cpu ${interval(result.cpuRatioInterval)}, ` +
+      `peak RSS ${interval(result.maxRssRatioInterval)}`,
+    ...(result.watchdogThreadCpuMs === undefined
+      ? []
+      : [
+          `watchdog thread (a worker thread): ${result.watchdogThreadCpuMs.toFixed(0)} ms of CPU ` +
+            `per ${side} run (median), ` +
+            `${((result.watchdogThreadCpuMs / hangwatch.cpuMs) * 100).toFixed(1)}% of its CPU`,
+        ]),
+    '',
+  ];
 }
 
 /** Median CPU of the runs' worker thread (hangwatch's watchdog), where Node names threads. */

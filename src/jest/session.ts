@@ -8,7 +8,7 @@ import {
   recordExplicitPromises,
   uninstallEventRecording,
 } from '../core/await-stacks/recorder';
-import { currentAsyncContext } from '../core/async-context';
+import { currentAsyncContext, releaseAsyncContexts } from '../core/async-context';
 import { withOrigin, wrapCoreEntryPoints } from '../core/origins';
 import { ResourceTracker } from '../core/tracker';
 import { StallClock } from '../core/stall-clock';
@@ -178,6 +178,8 @@ export class HangwatchSession {
     this.locks.stop();
     if (this.recordingEvents) uninstallEventRecording();
     this.recordingEvents = false;
+    // Last: the file's reports are built. What outlives the file no longer holds its realm.
+    releaseAsyncContexts();
   }
 
   private onUnitEvent(event: UnitEvent): void {

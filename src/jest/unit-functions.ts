@@ -1,4 +1,4 @@
-import { applyInContext } from '../core/async-context';
+import { applyInContext, ownerContext } from '../core/async-context';
 import type { Unit } from './units';
 
 /**
@@ -37,6 +37,7 @@ export function wrapUnitFunction<F>(fn: F, unit: Unit): F {
   const failure = () => unit.failOnReturn?.shift();
   const original = originalFunction(fn);
   if (!original || original.constructor?.name === 'GeneratorFunction') return (original ?? fn) as F;
+  const context = ownerContext(unit);
   const wrapped: Wrapped = function (this: unknown, ...args: unknown[]) {
     if (original.length > 0 && typeof args[0] === 'function') {
       const done = args[0] as (error?: unknown) => void;
@@ -45,12 +46,12 @@ export function wrapUnitFunction<F>(fn: F, unit: Unit): F {
         (error?: unknown) => done(error ?? failure()),
         done as object,
       );
-      return applyInContext({ owner: unit }, Reflect.apply, original, this, [
+      return applyInContext(context, Reflect.apply, original, this, [
         doneChecked,
         ...args.slice(1),
       ]);
     }
-    const result = applyInContext({ owner: unit }, Reflect.apply, original, this, args);
+    const result = applyInContext(context, Reflect.apply, original, this, args);
     unit.returned = result;
     if (!isThenable(result)) {
       const error = failure();

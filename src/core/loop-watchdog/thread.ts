@@ -38,6 +38,9 @@ async function loadEndingTools() {
   return { ...children, ...exit, ...markers, ...report };
 }
 
+/** The watchdog's polling pace, between these bounds. */
+const FASTEST_POLL_MS = 10;
+const SLOWEST_POLL_MS = 100;
 /** How long a pause may take to land before the thread is taken to be inside a native call. */
 const PAUSE_TIMEOUT_MS = 1000;
 /** Stack samples per look: up to 8, 15 ms apart, until 3 agree on the project's own frame. */
@@ -81,9 +84,15 @@ class Watchdog {
     this.calls.set(message.id, message);
   }
 
-  /** Polls often enough to notice a block within a tenth of the threshold. */
+  /**
+   * Polls often enough to notice a block within a tenth of the threshold. Before the first unit
+   * arms it (no threshold yet: Jest is still loading and transforming the first file, which may
+   * take seconds on a cold cache) there is nothing to notice: the slowest pace.
+   */
   pollDelay(): number {
-    return Math.min(100, Math.max(10, Math.round(this.state.thresholdMs() / 10)));
+    const threshold = this.state.thresholdMs();
+    if (threshold <= 0) return SLOWEST_POLL_MS;
+    return Math.min(SLOWEST_POLL_MS, Math.max(FASTEST_POLL_MS, Math.round(threshold / 10)));
   }
 
   /** The native call the test thread is inside now, if it announced one. */
