@@ -2,9 +2,10 @@
 // What an async hook with a `destroy` callback costs promise-heavy code on this Node, enabled the
 // usual way and as hangwatch enables its own (core/light-hooks), and hangwatch's resource tracker
 // once a lock flow has started its callback counting (a before/after hook), against an
-// AsyncLocalStorage alone (what any async context pays). Each mode runs in a fresh process, interleaved, and awaits
-// one million promises inside a store; the medians of its CPU are printed with the ratio to the
-// store alone, and how many promises each mode's hook was told were collected.
+// AsyncLocalStorage alone (what any async context pays). Each mode runs in a fresh process,
+// interleaved, and awaits one million promises inside a store; the medians of its CPU are printed
+// with the ratio to the store alone, and how many promises each mode's hook was told were
+// collected.
 //
 //   npm run build && node bench/promise-hooks.js [--rounds 5] [--node /path/to/node]
 const { spawnSync } = require('node:child_process');

@@ -17,8 +17,8 @@ const jestBin = path.join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js');
 /**
  * Each example and where its first report must say the hang comes from: the first "created at"
  * line has to name `file` and show `code` (of one of several, when timing decides which the
- * deadline finds); `mentions` must appear somewhere in the report, a
- * `HangError` unless `error` names another (a deadlock fails with a `DeadlockError` at once).
+ * deadline finds); `mentions` must appear somewhere in the report, a `HangError` unless `error`
+ * names another (a deadlock fails with a `DeadlockError` at once).
  */
 const EXAMPLES = [
   {
