@@ -46,7 +46,8 @@ Options:
                          with async_hooks costs on this Node; hook-floor-plain, the same hook
                          enabled plainly (on Node 20 and 22 its destroy callback makes Node
                          watch every promise's collection); tracker, hangwatch's resource
-                         tracker alone with that store
+                         tracker alone with that store; plain-again, plain Jest once more,
+                         the machine's own noise in the same series (an A/A control)
   --json                 also print the results as JSON, a line per measured side
   -- <args>              passed to Jest on both sides (on a heavily loaded machine,
                          --testTimeout=60000 keeps a starved test from timing out)
@@ -118,7 +119,7 @@ function projectModules(dir) {
   }
 }
 
-const MEASURED_SIDES = ['hangwatch', 'hook-floor', 'hook-floor-plain', 'tracker'];
+const MEASURED_SIDES = ['hangwatch', 'hook-floor', 'hook-floor-plain', 'tracker', 'plain-again'];
 
 /**
  * The environments of the reference sides: the project's jest-environment-node, loaded after an
@@ -155,10 +156,10 @@ function writeConfigs(dir, modules, hangwatchOptions, measured) {
   const installed = installIntoProject(dir);
   const sides = { plain: ['--testEnvironment', modules.nodeEnvironment] };
   for (const side of measured) {
-    sides[side] =
-      side === 'hangwatch'
-        ? hangwatchSide(installed.root, hangwatchOptions)
-        : referenceEnvironment(side, modules, installed.root);
+    if (side === 'hangwatch') sides[side] = hangwatchSide(installed.root, hangwatchOptions);
+    // The same command as plain's: how far two runs of one thing differ in this series.
+    else if (side === 'plain-again') sides[side] = sides.plain;
+    else sides[side] = referenceEnvironment(side, modules, installed.root);
   }
   return { installed, sides };
 }

@@ -74,16 +74,66 @@ function formatMappingOwnFrames(
   if (typeof header !== 'string') return installed(error, sites);
   const lines = [header];
   for (const site of sites) {
+    const written = String(site);
     if (isInternalSite(site)) {
-      lines.push(`    at ${String(site)}`);
+      lines.push(`    at ${written}`);
+      continue;
+    }
+    const key = mappedFrameKey(site, written);
+    const known = key === undefined ? undefined : mappedFrames.get(key);
+    if (known !== undefined) {
+      lines.push(known);
       continue;
     }
     // Mapped one frame at a time: the installed formatter writes the header, then the frame.
     const text = installed(error, [site]);
     if (typeof text !== 'string' || !text.startsWith(header)) return installed(error, sites);
-    lines.push(text.slice(header.length).replace(/^\n/, ''));
+    const line = text.slice(header.length).replace(/^\n/, '');
+    if (key !== undefined) rememberMappedFrame(key, line);
+    lines.push(line);
   }
   return lines.join('\n');
+}
+
+/**
+ * Mapped frame lines, kept from one test file to the next. Jest installs a new source-map support
+ * in every test file, which reads and parses a file's source map again for its first frame there:
+ * on koa's suite, most of what its leak reports cost. A generated position maps the same way while
+ * the project (its transform), the file and the file's content are the same, so the key is the
+ * project (`useFrameMappingScope`), the frame as V8 writes it, and the file's size and mtime.
+ * Without a scope nothing is kept.
+ */
+const mappedFrames = new Map<string, string>();
+const MAPPED_FRAMES_MAX = 4096;
+let mappingScope: string | undefined;
+/** Each file's size and mtime, read once per test file (`useFrameMappingScope`). */
+const fileStamps = new Map<string, string | null>();
+
+/**
+ * The project whose test file runs now, in this process (Jest runs one file at a time in each):
+ * frames mapped under the same scope are reused by later files. `undefined` keeps none.
+ */
+export function useFrameMappingScope(scope: string | undefined): void {
+  mappingScope = scope;
+  fileStamps.clear();
+}
+
+function mappedFrameKey(site: NodeJS.CallSite, written: string): string | undefined {
+  if (mappingScope === undefined) return undefined;
+  const file = callSiteFile(site);
+  if (file === undefined) return undefined;
+  let stamp = fileStamps.get(file);
+  if (stamp === undefined) {
+    const stats = fs.statSync(file, { throwIfNoEntry: false });
+    stamp = stats ? `${stats.size}:${stats.mtimeMs}` : null;
+    fileStamps.set(file, stamp);
+  }
+  return stamp === null ? undefined : `${mappingScope}\0${stamp}\0${written}`;
+}
+
+function rememberMappedFrame(key: string, line: string): void {
+  if (mappedFrames.size >= MAPPED_FRAMES_MAX) mappedFrames.clear();
+  mappedFrames.set(key, line);
 }
 
 function isInternalSite(site: NodeJS.CallSite): boolean {

@@ -6,6 +6,7 @@ import { parseOptions } from './options';
 import { leaveOwnFramesOut } from './own-frames';
 import { HangwatchSession } from './session';
 import { noteSetupGaps } from './setup-check';
+import { useFrameMappingScope } from '../core/stack';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EnvironmentClass = new (...args: any[]) => JestEnvironment;
@@ -33,6 +34,8 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
       } catch {
         // a notice, never a reason to fail a test file
       }
+      // Frames its reports map may reuse those an earlier file of the same project mapped.
+      useFrameMappingScope(mappingScopeOf(config));
       // One lifecycle per file; the session's parts subscribe first, the loop watchdog after.
       this.lifecycle = new Lifecycle(context.testPath);
       this.hangwatch = new HangwatchSession(
@@ -122,4 +125,17 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
     value: `Hangwatch${BaseEnvironment.name}`,
   });
   return HangwatchEnvironment;
+}
+
+/**
+ * What decides how Jest transforms a file, so how its frames map: the project (Jest's id for its
+ * configuration) and whether coverage instruments the code. None without a project id.
+ */
+function mappingScopeOf(config: JestEnvironmentConfig): string | undefined {
+  const { id } = config.projectConfig as { id?: unknown };
+  if (typeof id !== 'string' || id === '') return undefined;
+  const coverage = config.globalConfig?.collectCoverage
+    ? `coverage:${String(config.globalConfig.coverageProvider)}`
+    : 'no coverage';
+  return `${id}\0${coverage}`;
 }

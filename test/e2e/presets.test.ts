@@ -4,17 +4,24 @@ import * as path from 'node:path';
 import { expectEsmLockDeadlock } from '../helpers/esm-locks';
 import { runFixture, topFrameOf } from '../helpers/run-fixture';
 
-test('ts-jest preset: TypeScript lines, source-mapped', async () => {
-  const run = await runFixture('ts-jest', { args: ['--forceExit'] });
+test('ts-jest preset: TypeScript lines, source-mapped, in every file of one process', async () => {
+  // One process: the second file's report reuses the helper's frame the first one mapped.
+  const run = await runFixture('ts-jest', { args: ['--forceExit', '--runInBand'] });
   const failure = run.failureOf('reads a stock level from a service that never replies');
   expect(failure).toMatch(/^HangError: /);
   expect(failure).toMatch(
     /1\. TCP socket to 127\.0\.0\.1:\d+, open [\d.]+ m?s, 17 B sent, no data received/,
   );
-  expect(failure).toContain(
-    "created at src/inventory.ts:10:34   const socket: net.Socket = net.connect(port, '127.0.0.1');",
-  );
+  const helperLine =
+    "created at src/inventory.ts:10:34   const socket: net.Socket = net.connect(port, '127.0.0.1');";
+  expect(failure).toContain(helperLine);
   expect(topFrameOf(failure)).toContain('src/inventory.ts:10:34');
+  const second = run.failureOf('restocking asks a silent service for a level before ordering more');
+  expect(second).toMatch(/^HangError: /);
+  expect(second).toContain(helperLine);
+  expect(topFrameOf(second)).toContain('src/inventory.ts:10:34');
+  // The test's own line, mapped in its own file: restock.test.ts:12 (the TypeScript source line).
+  expect(second).toMatch(/restock\.test\.ts:12:\d+/);
 }, 300_000);
 
 test('jsdom preset: window timers traced to the user, jsdom’s own timer for Jest left out', async () => {

@@ -14,6 +14,7 @@ import {
   parseStack,
   stackText,
   toCreationSite,
+  useFrameMappingScope,
   type LazyStack,
 } from '../../src/core/stack';
 
@@ -514,6 +515,79 @@ describe('stackText', () => {
     } finally {
       Error.prepareStackTrace = previous;
     }
+  });
+});
+
+describe('stackText across test files (useFrameMappingScope)', () => {
+  /** A formatter as each test file's source-map support is: new per file, counting its work. */
+  function installFileMapper(tag: string): { asked: string[]; restore: () => void } {
+    const previous = Error.prepareStackTrace;
+    const asked: string[] = [];
+    Error.prepareStackTrace = (error, sites) =>
+      `${error.name || 'Error'}: ${error.message || ''}` +
+      sites
+        .map((site) => {
+          asked.push(site.getFileName() ?? '');
+          return `\n    at ${site.getFunctionName() ?? '<anonymous>'} (${site.getFileName()}:${site.getLineNumber()}:${tag})`;
+        })
+        .join('');
+    return { asked, restore: () => (Error.prepareStackTrace = previous) };
+  }
+
+  /** A real file on disk whose function captures a stack, as a transformed module's would. */
+  const moduleFile = path.join(os.tmpdir(), `hangwatch-mapping-${process.pid}.js`);
+  const source = '(function capturesHere(capture) { return capture(); })';
+  function captureInModule(): LazyStack {
+    const capturesHere = new vm.Script(source, { filename: moduleFile }).runInThisContext() as (
+      capture: () => LazyStack,
+    ) => LazyStack;
+    return capturesHere(() => captureStack(undefined, 40));
+  }
+
+  /** The mapped text of a stack captured in the module, formatted by a new file's formatter. */
+  function formatInNewFile(scope: string | undefined, tag: string) {
+    useFrameMappingScope(scope);
+    const mapper = installFileMapper(tag);
+    try {
+      const text = stackText(captureInModule()) ?? '';
+      return {
+        asked: mapper.asked,
+        moduleLine: text.split('\n').find((l) => l.includes(moduleFile)),
+      };
+    } finally {
+      mapper.restore();
+    }
+  }
+
+  beforeAll(() => fs.writeFileSync(moduleFile, source));
+  afterAll(() => fs.rmSync(moduleFile, { force: true }));
+  afterEach(() => useFrameMappingScope(undefined));
+
+  test('a later file of the same project reuses the frames an earlier one mapped', () => {
+    const first = formatInNewFile('project-a', 'first');
+    expect(first.asked).toContain(moduleFile);
+    expect(first.moduleLine).toMatch(/:first\)$/);
+    const second = formatInNewFile('project-a', 'second');
+    expect(second.asked).not.toContain(moduleFile);
+    expect(second.moduleLine).toBe(first.moduleLine);
+  });
+
+  test('another project, or no project, maps its frames itself', () => {
+    formatInNewFile('project-a', 'first');
+    const other = formatInNewFile('project-b', 'other');
+    expect(other.asked).toContain(moduleFile);
+    expect(other.moduleLine).toMatch(/:other\)$/);
+    formatInNewFile(undefined, 'unscoped');
+    expect(formatInNewFile(undefined, 'again').moduleLine).toMatch(/:again\)$/);
+  });
+
+  test('a file changed since (size or mtime) is mapped again', () => {
+    formatInNewFile('project-c', 'before');
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(moduleFile, later, later);
+    const after = formatInNewFile('project-c', 'after');
+    expect(after.asked).toContain(moduleFile);
+    expect(after.moduleLine).toMatch(/:after\)$/);
   });
 });
 
