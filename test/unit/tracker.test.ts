@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ResourceTracker, type ResourceRecord } from '../../src/core/tracker';
+import { framesOf } from '../../src/core/stack';
 
 interface Owner {
   name: string;
@@ -222,6 +223,11 @@ describe('ResourceTracker', () => {
     expect(record?.triggerAsyncId).toBe(recordOf(tracker, handleOf(server))?.asyncId);
     expect(record?.owner).toBe(serverOwner);
     expect(recordOf(tracker, handleOf(client))?.owner).toBeUndefined();
+    // Node made it from the server's native callback: no stack of its own is captured. The
+    // client's socket, made here, has this file's frame.
+    expect(record?.stack.stack).toBeUndefined();
+    const clientFrames = framesOf(recordOf(tracker, handleOf(client))?.stack);
+    expect(clientFrames.some((frame) => frame.file === __filename)).toBe(true);
   });
 });
 
