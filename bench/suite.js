@@ -37,6 +37,8 @@ Options:
                          BENCH_PAIRS)
   --warmup <n>           unmeasured rounds first, to fill Jest's cache (default 1)
   --node <path>          Node binary that runs Jest (default: this one, or BENCH_NODE)
+  --node-args <flags>    Node or V8 flags for both sides, space-separated (for instance
+                         --no-allocation-site-pretenuring, see README's Performance)
   --hangwatch <json>     testEnvironmentOptions.hangwatch for the hangwatch side (default {})
   --measure <sides>      what runs against plain, one or more, comma-separated, interleaved in
                          each round (each is compared with the round's plain run): hangwatch
@@ -59,6 +61,7 @@ function parseArgs(argv, env) {
     pairs: Number(env.BENCH_PAIRS || 21),
     warmup: 1,
     node: env.BENCH_NODE || process.execPath,
+    nodeArgs: [],
     hangwatch: {},
     measure: ['hangwatch'],
     json: false,
@@ -72,6 +75,7 @@ function parseArgs(argv, env) {
     if (arg === '--pairs') options.pairs = Number(args.shift());
     else if (arg === '--warmup') options.warmup = Number(args.shift());
     else if (arg === '--node') options.node = path.resolve(args.shift());
+    else if (arg === '--node-args') options.nodeArgs = args.shift().split(/\s+/).filter(Boolean);
     else if (arg === '--hangwatch') options.hangwatch = JSON.parse(args.shift());
     else if (arg === '--measure') options.measure = args.shift().split(',');
     else if (arg === '--json') options.json = true;
@@ -175,7 +179,7 @@ function hangwatchSide(installedRoot, hangwatchOptions) {
   ];
 }
 
-async function measure({ node, dir, jestBin, args, runId }) {
+async function measure({ node, nodeArgs, dir, jestBin, args, runId }) {
   const usageFile = path.join(OUT_DIR, `${runId}.usage.json`);
   const logFile = path.join(OUT_DIR, `${runId}.log`);
   fs.rmSync(usageFile, { force: true });
@@ -190,7 +194,7 @@ async function measure({ node, dir, jestBin, args, runId }) {
     ...args,
   ];
   const exitCode = await new Promise((resolve, reject) => {
-    const child = spawn(node, [CHILD, usageFile, ...jestArgs], {
+    const child = spawn(node, [...nodeArgs, CHILD, usageFile, ...jestArgs], {
       cwd: dir,
       stdio: ['ignore', log, log],
       env: { ...process.env, BENCH_JEST_BIN: jestBin },
@@ -226,7 +230,8 @@ async function main() {
   const progress = (line) => process.stderr.write(`${line}\n`);
   progress(
     `suite bench: ${options.dir}, Jest ${modules.jestVersion}, Node ${nodeVersion}, ` +
-      `${options.warmup} warm-up + ${options.pairs} measured pairs, --runInBand.`,
+      `${options.warmup} warm-up + ${options.pairs} measured pairs, --runInBand` +
+      (options.nodeArgs.length > 0 ? `, node ${options.nodeArgs.join(' ')}.` : '.'),
   );
   const { installed } = configs;
   progress(
@@ -244,6 +249,7 @@ async function main() {
     for (const side of order) {
       const run = await measure({
         node: options.node,
+        nodeArgs: options.nodeArgs,
         dir: options.dir,
         jestBin: modules.jestBin,
         args: [...configs.sides[side], ...options.jestArgs],
@@ -265,7 +271,8 @@ async function main() {
   process.stdout.write(
     [
       '',
-      `Node ${nodeVersion}, Jest ${modules.jestVersion}, ${options.pairs} interleaved rounds, --runInBand`,
+      `Node ${nodeVersion}, Jest ${modules.jestVersion}, ${options.pairs} interleaved rounds, --runInBand` +
+        (options.nodeArgs.length > 0 ? `, node ${options.nodeArgs.join(' ')}` : ''),
       ...results.flatMap((result) => describe(result)),
       '',
     ].join('\n'),
@@ -282,6 +289,7 @@ function compare(side, runs, plainRuns, { options, modules, nodeVersion, install
     suite: options.dir,
     jest: modules.jestVersion,
     node: nodeVersion,
+    nodeArgs: options.nodeArgs,
     pairs: options.pairs,
     measured: side,
     nestedDependencies: installed.nested,
