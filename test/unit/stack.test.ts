@@ -433,23 +433,26 @@ describe('callerFrames', () => {
   });
 });
 
-describe('stackText', () => {
-  /** A source-map formatter as Jest installs one: it says which files it was asked to map. */
-  function installMapper(): { asked: string[]; restore: () => void } {
-    const previous = Error.prepareStackTrace;
-    const asked: string[] = [];
-    Error.prepareStackTrace = (error, sites) =>
-      `${error.name || 'Error'}: ${error.message || ''}` +
-      sites
-        .map((site) => {
-          const file = site.getFileName() ?? '';
-          asked.push(file);
-          return `\n    at ${site.getFunctionName() ?? '<anonymous>'} (${file}:${site.getLineNumber()}:1)`;
-        })
-        .join('');
-    return { asked, restore: () => (Error.prepareStackTrace = previous) };
-  }
+/**
+ * A source-map formatter as Jest installs one (a new one in each test file): it says which files
+ * it was asked to map, and writes `column` as each mapped frame's column.
+ */
+function installMapper(column = '1'): { asked: string[]; restore: () => void } {
+  const previous = Error.prepareStackTrace;
+  const asked: string[] = [];
+  Error.prepareStackTrace = (error, sites) =>
+    `${error.name || 'Error'}: ${error.message || ''}` +
+    sites
+      .map((site) => {
+        const file = site.getFileName() ?? '';
+        asked.push(file);
+        return `\n    at ${site.getFunctionName() ?? '<anonymous>'} (${file}:${site.getLineNumber()}:${column})`;
+      })
+      .join('');
+  return { asked, restore: () => (Error.prepareStackTrace = previous) };
+}
 
+describe('stackText', () => {
   function captureThroughPackage(): LazyStack {
     const script = new vm.Script('(function callsBack(fn) { return fn(); })', {
       filename: inPackage('some-client'),
@@ -519,21 +522,6 @@ describe('stackText', () => {
 });
 
 describe('stackText across test files (useFrameMappingScope)', () => {
-  /** A formatter as each test file's source-map support is: new per file, counting its work. */
-  function installFileMapper(tag: string): { asked: string[]; restore: () => void } {
-    const previous = Error.prepareStackTrace;
-    const asked: string[] = [];
-    Error.prepareStackTrace = (error, sites) =>
-      `${error.name || 'Error'}: ${error.message || ''}` +
-      sites
-        .map((site) => {
-          asked.push(site.getFileName() ?? '');
-          return `\n    at ${site.getFunctionName() ?? '<anonymous>'} (${site.getFileName()}:${site.getLineNumber()}:${tag})`;
-        })
-        .join('');
-    return { asked, restore: () => (Error.prepareStackTrace = previous) };
-  }
-
   /** A real file on disk whose function captures a stack, as a transformed module's would. */
   const moduleFile = path.join(os.tmpdir(), `hangwatch-mapping-${process.pid}.js`);
   const source = '(function capturesHere(capture) { return capture(); })';
@@ -547,7 +535,7 @@ describe('stackText across test files (useFrameMappingScope)', () => {
   /** The mapped text of a stack captured in the module, formatted by a new file's formatter. */
   function formatInNewFile(scope: string | undefined, tag: string) {
     useFrameMappingScope(scope);
-    const mapper = installFileMapper(tag);
+    const mapper = installMapper(tag);
     try {
       const text = stackText(captureInModule()) ?? '';
       return {
