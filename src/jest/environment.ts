@@ -75,6 +75,7 @@ export function withHangwatch<Base extends EnvironmentClass>(BaseEnvironment: Ba
       this.#showOwnFramesAgain?.();
       this.loopWatch?.stop();
       this.hangwatch?.stop();
+      if (this.hangwatch) useFrameMappingScope(undefined);
       await super.teardown();
     }
 
