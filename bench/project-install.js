@@ -1,5 +1,6 @@
 'use strict';
-// hangwatch installed into another project the way npm installs a package, for bench/suite.js.
+// hangwatch installed into another project the way npm installs a package, and that project's own
+// Jest, for bench/suite.js and bench/survivors.js.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -64,4 +65,40 @@ function satisfiesRange(version, range) {
   });
 }
 
-module.exports = { installIntoProject, satisfiesRange, INSTALL_DIR };
+/** The project's own Jest and node environment: the comparison is about hangwatch alone. */
+function projectModules(dir) {
+  const resolve = (request) => require.resolve(request, { paths: [dir] });
+  try {
+    return {
+      jestBin: resolve('jest/bin/jest'),
+      jestVersion: require(resolve('jest/package.json')).version,
+      nodeEnvironment: resolve('jest-environment-node'),
+    };
+  } catch (error) {
+    throw new Error(
+      `${dir} has no installed jest / jest-environment-node (npm install there first).`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/** `--testEnvironment=hangwatch/environment --reporters=default --reporters=hangwatch/reporter`. */
+function hangwatchSide(installedRoot, hangwatchOptions) {
+  return [
+    '--testEnvironment',
+    path.join(installedRoot, 'dist', 'jest', 'node-environment.js'),
+    `--testEnvironmentOptions=${JSON.stringify({ hangwatch: hangwatchOptions })}`,
+    '--reporters=default',
+    `--reporters=${path.join(installedRoot, 'dist', 'jest', 'reporter.js')}`,
+  ];
+}
+
+module.exports = {
+  installIntoProject,
+  satisfiesRange,
+  projectModules,
+  hangwatchSide,
+  INSTALL_DIR,
+};

@@ -17,7 +17,7 @@ const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { median, medianInterval } = require('./report');
-const { installIntoProject } = require('./project-install');
+const { installIntoProject, projectModules, hangwatchSide } = require('./project-install');
 const { describeWatchdogThread, watchdogThreadCpu } = require('./thread-cpu');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -104,25 +104,6 @@ function parseArgs(argv, env) {
   return options;
 }
 
-/** The project's own Jest and node environment: the comparison is about hangwatch alone. */
-function projectModules(dir) {
-  const resolve = (request) => require.resolve(request, { paths: [dir] });
-  try {
-    return {
-      jestBin: resolve('jest/bin/jest'),
-      jestVersion: require(resolve('jest/package.json')).version,
-      nodeEnvironment: resolve('jest-environment-node'),
-    };
-  } catch (error) {
-    throw new Error(
-      `${dir} has no installed jest / jest-environment-node (npm install there first).`,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
 const MEASURED_SIDES = ['hangwatch', 'hook-floor', 'hook-floor-plain', 'tracker', 'plain-again'];
 
 /**
@@ -166,17 +147,6 @@ function writeConfigs(dir, modules, hangwatchOptions, measured) {
     else sides[side] = referenceEnvironment(side, modules, installed.root);
   }
   return { installed, sides };
-}
-
-/** `--testEnvironment=hangwatch/environment --reporters=default --reporters=hangwatch/reporter`. */
-function hangwatchSide(installedRoot, hangwatchOptions) {
-  return [
-    '--testEnvironment',
-    path.join(installedRoot, 'dist', 'jest', 'node-environment.js'),
-    `--testEnvironmentOptions=${JSON.stringify({ hangwatch: hangwatchOptions })}`,
-    '--reporters=default',
-    `--reporters=${path.join(installedRoot, 'dist', 'jest', 'reporter.js')}`,
-  ];
 }
 
 async function measure({ node, nodeArgs, dir, jestBin, args, runId }) {
