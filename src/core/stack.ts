@@ -74,12 +74,12 @@ function formatMappingOwnFrames(
   if (typeof header !== 'string') return installed(error, sites);
   const lines = [header];
   for (const site of sites) {
-    const written = String(site);
-    if (isInternalSite(site)) {
-      lines.push(`    at ${written}`);
+    const file = callSiteFile(site);
+    if (file === undefined || classify(file).origin === 'internal') {
+      lines.push(`    at ${String(site)}`);
       continue;
     }
-    const key = mappedFrameKey(site, written);
+    const key = mappedFrameKey(file, site);
     const known = key === undefined ? undefined : mappedFrames.get(key);
     if (known !== undefined) {
       lines.push(known);
@@ -119,10 +119,8 @@ export function useFrameMappingScope(scope: string | undefined): void {
   fileStamps.clear();
 }
 
-function mappedFrameKey(site: NodeJS.CallSite, written: string): string | undefined {
+function mappedFrameKey(file: string, site: NodeJS.CallSite): string | undefined {
   if (mappingScope === undefined) return undefined;
-  const file = callSiteFile(site);
-  if (file === undefined) return undefined;
   let stamp = fileStamps.get(file);
   if (stamp === undefined) {
     try {
@@ -133,17 +131,12 @@ function mappedFrameKey(site: NodeJS.CallSite, written: string): string | undefi
     }
     fileStamps.set(file, stamp);
   }
-  return stamp === null ? undefined : `${mappingScope}\0${stamp}\0${written}`;
+  return stamp === null ? undefined : `${mappingScope}\0${stamp}\0${String(site)}`;
 }
 
 function rememberMappedFrame(key: string, line: string): void {
   if (mappedFrames.size >= MAPPED_FRAMES_MAX) mappedFrames.clear();
   mappedFrames.set(key, line);
-}
-
-function isInternalSite(site: NodeJS.CallSite): boolean {
-  const file = callSiteFile(site);
-  return file === undefined || classify(file).origin === 'internal';
 }
 
 /** The path of a call site's script (file URLs as paths), if it has one. */

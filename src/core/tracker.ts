@@ -166,7 +166,8 @@ export class ResourceTracker<Owner> {
       if (type === 'Timeout' && ignoresTimer?.(resource)) return;
       // Resources Node creates from a handle's own callback (a server accepting a connection)
       // run outside any async context: they belong to whoever created the handle.
-      const parent = this.parentOf(triggerAsyncId);
+      const trigger = this.records.get(triggerAsyncId);
+      const parent = this.parentOf(trigger);
       const context = currentAsyncContext();
       this.records.set(asyncId, {
         asyncId,
@@ -178,7 +179,7 @@ export class ResourceTracker<Owner> {
         root: rootOf(parent),
         createdAt: performance.now(),
         stack:
-          NO_STACK.has(type) || isAcceptedConnection(type, this.records.get(triggerAsyncId))
+          NO_STACK.has(type) || isAcceptedConnection(type, trigger)
             ? EMPTY_STACK
             : captureStack(init, depth),
       });
@@ -209,9 +210,8 @@ export class ResourceTracker<Owner> {
    * The recorded work that triggered a new resource, else the tick whose callback creates it
    * (the execution chain: libraries create from ticks, which are not recorded).
    */
-  private parentOf(triggerAsyncId: number): Ancestry<Owner> | undefined {
-    const record = this.records.get(triggerAsyncId);
-    if (record) return record;
+  private parentOf(trigger: ResourceRecord<Owner> | undefined): Ancestry<Owner> | undefined {
+    if (trigger) return trigger;
     const running = executionAsyncResource() as Record<symbol, Ancestry<Owner> | undefined>;
     return running?.[this.linkKey];
   }
@@ -225,7 +225,7 @@ export class ResourceTracker<Owner> {
     tick: object,
     init: (...args: never[]) => unknown,
   ): void {
-    const parent = this.parentOf(triggerAsyncId);
+    const parent = this.parentOf(this.records.get(triggerAsyncId));
     const link: Ancestry<Owner> | undefined =
       parent ??
       (this.traceTicks
