@@ -65,6 +65,11 @@ describe('event-wait cycles', () => {
 
 /** Runs a script in a bare Node process with hangwatch's recorders on; prints the flows as JSON. */
 function flowsOf(body: string): AwaitFlow[] {
+  return runCase(body, 'readAwaitStacks(unit)') as AwaitFlow[];
+}
+
+/** Runs a case in a bare Node process and returns what `printed` (a JS expression) evaluates to. */
+function runCase(body: string, printed: string): unknown {
   const dist = path.resolve(__dirname, '..', '..', 'dist', 'core', 'await-stacks');
   const script = path.join(dir, `case-${Math.random().toString(36).slice(2)}.js`);
   fs.writeFileSync(
@@ -74,12 +79,12 @@ const { readAwaitStacks } = require(${JSON.stringify(path.join(dist, 'read-await
 installEventRecording();
 recordExplicitPromises(globalThis);
 ${body}
-setTimeout(() => process.stdout.write(JSON.stringify(readAwaitStacks(unit))), 20);
+setTimeout(() => process.stdout.write(JSON.stringify(${printed})), 20);
 `,
   );
   const child = spawnSync(process.execPath, [script], { encoding: 'utf8' });
   if (child.status !== 0) throw new Error(child.stderr);
-  return JSON.parse(child.stdout) as AwaitFlow[];
+  return JSON.parse(child.stdout) as unknown;
 }
 
 describe('the heap walk (bare Node)', () => {
@@ -100,6 +105,39 @@ const unit = (async () => {
       [12, undefined],
     ]);
     expect(flows[0].awaiting).toMatchObject({ kind: 'promise', site: { top: { line: 6 } } });
+  });
+
+  test('flows that share outer steps look each suspended function up once', () => {
+    // Counted at the inspector: each lookup by heap id costs V8 a marking of the whole heap.
+    const { flows, lookups } = runCase(
+      `const { Session } = require('node:inspector');
+const post = Session.prototype.post;
+globalThis.lookups = 0;
+Session.prototype.post = function (method, ...rest) {
+  if (method === 'HeapProfiler.getObjectByHeapObjectId') globalThis.lookups++;
+  return post.call(this, method, ...rest);
+};
+async function branch() {
+  await new Promise(() => {});
+}
+async function all() {
+  await Promise.all([branch(), branch(), branch()]);
+}
+const unit = (async () => {
+  await all();
+})();`,
+      '{ flows: readAwaitStacks(unit), lookups: globalThis.lookups }',
+    ) as { flows: AwaitFlow[]; lookups: number };
+    expect(flows).toHaveLength(3);
+    for (const flow of flows) {
+      expect(flow.steps.map((step) => [step.frame.line, step.frame.functionName])).toEqual([
+        [13, 'branch'],
+        [16, 'all'],
+        [19, undefined],
+      ]);
+    }
+    // Three branches, `all` and the unit's own function: five, not one per step of each flow (9).
+    expect(lookups).toBe(5);
   });
 
   test('Promise.all: one flow per branch; a missed events.once named', () => {
