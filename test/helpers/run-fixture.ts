@@ -5,13 +5,13 @@ import * as path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
-/** The Jest majors the suite runs against: 30 is the root install, 29 an npm alias. */
 /**
  * Jest's transform cache, shared by every fixture run on this machine: keyed by file content and
  * transform config, so a warm entry is what a user's second run reads. A run that names its own
  * `--cacheDirectory` keeps Jest's cache off.
  */
 const TRANSFORM_CACHE = path.join(os.tmpdir(), 'hangwatch-fixture-transforms');
+/** The Jest majors the suite runs against: 30 is the root install, 29 an npm alias. */
 const JEST_BINS = {
   30: path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js'),
   29: path.join(REPO_ROOT, 'node_modules', 'jest-29', 'bin', 'jest.js'),
