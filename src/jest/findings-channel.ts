@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import type { OrderEdge } from '../core/locks/lock-order';
 import type { CreationSite, Finding, KeptAliveResource } from '../core/model';
+import { makeRunDirectory } from '../core/run-directories';
 import { warn } from './notices';
 
 /**
@@ -130,7 +130,7 @@ export function openRunChannel(): RunChannel {
     shared.users++;
     return shared.channel;
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangwatch-run-'));
+  const dir = makeRunDirectory('run');
   process.env[RUN_DIR_ENV] = dir;
   process.env[RUN_OWNER_ENV] = String(process.pid);
   // A run that ends without onRunComplete (a process.exit, bail) still leaves no directory.

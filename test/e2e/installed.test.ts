@@ -2,8 +2,11 @@ import {
   installedProject,
   installedVersion,
   occurrences,
+  removePackedTarball,
   type InstalledProject,
 } from '../helpers/installed-project';
+
+afterAll(removePackedTarball);
 
 // Fresh projects with hangwatch installed from its tarball, as the README's Install section says,
 // once per Jest major. Each setup mode of the README's table runs here.

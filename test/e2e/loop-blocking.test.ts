@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   REPO_ROOT,
@@ -40,6 +42,12 @@ let nativeInBand: FixtureRun;
 let planted: FixtureRun;
 let jest29: FixtureRun;
 let unoptimised: FixtureRun;
+/**
+ * The FIFO fixture's temp directory: its worker is ended inside the read, so its own `afterAll`
+ * never removes it.
+ */
+const nativeTemp = fs.mkdtempSync(path.join(os.tmpdir(), 'loop-native-e2e-'));
+afterAll(() => fs.rmSync(nativeTemp, { recursive: true, force: true }));
 beforeAll(async () => {
   // Generous: on a machine loaded many times over, each Jest worker start takes many seconds.
   const timeoutMs = 600_000;
@@ -56,8 +64,8 @@ beforeAll(async () => {
     }),
   ]);
   [nativeInWorkers, nativeInBand] = await Promise.all([
-    runFixture('loop-native', { args: ['--maxWorkers=2'], timeoutMs }),
-    runFixture('loop-native', { args: ['--runInBand'], timeoutMs }),
+    runFixture('loop-native', { args: ['--maxWorkers=2'], env: { TMPDIR: nativeTemp }, timeoutMs }),
+    runFixture('loop-native', { args: ['--runInBand'], env: { TMPDIR: nativeTemp }, timeoutMs }),
   ]);
   [planted, jest29, unoptimised] = await Promise.all([
     runFixture('loop-planted', { args: ['--runInBand'], timeoutMs }),

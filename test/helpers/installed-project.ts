@@ -25,6 +25,13 @@ export function packedTarball(): string {
   return tarball;
 }
 
+/** Removes the packed tarball once no more projects install it. */
+export function removePackedTarball(): void {
+  if (!tarball) return;
+  fs.rmSync(path.dirname(tarball), { recursive: true, force: true });
+  tarball = undefined;
+}
+
 /** The version of a package this repository has installed (so npm's cache usually has it). */
 export function installedVersion(packageDir: string): string {
   const manifest = path.join(REPO_ROOT, 'node_modules', packageDir, 'package.json');

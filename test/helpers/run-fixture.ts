@@ -51,6 +51,11 @@ export interface RunOptions {
   jestMajor?: keyof typeof JEST_BINS;
   /** `pipe` keeps Jest's stdin open (and silent) instead of /dev/null. */
   stdin?: 'ignore' | 'pipe';
+  /**
+   * Ctrl-C as a terminal sends it (SIGINT to Jest and its workers) once this file exists, which a
+   * fixture's test writes when it is running.
+   */
+  interruptWhenExists?: string;
 }
 
 /**
@@ -78,7 +83,17 @@ export async function runFixture(fixture: string, options: RunOptions = {}): Pro
     cwd,
     env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...options.env },
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    // Its own process group, to signal it the way a terminal does.
+    detached: options.interruptWhenExists !== undefined,
   });
+  const interrupt = options.interruptWhenExists;
+  const watch = interrupt
+    ? setInterval(() => {
+        if (!fs.existsSync(interrupt)) return;
+        clearInterval(watch);
+        process.kill(-child.pid!, 'SIGINT');
+      }, 50)
+    : undefined;
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -94,6 +109,7 @@ export async function runFixture(fixture: string, options: RunOptions = {}): Pro
     }, options.timeoutMs ?? 240_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
+      clearInterval(watch);
       resolve(code);
     });
   });

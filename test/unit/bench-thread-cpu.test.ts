@@ -9,9 +9,13 @@ const { threadCpuByName, WORKER_THREAD_NAME } = require('../../bench/thread-cpu'
   WORKER_THREAD_NAME: string;
 };
 
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
 /** A /proc/<pid>/task directory with one `stat` per thread: name, utime and stime in ticks. */
 function fakeTasks(threads: [tid: number, name: string, utime: number, stime: number][]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangwatch-tasks-'));
+  made.push(dir);
   for (const [tid, name, utime, stime] of threads) {
     fs.mkdirSync(path.join(dir, String(tid)));
     // Fields after the name: state, ppid, pgrp, session, tty, tpgid, flags, minflt, cminflt,

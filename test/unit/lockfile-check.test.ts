@@ -10,8 +10,12 @@ function check(lockfile: string) {
   return spawnSync(process.execPath, [SCRIPT, lockfile], { encoding: 'utf8' });
 }
 
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
 function writeLock(packages: Record<string, object>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangwatch-lock-'));
+  made.push(dir);
   const file = path.join(dir, 'package-lock.json');
   fs.writeFileSync(file, JSON.stringify({ lockfileVersion: 3, packages }));
   return file;

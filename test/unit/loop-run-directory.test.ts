@@ -8,7 +8,6 @@ import {
 } from '../../src/core/loop-watchdog/frozen-markers';
 import { buildBlockedLoopFinding, type LoopUnit } from '../../src/core/loop-watchdog/report';
 import {
-  isPrivateDirectory,
   LOOP_DIR_ENV,
   LOOP_OWNER_ENV,
   loopRunDirectory,
@@ -16,6 +15,7 @@ import {
   readOwnFile,
 } from '../../src/core/loop-watchdog/run-directory';
 import { agreedSample, agreeingCount } from '../../src/core/loop-watchdog/samples';
+import { isPrivateDirectory } from '../../src/core/run-directories';
 import type { Frame } from '../../src/core/model';
 import { parseFrameLine } from '../../src/core/stack';
 
@@ -52,9 +52,9 @@ describe('the run directory', () => {
     }
   });
 
-  test('is made private (0700, unguessable) and exported to the processes Jest forks', () => {
+  test('is made private (0700, unguessable, named by its maker) and exported to the processes Jest forks', () => {
     const dir = openLoopRunDirectory();
-    expect(path.basename(dir)).toMatch(/^hangwatch-loop-.{6}$/);
+    expect(path.basename(dir)).toMatch(new RegExp(`^hangwatch-loop-${process.pid}-.{6}$`));
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     expect(process.env[LOOP_DIR_ENV]).toBe(dir);
     expect(loopRunDirectory()).toBe(dir);

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { isPrivateDirectory, makeRunDirectory, ownUid } from '../run-directories';
 
 /**
  * The watchdog's private directory for one Jest run: created by the Jest process with `mkdtemp`
@@ -20,7 +19,7 @@ let opened: string | undefined;
 /** Creates this run's directory once per Jest process and exports it to the workers it forks. */
 export function openLoopRunDirectory(): string {
   if (opened && fs.existsSync(opened)) return opened;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hangwatch-loop-'));
+  const dir = makeRunDirectory('loop');
   opened = dir;
   process.env[LOOP_DIR_ENV] = dir;
   process.env[LOOP_OWNER_ENV] = String(process.pid);
@@ -45,23 +44,6 @@ export function loopRunDirectory(): string | undefined {
     if (isPrivateDirectory(dir)) return dir;
   }
   return undefined;
-}
-
-function ownUid(): number | undefined {
-  return typeof process.getuid === 'function' ? process.getuid() : undefined;
-}
-
-/** Ours, not a symlink, and closed to group and others. */
-export function isPrivateDirectory(dir: string): boolean {
-  try {
-    const stat = fs.lstatSync(dir);
-    if (!stat.isDirectory()) return false;
-    const uid = ownUid();
-    if (uid === undefined) return true; // Windows: the user's temp dir is private already
-    return stat.uid === uid && (stat.mode & 0o077) === 0;
-  } catch {
-    return false;
-  }
 }
 
 /**
