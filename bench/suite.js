@@ -42,7 +42,10 @@ Options:
   --hangwatch <json>     testEnvironmentOptions.hangwatch for the hangwatch side (default {})
   --measure <sides>      what runs against plain, one or more, comma-separated, interleaved in
                          each round (each is compared with the round's plain run): hangwatch
-                         (default); hook-floor, a no-op async
+                         (default); disabled, no-loop-watchdog, no-leaks and
+                         no-await-stacks, hangwatch with enabled: false (its loading alone),
+                         blockedLoop: 'off', leaks: 'off' or awaitStacks: false, to compare with
+                         the hangwatch side of the same series; hook-floor, a no-op async
                          hook with hangwatch's callbacks (init, destroy), enabled as hangwatch
                          enables its own, and one AsyncLocalStorage store: the least tracking
                          with async_hooks costs on this Node; hook-floor-plain, the same hook
@@ -104,7 +107,25 @@ function parseArgs(argv, env) {
   return options;
 }
 
-const MEASURED_SIDES = ['hangwatch', 'hook-floor', 'hook-floor-plain', 'tracker', 'plain-again'];
+/**
+ * hangwatch with one part switched off (merged over --hangwatch): against the `hangwatch` side of
+ * the same series, what that part costs; `disabled` is what loading hangwatch costs.
+ */
+const HANGWATCH_VARIANTS = {
+  disabled: { enabled: false },
+  'no-loop-watchdog': { blockedLoop: 'off' },
+  'no-leaks': { leaks: 'off' },
+  'no-await-stacks': { awaitStacks: false },
+};
+
+const MEASURED_SIDES = [
+  'hangwatch',
+  ...Object.keys(HANGWATCH_VARIANTS),
+  'hook-floor',
+  'hook-floor-plain',
+  'tracker',
+  'plain-again',
+];
 
 /**
  * The environments of the reference sides: the project's jest-environment-node, loaded after an
@@ -142,6 +163,12 @@ function writeConfigs(dir, modules, hangwatchOptions, measured) {
   const sides = { plain: ['--testEnvironment', modules.nodeEnvironment] };
   for (const side of measured) {
     if (side === 'hangwatch') sides[side] = hangwatchSide(installed.root, hangwatchOptions);
+    else if (side in HANGWATCH_VARIANTS) {
+      sides[side] = hangwatchSide(installed.root, {
+        ...hangwatchOptions,
+        ...HANGWATCH_VARIANTS[side],
+      });
+    }
     // The same command as plain's: how far two runs of one thing differ in this series.
     else if (side === 'plain-again') sides[side] = sides.plain;
     else sides[side] = referenceEnvironment(side, modules, installed.root);

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { describeResource } from './describe-resource';
 import { findEventCycle } from './await-stacks/event-cycle';
 import { awaitCulpritFrames } from './await-stacks/render';
@@ -16,6 +15,7 @@ import type {
 import { REPORT_SCHEMA_VERSION } from './model';
 import { framesOf, isRunnerOwned, stackText, toCreationSite, type LazyStack } from './stack';
 import type { ResourceRecord, ResourceTracker } from './tracker';
+import { realNow } from './real-timers';
 
 /** What the framework adapter knows about the unit that hung. */
 export interface HungUnit {
@@ -82,7 +82,7 @@ export function collectPending<Owner>(
   omittedCount: number;
   promises: PendingResource[];
 } {
-  const now = performance.now();
+  const now = realNow();
   const candidates: Candidate[] = [];
   const promiseCandidates: PromiseCandidate[] = [];
   for (const record of tracker.live()) {

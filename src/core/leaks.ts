@@ -1,9 +1,9 @@
 import type { ResourceView } from './hang-report';
 import type { LeakFinding, PendingResource } from './model';
 import { REPORT_SCHEMA_VERSION } from './model';
-import { performance } from 'node:perf_hooks';
 import { hangReportCode } from './hang-report-code';
 import type { ResourceRecord, ResourceTracker } from './tracker';
+import { realNow } from './real-timers';
 
 /**
  * What can outlive a test and keep the process from exiting: ref'd timers and intervals,
@@ -62,7 +62,7 @@ export function keepsProcessAlive(record: ResourceRecord<unknown>): boolean {
     { hasRef?: () => boolean; _idleTimeout?: number; _repeat?: number | null } | undefined;
   if (typeof resource?.hasRef === 'function' && !resource.hasRef()) return false;
   if (record.type === 'Timeout' && resource && !resource._repeat) {
-    const dueIn = (resource._idleTimeout ?? 0) - (performance.now() - record.createdAt);
+    const dueIn = (resource._idleTimeout ?? 0) - (realNow() - record.createdAt);
     if (dueIn <= SOON_MS) return false;
   }
   return true;

@@ -325,9 +325,18 @@ export function toCreationSite(frames: Frame[]): CreationSite | undefined {
 /**
  * Packages that stand between a caller and Node without being the caller: jsdom's window timers
  * call Node's, and write-file-atomic (through signal-exit) and graceful-fs serve Jest's own cache
- * writes as well as the user's, so the frame below them decides who made the resource.
+ * writes as well as the user's, so the frame below them decides who made the resource. The fake
+ * clock (`@sinonjs/fake-timers`, Jest's modern fake timers and sinon's) makes real timers only to
+ * step an `*Async` tick (`tickAsync`, `advanceTimersByTimeAsync`): they are the wait of the test
+ * that awaits the tick, never the runner's, though its frames are hidden like the runner's.
  */
-const PASS_THROUGH_PACKAGES = new Set(['jsdom', 'signal-exit', 'write-file-atomic', 'graceful-fs']);
+const PASS_THROUGH_PACKAGES = new Set([
+  'jsdom',
+  'signal-exit',
+  'write-file-atomic',
+  'graceful-fs',
+  '@sinonjs/fake-timers',
+]);
 
 /** True when the stack shows the test runner itself created the resource (its own timers, IPC). */
 export function isRunnerOwned(frames: Frame[]): boolean {

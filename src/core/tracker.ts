@@ -4,11 +4,11 @@ import {
   executionAsyncResource,
   type AsyncHook,
 } from 'node:async_hooks';
-import { performance } from 'node:perf_hooks';
 import { currentAsyncContext } from './async-context';
 import { disableHook, enableHook } from './light-hooks';
 import { countCallbacksWhenAsked, enterCallback, leaveCallback } from './callback-depth';
 import { captureStack, DEEP_STACK_DEPTH, DEFAULT_STACK_DEPTH, type LazyStack } from './stack';
+import { realNow } from './real-timers';
 
 /**
  * Where a piece of async work came from: its owner, its creation stack, and the oldest work in
@@ -177,7 +177,7 @@ export class ResourceTracker<Owner> {
         owner: options.ownerOf(context?.owner) ?? parent?.owner,
         origin: context?.origin ?? parent?.origin,
         root: rootOf(parent),
-        createdAt: performance.now(),
+        createdAt: realNow(),
         stack:
           NO_STACK.has(type) || isAcceptedConnection(type, trigger)
             ? EMPTY_STACK
@@ -295,7 +295,7 @@ export class ResourceTracker<Owner> {
       owner: this.ownerOf(context?.owner),
       origin: context?.origin,
       root: undefined,
-      createdAt: performance.now(),
+      createdAt: realNow(),
       stack: captureStack(undefined, DEEP_STACK_DEPTH),
     });
     return asyncId;
@@ -315,7 +315,7 @@ export class ResourceTracker<Owner> {
   }
 
   /**
-   * Calls `onClosed` with the time (performance.now()) the live record `asyncId` is destroyed or
+   * Calls `onClosed` with the time (realNow()) the live record `asyncId` is destroyed or
    * forgotten. Returns false when there is no such record (already closed).
    */
   onClose(asyncId: number, onClosed: (closedAt: number) => void): boolean {
@@ -328,7 +328,7 @@ export class ResourceTracker<Owner> {
     const watcher = this.closeWatchers.get(asyncId);
     if (!watcher) return;
     this.closeWatchers.delete(asyncId);
-    watcher(performance.now());
+    watcher(realNow());
   }
 
   /** Runs hangwatch's own code without recording what it creates. */

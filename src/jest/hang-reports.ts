@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { collectGarbage } from '../core/collect-garbage';
 import type { Circus } from '@jest/types';
@@ -14,6 +13,7 @@ import { hangReportCode } from '../core/hang-report-code';
 import { awaitRender, awaitStacksReader, renderText } from './report-code';
 import { declaresDone } from './unit-functions';
 import { namingOf, ownerRef, type Unit } from './units';
+import { realNow } from '../core/real-timers';
 
 /** Heap snapshots stop once one file's reports have spent this much CPU on them (many hangs in a file). */
 const AWAIT_STACKS_FILE_BUDGET_MS = 60_000;
@@ -117,7 +117,7 @@ export class HangReports {
       ...namingOf(unit),
       testPath: this.host.testPath,
       trigger,
-      elapsedMs: atFailure ? performance.now() - unit.startedAt : unit.timeoutMs,
+      elapsedMs: atFailure ? realNow() - unit.startedAt : unit.timeoutMs,
       timeoutMs: unit.timeoutMs,
       waitingForDone: declaresDone(unit.kind === 'test' ? unit.test?.fn : unit.hook?.fn),
       thrownBeforeDone: (unit.callbackErrors ?? []).map(describeThrown),

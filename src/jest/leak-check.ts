@@ -1,5 +1,4 @@
-import { setImmediate as realSetImmediate, setTimeout as realSetTimeout } from 'node:timers';
-import { performance } from 'node:perf_hooks';
+import { realNow, realSetImmediate, realSetTimeout } from '../core/real-timers';
 import type { Circus } from '@jest/types';
 import { LeakError } from '../core/hang-error';
 import { couldStillClose, loopClockOf } from '../core/closing-grace';
@@ -96,7 +95,7 @@ export class LeakWatch {
     if (records.length === 0) return;
     const suspect: Suspect = {
       test,
-      endedAt: performance.now(),
+      endedAt: realNow(),
       open: records.length,
       closedAt: [],
     };
@@ -148,19 +147,15 @@ export class LeakWatch {
     const wait = (schedule: (resolve: () => void) => void) =>
       this.context.untracked(() => new Promise<void>((resolve) => schedule(resolve)));
     for (let turn = 0; turn < 2; turn++) await wait((resolve) => realSetImmediate(resolve));
-    const deadline = performance.now() + CLOSE_GRACE_MS;
+    const deadline = realNow() + CLOSE_GRACE_MS;
     let quietPolls = 0;
-    while (this.open().length > 0 && performance.now() < deadline) {
+    while (this.open().length > 0 && realNow() < deadline) {
       const activity = this.tracker.activity;
       let poll: unknown;
       await wait((resolve) => (poll = realSetTimeout(resolve, POLL_MS)));
       const quiet =
         this.tracker.activity === activity &&
-        !couldStillClose(
-          this.tracker.live(),
-          loopClockOf(poll) + POLL_MS,
-          deadline - performance.now(),
-        );
+        !couldStillClose(this.tracker.live(), loopClockOf(poll) + POLL_MS, deadline - realNow());
       quietPolls = quiet ? quietPolls + 1 : 0;
       if (quietPolls >= QUIET_POLLS) return;
     }

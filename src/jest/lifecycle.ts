@@ -1,5 +1,4 @@
-import { performance } from 'node:perf_hooks';
-import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
+import { realClearTimeout, realNow, realSetTimeout } from '../core/real-timers';
 import type { Circus } from '@jest/types';
 import type { Degradable } from './degrade';
 import { removeOwnFrames } from './own-frames';
@@ -84,7 +83,7 @@ export class Lifecycle {
       id: 0,
       kind: 'module',
       name: testPath,
-      startedAt: performance.now(),
+      startedAt: realNow(),
       timeoutMs: 0,
       attempt: 0,
       running: false,
@@ -240,7 +239,7 @@ export class Lifecycle {
     }
     // Its timeout starts now, as Jest's own does.
     this.preassigned.delete(test);
-    preassigned.startedAt = performance.now();
+    preassigned.startedAt = realNow();
     preassigned.timeoutMs = timeoutMs;
     preassigned.running = true;
     return preassigned;
@@ -250,7 +249,7 @@ export class Lifecycle {
     const unit: Unit = {
       id: this.nextUnitId++,
       attempt: 0,
-      startedAt: performance.now(),
+      startedAt: realNow(),
       ...about,
     };
     this.units.add(unit);

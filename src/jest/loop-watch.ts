@@ -1,10 +1,6 @@
 import childProcess from 'node:child_process';
 import fs from 'node:fs';
-import {
-  setInterval as realSetInterval,
-  clearInterval as realClearInterval,
-  setTimeout as realSetTimeout,
-} from 'node:timers';
+import { realClearInterval, realSetInterval, realSetTimeout } from '../core/real-timers';
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { connectWatchdog, type WatchdogConnection } from '../core/loop-watchdog/connect';
 import { anyFrozenMarker, readFrozenMarker } from '../core/loop-watchdog/frozen-markers';

@@ -1,4 +1,4 @@
-import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
+import { realClearTimeout, realSetTimeout } from '../core/real-timers';
 import type { Circus } from '@jest/types';
 import { FetchRequestTracker } from '../core/fetch-requests';
 import { HangError } from '../core/hang-error';

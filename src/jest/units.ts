@@ -16,7 +16,7 @@ export interface Unit {
   hook?: Circus.Hook;
   /** The describe block it runs in: its test's (per-test hooks too), else the hook's own. */
   block?: Circus.DescribeBlock;
-  /** `performance.now()` when its function was called. */
+  /** `performance.now()` (as it was when hangwatch loaded) when its function was called. */
   startedAt: number;
   /** Jest's rule: the test's or hook's own timeout, else the file's `testTimeout`; 0 for none. */
   timeoutMs: number;

@@ -1,4 +1,4 @@
-import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
+import { realClearTimeout, realSetTimeout } from '../core/real-timers';
 import { DeadlockError, LockTimeoutError } from '../core/locks/errors';
 import { lockGraph } from '../core/locks/registry';
 import { callSite, foreseenSite, lockCall } from '../core/locks/sites';

@@ -49,3 +49,33 @@ describe.each([30, 29] as const)('mixed fake timer modes under Jest %i', (jestMa
     expect(legacy).toContain(LEGACY_ADVICE);
   });
 });
+
+// A fake clock of the user's own (@sinonjs/fake-timers, as sinon.useFakeTimers installs it) also
+// replaces Node's `timers` functions and `performance.now`, which every realm shares. hangwatch's
+// own timers and clock stay real, and the clock's `tickAsync` steps count as the test's wait.
+describe('a sinon fake clock installed by the test', () => {
+  let run: FixtureRun;
+  beforeAll(async () => {
+    run = await runFixture('sinon-clock', { args: ['--forceExit'] });
+  }, 120_000);
+
+  test.each([
+    'awaits an async job across tickAsync calls',
+    'steps a minute of a 1 ms interval with tickAsync',
+    'moves its fake clock an hour past its own timeout',
+  ])('%s: passes, as under plain Jest', (name) => {
+    expect(run.resultOf(name).status).toBe('passed');
+    expect(run.stderr).not.toContain(`test "${name}"`);
+  });
+
+  test('a clock never uninstalled does not stop the end-of-file leak check', () => {
+    expect(run.resultOf('starts a server under a fake clock it never uninstalls').status).toBe(
+      'passed',
+    );
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toMatch(
+      /test "starts a server under a fake clock it never uninstalls" left 1 resource open[^\n]*\n\s+1\. TCP server listening on 127\.0\.0\.1:\d+/,
+    );
+    expect(run.stderr).toContain('1 finding in this run: 1 leak');
+  });
+});

@@ -1,10 +1,10 @@
-import { performance } from 'node:perf_hooks';
 import type { AwaitedThing, AwaitFlow, AwaitStep, CreationSite, Frame, SlotHolder } from '../model';
 import { framesOf, readSourceLine, toCreationSite } from '../stack';
 import { HeapGraph } from './heap-graph';
 import { SameThreadInspector } from './inspector-session';
 import { probe, type HangwatchEventWait, type HangwatchUnheardEmit } from './recorder';
 import { AwaitWalk } from './walk';
+import { realNow } from '../real-timers';
 
 const MAX_FLOWS = 8;
 const MAX_STEPS = 12;
@@ -25,7 +25,7 @@ interface ProbeNodes {
  * function returned: flows are the chains of awaits that end in it.
  */
 export function readAwaitStacks(unitPromise: unknown): AwaitFlow[] {
-  const startedAt = performance.now();
+  const startedAt = realNow();
   const inspector = new SameThreadInspector();
   probe.units = [unitPromise];
   try {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import { callerFrames, captureStack, type LazyStack } from '../stack';
+import { realNow } from '../real-timers';
 
 /**
  * The pass path's share of await stacks: a few cheap records that keep a hung flow findable.
@@ -92,7 +92,7 @@ export function recordExplicitPromises(global: Record<string, unknown>): void {
       const slot = probe.nextPromise;
       probe.promises[slot] = promise;
       probe.executors[slot] = args[0];
-      probe.createdAt[slot] = performance.now();
+      probe.createdAt[slot] = realNow();
       probe.nextPromise = (slot + 1) % PROMISE_RING;
       return promise as object;
     },
@@ -130,7 +130,7 @@ export function installEventRecording(): void {
       emitter,
       event,
       captureStack(wrappedOnce, 12),
-      performance.now(),
+      realNow(),
     );
     probe.nextWait = (slot + 1) % WAIT_RING;
     return promise;
@@ -164,7 +164,7 @@ function noteUnheard(
   if (verdict === false) return;
   const known = unheard.get(emitter)?.get(event);
   if (known) {
-    known.at = performance.now();
+    known.at = realNow();
     return;
   }
   if (verdict === undefined && kind !== EventEmitter) {
@@ -179,7 +179,7 @@ function noteUnheard(
   }
   // Only formatted if a report reads it.
   const stack = captureStack(skipAbove, 10);
-  const record = new HangwatchUnheardEmit(emitter, event, stack, performance.now());
+  const record = new HangwatchUnheardEmit(emitter, event, stack, realNow());
   let events = unheard.get(emitter);
   if (!events) unheard.set(emitter, (events = new Map()));
   events.set(event, record);

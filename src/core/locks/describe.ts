@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type {
   CreationSite,
   Deadlock,
@@ -14,6 +13,7 @@ import type { Chain } from './analysis';
 import type { Flow } from './flows';
 import type { Inversion, OrderEdge } from './lock-order';
 import type { Holding, Lock, Wait } from './types';
+import { realNow } from '../real-timers';
 
 /** Turns the graph's live objects into the report model (plain data). */
 export class LockDescriber {
@@ -99,7 +99,7 @@ export class LockDescriber {
     return last ? { site: last, siteSampled: true } : {};
   }
 
-  hold(holding: Holding, now = performance.now()): LockHold {
+  hold(holding: Holding, now = realNow()): LockHold {
     return {
       flow: this.flow(holding.flow),
       weight: holding.weight,
@@ -109,7 +109,7 @@ export class LockDescriber {
     };
   }
 
-  wait(wait: Wait, now = performance.now()): LockWait {
+  wait(wait: Wait, now = realNow()): LockWait {
     const site = this.site(wait.site);
     return {
       flow: this.flow(wait.flow),
@@ -121,7 +121,7 @@ export class LockDescriber {
   }
 
   lock(lock: Lock): LockState {
-    const now = performance.now();
+    const now = realNow();
     const site = this.site(lock.site);
     return {
       id: lock.id,

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { runInFlow } from '../async-context';
 import type { LockSection, OwnerRef } from '../model';
 import type { LazyStack } from '../stack';
@@ -19,6 +18,7 @@ import { StallClock } from '../stall-clock';
 import { LockStallCheck, type StallHost } from './stall';
 import { LockTable } from './state';
 import type { Flow, Holding, Lock, Wait } from './types';
+import { realNow } from '../real-timers';
 
 export type { LockOrderMode };
 
@@ -149,7 +149,7 @@ export class LockGraph implements LockReporter {
       weight,
       mode,
       site,
-      since: performance.now(),
+      since: realNow(),
       bounded,
       onDeadlock,
     };

@@ -1,4 +1,4 @@
-import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
+import { realClearTimeout, realSetTimeout } from '../real-timers';
 import { LockGraph, type LockGraphHost } from './graph';
 import type { LockReporter } from './reporter';
 import type { Lock } from './types';

@@ -1,6 +1,6 @@
-import { performance } from 'node:perf_hooks';
 import { captureStack, type LazyStack } from '../stack';
 import type { Lock, SiteBudget } from './types';
+import { realNow } from '../real-timers';
 
 /**
  * Where lock calls come from, at a price the hot path can pay. A stack costs 2–4 µs to capture on
@@ -81,7 +81,7 @@ export function takeSiteToken(lock: Lock): boolean {
       return false;
     }
     budget.skip = CLOCK_EVERY;
-    const now = performance.now();
+    const now = realNow();
     budget.tokens = Math.min(SITE_BURST, budget.tokens + (now - budget.refilledAt) * SITES_PER_MS);
     budget.refilledAt = now;
     if (budget.tokens < 1) return false;

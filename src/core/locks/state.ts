@@ -1,9 +1,9 @@
-import { performance } from 'node:perf_hooks';
 import type { LazyStack } from '../stack';
 import { isAncestorOrSelf } from './flows';
 import type { NewLock } from './reporter';
 import { newSiteBudget } from './sites';
 import type { Flow, Holding, Lock, Wait } from './types';
+import { realNow } from '../real-timers';
 
 /**
  * Who holds what and who waits for what: the graph's state and nothing else. `version` moves on
@@ -25,12 +25,12 @@ export class LockTable {
       ...(options.releasableWithoutHandle ? { releasableWithoutHandle: true } : {}),
       holdings: new Set(),
       waits: new Set(),
-      siteBudget: newSiteBudget(performance.now()),
+      siteBudget: newSiteBudget(realNow()),
     };
   }
 
   hold(lock: Lock, flow: Flow, weight: number, site: LazyStack | undefined): Holding {
-    const holding: Holding = { lock, flow, weight, site, since: performance.now() };
+    const holding: Holding = { lock, flow, weight, site, since: realNow() };
     if (site) lock.lastSite = site;
     lock.holdings.add(holding);
     this.active.add(lock);
