@@ -39,9 +39,15 @@ export function isPrivateDirectory(dir: string): boolean {
   }
 }
 
+/** Temp directories already swept by this process: a run makes two directories, one sweep does. */
+const swept = new Set<string>();
+
 /** A new private directory (mode 0700, a name nobody can guess) named after this process. */
 export function makeRunDirectory(kind: RunDirectoryKind, tempDir: string = os.tmpdir()): string {
-  removeAbandonedRunDirectories(tempDir);
+  if (!swept.has(tempDir)) {
+    swept.add(tempDir);
+    removeAbandonedRunDirectories(tempDir);
+  }
   return fs.mkdtempSync(path.join(tempDir, `hangwatch-${kind}-${process.pid}-`));
 }
 
