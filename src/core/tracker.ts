@@ -315,8 +315,8 @@ export class ResourceTracker<Owner> {
   }
 
   /**
-   * Calls `onClosed` with the time (realNow()) the live record `asyncId` is destroyed or
-   * forgotten. Returns false when there is no such record (already closed).
+   * Calls `onClosed` with the time (hangwatch's clock, `realNow`) the live record `asyncId` is
+   * destroyed or forgotten. Returns false when there is no such record (already closed).
    */
   onClose(asyncId: number, onClosed: (closedAt: number) => void): boolean {
     if (!this.records.has(asyncId)) return false;
