@@ -76,14 +76,35 @@ export class FetchRequestTracker {
   }
 
   enable(): void {
-    for (const [key, name] of Object.entries(CHANNELS)) {
-      diagnostics.subscribe(name, this.handlers[key as keyof typeof CHANNELS]);
-    }
+    subscribeOnce();
+    enabledTrackers.add(this);
   }
 
   disable(): void {
-    for (const [key, name] of Object.entries(CHANNELS)) {
-      diagnostics.unsubscribe(name, this.handlers[key as keyof typeof CHANNELS]);
-    }
+    enabledTrackers.delete(this);
+  }
+
+  /** Hands an undici message to this tracker's handler for `channel`. */
+  receive(channel: keyof typeof CHANNELS, message: unknown): void {
+    this.handlers[channel](message);
+  }
+}
+
+/**
+ * Subscribed once per process and left subscribed: a channel's first subscriber and its last
+ * unsubscribe each switch the channel's prototype, which, per test file and channel, cost more
+ * than forwarding a message nobody listens to.
+ */
+const enabledTrackers = new Set<FetchRequestTracker>();
+let subscribed = false;
+
+function subscribeOnce(): void {
+  if (subscribed) return;
+  subscribed = true;
+  for (const [key, name] of Object.entries(CHANNELS)) {
+    const channel = key as keyof typeof CHANNELS;
+    diagnostics.subscribe(name, (message) => {
+      for (const tracker of enabledTrackers) tracker.receive(channel, message);
+    });
   }
 }

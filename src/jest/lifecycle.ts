@@ -44,6 +44,15 @@ const realTimers: LifecycleTimers = {
   clearTimer: (timer) => realClearTimeout(timer as NodeJS.Timeout),
 };
 
+/**
+ * How early a re-armed deadline timer fires: Jest's timer for a unit counts from the event loop's
+ * clock, which can lag behind hangwatch's by the loop turn it was read in.
+ */
+const DEADLINE_LEAD_MS = 20;
+
+/** Most circus events mean nothing to hangwatch's parts: one shared empty answer for them. */
+const NO_EVENTS: readonly UnitEvent[] = Object.freeze([]);
+
 interface Subscription {
   handler: UnitEventHandler;
   /** The part it belongs to: an error in any of its handlers switches the whole part off. */
@@ -68,7 +77,11 @@ export class Lifecycle {
   private readonly attempts = new WeakMap<Circus.TestEntry, number>();
   /** `test.concurrent` tests, given their unit when declared (see `preassignConcurrent`). */
   private readonly preassigned = new Map<Circus.TestEntry, Unit>();
-  private readonly deadlines = new Map<Unit, unknown>();
+  /** Each running unit's deadline on hangwatch's clock, all watched by one timer. */
+  private readonly deadlines = new Map<Unit, number>();
+  private deadlineTimer: unknown;
+  /** When the armed deadline timer is due; Infinity while none is armed. */
+  private deadlineTimerAt = Infinity;
   private nextUnitId = 1;
   private loading = true;
   /** An internal error of its own switched every part off. */
@@ -123,7 +136,7 @@ export class Lifecycle {
   handleTestEvent(event: Circus.Event, state: Circus.State): Promise<void> | undefined {
     if (this.off) return undefined;
     this.state = state;
-    let events: UnitEvent[];
+    let events: readonly UnitEvent[];
     try {
       events = this.translate(event, state);
     } catch (error) {
@@ -131,6 +144,7 @@ export class Lifecycle {
       for (const { part } of this.subscriptions) part.fail(error);
       return undefined;
     }
+    if (events.length === 0) return undefined;
     const waits: Promise<void>[] = [];
     for (const unitEvent of events) {
       for (const { part, handler } of this.subscriptions) {
@@ -174,17 +188,17 @@ export class Lifecycle {
     } as typeof runnable.fn;
   }
 
-  private translate(event: Circus.Event, state: Circus.State): UnitEvent[] {
+  private translate(event: Circus.Event, state: Circus.State): readonly UnitEvent[] {
     switch (event.name) {
       case 'run_start':
         this.loading = false;
         return [{ name: 'file_loaded' }];
       case 'error':
         this.recordCallbackError(event.error);
-        return [];
+        return NO_EVENTS;
       case 'add_test':
         if (event.concurrent) this.preassignConcurrent(event, state);
-        return [];
+        return NO_EVENTS;
       case 'test_retry':
         this.attempts.set(event.test, (this.attempts.get(event.test) ?? 0) + 1);
         return [{ name: 'test_retried', test: event.test }];
@@ -216,10 +230,11 @@ export class Lifecycle {
         removeOwnFrames(event.test.errors);
         return [{ name: 'test_done', test: event.test }];
       case 'run_finish':
+        this.stopDeadlineTimer();
         removeOwnFrames(state.unhandledErrors);
         return [{ name: 'file_done' }];
       default:
-        return [];
+        return NO_EVENTS;
     }
   }
 
@@ -261,29 +276,61 @@ export class Lifecycle {
     // There is no circus event around the call itself: the function runs as the unit's work.
     runnable.fn = wrapUnitFunction(runnable.fn, unit);
     if (hasDeadline(unit)) {
-      // Armed before Jest arms its own timeout for the unit, so it fires first.
-      this.deadlines.set(
-        unit,
-        this.timers.setTimer(() => {
-          this.deadlines.delete(unit);
-          if (unit.running) this.dispatchLater({ name: 'unit_timed_out', unit });
-        }, unit.timeoutMs),
-      );
+      const at = unit.startedAt + unit.timeoutMs;
+      this.deadlines.set(unit, at);
+      // Armed before Jest arms its own timeout for the unit, with the same delay: it fires first.
+      if (at < this.deadlineTimerAt) this.armDeadlineTimer(at, unit.timeoutMs);
     }
     return { name: 'unit_started', unit };
+  }
+
+  /**
+   * One timer for the file's deadlines, not one per unit: most units end long before theirs, and
+   * a timer made and cleared for each of a suite's thousands of tests and hooks cost more than
+   * everything else the lifecycle does. The timer is moved only for an earlier deadline; when it
+   * fires, it announces the units that are due and is armed again for the next deadline of a
+   * unit still running, `DEADLINE_LEAD_MS` early, so it still comes before Jest's own timeout.
+   */
+  private armDeadlineTimer(at: number, delayMs: number): void {
+    this.stopDeadlineTimer();
+    this.deadlineTimerAt = at;
+    this.deadlineTimer = this.timers.setTimer(() => this.onDeadlineTimer(), delayMs);
+  }
+
+  private stopDeadlineTimer(): void {
+    if (this.deadlineTimer !== undefined) this.timers.clearTimer(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlineTimerAt = Infinity;
+  }
+
+  private onDeadlineTimer(): void {
+    const dueBy = Math.max(this.deadlineTimerAt, realNow()) + DEADLINE_LEAD_MS;
+    this.deadlineTimer = undefined;
+    this.deadlineTimerAt = Infinity;
+    const due: Unit[] = [];
+    let next = Infinity;
+    for (const [unit, at] of this.deadlines) {
+      if (at <= dueBy) due.push(unit);
+      else next = Math.min(next, at);
+    }
+    for (const unit of due) {
+      this.deadlines.delete(unit);
+      if (unit.running) this.dispatchLater({ name: 'unit_timed_out', unit });
+    }
+    if (next !== Infinity) {
+      this.armDeadlineTimer(next, Math.max(0, next - DEADLINE_LEAD_MS - realNow()));
+    }
   }
 
   private end(
     runnable: Circus.TestEntry | Circus.Hook,
     outcome: 'passed' | 'failed' | 'timed_out',
     failure?: { error: unknown },
-  ): UnitEvent[] {
+  ): readonly UnitEvent[] {
     const unit = this.runningUnits.get(runnable);
-    if (!unit) return [];
+    if (!unit) return NO_EVENTS;
     unit.running = false;
     this.runningUnits.delete(runnable);
-    const deadline = this.deadlines.get(unit);
-    if (deadline !== undefined) this.timers.clearTimer(deadline);
     this.deadlines.delete(unit);
     return [{ name: 'unit_ended', unit, outcome, ...(failure ? { error: failure.error } : {}) }];
   }
@@ -378,7 +425,7 @@ function replaceRecorded(state: Circus.State, original: unknown, replacement: Er
  * open keeps that context), and a returned value such as a supertest request holds its app and
  * server, and through the describe block's other units, theirs.
  */
-function releaseEnded(events: UnitEvent[]): void {
+function releaseEnded(events: readonly UnitEvent[]): void {
   for (const event of events) {
     if (event.name !== 'unit_ended') continue;
     event.unit.returned = undefined;

@@ -47,8 +47,16 @@ export function describePath(block: Circus.DescribeBlock | undefined): string[] 
   return names;
 }
 
+/** A test's name and blocks are fixed once declared; its hooks and findings ask for it often. */
+const fullNames = new WeakMap<Circus.TestEntry, string>();
+
 export function fullTestName(test: Circus.TestEntry): string {
-  return [...describePath(test.parent), test.name].join(' › ');
+  let name = fullNames.get(test);
+  if (name === undefined) {
+    name = [...describePath(test.parent), test.name].join(' › ');
+    fullNames.set(test, name);
+  }
+  return name;
 }
 
 /**

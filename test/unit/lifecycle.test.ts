@@ -189,7 +189,8 @@ describe('unit events', () => {
     dispatch(lifecycle, state, { name: 'test_fn_start', test: inherited });
     expect([...clock.armed.values()].map(({ ms }) => ms)).toEqual([1000]);
     dispatch(lifecycle, state, { name: 'test_fn_success', test: inherited });
-    // Ended in time: its timer is gone, nothing fires.
+    // Ended in time: when the timer fires, nothing is due and nothing is armed again.
+    clock.fireAll();
     expect(clock.armed.size).toBe(0);
     dispatch(lifecycle, state, { name: 'test_fn_start', test: none });
     expect(clock.armed.size).toBe(0);
@@ -210,6 +211,31 @@ describe('unit events', () => {
       1000,
       Infinity,
     ]);
+  });
+
+  test('one timer watches the deadlines of many units: ended ones are never announced', () => {
+    const { lifecycle, log, clock } = recorded();
+    const root = describeBlock('ROOT_DESCRIBE_BLOCK');
+    const [first, second, third] = ['first', 'second', 'third'].map((name) =>
+      testEntry(name, root),
+    );
+    const state = circusState(root, 1000);
+    dispatch(lifecycle, state, { name: 'test_fn_start', test: first });
+    dispatch(lifecycle, state, { name: 'test_fn_success', test: first });
+    dispatch(lifecycle, state, { name: 'test_fn_start', test: second });
+    dispatch(lifecycle, state, { name: 'test_fn_success', test: second });
+    dispatch(lifecycle, state, { name: 'test_fn_start', test: third });
+    expect([...clock.armed.values()].map(({ ms }) => ms)).toEqual([1000]);
+    clock.fireAll();
+    expect(log().filter((line) => line.startsWith('unit_timed_out'))).toEqual([
+      'unit_timed_out test third',
+    ]);
+    expect(clock.armed.size).toBe(0);
+    // The file's end stops a timer still armed.
+    dispatch(lifecycle, state, { name: 'test_fn_start', test: first });
+    expect(clock.armed.size).toBe(1);
+    dispatch(lifecycle, state, { name: 'run_finish' });
+    expect(clock.armed.size).toBe(0);
   });
 
   test('a retried test runs again as a new unit that knows its attempt', () => {
