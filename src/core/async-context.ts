@@ -43,20 +43,33 @@ function issue(store: AsyncContext): AsyncContext {
  * can be collected. The stores stay current where they are: only their fields go.
  */
 export function releaseAsyncContexts(): void {
-  for (const ref of issued) {
-    const store = ref.deref();
-    if (!store) continue;
+  const empty = (store: AsyncContext) => {
     store.owner = undefined;
     store.origin = undefined;
     store.flow = undefined;
+  };
+  for (const ref of issued) {
+    const store = ref.deref();
+    if (store) empty(store);
   }
+  ownerStores.forEach(empty);
   issued = [];
+  ownerStores = [];
   pruneAt = PRUNE_MIN;
 }
 
+/**
+ * The stores of units (one per test and hook run), held strongly until the file's release: as
+ * many as the file's units, which its test runner holds until then anyway, and a weak reference
+ * costs more to make than such a store.
+ */
+let ownerStores: AsyncContext[] = [];
+
 /** A store for `owner`'s work, emptied by `releaseAsyncContexts`. */
 export function ownerContext(owner: unknown): AsyncContext {
-  return issue({ owner });
+  const store: AsyncContext = { owner };
+  ownerStores.push(store);
+  return store;
 }
 
 /**

@@ -207,15 +207,7 @@ export class Lifecycle {
       case 'hook_start': {
         const { hook } = event;
         const { name, test } = hookSubject(hook, state);
-        const unit = this.newUnit({
-          kind: hook.type,
-          name,
-          hook,
-          ...(test ? { test } : {}),
-          block: test?.parent ?? hook.parent,
-          timeoutMs: hook.timeout || state.testTimeout,
-          running: true,
-        });
+        const unit = this.newUnit(hook.type, name, hook.timeout || state.testTimeout, test, hook);
         return [this.start(hook, unit)];
       }
       case 'test_fn_success':
@@ -242,15 +234,9 @@ export class Lifecycle {
     const timeoutMs = test.timeout || state.testTimeout;
     const preassigned = this.preassigned.get(test);
     if (!preassigned) {
-      return this.newUnit({
-        kind: 'test',
-        name: fullTestName(test),
-        test,
-        block: test.parent,
-        timeoutMs,
-        attempt: this.attempts.get(test) ?? 0,
-        running: true,
-      });
+      const unit = this.newUnit('test', fullTestName(test), timeoutMs, test);
+      unit.attempt = this.attempts.get(test) ?? 0;
+      return unit;
     }
     // Its timeout starts now, as Jest's own does.
     this.preassigned.delete(test);
@@ -260,13 +246,30 @@ export class Lifecycle {
     return preassigned;
   }
 
-  private newUnit(about: Omit<Unit, 'id' | 'startedAt' | 'attempt'> & { attempt?: number }): Unit {
+  /**
+   * A running unit of `kind`, for `test` (a test's own, or the one a per-test hook runs for) or
+   * `hook`; it runs in its test's describe block, else the hook's.
+   */
+  private newUnit(
+    kind: Unit['kind'],
+    name: string,
+    timeoutMs: number,
+    test?: Circus.TestEntry,
+    hook?: Circus.Hook,
+  ): Unit {
     const unit: Unit = {
       id: this.nextUnitId++,
-      attempt: 0,
+      kind,
+      name,
       startedAt: realNow(),
-      ...about,
+      timeoutMs,
+      attempt: 0,
+      running: true,
     };
+    if (test) unit.test = test;
+    if (hook) unit.hook = hook;
+    const block = test?.parent ?? hook?.parent;
+    if (block) unit.block = block;
     this.units.add(unit);
     return unit;
   }
@@ -357,14 +360,7 @@ export class Lifecycle {
     const children = state.currentDescribeBlock.children;
     const test = children[children.length - 1];
     if (test?.type !== 'test' || test.fn !== event.fn) return;
-    const unit = this.newUnit({
-      kind: 'test',
-      name: fullTestName(test),
-      test,
-      block: test.parent,
-      timeoutMs: 0,
-      running: true,
-    });
+    const unit = this.newUnit('test', fullTestName(test), 0, test);
     this.preassigned.set(test, unit);
     test.fn = wrapUnitFunction(test.fn, unit);
   }

@@ -69,6 +69,8 @@ export class LoopWatch implements NativeCallRecorder {
   /** The lifecycle's running units the watchdog was told about, in the order they started. */
   private readonly running = new Map<Unit, RunningUnit>();
   private pendingLooks: PendingLook[] = [];
+  /** The watchdog's report count when the port was last drained. */
+  private reportsSeen = 0;
   /** Whether an earlier run of a file left a frozen unit's marker (looked up once per file). */
   private markersLeft = false;
   private readonly degradable = new Degradable(
@@ -274,7 +276,11 @@ export class LoopWatch implements NativeCallRecorder {
 
   /** Reports wait in the port until now: reading them synchronously keeps them in order. */
   private drainReports(): void {
-    const reports = this.connection!.reports;
+    const { reports, state } = this.connection!;
+    // Read before draining: a report posted meanwhile moves the count again for the next drain.
+    const sent = state.reportsSent();
+    if (sent === this.reportsSeen) return;
+    this.reportsSeen = sent;
     for (let received = receiveMessageOnPort(reports); received;) {
       const message = received.message as FromWatchdog;
       const unit =

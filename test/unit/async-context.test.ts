@@ -39,8 +39,11 @@ const seen = {};
   }).call(receiver);
 })();
 
-// Many short-lived stores since: the list of stores is pruned as they are collected.
-for (let i = 0; i < 5000; i++) applyInContext(ownerContext({ i }), Reflect.apply, () => {}, null, []);
+// Many stores since: units' (held until the release) and origins' (pruned as they are collected).
+for (let i = 0; i < 5000; i++) {
+  applyInContext(ownerContext({ i }), Reflect.apply, () => {}, null, []);
+  runWithOrigin({}, () => {});
+}
 
 (async () => {
   await collect();

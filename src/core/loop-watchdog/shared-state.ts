@@ -20,6 +20,8 @@ const enum Slot {
   EndedCall,
   /** Token of the unit whose stack the watchdog is sampling now, 0 when none. */
   Looking,
+  /** How many reports the watchdog has posted to the test thread so far. */
+  ReportsSent,
   Count,
 }
 
@@ -92,6 +94,16 @@ export class SharedLoopState {
 
   callEnded(): number {
     return Atomics.load(this.slots, Slot.EndedCall);
+  }
+
+  /** Watchdog: a report was just posted. */
+  countReport(): void {
+    Atomics.add(this.slots, Slot.ReportsSent, 1);
+  }
+
+  /** Test thread: changed since it was last read, reports wait in the port. */
+  reportsSent(): number {
+    return Atomics.load(this.slots, Slot.ReportsSent);
   }
 
   unit(): { token: number; deadline: number } {

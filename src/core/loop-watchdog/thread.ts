@@ -206,6 +206,8 @@ class Watchdog {
 
   private report(message: FromWatchdog): void {
     this.data.reports.postMessage(message);
+    // Counted once posted: the test thread looks in the port only when the count moved.
+    this.state.countReport();
   }
 
   /**
