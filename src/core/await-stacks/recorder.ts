@@ -104,25 +104,28 @@ export function recordExplicitPromises(global: Record<string, unknown>): void {
   });
 }
 
-let installed = 0;
-let originalOnce: typeof EventEmitter.once | undefined;
-let originalEmit: typeof EventEmitter.prototype.emit | undefined;
+/** Sessions recording now. */
+let recording = 0;
+let wrapped = false;
 /** Per emitter class: whether unheard emits on it come from user code (decided once per class). */
 const userClasses = new WeakMap<object, boolean>();
 
 /**
  * Wraps `events.once` (recording the wait and its caller) and `EventEmitter.prototype.emit`
  * (recording an emit nobody heard, for the missed-event case). Both are shared by every test
- * file of a worker: installed once, counted, restored when the last session stops.
+ * file of a worker: wrapped the first time a session records and left in place, passing calls on
+ * while no session records. Putting a method of EventEmitter's prototype back and forth for each
+ * test file would make V8 check every emitter class's prototype chain again.
  */
 export function installEventRecording(): void {
-  if (installed++ > 0) return;
-  originalOnce = EventEmitter.once;
-  originalEmit = EventEmitter.prototype.emit;
-  const once = originalOnce;
-  const emit = originalEmit;
+  recording++;
+  if (wrapped) return;
+  wrapped = true;
+  const once = EventEmitter.once;
+  const emit = EventEmitter.prototype.emit;
   const wrappedOnce = function once_(this: unknown, ...args: Parameters<typeof once>) {
     const promise = once.apply(this, args);
+    if (recording === 0) return promise;
     const [emitter, event] = args as unknown as [object, string | symbol];
     const slot = probe.nextWait;
     probe.waits[slot] = new HangwatchEventWait(
@@ -140,17 +143,16 @@ export function installEventRecording(): void {
   const wrappedEmit = function emit_(this: EventEmitter, event: string | symbol) {
     // eslint-disable-next-line prefer-rest-params
     const heard = Reflect.apply(emit, this, arguments) as boolean;
-    if (!heard) noteUnheard(this, event, wrappedEmit);
+    if (!heard && recording > 0) noteUnheard(this, event, wrappedEmit);
     return heard;
   };
   Object.defineProperty(wrappedEmit, 'name', { value: 'emit' });
   EventEmitter.prototype.emit = wrappedEmit as typeof emit;
 }
 
+/** The session stops recording; the last one empties the rings. */
 export function uninstallEventRecording(): void {
-  if (installed === 0 || --installed > 0) return;
-  if (originalOnce) EventEmitter.once = originalOnce;
-  if (originalEmit) EventEmitter.prototype.emit = originalEmit;
+  if (recording === 0 || --recording > 0) return;
   probe.clear();
 }
 
