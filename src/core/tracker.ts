@@ -81,13 +81,17 @@ function isAcceptedConnection(type: string, trigger: { type: string } | undefine
   return server !== undefined && trigger?.type === server;
 }
 
-/** Node wraps a pooled keep-alive socket handed to a new request in this object. */
+/**
+ * Node wraps a pooled keep-alive socket handed to a new request in this object, reported with
+ * the handle's own type (`TCPWRAP`, `PIPEWRAP`, `TLSWRAP`): only those types are looked at.
+ */
 interface ReusedHandle {
   type: string;
   handle: object;
 }
 
-function unwrapReused(resource: object): object {
+function unwrapReused(type: string, resource: object): object {
+  if (!type.endsWith('WRAP')) return resource;
   const reused = resource as Partial<ReusedHandle>;
   return resource.constructor?.name === 'ReusedHandle' && reused.handle ? reused.handle : resource;
 }
@@ -173,7 +177,7 @@ export class ResourceTracker<Owner> {
         asyncId,
         type,
         triggerAsyncId,
-        resource: isPromise ? undefined : unwrapReused(resource),
+        resource: isPromise ? undefined : unwrapReused(type, resource),
         owner: options.ownerOf(context?.owner) ?? parent?.owner,
         origin: context?.origin ?? parent?.origin,
         root: rootOf(parent),
