@@ -289,8 +289,8 @@ export class Lifecycle {
 
   /**
    * One timer for the file's deadlines, not one per unit: most units end long before theirs, and
-   * a timer made and cleared for each of a suite's thousands of tests and hooks cost more than
-   * everything else the lifecycle does. The timer is moved only for an earlier deadline; when it
+   * a timer made and cleared for each test and hook cost a `setTimeout`, a `clearTimeout` and the
+   * async hooks' calls for each. The timer is moved only for an earlier deadline; when it
    * fires, it announces the units that are due and is armed again for the next deadline of a
    * unit still running, `DEADLINE_LEAD_MS` early, so it still comes before Jest's own timeout.
    */
