@@ -16,17 +16,24 @@ export interface AsyncContext {
 const storage = new AsyncLocalStorage<AsyncContext>();
 
 /**
- * Every store made since the last `releaseAsyncContexts`, weakly. A store stays on each resource
- * created under it (on Node 20 and 22 on each promise too), and a few of those outlive their test
- * file in Node's process-wide objects: fetch's global dispatcher, a kept-alive agent's timer, a
- * socket the test left open. Through its owner (a test, its function) or its origin (call sites
- * hold their functions and receivers), each such store would keep a finished test file's whole
- * realm alive, several megabytes each: on koa's suite, two more realms than plain Jest at any time.
+ * Every store made since the last `releaseAsyncContexts` (units' aside, below), weakly. A store
+ * stays on each resource created under it (on Node 20 and 22 on each promise too), and a few of
+ * those outlive their test file in Node's process-wide objects: fetch's global dispatcher, a
+ * kept-alive agent's timer, a socket the test left open. Through its owner (a test, its
+ * function) or its origin (call sites hold their functions and receivers), each such store would
+ * keep a finished test file's whole realm alive, several megabytes each: on koa's suite, two more
+ * realms than plain Jest at any time.
  */
 let issued: WeakRef<AsyncContext>[] = [];
 const PRUNE_MIN = 1024;
 /** When `issued` is next pruned of collected stores: the list stays proportional to live ones. */
 let pruneAt = PRUNE_MIN;
+/**
+ * The stores of units (one per test and hook run), held strongly until the file's release: as
+ * many as the file's units, which its test runner holds until then anyway, and a weak reference
+ * costs more to make than such a store.
+ */
+let ownerStores: AsyncContext[] = [];
 
 function issue(store: AsyncContext): AsyncContext {
   issued.push(new WeakRef(store));
@@ -57,13 +64,6 @@ export function releaseAsyncContexts(): void {
   ownerStores = [];
   pruneAt = PRUNE_MIN;
 }
-
-/**
- * The stores of units (one per test and hook run), held strongly until the file's release: as
- * many as the file's units, which its test runner holds until then anyway, and a weak reference
- * costs more to make than such a store.
- */
-let ownerStores: AsyncContext[] = [];
 
 /** A store for `owner`'s work, emptied by `releaseAsyncContexts`. */
 export function ownerContext(owner: unknown): AsyncContext {
