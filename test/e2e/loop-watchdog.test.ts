@@ -83,8 +83,24 @@ describe('a loop blocked for a while, then released', () => {
   test('each block is printed once, and short ones not at all', () => {
     // The warnings printed as they happen (the end-of-run summary repeats them once more).
     const warnings = busy.stderr.match(/^hangwatch: test "[^"]*" blocked the event loop/gm) ?? [];
-    expect(warnings.filter((line) => !line.includes('warms the watchdog up'))).toHaveLength(2);
-    expect(busy.stderr).not.toContain('test "short busy waits stay silent" blocked');
+    const long = ['busy-waits past the threshold, then passes', 'awaits, busy-waits, awaits again'];
+    for (const name of long) {
+      expect(warnings.filter((line) => line.includes(`"${name}"`))).toHaveLength(1);
+    }
+    // The short waits hold the loop a quarter of the threshold. A machine that stops the process
+    // outright (a paused virtual CPU) can still hold a turn past the threshold: that is a real
+    // block and may be reported, but only up to what the fixture itself measured.
+    const turn = /longest short turn: (\d+) ms/.exec(busy.stdout + busy.stderr);
+    expect(turn).not.toBeNull();
+    const longestTurnMs = Number(turn![1]);
+    const heartbeatMs = Math.min(200, thresholdMs / 5); // as src/jest/loop-watch.ts
+    if (longestTurnMs + heartbeatMs < thresholdMs) {
+      expect(busy.stderr).not.toContain('test "short busy waits stay silent" blocked');
+    } else {
+      for (const seconds of blockedSeconds(busy.stderr, 'short busy waits stay silent')) {
+        expect(seconds).toBeLessThanOrEqual((longestTurnMs + heartbeatMs) / 1000 + 0.05);
+      }
+    }
   });
 
   test("blockedLoop: 'error' fails the test with the report, pointing at the loop", () => {
