@@ -99,10 +99,27 @@ export const applyInContext = storage.run.bind(storage) as <T>(
   args: ArrayLike<unknown>,
 ) => T;
 
+/** The origin of the call `runWithOrigin` is running now, synchronously (not an inherited one). */
+let originOnStack: LazyStack | undefined;
+
 /** Runs `fn` with `origin` as the user call site for what it creates; the owner carries over. */
 export function runWithOrigin<T>(origin: LazyStack, fn: () => T): T {
   const store = storage.getStore();
-  return storage.run(issue({ owner: store?.owner, flow: store?.flow, origin }), fn);
+  const outer = originOnStack;
+  originOnStack = origin;
+  try {
+    return storage.run(issue({ owner: store?.owner, flow: store?.flow, origin }), fn);
+  } finally {
+    originOnStack = outer;
+  }
+}
+
+/**
+ * The origin whose call (`listen`, `connect`, `fetch`) is on the stack right now, if any: what
+ * that call creates before it returns has the origin's stack as its own (see the tracker).
+ */
+export function originOfCallRunning(): LazyStack | undefined {
+  return originOnStack;
 }
 
 /** Runs `fn` (and everything it starts) as `flow`; owner and origin carry over. */

@@ -2,6 +2,7 @@ import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ResourceTracker, type ResourceRecord } from '../../src/core/tracker';
 import { framesOf } from '../../src/core/stack';
+import { withOrigin } from '../../src/core/origins';
 
 interface Owner {
   name: string;
@@ -228,6 +229,37 @@ describe('ResourceTracker', () => {
     expect(record?.stack.stack).toBeUndefined();
     const clientFrames = framesOf(recordOf(tracker, handleOf(client))?.stack);
     expect(clientFrames.some((frame) => frame.file === __filename)).toBe(true);
+  });
+
+  test('a handle made inside a call wrapped for its origin takes that call’s stack; later work takes its own', async () => {
+    const tracker = track();
+    const server = net.createServer();
+    let timer: NodeJS.Timeout | undefined;
+    const listenHere = withOrigin(function (this: unknown, ...args: unknown[]) {
+      const [target, onListening] = args as [net.Server, () => void];
+      return target.listen(0, onListening);
+    }, 'listen');
+    await new Promise<void>((resolve) => {
+      listenHere(server, () => {
+        timer = setTimeout(noop, 10_000);
+        resolve();
+      });
+    });
+    cleanups.push(
+      () => new Promise<void>((resolve) => server.close(() => resolve())),
+      () => clearTimeout(timer),
+    );
+
+    // Made before listen returned: the origin's stack, taken as the call began, is its own.
+    const serverRecord = recordOf(tracker, handleOf(server));
+    expect(serverRecord?.origin).toBeDefined();
+    expect(serverRecord?.stack).toBe(serverRecord?.origin);
+    expect(framesOf(serverRecord?.stack).some((frame) => frame.file === __filename)).toBe(true);
+    // Made later, in the listening callback: it inherits the origin and has a stack of its own.
+    const timerRecord = recordOf(tracker, timer!);
+    expect(timerRecord?.origin).toBe(serverRecord?.origin);
+    expect(timerRecord?.stack).not.toBe(timerRecord?.origin);
+    expect(timerRecord?.stack.stack).toContain(__filename);
   });
 });
 
