@@ -60,6 +60,21 @@ interface Subscription {
 }
 
 /**
+ * Tells one subscriber of one event, inside its part's guard (no closure per subscriber and event:
+ * a few thousand events a file). Returns what to wait for when the subscriber asks for a wait.
+ */
+function deliver({ part, handler }: Subscription, event: UnitEvent): Promise<void> | undefined {
+  if (part.disabled) return undefined;
+  try {
+    const result = handler(event);
+    return result ? result.catch((error: unknown) => part.fail(error)) : undefined;
+  } catch (error) {
+    part.fail(error);
+    return undefined;
+  }
+}
+
+/**
  * One test file's lifecycle, in the manner of jest-circus's own `eventHandler`: a `switch` over
  * circus events that keeps the file's units in one place (which runs, which hooks run for which
  * test, each one's timeout) and tells subscribers (the session, the lock session, the idle and
@@ -145,16 +160,14 @@ export class Lifecycle {
       return undefined;
     }
     if (events.length === 0) return undefined;
-    const waits: Promise<void>[] = [];
+    let waits: Promise<void>[] | undefined;
     for (const unitEvent of events) {
-      for (const { part, handler } of this.subscriptions) {
-        part.run(() => {
-          const result = handler(unitEvent);
-          if (result) waits.push(result.catch((error: unknown) => part.fail(error)));
-        });
+      for (const subscription of this.subscriptions) {
+        const wait = deliver(subscription, unitEvent);
+        if (wait) (waits ??= []).push(wait);
       }
     }
-    if (waits.length === 0) {
+    if (!waits) {
       releaseEnded(events);
       return undefined;
     }
@@ -340,12 +353,7 @@ export class Lifecycle {
 
   /** An event of hangwatch's own (a timer's), outside any circus dispatch: nobody waits on it. */
   private dispatchLater(event: UnitEvent): void {
-    for (const { part, handler } of this.subscriptions) {
-      part.run(() => {
-        const result = handler(event);
-        if (result) result.catch((error: unknown) => part.fail(error));
-      });
-    }
+    for (const subscription of this.subscriptions) void deliver(subscription, event);
   }
 
   /**
