@@ -166,6 +166,25 @@ describe('shared unit slots', () => {
     expect(slots.get(17)?.name).toBe('later');
   });
 
+  test('a slot reused by a unit of another file describes that file, whatever the names', () => {
+    const testThread = new SharedUnitSlots();
+    const watchdog = new SharedUnitSlots(testThread.buffer);
+    const other = path.join(ROOT, 'nested', 'other.test.js');
+    testThread.write(5, { ...unit, name: 'a rather long name '.repeat(20) });
+    testThread.write(21, { ...unit, kind: 'afterAll', name: 'short', testPath: other });
+    expect(watchdog.get(21)).toEqual({ ...unit, kind: 'afterAll', name: 'short', testPath: other });
+    testThread.write(37, { ...unit, kind: 'afterEach', name: 'é', forTest: 'ü', timeoutMs: 0 });
+    expect(watchdog.get(37)).toEqual({
+      ...unit,
+      kind: 'afterEach',
+      name: 'é',
+      forTest: 'ü',
+      timeoutMs: 0,
+    });
+    testThread.write(53, { ...unit, kind: 'beforeAll', timeoutMs: Infinity });
+    expect(watchdog.get(53)).toEqual({ ...unit, kind: 'beforeAll', timeoutMs: Infinity });
+  });
+
   test('a name too long for its slot is cut, never the description', () => {
     const slots = new SharedUnitSlots();
     slots.write(2, { ...unit, name: 'ü'.repeat(5000), forTest: 'x'.repeat(5000) });
