@@ -18,12 +18,16 @@ export class Degradable {
     return this.off;
   }
 
-  run(action: () => void): void {
-    if (this.off) return;
+  /** Runs `action` (given `arg`, if any) unless switched off; what it returns, or nothing. */
+  run<R>(action: () => R): R | undefined;
+  run<A, R>(action: (arg: A) => R, arg: A): R | undefined;
+  run(action: (arg?: unknown) => unknown, arg?: unknown): unknown {
+    if (this.off) return undefined;
     try {
-      action();
+      return action(arg);
     } catch (error) {
       this.fail(error);
+      return undefined;
     }
   }
 

@@ -64,14 +64,8 @@ interface Subscription {
  * a few thousand events a file). Returns what to wait for when the subscriber asks for a wait.
  */
 function deliver({ part, handler }: Subscription, event: UnitEvent): Promise<void> | undefined {
-  if (part.disabled) return undefined;
-  try {
-    const result = handler(event);
-    return result ? result.catch((error: unknown) => part.fail(error)) : undefined;
-  } catch (error) {
-    part.fail(error);
-    return undefined;
-  }
+  const result = part.run(handler, event);
+  return result ? result.catch((error: unknown) => part.fail(error)) : undefined;
 }
 
 /**
