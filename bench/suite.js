@@ -53,6 +53,11 @@ Options:
                          watch every promise's collection); tracker, hangwatch's resource
                          tracker alone with that store; plain-again, plain Jest once more,
                          the machine's own noise in the same series (an A/A control)
+  --together             run a round's sides at the same moment (one process each) instead of
+                         one after the other: each round's runs then share the machine's load
+                         of that moment, which steadies the per-round ratios on a shared host;
+                         wall time is then not comparable with a run alone (the sides share
+                         the cores), and plain-again shows what running together costs a side
   --json                 also print the results as JSON, a line per measured side
   -- <args>              passed to Jest on both sides (on a heavily loaded machine,
                          --testTimeout=60000 keeps a starved test from timing out)
@@ -68,6 +73,7 @@ function parseArgs(argv, env) {
     hangwatch: {},
     measure: ['hangwatch'],
     json: false,
+    together: false,
     jestArgs: [],
   };
   const separator = argv.indexOf('--');
@@ -82,6 +88,7 @@ function parseArgs(argv, env) {
     else if (arg === '--hangwatch') options.hangwatch = JSON.parse(args.shift());
     else if (arg === '--measure') options.measure = args.shift().split(',');
     else if (arg === '--json') options.json = true;
+    else if (arg === '--together') options.together = true;
     else if (arg === '--help' || arg === '-h') options.help = true;
     else if (!arg.startsWith('--') && !options.dirFromArgs) {
       options.dir = arg;
@@ -228,6 +235,7 @@ async function main() {
   progress(
     `suite bench: ${options.dir}, Jest ${modules.jestVersion}, Node ${nodeVersion}, ` +
       `${options.warmup} warm-up + ${options.pairs} measured pairs, --runInBand` +
+      (options.together ? ', the sides of a round together' : '') +
       (options.nodeArgs.length > 0 ? `, node ${options.nodeArgs.join(' ')}.` : '.'),
   );
   const { installed } = configs;
@@ -243,8 +251,8 @@ async function main() {
     // Rotate which side goes first, so none always runs on a warmer cache.
     const shift = (round + sides.length * 2) % sides.length;
     const order = [...sides.slice(shift), ...sides.slice(0, shift)];
-    for (const side of order) {
-      const run = await measure({
+    const runSide = (side) =>
+      measure({
         node: options.node,
         nodeArgs: options.nodeArgs,
         dir: options.dir,
@@ -252,6 +260,14 @@ async function main() {
         args: [...configs.sides[side], ...options.jestArgs],
         runId: `${side}-${round}`,
       });
+    const runs = options.together
+      ? await Promise.all(order.map(runSide))
+      : await order.reduce(
+          async (done, side) => [...(await done), await runSide(side)],
+          Promise.resolve([]),
+        );
+    order.forEach((side, index) => {
+      const run = runs[index];
       const tag = round <= 0 ? 'warm-up' : `round ${round}/${options.pairs}`;
       progress(
         `  ${tag.padEnd(12)} ${side.padEnd(16)} cpu ${(run.cpuMs / 1000).toFixed(2)} s  ` +
@@ -260,7 +276,7 @@ async function main() {
           (run.verdict ? `  (${run.verdict})` : ''),
       );
       if (round > 0) samples[side].push(run);
-    }
+    });
   }
   const results = options.measure.map((side) =>
     compare(side, samples[side], samples.plain, { options, modules, nodeVersion, installed }),
@@ -268,7 +284,9 @@ async function main() {
   process.stdout.write(
     [
       '',
-      `Node ${nodeVersion}, Jest ${modules.jestVersion}, ${options.pairs} interleaved rounds, --runInBand` +
+      `Node ${nodeVersion}, Jest ${modules.jestVersion}, ${options.pairs} ` +
+        (options.together ? 'rounds with their sides together' : 'interleaved rounds') +
+        ', --runInBand' +
         (options.nodeArgs.length > 0 ? `, node ${options.nodeArgs.join(' ')}` : ''),
       ...results.flatMap((result) => describe(result)),
       '',
@@ -288,6 +306,7 @@ function compare(side, runs, plainRuns, { options, modules, nodeVersion, install
     node: nodeVersion,
     nodeArgs: options.nodeArgs,
     pairs: options.pairs,
+    together: options.together,
     measured: side,
     nestedDependencies: installed.nested,
     hangwatchOptions: options.hangwatch,
