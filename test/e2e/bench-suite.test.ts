@@ -55,7 +55,7 @@ test('--together runs a round’s sides at once and compares each with that roun
       'hangwatch,plain-again',
       '--json',
     ],
-    { cwd: repoRoot, encoding: 'utf8', timeout: 240_000 },
+    { cwd: repoRoot, encoding: 'utf8', timeout: 280_000 },
   );
   expect(run.stderr).toContain('the sides of a round together');
   expect(run.status).toBe(0);
@@ -81,4 +81,4 @@ test('--together runs a round’s sides at once and compares each with that roun
       'plain-again',
     ]);
   }
-});
+}, 300_000);
