@@ -15,6 +15,10 @@ Options:
   --node <path>     Node binary that runs Jest (default: this one, or BENCH_NODE)
   --configs <list>  which of ${CONFIGURATIONS.map((c) => c.name).join(', ')} to run, comma-separated
                     (default all; plain always runs, as the baseline)
+  --together        run a round's configurations at the same moment (one process each) instead
+                    of one after the other: each round's runs share the machine's load of that
+                    moment, which steadies the per-round ratios on a shared host; wall times
+                    are then not those of a run alone (the runs share the cores)
   --out <file>      where to write the JSON results (default .bench-out/results.json)
   --json            also print the results as one JSON line on stdout
   --help            show this text
@@ -53,6 +57,7 @@ function parseOptions(argv, env) {
     json: false,
     help: false,
     oneFile: false,
+    together: false,
   };
   if (env.BENCH_RUNS) options.runs = positiveInteger(env.BENCH_RUNS, 'BENCH_RUNS');
   const args = [...argv];
@@ -88,6 +93,9 @@ function parseOptions(argv, env) {
         break;
       case '--json':
         options.json = true;
+        break;
+      case '--together':
+        options.together = true;
         break;
       case '--help':
       case '-h':

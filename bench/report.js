@@ -125,7 +125,8 @@ function renderTable(summary) {
       .join('  ');
   const lines = [
     `Node ${summary.node}, Jest ${summary.jest}, ${summary.cpus}; ${summary.suite.tests} tests in ` +
-      `${summary.suite.files} files, --runInBand; median of ${summary.runs} run(s) each, interleaved.`,
+      `${summary.suite.files} files, --runInBand; median of ${summary.runs} run(s) each, ` +
+      (summary.together ? "each round's configurations together." : 'interleaved.'),
     '',
     line(header),
     line(widths.map((width) => '-'.repeat(width))),

@@ -10,6 +10,7 @@ const { CONFIGURATIONS, REPO_ROOT, writeJestConfigs } = require('./configs');
 const { generateSuite } = require('./generate-suite');
 const { measureJestRun } = require('./measure');
 const { summarize, renderTable } = require('./report');
+const { runRound } = require('./round');
 const { describeWatchdogThread } = require('./thread-cpu');
 
 const OUT_DIR = path.join(REPO_ROOT, '.bench-out');
@@ -56,24 +57,29 @@ async function main() {
   const progress = (message) => process.stderr.write(`${message}\n`);
   progress(
     `hangwatch bench: Node ${nodeVersion}, ${suite.tests} tests in ${suite.files} files, ` +
-      `${options.warmupRuns} warm-up + ${options.runs} measured run(s) per configuration.`,
+      `${options.warmupRuns} warm-up + ${options.runs} measured run(s) per configuration` +
+      (options.together ? ", each round's configurations together." : '.'),
   );
 
   const samples = Object.fromEntries(configurations.map((c) => [c.name, []]));
   const rounds = options.warmupRuns + options.runs;
   for (let round = 0; round < rounds; round++) {
     const warmup = round < options.warmupRuns;
-    for (const configuration of interleavedOrder(configurations, round)) {
-      const run = await measureJestRun({
+    const order = interleavedOrder(configurations, round);
+    const runConfiguration = (configuration) =>
+      measureJestRun({
         node: options.node,
         configPath: configPaths[configuration.name],
         workDir: path.join(OUT_DIR, 'runs'),
         runId: `${configuration.name}-${round + 1}`,
       });
+    const runs = await runRound(order, runConfiguration, options);
+    order.forEach((configuration, index) => {
+      const run = runs[index];
       const tag = warmup ? 'warm-up' : `run ${round - options.warmupRuns + 1}/${options.runs}`;
       progress(`  ${tag.padEnd(9)} ${configuration.label.padEnd(28)} ${describeRun(run)}`);
       if (!warmup) samples[configuration.name].push(run);
-    }
+    });
   }
 
   const summary = summarize({
@@ -89,6 +95,7 @@ async function main() {
       suite: { ...suite, size: options.suiteSize },
       runs: options.runs,
       warmupRuns: options.warmupRuns,
+      together: options.together,
     },
   });
   fs.mkdirSync(path.dirname(options.out), { recursive: true });

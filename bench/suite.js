@@ -18,6 +18,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { median, medianInterval } = require('./report');
 const { installIntoProject, projectModules, hangwatchSide } = require('./project-install');
+const { runRound } = require('./round');
 const { describeWatchdogThread, watchdogThreadCpu } = require('./thread-cpu');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -260,12 +261,7 @@ async function main() {
         args: [...configs.sides[side], ...options.jestArgs],
         runId: `${side}-${round}`,
       });
-    const runs = options.together
-      ? await Promise.all(order.map(runSide))
-      : await order.reduce(
-          async (done, side) => [...(await done), await runSide(side)],
-          Promise.resolve([]),
-        );
+    const runs = await runRound(order, runSide, options);
     order.forEach((side, index) => {
       const run = runs[index];
       const tag = round <= 0 ? 'warm-up' : `round ${round}/${options.pairs}`;

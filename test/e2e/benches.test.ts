@@ -1,6 +1,8 @@
-// bench/suite.js on a small project: its rounds, its `--together` mode, and what it prints.
+// The benches' `--together` mode: bench/suite.js on a small project, and `npm run bench`'s own
+// generated suite (its quick size).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -80,5 +82,39 @@ test('--together runs a round’s sides at once and compares each with that roun
       'plain',
       'plain-again',
     ]);
+  }
+}, 300_000);
+
+test('npm run bench --together runs each round’s configurations at once', () => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hangwatch-bench-test-')), 'r.json');
+  try {
+    const run = spawnSync(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bench', 'run.js'),
+        '--quick',
+        '--together',
+        '--runs',
+        '2',
+        '--configs',
+        'plain,hangwatch',
+        '--out',
+        out,
+      ],
+      { cwd: repoRoot, encoding: 'utf8', timeout: 280_000 },
+    );
+    expect(run.stderr).toContain("each round's configurations together");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("median of 2 run(s) each, each round's configurations together.");
+    const summary = JSON.parse(fs.readFileSync(out, 'utf8')) as {
+      together: boolean;
+      runs: number;
+      configurations: { name: string; cpuRatioPerRound: number[] }[];
+    };
+    expect(summary).toMatchObject({ together: true, runs: 2 });
+    expect(summary.configurations.map((row) => row.name)).toEqual(['plain', 'hangwatch']);
+    for (const row of summary.configurations) expect(row.cpuRatioPerRound).toHaveLength(2);
+  } finally {
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
   }
 }, 300_000);
