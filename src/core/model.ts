@@ -97,7 +97,12 @@ export interface FakeTimerInfo {
 }
 
 export interface FakeTimersState {
-  implementation: 'modern' | 'legacy';
+  /**
+   * Jest's (`jest.useFakeTimers()`, modern or legacy), or `installed`: a clock the test installed
+   * itself on its global object (@sinonjs/fake-timers' `install()`, `sinon.useFakeTimers()`), which
+   * only that clock's own calls advance.
+   */
+  implementation: 'modern' | 'legacy' | 'installed';
   pending: FakeTimerInfo[];
 }
 

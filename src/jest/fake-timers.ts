@@ -11,7 +11,8 @@ type Loose = Record<string, unknown>;
 type AnyFunction = (...args: unknown[]) => unknown;
 
 interface Creation<Context> {
-  stack: LazyStack;
+  /** None for a timer an installed clock held before hangwatch noticed the clock. */
+  stack?: LazyStack;
   context: Context | undefined;
 }
 
@@ -36,8 +37,24 @@ const LEGACY_METHODS = [
 
 type Implementation = FakeTimersState['implementation'];
 
+/** How many sites of an installed clock's finished timers are kept before they are dropped. */
+const PRUNE_SITES_ABOVE = 1000;
+
+/**
+ * The clock behind a test realm's `setTimeout` when the test installed one itself: the fakes
+ * @sinonjs/fake-timers puts on a global object carry their clock (`setTimeout.clock`).
+ */
+function installedClockOf(global: Loose): Loose | undefined {
+  const clock = (global.setTimeout as { clock?: unknown } | undefined)?.clock;
+  if (clock === null || typeof clock !== 'object') return undefined;
+  return typeof (clock as Loose).tick === 'function' ? (clock as Loose) : undefined;
+}
+
 export class FakeTimerProbe<Context> {
   private readonly modernSites = new Map<unknown, Creation<Context>>();
+  /** The clock the test installed itself (not Jest's), once noticed, and its timers' sites. */
+  private installedClock: Loose | undefined;
+  private readonly installedSites = new Map<unknown, Creation<Context>>();
   private readonly legacySites = new Map<string, Creation<Context>>();
   /**
    * The implementation whose fakes are the test's timer globals now. Both can be "faking" at
@@ -50,6 +67,8 @@ export class FakeTimerProbe<Context> {
   constructor(
     private readonly host: FakeTimerHost,
     private readonly currentContext: () => Context | undefined,
+    /** The test file's global object, where a clock of the test's own is installed. */
+    private readonly testGlobal: Loose = {},
   ) {}
 
   install(): void {
@@ -104,9 +123,9 @@ export class FakeTimerProbe<Context> {
     };
   }
 
-  private instrumentClock(clock: Loose | undefined): void {
+  private instrumentClock(clock: Loose | undefined, sites = this.modernSites): void {
     if (!clock) return;
-    this.modernSites.clear();
+    sites.clear();
     for (const name of MODERN_METHODS) {
       const original = clock[name];
       if (typeof original !== 'function') continue;
@@ -115,7 +134,7 @@ export class FakeTimerProbe<Context> {
         const result = (original as AnyFunction).apply(clock, args);
         // Node-style fake timers return an object whose primitive value is the timer id.
         const id = result !== null && typeof result === 'object' ? Number(result) : result;
-        this.modernSites.set(id, this.record());
+        sites.set(id, this.record());
         return result;
       };
       Object.defineProperties(wrapped, Object.getOwnPropertyDescriptors(original));
@@ -132,7 +151,12 @@ export class FakeTimerProbe<Context> {
     if (this.active === 'modern' && modern?._fakingTime && modern._clock) {
       return {
         implementation: 'modern',
-        pending: this.modernPending(modern._clock as Loose, relationOf, describeOwner),
+        pending: this.clockPending(
+          modern._clock as Loose,
+          this.modernSites,
+          relationOf,
+          describeOwner,
+        ),
       };
     }
     const legacy = this.host.fakeTimers as Loose | null | undefined;
@@ -145,18 +169,58 @@ export class FakeTimerProbe<Context> {
     return undefined;
   }
 
-  private modernPending(
+  /**
+   * A clock the test installed itself (`sinon.useFakeTimers()`), if it is still installed: from
+   * the first time it is noticed (at a unit's start, or at a look of the idle check while one
+   * runs), the timers it is asked for are recorded with their stacks; those it held already count
+   * as the work of the unit running when it was noticed. Not Jest's fake timers (`pending`).
+   */
+  noticeInstalledClock(running: Context | undefined): void {
+    const clock = installedClockOf(this.testGlobal);
+    if (!clock || clock === (this.host.fakeTimersModern as Loose | null | undefined)?._clock) {
+      return;
+    }
+    if (clock !== this.installedClock) {
+      this.installedClock = clock;
+      this.instrumentClock(clock, this.installedSites);
+    }
+    const timers = timersOf(clock);
+    for (const timer of timers) {
+      if (!this.installedSites.has(timer.id)) {
+        this.installedSites.set(timer.id, { context: running });
+      }
+    }
+    // Sites of timers that fired or were cleared, dropped now and then: a clock may make many.
+    if (this.installedSites.size > PRUNE_SITES_ABOVE + timers.length) {
+      const live = new Set(timers.map((timer) => timer.id));
+      for (const id of this.installedSites.keys())
+        if (!live.has(id)) this.installedSites.delete(id);
+    }
+  }
+
+  /** The pending timers of the test's own clock, or `undefined` when it has none installed. */
+  installedPending(
+    relationOf: (context: Context | undefined) => Relation | undefined,
+    describeOwner: (context: Context | undefined) => OwnerRef | undefined = () => undefined,
+  ): FakeTimersState | undefined {
+    const clock = this.installedClock;
+    if (!clock || installedClockOf(this.testGlobal) !== clock) return undefined;
+    return {
+      implementation: 'installed',
+      pending: this.clockPending(clock, this.installedSites, relationOf, describeOwner),
+    };
+  }
+
+  private clockPending(
     clock: Loose,
+    sites: Map<unknown, Creation<Context>>,
     relationOf: (context: Context | undefined) => Relation | undefined,
     describeOwner: (context: Context | undefined) => OwnerRef | undefined,
   ): FakeTimerInfo[] {
-    const timers = clock.timers as Map<unknown, Loose> | Record<string, Loose> | undefined;
-    if (!timers) return [];
-    const list = timers instanceof Map ? [...timers.values()] : Object.values(timers);
     const now = Number(clock.now);
     const result: FakeTimerInfo[] = [];
-    for (const timer of list) {
-      const creation = this.modernSites.get(timer.id);
+    for (const timer of timersOf(clock)) {
+      const creation = sites.get(timer.id);
       const relation = relationOf(creation?.context);
       if (relation === undefined) continue;
       const kind: FakeTimerInfo['kind'] = timer.immediate
@@ -220,7 +284,7 @@ export class FakeTimerProbe<Context> {
     relation: Relation,
     owner: OwnerRef | undefined,
   ): FakeTimerInfo {
-    const site = creation ? toCreationSite(framesOf(creation.stack)) : undefined;
+    const site = creation?.stack ? toCreationSite(framesOf(creation.stack)) : undefined;
     return {
       kind,
       ...(delayMs !== undefined && Number.isFinite(delayMs) ? { delayMs } : {}),
@@ -230,4 +294,16 @@ export class FakeTimerProbe<Context> {
       ...(owner ? { owner } : {}),
     };
   }
+}
+
+/**
+ * A @sinonjs/fake-timers clock's pending timers: a Map in recent versions, an object before. A
+ * clock the test loaded has the test realm's Map, which `instanceof Map` does not recognise here.
+ */
+function timersOf(clock: Loose): Loose[] {
+  const timers = clock.timers as Map<unknown, Loose> | Record<string, Loose> | undefined;
+  if (!timers) return [];
+  return Object.prototype.toString.call(timers) === '[object Map]'
+    ? [...(timers as Map<unknown, Loose>).values()]
+    : Object.values(timers);
 }

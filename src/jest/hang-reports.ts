@@ -101,17 +101,16 @@ export class HangReports {
 
   build(unit: Unit, atFailure: boolean, trigger: HangFinding['trigger'] = 'timeout'): HangFinding {
     injectFault('report');
-    const view: ResourceView<Unit> = {
-      relationOf: (owner) => this.relationOf(owner, unit),
-      describeOwner: (owner) => (owner ? ownerRef(owner) : undefined),
-    };
+    const relationOf = (owner: Unit | undefined) => this.relationOf(owner, unit);
+    const describeOwner = (owner: Unit | undefined) => (owner ? ownerRef(owner) : undefined);
+    const view: ResourceView<Unit> = { relationOf, describeOwner };
     const pending = hangReportCode().collectPending(this.host.tracker, view, {
       maxListed: this.host.options.maxListed,
     });
-    const fakeTimers = this.host.fakeTimers.pending(
-      (owner) => this.relationOf(owner, unit),
-      (owner) => (owner ? ownerRef(owner) : undefined),
-    );
+    this.host.fakeTimers.noticeInstalledClock(unit);
+    const fakeTimers =
+      this.host.fakeTimers.pending(relationOf, describeOwner) ??
+      this.host.fakeTimers.installedPending(relationOf, describeOwner);
     const unitSite = toCreationSite(parseStack(this.declarationError(unit)?.stack));
     const hung: HungUnit = {
       ...namingOf(unit),

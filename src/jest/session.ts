@@ -96,8 +96,10 @@ export class HangwatchSession {
     };
     lifecycle.useTimers(ownTimers);
     this.fetchRequests = new FetchRequestTracker(this.tracker as ResourceTracker<unknown>);
-    this.fakeTimers = new FakeTimerProbe(context.host, () =>
-      lifecycle.ownerOf(currentAsyncContext()?.owner),
+    this.fakeTimers = new FakeTimerProbe(
+      context.host,
+      () => lifecycle.ownerOf(currentAsyncContext()?.owner),
+      context.global,
     );
     this.stallClock = new StallClock(ownTimers, (look) => this.guard(look));
     this.locks = new LockSession(lifecycle, {
@@ -119,7 +121,11 @@ export class HangwatchSession {
       {
         running: () => lifecycle.running(),
         somethingElsePending: () => this.wakeSources.firstWaker(this.tracker) !== undefined,
-        fakeTimerPending: () => (this.fakeTimers.pending(() => 'unknown')?.pending.length ?? 0) > 0,
+        fakeTimerPending: () => {
+          // A clock the test installed itself is noticed here too, for the report that may follow.
+          this.fakeTimers.noticeInstalledClock([...lifecycle.running()].pop());
+          return (this.fakeTimers.pending(() => 'unknown')?.pending.length ?? 0) > 0;
+        },
         fail: (unit) => this.failIdle(unit),
       },
       this.stallClock,
@@ -190,6 +196,7 @@ export class HangwatchSession {
       case 'unit_started':
         // Shared clients are made in a beforeAll too: trace its ticks, as the module scope's.
         if (event.unit.kind === 'beforeAll') this.tracker.traceTicks = true;
+        this.fakeTimers.noticeInstalledClock(event.unit);
         break;
       case 'unit_timed_out':
         // Before Jest's own timeout handler runs: what is pending now is what the unit waits on.

@@ -1,4 +1,14 @@
-import { reportOf, runFixture, topFrameOf, type FixtureRun } from '../helpers/run-fixture';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { HangFinding } from '../../src/core/model';
+import { schemaErrors } from '../helpers/report-schema';
+import {
+  FIXTURES,
+  reportOf,
+  runFixture,
+  topFrameOf,
+  type FixtureRun,
+} from '../helpers/run-fixture';
 
 // One file per switch between Jest's two fake timer implementations: each report lists the
 // timers of the implementation in use, with the advice its API allows.
@@ -77,5 +87,73 @@ describe('a sinon fake clock installed by the test', () => {
       /test "starts a server under a fake clock it never uninstalls" left 1 resource open[^\n]*\n\s+1\. TCP server listening on 127\.0\.0\.1:\d+/,
     );
     expect(run.stderr).toContain('1 finding in this run: 1 leak');
+  });
+});
+
+// A test that awaits a timer of its own fake clock and never advances that clock: the report lists
+// the clock's pending timers (with their creation site once the clock was seen) and says how to
+// advance it, instead of "nothing is pending".
+describe('a fake clock of the test’s own that nobody advances', () => {
+  const INSTALLED_ADVICE =
+    "The test installed a fake clock of its own (@sinonjs/fake-timers' install(), sinon.useFakeTimers()): the pending fake timer only fires when the test advances that clock: await clock.tickAsync(ms)";
+  let run: FixtureRun;
+  let findings: HangFinding[];
+  let report: unknown;
+  beforeAll(async () => {
+    run = await runFixture('sinon-clock-untickled', { args: ['--forceExit'] });
+    report = JSON.parse(
+      fs.readFileSync(
+        path.join(FIXTURES, 'sinon-clock-untickled', 'hangwatch-report.json'),
+        'utf8',
+      ),
+    );
+    findings = (report as { findings: HangFinding[] }).findings;
+  }, 120_000);
+
+  const findingOf = (testName: string) => {
+    const found = findings.find((finding) => finding.testName === testName);
+    if (!found) throw new Error(`no finding for "${testName}"`);
+    return found;
+  };
+
+  test('installed inside the test: its timer listed, the await names the line', () => {
+    const name = 'installs a clock and awaits a timer nobody ticks';
+    const text = reportOf(run.failureOf(name));
+    expect(text).toContain(`test "${name}" can never finish`);
+    expect(text).toContain('A fake clock the test installed itself holds 1 pending timer:');
+    expect(text).toContain('fake setTimeout 2000 ms, due in 2000 fake ms');
+    expect(text).toContain('untickled.test.js:8:3 await new Promise');
+    expect(text).toContain(INSTALLED_ADVICE);
+    expect(text).not.toContain('Nothing it started is still pending');
+    expect(text).not.toContain('jest.advanceTimersByTime');
+    const finding = findingOf(name);
+    expect(finding.fakeTimers).toMatchObject({
+      implementation: 'installed',
+      pending: [{ kind: 'timeout', delayMs: 2000, relation: 'this-test' }],
+    });
+    expect(finding.advice).toContainEqual({
+      code: 'advance-fake-timers',
+      implementation: 'installed',
+      timers: 1,
+    });
+  });
+
+  test('installed in a beforeEach: the timer’s creation site is the culprit', () => {
+    const failure = run.failureOf(
+      'with the clock installed before each test awaits an interval that nobody ticks',
+    );
+    const text = reportOf(failure);
+    expect(text).toContain('fake setInterval 500 ms, due in 500 fake ms');
+    expect(text).toContain('created at untickled.test.js:18:20   const poll = setInterval(');
+    expect(text).toContain(INSTALLED_ADVICE);
+    expect(topFrameOf(failure)).toContain('untickled.test.js:18:20');
+  });
+
+  test('a test that ticks its clock passes, and the report matches the schema', () => {
+    expect(
+      run.resultOf('with the clock installed before each test ticks its clock and passes').status,
+    ).toBe('passed');
+    expect(run.stderr).toContain('2 findings in this run: 2 hangs');
+    expect(schemaErrors(report)).toEqual([]);
   });
 });

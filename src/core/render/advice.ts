@@ -36,9 +36,14 @@ export function adviceText(advice: Advice): string {
 /** What to do about pending fake timers, in the calls the implementation in use has. */
 function fakeTimerAdvice(implementation: FakeTimersState['implementation'], count: number): string {
   const which = count === 1 ? 'pending fake timer only fires' : 'pending fake timers only fire';
-  return implementation === 'legacy'
-    ? `Fake timers (legacy) are installed: the ${which} when the test advances the clock. Legacy fake timers have no async methods: call jest.advanceTimersByTime(ms), jest.runOnlyPendingTimers() or jest.runAllTimers() before awaiting the promise, or use modern fake timers (jest.useFakeTimers()) and await jest.advanceTimersByTimeAsync(ms).`
-    : `Fake timers (modern) are installed: the ${which} when the test advances the clock: advance it before awaiting, or await jest.advanceTimersByTimeAsync / jest.runAllTimersAsync (or call jest.runAllTimers) while the promise is pending.`;
+  switch (implementation) {
+    case 'legacy':
+      return `Fake timers (legacy) are installed: the ${which} when the test advances the clock. Legacy fake timers have no async methods: call jest.advanceTimersByTime(ms), jest.runOnlyPendingTimers() or jest.runAllTimers() before awaiting the promise, or use modern fake timers (jest.useFakeTimers()) and await jest.advanceTimersByTimeAsync(ms).`;
+    case 'installed':
+      return `The test installed a fake clock of its own (@sinonjs/fake-timers' install(), sinon.useFakeTimers()): the ${which} when the test advances that clock: await clock.tickAsync(ms) or clock.runAllAsync() while the promise is pending, or uninstall the clock (clock.uninstall(), sinon's clock.restore()) before waiting on real time.`;
+    default:
+      return `Fake timers (modern) are installed: the ${which} when the test advances the clock: advance it before awaiting, or await jest.advanceTimersByTimeAsync / jest.runAllTimersAsync (or call jest.runAllTimers) while the promise is pending.`;
+  }
 }
 
 function endedProcessText(advice: Extract<Advice, { code: 'ended-process' }>): string {

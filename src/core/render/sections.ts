@@ -1,7 +1,7 @@
 import { renderAwaitSection } from '../await-stacks/render';
 import { formatDuration } from '../format';
 import { renderLockSection } from './locks';
-import type { BlockedLoopFinding, HangFinding, LeakFinding } from '../model';
+import type { BlockedLoopFinding, FakeTimersState, HangFinding, LeakFinding } from '../model';
 import {
   fakeTimerSummary,
   groupPending,
@@ -53,7 +53,7 @@ export function hangBlocks(finding: HangFinding, rootDir: string): Block[] {
     const { implementation, pending } = finding.fakeTimers;
     blocks.push({
       kind: 'list',
-      title: `Fake timers (${implementation}) hold ${pending.length} pending timer${pending.length === 1 ? '' : 's'}:`,
+      title: `${whoseFakeTimersHold(implementation)} ${pending.length} pending timer${pending.length === 1 ? '' : 's'}:`,
       numbered: false,
       entries: pending.map((timer) => {
         const note = ownerNote(timer, finding);
@@ -61,7 +61,9 @@ export function hangBlocks(finding: HangFinding, rootDir: string): Block[] {
           text: fakeTimerSummary(timer),
           flags: note ? [note] : [],
           ...(timer.site ? { site: timer.site } : {}),
-          showSite: true,
+          // A clock the test installs itself is seen once it is in place: a timer it held by
+          // then has no recorded creation, which is no sign of a missing user frame.
+          showSite: timer.site !== undefined || implementation !== 'installed',
         };
       }),
     });
@@ -183,4 +185,11 @@ export function blockedLoopBlocks(finding: BlockedLoopFinding, rootDir: string):
   }
   for (const note of noteLines(finding)) blocks.push({ kind: 'note', text: note });
   return blocks;
+}
+
+/** Whose fake clock holds the timers: Jest's (by implementation) or the test's own. */
+function whoseFakeTimersHold(implementation: FakeTimersState['implementation']): string {
+  return implementation === 'installed'
+    ? 'A fake clock the test installed itself holds'
+    : `Fake timers (${implementation}) hold`;
 }
