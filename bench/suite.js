@@ -19,7 +19,7 @@ const path = require('node:path');
 const { median, medianInterval } = require('./report');
 const { installIntoProject, projectModules, hangwatchSide } = require('./project-install');
 const { runRound } = require('./round');
-const { describeWatchdogThread, watchdogThreadCpu } = require('./thread-cpu');
+const { describeWatchdogThread, mainAndV8WorkerCpu, watchdogThreadCpu } = require('./thread-cpu');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(REPO_ROOT, '.bench-out', 'suite');
@@ -222,6 +222,7 @@ async function measure({ node, nodeArgs, dir, jestBin, args, runId }) {
     wallMs,
     maxRssMb: usage.maxRssMb,
     workerThreadCpuMs: watchdogThreadCpu(usage),
+    threads: mainAndV8WorkerCpu(usage),
     verdict,
   };
 }
@@ -318,7 +319,19 @@ function compare(side, runs, plainRuns, { options, modules, nodeVersion, install
     cpuRatioInterval: medianInterval(ratios('cpuMs')).map(round),
     maxRssRatioInterval: medianInterval(ratios('maxRssMb')).map(round),
     watchdogThreadCpuMs: medianWatchdogThreadCpu(runs),
+    threadRatios: threadRatios(runs, plainRuns),
   };
+}
+
+/**
+ * The median per-round ratios of the test thread's CPU and of V8's helper threads' (the
+ * collector, background compilers), where Node names its threads (22+).
+ */
+function threadRatios(runs, plainRuns) {
+  const pairs = runs.map((run, i) => [run.threads, plainRuns[i].threads]);
+  if (pairs.some(([own, plain]) => !own || !plain)) return undefined;
+  const ratio = (field) => round(median(pairs.map(([own, plain]) => own[field] / plain[field])));
+  return { main: ratio('mainMs'), v8Workers: ratio('v8WorkerMs') };
 }
 
 function describe(result) {
@@ -332,6 +345,12 @@ function describe(result) {
     `cpu ratio per round: ${result.cpuRatioPerPair.map((r) => r.toFixed(3)).join(' ')}`,
     `95% interval of the median ratio: cpu ${interval(result.cpuRatioInterval)}, ` +
       `peak RSS ${interval(result.maxRssRatioInterval)}`,
+    ...(result.threadRatios === undefined
+      ? []
+      : [
+          `cpu by thread (median ratio of rounds): test thread ${result.threadRatios.main.toFixed(3)}x, ` +
+            `V8's helper threads (collector, compilers) ${result.threadRatios.v8Workers.toFixed(3)}x`,
+        ]),
     ...(result.watchdogThreadCpuMs === undefined
       ? []
       : [

@@ -45,6 +45,17 @@ function watchdogThreadCpu(usage) {
   return usage.threadCpuMs?.[WORKER_THREAD_NAME];
 }
 
+/**
+ * A run's CPU split between the thread that runs the tests and V8's own helper threads (the
+ * collector's parallel and concurrent work, background compilation), from its usage: undefined
+ * where Node does not name its threads (Node 20).
+ */
+function mainAndV8WorkerCpu(usage) {
+  const threads = usage.threadCpuMs ?? {};
+  if (threads.MainThread === undefined || threads.V8Worker === undefined) return undefined;
+  return { mainMs: threads.MainThread, v8WorkerMs: threads.V8Worker };
+}
+
 /** What a run's progress line adds about the watchdog thread (nothing when it is unknown). */
 function describeWatchdogThread(run) {
   return run.workerThreadCpuMs !== undefined
@@ -52,4 +63,10 @@ function describeWatchdogThread(run) {
     : '';
 }
 
-module.exports = { threadCpuByName, WORKER_THREAD_NAME, watchdogThreadCpu, describeWatchdogThread };
+module.exports = {
+  threadCpuByName,
+  WORKER_THREAD_NAME,
+  watchdogThreadCpu,
+  mainAndV8WorkerCpu,
+  describeWatchdogThread,
+};

@@ -3,11 +3,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { threadCpuByName, WORKER_THREAD_NAME } = require('../../bench/thread-cpu') as {
-  threadCpuByName: (taskDir?: string) => Record<string, number>;
-  WORKER_THREAD_NAME: string;
-};
+const { threadCpuByName, WORKER_THREAD_NAME, mainAndV8WorkerCpu } =
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('../../bench/thread-cpu') as {
+    threadCpuByName: (taskDir?: string) => Record<string, number>;
+    WORKER_THREAD_NAME: string;
+    mainAndV8WorkerCpu: (usage: {
+      threadCpuMs?: Record<string, number>;
+    }) => { mainMs: number; v8WorkerMs: number } | undefined;
+  };
 
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -56,5 +60,17 @@ describe('threadCpuByName', () => {
     const threads = threadCpuByName();
     expect(Object.keys(threads).length).toBeGreaterThan(0);
     expect(Object.values(threads).every((ms) => ms >= 0)).toBe(true);
+  });
+});
+
+describe('mainAndV8WorkerCpu', () => {
+  it('splits a run between the test thread and V8’s helper threads', () => {
+    const usage = { threadCpuMs: { MainThread: 3000, V8Worker: 1500, WorkerThread: 40 } };
+    expect(mainAndV8WorkerCpu(usage)).toEqual({ mainMs: 3000, v8WorkerMs: 1500 });
+  });
+
+  it('is undefined where Node does not name its threads (Node 20: all "node")', () => {
+    expect(mainAndV8WorkerCpu({ threadCpuMs: { node: 4500 } })).toBeUndefined();
+    expect(mainAndV8WorkerCpu({})).toBeUndefined();
   });
 });
