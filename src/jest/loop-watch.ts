@@ -52,6 +52,14 @@ interface PendingLook {
 /** How long a unit's end waits for the watchdog's look at its block to finish. */
 const LOOK_WAIT_MS = 30_000;
 
+/**
+ * How often the test thread beats for a block threshold: five beats per threshold keep the
+ * measured block within 20% of it.
+ */
+export function heartbeatEveryMs(thresholdMs: number): number {
+  return Math.min(200, Math.max(5, Math.round(thresholdMs / 5)));
+}
+
 /** Tokens are unique in the process, so a late report about an earlier file's unit matches none. */
 let nextToken = 1;
 let nextCallId = 1;
@@ -97,9 +105,8 @@ export class LoopWatch implements NativeCallRecorder {
       const threshold = this.context.options.blockThreshold;
       connection.state.arm(threshold);
       // Real timers of the outer realm, unref'd: fake timers cannot stop it, and it never keeps
-      // the process alive. Five beats per threshold keep the measured block within 20% of it.
-      const beatEvery = Math.min(200, Math.max(5, Math.round(threshold / 5)));
-      this.heartbeat = realSetInterval(() => connection.state.beat(), beatEvery);
+      // the process alive.
+      this.heartbeat = realSetInterval(() => connection.state.beat(), heartbeatEveryMs(threshold));
       this.heartbeat.unref();
       this.connection = connection;
       this.markersLeft =

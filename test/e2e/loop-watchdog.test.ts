@@ -5,6 +5,7 @@ import {
   topFrameOf,
   type FixtureRun,
 } from '../helpers/run-fixture';
+import { heartbeatEveryMs } from '../../src/jest/loop-watch';
 
 // The runs are independent and mostly waiting on busy loops: start them together.
 let busy: FixtureRun;
@@ -93,7 +94,7 @@ describe('a loop blocked for a while, then released', () => {
     const turn = /longest short turn: (\d+) ms/.exec(busy.stdout + busy.stderr);
     expect(turn).not.toBeNull();
     const longestTurnMs = Number(turn![1]);
-    const heartbeatMs = Math.min(200, thresholdMs / 5); // as src/jest/loop-watch.ts
+    const heartbeatMs = heartbeatEveryMs(thresholdMs);
     if (longestTurnMs + heartbeatMs < thresholdMs) {
       expect(busy.stderr).not.toContain('test "short busy waits stay silent" blocked');
     } else {
