@@ -305,10 +305,17 @@ export function buildHangFinding(
   const fakePending = fakeTimers?.pending ?? [];
   const ownFakeTimers = fakePending.filter(isOwnWork);
   if (fakeTimers && ownFakeTimers.length > 0) {
+    const dueTimes = ownFakeTimers.flatMap((timer) => timer.dueInMs ?? []);
     advice.push({
       code: 'advance-fake-timers',
       implementation: fakeTimers.implementation,
       timers: ownFakeTimers.length,
+      ...(fakeTimers.advancesWithRealTime
+        ? {
+            advancesWithRealTime: true,
+            ...(dueTimes.length > 0 ? { nextDueInMs: Math.min(...dueTimes) } : {}),
+          }
+        : {}),
     });
   }
   const nothingOwnPending =

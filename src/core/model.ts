@@ -103,6 +103,11 @@ export interface FakeTimersState {
    * only that clock's own calls advance.
    */
   implementation: 'modern' | 'legacy' | 'installed';
+  /**
+   * The clock advances itself as real time passes (Jest's `advanceTimers`, @sinonjs/fake-timers'
+   * `shouldAdvanceTime`): its timers fire without a call, about `dueInMs` real milliseconds on.
+   */
+  advancesWithRealTime?: boolean;
   pending: FakeTimerInfo[];
 }
 
@@ -340,6 +345,9 @@ export type HangAdvice =
       code: 'advance-fake-timers';
       implementation: FakeTimersState['implementation'];
       timers: number;
+      /** The clock advances with real time: the timers fire on their own, the next this much later. */
+      advancesWithRealTime?: boolean;
+      nextDueInMs?: number;
     }
   | {
       /** Nothing else can end it: only a call to `done`. */

@@ -110,7 +110,8 @@ export function ownerNote(
   return `started in ${owner.kind}${owner.testName ? ` for "${owner.testName}"` : ''}`;
 }
 
-export function fakeTimerSummary(timer: FakeTimerInfo): string {
+/** One pending fake timer; `advancing`: its clock advances with real time, so it fires later. */
+export function fakeTimerSummary(timer: FakeTimerInfo, advancing = false): string {
   const name: Record<FakeTimerInfo['kind'], string> = {
     timeout: 'fake setTimeout',
     interval: 'fake setInterval',
@@ -122,7 +123,10 @@ export function fakeTimerSummary(timer: FakeTimerInfo): string {
   const delay =
     timer.delayMs !== undefined && timer.kind !== 'immediate' ? ` ${timer.delayMs} ms` : '';
   const due = timer.dueInMs !== undefined ? `, due in ${timer.dueInMs} fake ms` : '';
-  return `${name[timer.kind]}${delay}${due}: never fires unless the clock is advanced`;
+  const fires = advancing
+    ? 'fires as the clock advances with real time'
+    : 'never fires unless the clock is advanced';
+  return `${name[timer.kind]}${delay}${due}: ${fires}`;
 }
 
 /**

@@ -44,6 +44,18 @@ const PRUNE_SITES_ABOVE = 1000;
  * The clock behind a test realm's `setTimeout` when the test installed one itself: the fakes
  * @sinonjs/fake-timers puts on a global object carry their clock (`setTimeout.clock`).
  */
+/**
+ * A clock made with `shouldAdvanceTime` (Jest's `advanceTimers: true` sets it) ticks itself from
+ * a real interval, so its timers fire as real time passes. @sinonjs/fake-timers 15 says so in its
+ * tick mode (`interval`); earlier versions only by the interval they keep.
+ */
+function advancing(clock: Loose): Pick<FakeTimersState, 'advancesWithRealTime'> {
+  const tickMode = clock.tickMode as Loose | undefined;
+  const advances =
+    tickMode !== undefined ? tickMode.mode === 'interval' : clock.attachedInterval !== undefined;
+  return advances ? { advancesWithRealTime: true } : {};
+}
+
 function installedClockOf(global: Loose): Loose | undefined {
   const clock = (global.setTimeout as { clock?: unknown } | undefined)?.clock;
   if (clock === null || typeof clock !== 'object') return undefined;
@@ -151,6 +163,7 @@ export class FakeTimerProbe<Context> {
     if (this.active === 'modern' && modern?._fakingTime && modern._clock) {
       return {
         implementation: 'modern',
+        ...advancing(modern._clock as Loose),
         pending: this.clockPending(
           modern._clock as Loose,
           this.modernSites,
@@ -198,6 +211,25 @@ export class FakeTimerProbe<Context> {
     }
   }
 
+  /**
+   * The real interval that advances the fake clock in use with real time (`advancesWithRealTime`),
+   * if it does: the clock's own engine, which the report's fake timers and advice explain, not a
+   * timer the test waits on.
+   */
+  advancingTicker(): object | undefined {
+    const modern = this.host.fakeTimersModern as Loose | null | undefined;
+    const installed = this.installedClock;
+    const clock =
+      this.active === 'modern' && modern?._fakingTime && modern._clock
+        ? (modern._clock as Loose)
+        : installed && installedClockOf(this.testGlobal) === installed
+          ? installed
+          : undefined;
+    if (!clock || !advancing(clock).advancesWithRealTime) return undefined;
+    const ticker = clock.attachedInterval;
+    return typeof ticker === 'object' && ticker !== null ? ticker : undefined;
+  }
+
   /** The pending timers of the test's own clock, or `undefined` when it has none installed. */
   installedPending(
     relationOf: (context: Context | undefined) => Relation | undefined,
@@ -207,6 +239,7 @@ export class FakeTimerProbe<Context> {
     if (!clock || installedClockOf(this.testGlobal) !== clock) return undefined;
     return {
       implementation: 'installed',
+      ...advancing(clock),
       pending: this.clockPending(clock, this.installedSites, relationOf, describeOwner),
     };
   }

@@ -104,10 +104,12 @@ export class HangReports {
     const relationOf = (owner: Unit | undefined) => this.relationOf(owner, unit);
     const describeOwner = (owner: Unit | undefined) => (owner ? ownerRef(owner) : undefined);
     const view: ResourceView<Unit> = { relationOf, describeOwner };
+    this.host.fakeTimers.noticeInstalledClock(unit);
+    const ticker = this.host.fakeTimers.advancingTicker();
     const pending = hangReportCode().collectPending(this.host.tracker, view, {
       maxListed: this.host.options.maxListed,
+      ...(ticker ? { accept: (record) => record.resource !== ticker } : {}),
     });
-    this.host.fakeTimers.noticeInstalledClock(unit);
     const fakeTimers =
       this.host.fakeTimers.pending(relationOf, describeOwner) ??
       this.host.fakeTimers.installedPending(relationOf, describeOwner);

@@ -46,6 +46,21 @@ describe.each([30, 29] as const)('mixed fake timer modes under Jest %i', (jestMa
     expect(report).not.toContain('Legacy fake timers');
   });
 
+  test('modern timers that advance with real time: when the timer fires, and its line', () => {
+    const failure = run.failureOf('advancing with real time: awaits a timer a minute ahead');
+    const report = reportOf(failure);
+    expect(report).toMatch(
+      /fake setTimeout 60000 ms, due in \d+ fake ms: fires as the clock advances with real time/,
+    );
+    expect(report).toContain(
+      'Fake timers (modern) advance with real time (advanceTimers): the pending fake timer fires on its own as time passes, in about',
+    );
+    expect(report).toContain('await jest.advanceTimersByTimeAsync(ms) or jest.runAllTimersAsync()');
+    expect(report).not.toContain('never fires unless');
+    expect(report).not.toContain('setInterval every 20 ms');
+    expect(topFrameOf(failure)).toContain('advancing.test.js:5:34');
+  });
+
   test('useRealTimers in between: no fake timers, then the legacy ones', () => {
     const real = reportOf(
       run.failureOf('real timers in between: awaits a promise nobody resolves'),
@@ -149,11 +164,42 @@ describe('a fake clock of the test’s own that nobody advances', () => {
     expect(topFrameOf(failure)).toContain('untickled.test.js:18:20');
   });
 
+  test('a clock that advances with real time: when its timer fires, not "never fires"', () => {
+    const name = 'installs a clock that advances with real time and awaits a timer a minute ahead';
+    const failure = run.failureOf(name);
+    const text = reportOf(failure);
+    expect(text).toContain('A fake clock the test installed itself holds 1 pending timer:');
+    expect(text).toMatch(
+      /fake setTimeout 60000 ms, due in \d+ fake ms: fires as the clock advances with real time/,
+    );
+    expect(text).toMatch(
+      /The test's own fake clock advances with real time \(shouldAdvanceTime\): the pending fake timer fires on its own as time passes, in about \d+(\.\d)? s, later than the timeout allowed\. To get there sooner, await clock\.tickAsync\(ms\)/,
+    );
+    expect(text).not.toContain('never fires unless');
+    expect(text).not.toContain(INSTALLED_ADVICE);
+    // The clock's own real interval is its engine, not what the test waits on.
+    expect(text).not.toContain('setInterval every 20 ms');
+    expect(topFrameOf(failure)).toContain('untickled.test.js:36:3');
+    const finding = findingOf(name);
+    expect(finding.fakeTimers).toMatchObject({
+      implementation: 'installed',
+      advancesWithRealTime: true,
+      pending: [{ kind: 'timeout', delayMs: 60_000, relation: 'this-test' }],
+    });
+    const advice = finding.advice?.find((entry) => entry.code === 'advance-fake-timers');
+    expect(advice).toMatchObject({
+      implementation: 'installed',
+      timers: 1,
+      advancesWithRealTime: true,
+    });
+    expect((advice as { nextDueInMs?: number }).nextDueInMs).toBeGreaterThan(50_000);
+  });
+
   test('a test that ticks its clock passes, and the report matches the schema', () => {
     expect(
       run.resultOf('with the clock installed before each test ticks its clock and passes').status,
     ).toBe('passed');
-    expect(run.stderr).toContain('2 findings in this run: 2 hangs');
+    expect(run.stderr).toContain('3 findings in this run: 3 hangs');
     expect(schemaErrors(report)).toEqual([]);
   });
 });

@@ -5,7 +5,9 @@ import type { Advice, FakeTimersState } from '../model';
 export function adviceText(advice: Advice): string {
   switch (advice.code) {
     case 'advance-fake-timers':
-      return fakeTimerAdvice(advice.implementation, advice.timers);
+      return advice.advancesWithRealTime
+        ? advancingClockAdvice(advice.implementation, advice.timers, advice.nextDueInMs)
+        : fakeTimerAdvice(advice.implementation, advice.timers);
     case 'call-done':
       return 'Only a call to `done` can end it now: check that every path (errors included) calls it.';
     case 'record-promises':
@@ -44,6 +46,30 @@ function fakeTimerAdvice(implementation: FakeTimersState['implementation'], coun
     default:
       return `Fake timers (modern) are installed: the ${which} when the test advances the clock: advance it before awaiting, or await jest.advanceTimersByTimeAsync / jest.runAllTimersAsync (or call jest.runAllTimers) while the promise is pending.`;
   }
+}
+
+/**
+ * A clock that advances with real time needs no call: its timers fire later than the unit's
+ * timeout allowed, which a call can bring forward.
+ */
+function advancingClockAdvice(
+  implementation: FakeTimersState['implementation'],
+  count: number,
+  nextDueInMs: number | undefined,
+): string {
+  const installed = implementation === 'installed';
+  const clock = installed
+    ? "The test's own fake clock advances with real time (shouldAdvanceTime)"
+    : 'Fake timers (modern) advance with real time (advanceTimers)';
+  const timers = count === 1 ? 'the pending fake timer fires' : 'the pending fake timers fire';
+  const when =
+    nextDueInMs === undefined
+      ? ''
+      : `, ${count === 1 ? '' : 'the next '}in about ${formatDuration(nextDueInMs)}`;
+  const calls = installed
+    ? 'await clock.tickAsync(ms) or clock.runAllAsync()'
+    : 'await jest.advanceTimersByTimeAsync(ms) or jest.runAllTimersAsync()';
+  return `${clock}: ${timers} on its own as time passes${when}, later than the timeout allowed. To get there sooner, ${calls} while the promise is pending, or give the test a longer timeout.`;
 }
 
 function endedProcessText(advice: Extract<Advice, { code: 'ended-process' }>): string {

@@ -50,7 +50,7 @@ export function hangBlocks(finding: HangFinding, rootDir: string): Block[] {
     });
   }
   if (finding.fakeTimers) {
-    const { implementation, pending } = finding.fakeTimers;
+    const { implementation, pending, advancesWithRealTime } = finding.fakeTimers;
     blocks.push({
       kind: 'list',
       title: `${whoseFakeTimersHold(implementation)} ${pending.length} pending timer${pending.length === 1 ? '' : 's'}:`,
@@ -58,7 +58,7 @@ export function hangBlocks(finding: HangFinding, rootDir: string): Block[] {
       entries: pending.map((timer) => {
         const note = ownerNote(timer, finding);
         return {
-          text: fakeTimerSummary(timer),
+          text: fakeTimerSummary(timer, advancesWithRealTime === true),
           flags: note ? [note] : [],
           ...(timer.site ? { site: timer.site } : {}),
           // A clock the test installs itself is seen once it is in place: a timer it held by
