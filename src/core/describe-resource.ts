@@ -229,6 +229,8 @@ function describeSocket(type: string, handle: Loose) {
   if (remote) details.remote = remote;
   if (local) details.local = local;
   if (connecting) details.connecting = true;
+  // Before its address is known (a DNS lookup), the name it was asked to connect to.
+  if (connecting && !remote && typeof socket?._host === 'string') details.host = socket._host;
   if (!isPipe && acceptedBy) {
     // The server side of a connection a server accepted: it only waits for its client.
     details.accepted = true;

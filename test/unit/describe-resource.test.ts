@@ -156,6 +156,18 @@ describe('describeResource: sockets and servers', () => {
     );
   });
 
+  test('a socket still looking up its address names the host it was asked to reach', () => {
+    // `.invalid` never resolves; the lookup is asynchronous, so the socket is still connecting.
+    const socket = net.connect({ host: 'no-such-host.invalid', port: 80 });
+    socket.on('error', noop);
+    cleanups.push(() => void socket.destroy());
+    const described = describeWithSummary('TCPWRAP', handleOf(socket), 5, false);
+    expect(described.details).toMatchObject({ connecting: true, host: 'no-such-host.invalid' });
+    expect(described.summary).toBe(
+      'TCP socket to no-such-host.invalid (still connecting), connecting, no data sent or received',
+    );
+  });
+
   test('the server side of a connection is passive and names both ends', async () => {
     const server = await listeningServer(net.createServer());
     const [client, serverSide] = await connectedPair(server);

@@ -120,7 +120,8 @@ function socketText(type: string, details: PendingFacts['details'], age: string)
       what += ' (the server is closed: its close() waits for this connection to end)';
     }
   } else {
-    what = `TCP socket to ${remote ?? (connecting ? 'a host (still connecting)' : 'an unknown peer')}`;
+    const host = text(details.host);
+    what = `TCP socket to ${remote ?? (connecting ? `${host ?? 'a host'} (still connecting)` : 'an unknown peer')}`;
   }
   const request = text(details.httpRequest);
   if (request) what = `HTTP ${request} over ${what}`;
