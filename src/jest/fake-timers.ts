@@ -41,10 +41,6 @@ type Implementation = FakeTimersState['implementation'];
 const PRUNE_SITES_ABOVE = 1000;
 
 /**
- * The clock behind a test realm's `setTimeout` when the test installed one itself: the fakes
- * @sinonjs/fake-timers puts on a global object carry their clock (`setTimeout.clock`).
- */
-/**
  * A clock made with `shouldAdvanceTime` (Jest's `advanceTimers: true` sets it) ticks itself from
  * a real interval, so its timers fire as real time passes. @sinonjs/fake-timers 15 says so in its
  * tick mode (`interval`); earlier versions only by the interval they keep.
@@ -56,6 +52,10 @@ function advancing(clock: Loose): Pick<FakeTimersState, 'advancesWithRealTime'> 
   return advances ? { advancesWithRealTime: true } : {};
 }
 
+/**
+ * The clock behind a test realm's `setTimeout` when the test installed one itself: the fakes
+ * @sinonjs/fake-timers puts on a global object carry their clock (`setTimeout.clock`).
+ */
 function installedClockOf(global: Loose): Loose | undefined {
   const clock = (global.setTimeout as { clock?: unknown } | undefined)?.clock;
   if (clock === null || typeof clock !== 'object') return undefined;
