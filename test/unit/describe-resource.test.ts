@@ -164,7 +164,7 @@ describe('describeResource: sockets and servers', () => {
     const described = describeWithSummary('TCPWRAP', handleOf(socket), 5, false);
     expect(described.details).toMatchObject({ connecting: true, host: 'no-such-host.invalid' });
     expect(described.summary).toBe(
-      'TCP socket to no-such-host.invalid (still connecting), connecting, no data sent or received',
+      'TCP socket to no-such-host.invalid, still connecting, no data sent or received',
     );
   });
 

@@ -121,7 +121,7 @@ function socketText(type: string, details: PendingFacts['details'], age: string)
     }
   } else {
     const host = text(details.host);
-    what = `TCP socket to ${remote ?? (connecting ? `${host ?? 'a host'} (still connecting)` : 'an unknown peer')}`;
+    what = `TCP socket to ${remote ?? (connecting ? (host ?? 'a host') : 'an unknown peer')}`;
   }
   const request = text(details.httpRequest);
   if (request) what = `HTTP ${request} over ${what}`;
@@ -133,7 +133,7 @@ function socketText(type: string, details: PendingFacts['details'], age: string)
         ? `${formatBytes(bytesWritten)} sent, no data received`
         : 'no data sent or received'
       : `${formatBytes(bytesWritten)} sent, ${formatBytes(bytesRead)} received`;
-  const state = connecting ? 'connecting' : `open ${age}`;
+  const state = connecting ? 'still connecting' : `open ${age}`;
   return `${what}, ${state}, ${traffic}`;
 }
 
