@@ -159,17 +159,12 @@ export class FakeTimerProbe<Context> {
     relationOf: (context: Context | undefined) => Relation | undefined,
     describeOwner: (context: Context | undefined) => OwnerRef | undefined = () => undefined,
   ): FakeTimersState | undefined {
-    const modern = this.host.fakeTimersModern as Loose | null | undefined;
-    if (this.active === 'modern' && modern?._fakingTime && modern._clock) {
+    const modern = this.modernClock();
+    if (modern) {
       return {
         implementation: 'modern',
-        ...advancing(modern._clock as Loose),
-        pending: this.clockPending(
-          modern._clock as Loose,
-          this.modernSites,
-          relationOf,
-          describeOwner,
-        ),
+        ...advancing(modern),
+        pending: this.clockPending(modern, this.modernSites, relationOf, describeOwner),
       };
     }
     const legacy = this.host.fakeTimers as Loose | null | undefined;
@@ -217,14 +212,7 @@ export class FakeTimerProbe<Context> {
    * timer the test waits on.
    */
   advancingTicker(): object | undefined {
-    const modern = this.host.fakeTimersModern as Loose | null | undefined;
-    const installed = this.installedClock;
-    const clock =
-      this.active === 'modern' && modern?._fakingTime && modern._clock
-        ? (modern._clock as Loose)
-        : installed && installedClockOf(this.testGlobal) === installed
-          ? installed
-          : undefined;
+    const clock = this.modernClock() ?? this.liveInstalledClock();
     if (!clock || !advancing(clock).advancesWithRealTime) return undefined;
     const ticker = clock.attachedInterval;
     return typeof ticker === 'object' && ticker !== null ? ticker : undefined;
@@ -235,13 +223,27 @@ export class FakeTimerProbe<Context> {
     relationOf: (context: Context | undefined) => Relation | undefined,
     describeOwner: (context: Context | undefined) => OwnerRef | undefined = () => undefined,
   ): FakeTimersState | undefined {
-    const clock = this.installedClock;
-    if (!clock || installedClockOf(this.testGlobal) !== clock) return undefined;
+    const clock = this.liveInstalledClock();
+    if (!clock) return undefined;
     return {
       implementation: 'installed',
       ...advancing(clock),
       pending: this.clockPending(clock, this.installedSites, relationOf, describeOwner),
     };
+  }
+
+  /** Jest's modern clock, while its fake timers are the ones in use. */
+  private modernClock(): Loose | undefined {
+    const modern = this.host.fakeTimersModern as Loose | null | undefined;
+    return this.active === 'modern' && modern?._fakingTime && modern._clock
+      ? (modern._clock as Loose)
+      : undefined;
+  }
+
+  /** The clock the test installed itself, while it is still installed. */
+  private liveInstalledClock(): Loose | undefined {
+    const clock = this.installedClock;
+    return clock && installedClockOf(this.testGlobal) === clock ? clock : undefined;
   }
 
   private clockPending(
