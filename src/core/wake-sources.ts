@@ -18,10 +18,18 @@ export class WakeSources {
     this.baseline = countActive();
   }
 
-  /** The first live resource that could wake a waiter, or `undefined` when none is left. */
-  firstWaker<Owner>(tracker: ResourceTracker<Owner>): ResourceRecord<Owner> | string | undefined {
+  /**
+   * The first live resource that could wake a waiter, or `undefined` when none is left.
+   * `wakesNothing`: a live resource known to wake nothing now (a fake clock's ticker with no fake
+   * timer left to fire).
+   */
+  firstWaker<Owner>(
+    tracker: ResourceTracker<Owner>,
+    wakesNothing?: object,
+  ): ResourceRecord<Owner> | string | undefined {
     for (const record of tracker.live()) {
       if (record.type === 'PROMISE' || isSpentTimer(record.resource)) continue;
+      if (wakesNothing !== undefined && record.resource === wakesNothing) continue;
       if (!this.isRunnerRecord(record)) return record;
     }
     return this.untrackedNewcomer();

@@ -212,10 +212,26 @@ export class FakeTimerProbe<Context> {
    * timer the test waits on.
    */
   advancingTicker(): object | undefined {
-    const clock = this.modernClock() ?? this.liveInstalledClock();
-    if (!clock || !advancing(clock).advancesWithRealTime) return undefined;
-    const ticker = clock.attachedInterval;
+    const clock = this.advancingClock();
+    const ticker = clock?.attachedInterval;
     return typeof ticker === 'object' && ticker !== null ? ticker : undefined;
+  }
+
+  /**
+   * The ticker of a clock that advances with real time while the clock holds nothing to fire (no
+   * timer, no faked tick or microtask): its ticks then wake nothing, so it is no reason to wait.
+   */
+  idleTicker(): object | undefined {
+    const clock = this.advancingClock();
+    if (!clock) return undefined;
+    const jobs = clock.jobs;
+    if (timersOf(clock).length > 0 || (Array.isArray(jobs) && jobs.length > 0)) return undefined;
+    return this.advancingTicker();
+  }
+
+  private advancingClock(): Loose | undefined {
+    const clock = this.modernClock() ?? this.liveInstalledClock();
+    return clock && advancing(clock).advancesWithRealTime ? clock : undefined;
   }
 
   /** The pending timers of the test's own clock, or `undefined` when it has none installed. */

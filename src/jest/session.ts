@@ -110,7 +110,7 @@ export class HangwatchSession {
       lockOrder: context.options.lockOrder,
       lockSites: context.options.lockSites,
       timers: ownTimers,
-      somethingElsePending: () => this.wakeSources.firstWaker(this.tracker) !== undefined,
+      somethingElsePending: () => this.somethingCouldWake(),
       describeOwner: (owner) => {
         const unit = lifecycle.ownerOf(owner);
         return unit ? ownerRef(unit) : undefined;
@@ -120,12 +120,8 @@ export class HangwatchSession {
     this.idleCheck = new IdleCheck(
       {
         running: () => lifecycle.running(),
-        somethingElsePending: () => this.wakeSources.firstWaker(this.tracker) !== undefined,
-        fakeTimerPending: () => {
-          // A clock the test installed itself is noticed here too, for the report that may follow.
-          this.fakeTimers.noticeInstalledClock([...lifecycle.running()].pop());
-          return (this.fakeTimers.pending(() => 'unknown')?.pending.length ?? 0) > 0;
-        },
+        somethingElsePending: () => this.somethingCouldWake(),
+        fakeTimerPending: () => (this.fakeTimers.pending(() => 'unknown')?.pending.length ?? 0) > 0,
         fail: (unit) => this.failIdle(unit),
       },
       this.stallClock,
@@ -213,6 +209,17 @@ export class HangwatchSession {
       default:
         break;
     }
+  }
+
+  /**
+   * Whether anything could still wake a waiting unit or lock waiter. A fake clock that advances
+   * with real time keeps a real interval, which wakes nothing while the clock holds no timer.
+   */
+  private somethingCouldWake(): boolean {
+    // A clock the test installed itself is noticed here (each look of the idle check), for its
+    // ticker and for the report that may follow.
+    this.fakeTimers.noticeInstalledClock([...this.lifecycle.running()].pop());
+    return this.wakeSources.firstWaker(this.tracker, this.fakeTimers.idleTicker()) !== undefined;
   }
 
   private failIdle(unit: Unit): void {

@@ -61,6 +61,16 @@ describe.each([30, 29] as const)('mixed fake timer modes under Jest %i', (jestMa
     expect(topFrameOf(failure)).toContain('advancing.test.js:5:34');
   });
 
+  test('modern timers that advance with real time, none pending: the idle check fails it early', () => {
+    const report = reportOf(
+      run.failureOf('advancing with real time: awaits a promise nobody resolves'),
+    );
+    expect(report).toMatch(/can never finish: after \d+ ms nothing is left that could settle it/);
+    expect(report).toContain('Nothing it started is still pending');
+    expect(report).not.toContain('setInterval every 20 ms');
+    expect(report).not.toContain('Fake timers');
+  });
+
   test('useRealTimers in between: no fake timers, then the legacy ones', () => {
     const real = reportOf(
       run.failureOf('real timers in between: awaits a promise nobody resolves'),
@@ -195,11 +205,21 @@ describe('a fake clock of the test’s own that nobody advances', () => {
     expect((advice as { nextDueInMs?: number }).nextDueInMs).toBeGreaterThan(50_000);
   });
 
+  test('a clock that advances with real time and holds no timer: its ticks wake nothing', () => {
+    const text = reportOf(
+      run.failureOf(
+        'installs a clock that advances with real time and awaits a promise nobody resolves',
+      ),
+    );
+    expect(text).toMatch(/can never finish: after \d+ ms nothing is left that could settle it/);
+    expect(text).not.toContain('setInterval every 20 ms');
+  });
+
   test('a test that ticks its clock passes, and the report matches the schema', () => {
     expect(
       run.resultOf('with the clock installed before each test ticks its clock and passes').status,
     ).toBe('passed');
-    expect(run.stderr).toContain('3 findings in this run: 3 hangs');
+    expect(run.stderr).toContain('4 findings in this run: 4 hangs');
     expect(schemaErrors(report)).toEqual([]);
   });
 });
