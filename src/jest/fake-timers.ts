@@ -52,6 +52,12 @@ function advancing(clock: Loose): Pick<FakeTimersState, 'advancesWithRealTime'> 
   return advances ? { advancesWithRealTime: true } : {};
 }
 
+/** The real interval (a Node timer) that ticks a clock advancing with real time. */
+function tickerOf(clock: Loose | undefined): object | undefined {
+  const ticker = clock?.attachedInterval;
+  return typeof ticker === 'object' && ticker !== null ? ticker : undefined;
+}
+
 /**
  * The clock behind a test realm's `setTimeout` when the test installed one itself: the fakes
  * @sinonjs/fake-timers puts on a global object carry their clock (`setTimeout.clock`).
@@ -212,9 +218,17 @@ export class FakeTimerProbe<Context> {
    * timer the test waits on.
    */
   advancingTicker(): object | undefined {
-    const clock = this.advancingClock();
-    const ticker = clock?.attachedInterval;
-    return typeof ticker === 'object' && ticker !== null ? ticker : undefined;
+    return tickerOf(this.advancingClock());
+  }
+
+  /**
+   * The ticker of Jest's own clock when it advances with real time: Jest's environment disposes of
+   * its fake timers at teardown, ticker included, so a file that never calls `useRealTimers`
+   * leaves nothing open by it.
+   */
+  jestTicker(): object | undefined {
+    const clock = this.modernClock();
+    return clock && advancing(clock).advancesWithRealTime ? tickerOf(clock) : undefined;
   }
 
   /**

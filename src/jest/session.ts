@@ -139,6 +139,7 @@ export class HangwatchSession {
       alreadyReported: hungWith,
       untracked: (fn) => this.tracker.untracked(fn),
       guard: (action) => this.guard(action),
+      closedByJest: () => this.fakeTimers.jestTicker(),
     });
     // The lock session first: a unit's flows end before its hang is reported, as they did when
     // the report is made at Jest's timeout.

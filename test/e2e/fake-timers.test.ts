@@ -71,6 +71,16 @@ describe.each([30, 29] as const)('mixed fake timer modes under Jest %i', (jestMa
     expect(report).not.toContain('Fake timers');
   });
 
+  test('advancing timers installed before each test and never restored: no leak', () => {
+    expect(run.resultOf('left advancing: first').status).toBe('passed');
+    expect(run.resultOf('left advancing: second').status).toBe('passed');
+    expect(run.stderr).not.toContain('left 1 resource open');
+    const report = JSON.parse(
+      fs.readFileSync(path.join(FIXTURES, 'fake-timers-mixed', 'hangwatch-report.json'), 'utf8'),
+    ) as { findings: { kind: string }[] };
+    expect(report.findings.filter((finding) => finding.kind === 'leak')).toEqual([]);
+  });
+
   test('useRealTimers in between: no fake timers, then the legacy ones', () => {
     const real = reportOf(
       run.failureOf('real timers in between: awaits a promise nobody resolves'),
