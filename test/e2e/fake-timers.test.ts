@@ -121,7 +121,14 @@ describe('a sinon fake clock installed by the test', () => {
     expect(run.stderr).toMatch(
       /test "starts a server under a fake clock it never uninstalls" left 1 resource open[^\n]*\n\s+1\. TCP server listening on 127\.0\.0\.1:\d+/,
     );
-    expect(run.stderr).toContain('1 finding in this run: 1 leak');
+    expect(run.stderr).toContain('2 findings in this run: 2 leaks');
+  });
+
+  test('an advancing clock never uninstalled: its interval is a leak, Jest does not stop it', () => {
+    expect(run.resultOf('installs an advancing clock it never uninstalls').status).toBe('passed');
+    expect(run.stderr).toMatch(
+      /test "installs an advancing clock it never uninstalls" left 1 resource open[^\n]*\n\s+1\. setInterval every 20 ms[^\n]*\n\s+created at forgotten-advancing\.test\.js:6:14/,
+    );
   });
 });
 
