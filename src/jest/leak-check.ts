@@ -93,7 +93,7 @@ export class LeakWatch {
     const records = openKeepAliveRecords(
       this.tracker,
       (unit) => unit !== undefined && unit.test === test,
-      this.context.closedByJest?.(),
+      this.closedByJest(),
     );
     if (records.length === 0) return;
     const suspect: Suspect = {
@@ -111,7 +111,7 @@ export class LeakWatch {
         (unit) => unit !== undefined && unit.test === test,
         () => undefined,
         this.context.options.maxListed,
-        this.context.closedByJest?.(),
+        this.closedByJest(),
       ).resources;
     }
     this.suspects.set(test, suspect);
@@ -130,6 +130,10 @@ export class LeakWatch {
     this.context.guard(() => this.report());
   }
 
+  private closedByJest(): object | undefined {
+    return this.context.closedByJest?.();
+  }
+
   /** The file's resources (not those of hung tests, already reported) still holding the process. */
   private open(): ResourceRecord<Unit>[] {
     return openKeepAliveRecords(
@@ -139,7 +143,7 @@ export class LeakWatch {
         const owner = leakOwnerOf(unit);
         return owner === 'file' || !this.context.alreadyReported(owner);
       },
-      this.context.closedByJest?.(),
+      this.closedByJest(),
     );
   }
 
@@ -192,7 +196,7 @@ export class LeakWatch {
       owns,
       (unit) => (unit ? ownerRef(unit) : undefined),
       this.context.options.maxListed,
-      this.context.closedByJest?.(),
+      this.closedByJest(),
     );
     if (leaks.resources.length === 0) return;
     const fails = this.context.options.leaks === 'error';

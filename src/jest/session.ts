@@ -218,8 +218,9 @@ export class HangwatchSession {
    */
   private somethingCouldWake(): boolean {
     // A clock the test installed itself is noticed here (each look of the idle check), for its
-    // ticker and for the report that may follow.
-    this.fakeTimers.noticeInstalledClock([...this.lifecycle.running()].pop());
+    // ticker and for the report that may follow; what it already holds is the running unit's.
+    const running = [...this.lifecycle.running()].pop();
+    if (running) this.fakeTimers.noticeInstalledClock(running);
     return this.wakeSources.firstWaker(this.tracker, this.fakeTimers.idleTicker()) !== undefined;
   }
 
