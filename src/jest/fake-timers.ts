@@ -240,7 +240,7 @@ export class FakeTimerProbe<Context> {
     if (!clock) return undefined;
     const jobs = clock.jobs;
     if (timersOf(clock).length > 0 || (Array.isArray(jobs) && jobs.length > 0)) return undefined;
-    return this.advancingTicker();
+    return tickerOf(clock);
   }
 
   private advancingClock(): Loose | undefined {
