@@ -76,29 +76,3 @@ test('an installed copy resolves its presets and environments from a user projec
   );
   expect(output.trim().endsWith('function')).toBe(true);
 }, 300_000);
-
-test.each(['node-environment.js', 'jsdom-environment.js'])(
-  'the test environment %s loads as one file of dist, its modules loaded from inside it',
-  (entry) => {
-    // One read instead of some 80 (scripts/bundle-environments.js); what reports need still
-    // loads only when a report is made, and nothing is resolved from elsewhere in dist.
-    const dist = path.join(REPO_ROOT, 'dist');
-    const script = `
-      const path = require('node:path');
-      const loaded = require(${JSON.stringify(path.join(dist, 'jest', entry))});
-      const fromDist = Object.keys(require.cache).filter((file) => file.startsWith(${JSON.stringify(dist + path.sep)}));
-      console.log(JSON.stringify({ exported: typeof loaded.TestEnvironment, fromDist: fromDist.map((file) => path.relative(${JSON.stringify(dist)}, file)) }));
-    `;
-    const output = execFileSync(process.execPath, ['-e', script], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-    });
-    expect(JSON.parse(output)).toEqual({
-      exported: 'function',
-      fromDist: [path.join('jest', entry)],
-    });
-    expect(fs.readFileSync(path.join(dist, 'jest', entry), 'utf8')).toContain(
-      'hangwatch: bundled test environment',
-    );
-  },
-);
