@@ -52,10 +52,38 @@ function advancing(clock: Loose): Pick<FakeTimersState, 'advancesWithRealTime'> 
   return advances ? { advancesWithRealTime: true } : {};
 }
 
-/** The real interval (a Node timer) that ticks a clock advancing with real time. */
-function tickerOf(clock: Loose | undefined): object | undefined {
-  const ticker = clock?.attachedInterval;
-  return typeof ticker === 'object' && ticker !== null ? ticker : undefined;
+/** What the probe reads of the resource tracker's live records (see `JsdomTicker`). */
+export interface TimerRecord {
+  readonly asyncId: number;
+  readonly type: string;
+  readonly resource?: object;
+  readonly root?: unknown;
+}
+
+export interface TimerRecords {
+  live(): readonly TimerRecord[];
+}
+
+/**
+ * Under jsdom a clock's ticker is a jsdom interval, a number to the clock. jsdom runs it as a
+ * chain of Node timeouts, each armed from the last one's callback: every link after the first has
+ * the first's root (see the tracker), its delay and the same callback code. The first link is the
+ * Node timeout made during the `useFakeTimers` call that started the clock.
+ */
+interface JsdomTicker {
+  clock: Loose;
+  first: TimerRecord;
+  delay: unknown;
+  callbackSource: string;
+}
+
+function timeoutFields(resource: object | undefined): { delay: unknown; callback: unknown } {
+  const timeout = resource as { _idleTimeout?: unknown; _onTimeout?: unknown } | undefined;
+  return { delay: timeout?._idleTimeout, callback: timeout?._onTimeout };
+}
+
+function sourceOf(callback: unknown): string | undefined {
+  return typeof callback === 'function' ? Function.prototype.toString.call(callback) : undefined;
 }
 
 /**
@@ -81,12 +109,16 @@ export class FakeTimerProbe<Context> {
    * `useRealTimers` (what `jest.useRealTimers()` calls) ends it.
    */
   private active: Implementation | undefined;
+  /** The Node timeouts behind Jest's clock's ticker when that ticker is a jsdom interval. */
+  private jsdomTicker: JsdomTicker | undefined;
 
   constructor(
     private readonly host: FakeTimerHost,
     private readonly currentContext: () => Context | undefined,
     /** The test file's global object, where a clock of the test's own is installed. */
     private readonly testGlobal: Loose = {},
+    /** The tracker's records: where a jsdom ticker's Node timeouts are found. */
+    private readonly records?: TimerRecords,
   ) {}
 
   install(): void {
@@ -135,10 +167,55 @@ export class FakeTimerProbe<Context> {
     if (!modern || typeof modern.useFakeTimers !== 'function') return;
     const originalUse = modern.useFakeTimers as AnyFunction;
     modern.useFakeTimers = (...args: unknown[]) => {
+      const before = this.records && new Set(this.records.live().map((record) => record.asyncId));
       const result = originalUse.apply(modern, args);
-      this.instrumentClock(modern._clock as Loose | undefined);
+      const clock = modern._clock as Loose | undefined;
+      this.instrumentClock(clock);
+      this.jsdomTicker = before && clock ? this.findJsdomTicker(clock, before) : undefined;
       return result;
     };
+  }
+
+  /**
+   * The first Node timeout of a clock's jsdom ticker: made during `useFakeTimers`, with the
+   * clock's advance step as its delay. None when the ticker is a Node timer already (the node
+   * environment), or the clock does not advance with real time.
+   */
+  private findJsdomTicker(clock: Loose, before: Set<number>): JsdomTicker | undefined {
+    if (!advancing(clock).advancesWithRealTime || typeof clock.attachedInterval !== 'number') {
+      return undefined;
+    }
+    const step = clock.advanceTimeDelta ?? (clock.tickMode as Loose | undefined)?.delta;
+    for (const record of this.records?.live() ?? []) {
+      if (before.has(record.asyncId) || record.type !== 'Timeout') continue;
+      const { delay, callback } = timeoutFields(record.resource);
+      const callbackSource = sourceOf(callback);
+      if (callbackSource === undefined || (step !== undefined && delay !== step)) continue;
+      return { clock, first: record, delay, callbackSource };
+    }
+    return undefined;
+  }
+
+  /**
+   * The real timer that ticks a clock advancing with real time: its Node timer, or under jsdom
+   * the link of its jsdom interval armed now. Another Node timeout made from a tick (a real timer
+   * a fake callback starts) shares the link's root but not its callback code.
+   */
+  private tickerOf(clock: Loose | undefined): object | undefined {
+    const ticker = clock?.attachedInterval;
+    if (typeof ticker === 'object' && ticker !== null) return ticker;
+    const jsdom = this.jsdomTicker;
+    if (!clock || jsdom?.clock !== clock || !this.records) return undefined;
+    const root = (jsdom.first.root ?? jsdom.first) as unknown;
+    let armed: object | undefined;
+    for (const record of this.records.live()) {
+      if (record.type !== 'Timeout' || (record !== jsdom.first && record.root !== root)) continue;
+      const { delay, callback } = timeoutFields(record.resource);
+      if (delay === jsdom.delay && sourceOf(callback) === jsdom.callbackSource) {
+        armed = record.resource;
+      }
+    }
+    return armed;
   }
 
   private instrumentClock(clock: Loose | undefined, sites = this.modernSites): void {
@@ -218,7 +295,7 @@ export class FakeTimerProbe<Context> {
    * timer the test waits on.
    */
   advancingTicker(): object | undefined {
-    return tickerOf(this.advancingClock());
+    return this.tickerOf(this.advancingClock());
   }
 
   /**
@@ -228,7 +305,7 @@ export class FakeTimerProbe<Context> {
    */
   jestTicker(): object | undefined {
     const clock = this.modernClock();
-    return clock && advancing(clock).advancesWithRealTime ? tickerOf(clock) : undefined;
+    return clock && advancing(clock).advancesWithRealTime ? this.tickerOf(clock) : undefined;
   }
 
   /**
@@ -240,7 +317,7 @@ export class FakeTimerProbe<Context> {
     if (!clock) return undefined;
     const jobs = clock.jobs;
     if (timersOf(clock).length > 0 || (Array.isArray(jobs) && jobs.length > 0)) return undefined;
-    return tickerOf(clock);
+    return this.tickerOf(clock);
   }
 
   private advancingClock(): Loose | undefined {

@@ -100,6 +100,7 @@ export class HangwatchSession {
       context.host,
       () => lifecycle.ownerOf(currentAsyncContext()?.owner),
       context.global,
+      this.tracker,
     );
     this.stallClock = new StallClock(ownTimers, (look) => this.guard(look));
     this.locks = new LockSession(lifecycle, {

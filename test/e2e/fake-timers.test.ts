@@ -95,6 +95,56 @@ describe.each([30, 29] as const)('mixed fake timer modes under Jest %i', (jestMa
   });
 });
 
+// Under jsdom, the ticker of a clock advancing with real time is a jsdom interval: a chain of Node
+// timeouts, one every 20 ms. It is the clock's engine, as the Node timer ticking it is under the
+// node environment: not listed, not something that could wake the test, never a leak.
+describe.each([
+  [30, []],
+  [29, ['--config', 'jest.jsdom29.config.js']],
+] as const)('timers advancing with real time under jsdom, Jest %i', (jestMajor, config) => {
+  let run: FixtureRun;
+  beforeAll(async () => {
+    run = await runFixture('jsdom-advancing', { jestMajor, args: [...config, '--forceExit'] });
+  }, 120_000);
+
+  test('a fake timer a minute ahead: the fake timer and its line, not jsdom’s ticker', () => {
+    const failure = run.failureOf('jsdom, advancing with real time: awaits a timer a minute ahead');
+    const report = reportOf(failure);
+    expect(report).toMatch(
+      /fake setTimeout 60000 ms, due in \d+ fake ms: fires as the clock advances with real time/,
+    );
+    expect(report).not.toContain('setTimeout 20 ms');
+    expect(report).not.toContain('inside jsdom');
+    expect(topFrameOf(failure)).toContain('advancing.test.js:5:34');
+  });
+
+  test('no fake timer pending: the idle check fails it early', () => {
+    const report = reportOf(
+      run.failureOf('jsdom, advancing with real time: awaits a promise nobody resolves'),
+    );
+    expect(report).toMatch(/can never finish: after \d+ ms nothing is left that could settle it/);
+    expect(report).toContain('Nothing it started is still pending');
+    expect(report).not.toContain('setTimeout 20 ms');
+  });
+
+  test('a real timer started from a fake callback the ticker fired: listed, the ticker not', () => {
+    const failure = run.failureOf(
+      'jsdom, advancing with real time: awaits a real timer started from a fake one',
+    );
+    const report = reportOf(failure);
+    expect(report).toMatch(/It is waiting on 1 thing it started[^\n]*\n\s+1\. setTimeout 3000 ms/);
+    expect(report).toContain('created at advancing.test.js:20:22');
+    expect(report).not.toContain('setTimeout 20 ms');
+  });
+
+  test('advancing timers installed before each test and never restored: no leak', () => {
+    expect(run.resultOf('jsdom, left advancing: first').status).toBe('passed');
+    expect(run.resultOf('jsdom, left advancing: second').status).toBe('passed');
+    expect(run.stderr).not.toMatch(/left \d+ resources? open/);
+    expect(run.stderr).toContain('3 findings in this run: 3 hangs');
+  });
+});
+
 // A fake clock of the user's own (@sinonjs/fake-timers, as sinon.useFakeTimers installs it) also
 // replaces Node's `timers` functions and `performance.now`, which every realm shares. hangwatch's
 // own timers and clock stay real, and the clock's `tickAsync` steps count as the test's wait.
