@@ -16,6 +16,62 @@ const MODERN_ADVICE = 'await jest.advanceTimersByTimeAsync / jest.runAllTimersAs
 const LEGACY_ADVICE =
   'Legacy fake timers have no async methods: call jest.advanceTimersByTime(ms), jest.runOnlyPendingTimers() or jest.runAllTimers() before awaiting the promise';
 
+// What the ticker of a clock advancing with real time must never be: listed as the test's wait
+// (a Node interval under the node environment, a jsdom timer re-armed every 20 ms under jsdom).
+const TICKER_TEXTS = ['setInterval every 20 ms', 'setTimeout 20 ms', 'inside jsdom'];
+
+function expectNoTicker(report: string): void {
+  for (const text of TICKER_TEXTS) expect(report).not.toContain(text);
+}
+
+/** The three advancing tests of `fake-timers-mixed/advancing.test.js`, in any environment. */
+function advancingTests(runOf: () => FixtureRun): void {
+  test('modern timers that advance with real time: when the timer fires, and its line', () => {
+    const failure = runOf().failureOf('advancing with real time: awaits a timer a minute ahead');
+    const report = reportOf(failure);
+    expect(report).toMatch(
+      /fake setTimeout 60000 ms, due in \d+ fake ms: fires as the clock advances with real time/,
+    );
+    expect(report).toContain(
+      'Fake timers (modern) advance with real time (advanceTimers): the pending fake timer fires on its own as time passes, in about',
+    );
+    expect(report).toContain('await jest.advanceTimersByTimeAsync(ms) or jest.runAllTimersAsync()');
+    expect(report).not.toContain('never fires unless');
+    expectNoTicker(report);
+    expect(topFrameOf(failure)).toContain('advancing.test.js:5:34');
+  });
+
+  test('modern timers that advance with real time, none pending: the idle check fails it early', () => {
+    const report = reportOf(
+      runOf().failureOf('advancing with real time: awaits a promise nobody resolves'),
+    );
+    expect(report).toMatch(/can never finish: after \d+ ms nothing is left that could settle it/);
+    expect(report).toContain('Nothing it started is still pending');
+    expectNoTicker(report);
+    expect(report).not.toContain('Fake timers');
+  });
+
+  test('a real timer started from a fake callback the ticker fired: listed, the ticker not', () => {
+    const report = reportOf(
+      runOf().failureOf('advancing with real time: awaits a real timer started from a fake one'),
+    );
+    expect(report).toMatch(/It is waiting on 1 thing it started[^\n]*\n\s+1\. setTimeout 3000 ms/);
+    expect(report).toContain('created at advancing.test.js:22:22');
+    expectNoTicker(report);
+  });
+
+  test('advancing timers installed before each test and never restored: no leak', () => {
+    const run = runOf();
+    expect(run.resultOf('left advancing: first').status).toBe('passed');
+    expect(run.resultOf('left advancing: second').status).toBe('passed');
+    expect(run.stderr).not.toMatch(/left \d+ resources? open/);
+    const report = JSON.parse(
+      fs.readFileSync(path.join(FIXTURES, 'fake-timers-mixed', 'hangwatch-report.json'), 'utf8'),
+    ) as { findings: { kind: string }[] };
+    expect(report.findings.filter((finding) => finding.kind === 'leak')).toEqual([]);
+  });
+}
+
 describe.each([30, 29] as const)('mixed fake timer modes under Jest %i', (jestMajor) => {
   let run: FixtureRun;
   beforeAll(async () => {
@@ -46,40 +102,7 @@ describe.each([30, 29] as const)('mixed fake timer modes under Jest %i', (jestMa
     expect(report).not.toContain('Legacy fake timers');
   });
 
-  test('modern timers that advance with real time: when the timer fires, and its line', () => {
-    const failure = run.failureOf('advancing with real time: awaits a timer a minute ahead');
-    const report = reportOf(failure);
-    expect(report).toMatch(
-      /fake setTimeout 60000 ms, due in \d+ fake ms: fires as the clock advances with real time/,
-    );
-    expect(report).toContain(
-      'Fake timers (modern) advance with real time (advanceTimers): the pending fake timer fires on its own as time passes, in about',
-    );
-    expect(report).toContain('await jest.advanceTimersByTimeAsync(ms) or jest.runAllTimersAsync()');
-    expect(report).not.toContain('never fires unless');
-    expect(report).not.toContain('setInterval every 20 ms');
-    expect(topFrameOf(failure)).toContain('advancing.test.js:5:34');
-  });
-
-  test('modern timers that advance with real time, none pending: the idle check fails it early', () => {
-    const report = reportOf(
-      run.failureOf('advancing with real time: awaits a promise nobody resolves'),
-    );
-    expect(report).toMatch(/can never finish: after \d+ ms nothing is left that could settle it/);
-    expect(report).toContain('Nothing it started is still pending');
-    expect(report).not.toContain('setInterval every 20 ms');
-    expect(report).not.toContain('Fake timers');
-  });
-
-  test('advancing timers installed before each test and never restored: no leak', () => {
-    expect(run.resultOf('left advancing: first').status).toBe('passed');
-    expect(run.resultOf('left advancing: second').status).toBe('passed');
-    expect(run.stderr).not.toContain('left 1 resource open');
-    const report = JSON.parse(
-      fs.readFileSync(path.join(FIXTURES, 'fake-timers-mixed', 'hangwatch-report.json'), 'utf8'),
-    ) as { findings: { kind: string }[] };
-    expect(report.findings.filter((finding) => finding.kind === 'leak')).toEqual([]);
-  });
+  advancingTests(() => run);
 
   test('useRealTimers in between: no fake timers, then the legacy ones', () => {
     const real = reportOf(
@@ -97,52 +120,28 @@ describe.each([30, 29] as const)('mixed fake timer modes under Jest %i', (jestMa
 
 // Under jsdom, the ticker of a clock advancing with real time is a jsdom interval: a chain of Node
 // timeouts, one every 20 ms. It is the clock's engine, as the Node timer ticking it is under the
-// node environment: not listed, not something that could wake the test, never a leak.
+// node environment: the same tests, the same fixture files.
 describe.each([
-  [30, []],
-  [29, ['--config', 'jest.jsdom29.config.js']],
+  [30, 'jest.jsdom.config.js'],
+  [29, 'jest.jsdom29.config.js'],
 ] as const)('timers advancing with real time under jsdom, Jest %i', (jestMajor, config) => {
   let run: FixtureRun;
   beforeAll(async () => {
-    run = await runFixture('jsdom-advancing', { jestMajor, args: [...config, '--forceExit'] });
+    run = await runFixture('fake-timers-mixed', {
+      jestMajor,
+      args: ['--config', config, '--forceExit'],
+    });
   }, 120_000);
 
-  test('a fake timer a minute ahead: the fake timer and its line, not jsdom’s ticker', () => {
-    const failure = run.failureOf('jsdom, advancing with real time: awaits a timer a minute ahead');
-    const report = reportOf(failure);
-    expect(report).toMatch(
-      /fake setTimeout 60000 ms, due in \d+ fake ms: fires as the clock advances with real time/,
-    );
-    expect(report).not.toContain('setTimeout 20 ms');
-    expect(report).not.toContain('inside jsdom');
-    expect(topFrameOf(failure)).toContain('advancing.test.js:5:34');
-  });
-
-  test('no fake timer pending: the idle check fails it early', () => {
-    const report = reportOf(
-      run.failureOf('jsdom, advancing with real time: awaits a promise nobody resolves'),
-    );
-    expect(report).toMatch(/can never finish: after \d+ ms nothing is left that could settle it/);
-    expect(report).toContain('Nothing it started is still pending');
-    expect(report).not.toContain('setTimeout 20 ms');
-  });
-
-  test('a real timer started from a fake callback the ticker fired: listed, the ticker not', () => {
-    const failure = run.failureOf(
-      'jsdom, advancing with real time: awaits a real timer started from a fake one',
-    );
-    const report = reportOf(failure);
-    expect(report).toMatch(/It is waiting on 1 thing it started[^\n]*\n\s+1\. setTimeout 3000 ms/);
-    expect(report).toContain('created at advancing.test.js:20:22');
-    expect(report).not.toContain('setTimeout 20 ms');
-  });
-
-  test('advancing timers installed before each test and never restored: no leak', () => {
-    expect(run.resultOf('jsdom, left advancing: first').status).toBe('passed');
-    expect(run.resultOf('jsdom, left advancing: second').status).toBe('passed');
-    expect(run.stderr).not.toMatch(/left \d+ resources? open/);
+  test('the advancing files ran: three hangs, no other finding', () => {
+    expect(run.files.map((file) => path.basename(file.name)).sort()).toEqual([
+      'advancing.test.js',
+      'left-advancing.test.js',
+    ]);
     expect(run.stderr).toContain('3 findings in this run: 3 hangs');
   });
+
+  advancingTests(() => run);
 });
 
 // A fake clock of the user's own (@sinonjs/fake-timers, as sinon.useFakeTimers installs it) also
