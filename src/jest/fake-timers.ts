@@ -58,6 +58,7 @@ export interface TimerRecord {
   readonly type: string;
   readonly resource?: object;
   readonly root?: unknown;
+  readonly stack?: LazyStack;
 }
 
 export interface TimerRecords {
@@ -67,14 +68,20 @@ export interface TimerRecords {
 /**
  * Under jsdom a clock's ticker is a jsdom interval, a number to the clock. jsdom runs it as a
  * chain of Node timeouts, each armed from the last one's callback: every link after the first has
- * the first's root (see the tracker), its delay and the same callback code. The first link is the
- * Node timeout made during the `useFakeTimers` call that started the clock.
+ * the first's root (see the tracker), its delay and the same callback code. `known` is a link:
+ * for Jest's clock the first, made during the `useFakeTimers` call that started it; for a clock the
+ * test installed itself, the one armed when hangwatch noticed the clock.
  */
 interface JsdomTicker {
-  clock: Loose;
-  first: TimerRecord;
+  known: TimerRecord;
   delay: unknown;
   callbackSource: string;
+}
+
+/** Made by jsdom's own timer code: its first frame outside Node is jsdom's `Window.js`. */
+function madeByJsdomTimers(record: TimerRecord): boolean {
+  const frame = framesOf(record.stack).find((each) => each.origin !== 'internal');
+  return frame?.packageName === 'jsdom' && /[\\/]browser[\\/]Window\.js$/.test(frame.file);
 }
 
 function timeoutFields(resource: object | undefined): { delay: unknown; callback: unknown } {
@@ -109,8 +116,8 @@ export class FakeTimerProbe<Context> {
    * `useRealTimers` (what `jest.useRealTimers()` calls) ends it.
    */
   private active: Implementation | undefined;
-  /** The Node timeouts behind Jest's clock's ticker when that ticker is a jsdom interval. */
-  private jsdomTicker: JsdomTicker | undefined;
+  /** The Node timeouts behind a clock's ticker, for clocks whose ticker is a jsdom interval. */
+  private readonly jsdomTickers = new WeakMap<Loose, JsdomTicker>();
 
   constructor(
     private readonly host: FakeTimerHost,
@@ -171,29 +178,31 @@ export class FakeTimerProbe<Context> {
       const result = originalUse.apply(modern, args);
       const clock = modern._clock as Loose | undefined;
       this.instrumentClock(clock);
-      this.jsdomTicker = before && clock ? this.findJsdomTicker(clock, before) : undefined;
+      // Its first link: a Node timeout made during this call.
+      if (before && clock) this.findJsdomTicker(clock, (record) => !before.has(record.asyncId));
       return result;
     };
   }
 
   /**
-   * The first Node timeout of a clock's jsdom ticker: made during `useFakeTimers`, with the
-   * clock's advance step as its delay. None when the ticker is a Node timer already (the node
+   * Notes a link of a clock's jsdom ticker: a live Node timeout `isCandidate` accepts, with the
+   * clock's advance step as its delay. Nothing when the ticker is a Node timer already (the node
    * environment), or the clock does not advance with real time.
    */
-  private findJsdomTicker(clock: Loose, before: Set<number>): JsdomTicker | undefined {
+  private findJsdomTicker(clock: Loose, isCandidate: (record: TimerRecord) => boolean): void {
     if (!advancing(clock).advancesWithRealTime || typeof clock.attachedInterval !== 'number') {
-      return undefined;
+      return;
     }
     const step = clock.advanceTimeDelta ?? (clock.tickMode as Loose | undefined)?.delta;
     for (const record of this.records?.live() ?? []) {
-      if (before.has(record.asyncId) || record.type !== 'Timeout') continue;
+      if (record.type !== 'Timeout') continue;
       const { delay, callback } = timeoutFields(record.resource);
       const callbackSource = sourceOf(callback);
       if (callbackSource === undefined || (step !== undefined && delay !== step)) continue;
-      return { clock, first: record, delay, callbackSource };
+      if (!isCandidate(record)) continue;
+      this.jsdomTickers.set(clock, { known: record, delay, callbackSource });
+      return;
     }
-    return undefined;
   }
 
   /**
@@ -204,12 +213,12 @@ export class FakeTimerProbe<Context> {
   private tickerOf(clock: Loose | undefined): object | undefined {
     const ticker = clock?.attachedInterval;
     if (typeof ticker === 'object' && ticker !== null) return ticker;
-    const jsdom = this.jsdomTicker;
-    if (!clock || jsdom?.clock !== clock || !this.records) return undefined;
-    const root = (jsdom.first.root ?? jsdom.first) as unknown;
+    const jsdom = clock && this.jsdomTickers.get(clock);
+    if (!jsdom || !this.records) return undefined;
+    const root = (jsdom.known.root ?? jsdom.known) as unknown;
     let armed: object | undefined;
     for (const record of this.records.live()) {
-      if (record.type !== 'Timeout' || (record !== jsdom.first && record.root !== root)) continue;
+      if (record.type !== 'Timeout' || (record !== jsdom.known && record.root !== root)) continue;
       const { delay, callback } = timeoutFields(record.resource);
       if (delay === jsdom.delay && sourceOf(callback) === jsdom.callbackSource) {
         armed = record.resource;
@@ -274,6 +283,8 @@ export class FakeTimerProbe<Context> {
     if (clock !== this.installedClock) {
       this.installedClock = clock;
       this.instrumentClock(clock, this.installedSites);
+      // Its ticker, if jsdom's: the link armed now, known by the code that made it.
+      this.findJsdomTicker(clock, madeByJsdomTimers);
     }
     const timers = timersOf(clock);
     for (const timer of timers) {

@@ -289,3 +289,44 @@ describe('a fake clock of the test’s own that nobody advances', () => {
     expect(schemaErrors(report)).toEqual([]);
   });
 });
+
+// The same clock of the test's own, under jsdom: its ticker is a jsdom timer, found by the code
+// that made it when hangwatch notices the clock.
+describe.each([
+  [30, 'jest.jsdom.config.js'],
+  [29, 'jest.jsdom29.config.js'],
+] as const)(
+  'a fake clock of the test’s own advancing under jsdom, Jest %i',
+  (jestMajor, config) => {
+    let run: FixtureRun;
+    beforeAll(async () => {
+      run = await runFixture('sinon-clock-untickled', {
+        jestMajor,
+        args: ['--config', config, '--testNamePattern', 'advances with real time', '--forceExit'],
+      });
+    }, 120_000);
+
+    test('a timer a minute ahead: when it fires, and no ticker listed', () => {
+      const text = reportOf(
+        run.failureOf(
+          'installs a clock that advances with real time and awaits a timer a minute ahead',
+        ),
+      );
+      expect(text).toMatch(
+        /fake setTimeout 60000 ms, due in \d+ fake ms: fires as the clock advances with real time/,
+      );
+      expectNoTicker(text);
+    });
+
+    test('no fake timer pending: the idle check fails it early', () => {
+      const text = reportOf(
+        run.failureOf(
+          'installs a clock that advances with real time and awaits a promise nobody resolves',
+        ),
+      );
+      expect(text).toMatch(/can never finish: after \d+ ms nothing is left that could settle it/);
+      expect(text).toContain('Nothing it started is still pending');
+      expectNoTicker(text);
+    });
+  },
+);
