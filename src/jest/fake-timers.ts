@@ -174,14 +174,24 @@ export class FakeTimerProbe<Context> {
     if (!modern || typeof modern.useFakeTimers !== 'function') return;
     const originalUse = modern.useFakeTimers as AnyFunction;
     modern.useFakeTimers = (...args: unknown[]) => {
-      const before = this.records && new Set(this.records.live().map((record) => record.asyncId));
+      const before = this.liveIds();
       const result = originalUse.apply(modern, args);
       const clock = modern._clock as Loose | undefined;
       this.instrumentClock(clock);
       // Its first link: a Node timeout made during this call.
-      if (before && clock) this.findJsdomTicker(clock, (record) => !before.has(record.asyncId));
+      if (before && clock) {
+        this.findJsdomTicker(clock, (record) => !before.has(record.asyncId));
+      }
       return result;
     };
+  }
+
+  private liveIds(): Set<number> | undefined {
+    try {
+      return this.records && new Set(this.records.live().map((record) => record.asyncId));
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -194,14 +204,18 @@ export class FakeTimerProbe<Context> {
       return;
     }
     const step = clock.advanceTimeDelta ?? (clock.tickMode as Loose | undefined)?.delta;
-    for (const record of this.records?.live() ?? []) {
-      if (record.type !== 'Timeout') continue;
-      const { delay, callback } = timeoutFields(record.resource);
-      const callbackSource = sourceOf(callback);
-      if (callbackSource === undefined || (step !== undefined && delay !== step)) continue;
-      if (!isCandidate(record)) continue;
-      this.jsdomTickers.set(clock, { known: record, delay, callbackSource });
-      return;
+    try {
+      for (const record of this.records?.live() ?? []) {
+        if (record.type !== 'Timeout') continue;
+        const { delay, callback } = timeoutFields(record.resource);
+        const callbackSource = sourceOf(callback);
+        if (callbackSource === undefined || (step !== undefined && delay !== step)) continue;
+        if (!isCandidate(record)) continue;
+        this.jsdomTickers.set(clock, { known: record, delay, callbackSource });
+        return;
+      }
+    } catch {
+      // Runs inside the test's own `useFakeTimers`: the ticker is then listed like any timer.
     }
   }
 
