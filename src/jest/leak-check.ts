@@ -90,11 +90,9 @@ export class LeakWatch {
 
   /** After a test and its afterEach hooks: one pass over live records, nothing formatted. */
   testDone(test: Circus.TestEntry): void {
-    const records = openKeepAliveRecords(
-      this.tracker,
-      (unit) => unit !== undefined && unit.test === test,
-      this.closedByJest(),
-    );
+    const owns = (unit: Unit | undefined) => unit !== undefined && unit.test === test;
+    const closedByJest = this.closedByJest();
+    const records = openKeepAliveRecords(this.tracker, owns, closedByJest);
     if (records.length === 0) return;
     const suspect: Suspect = {
       test,
@@ -108,10 +106,10 @@ export class LeakWatch {
     if (this.context.verbose) {
       suspect.described = findLeaks(
         this.tracker,
-        (unit) => unit !== undefined && unit.test === test,
+        owns,
         () => undefined,
         this.context.options.maxListed,
-        this.closedByJest(),
+        closedByJest,
       ).resources;
     }
     this.suspects.set(test, suspect);
@@ -134,8 +132,11 @@ export class LeakWatch {
     return this.context.closedByJest?.();
   }
 
-  /** The file's resources (not those of hung tests, already reported) still holding the process. */
-  private open(): ResourceRecord<Unit>[] {
+  /**
+   * The file's resources (not those of hung tests, already reported) still holding the process.
+   * `closedByJest` is looked up anew by default: a jsdom ticker is a new timeout every tick.
+   */
+  private open(closedByJest = this.closedByJest()): ResourceRecord<Unit>[] {
     return openKeepAliveRecords(
       this.tracker,
       (unit) => {
@@ -143,7 +144,7 @@ export class LeakWatch {
         const owner = leakOwnerOf(unit);
         return owner === 'file' || !this.context.alreadyReported(owner);
       },
-      this.closedByJest(),
+      closedByJest,
     );
   }
 
@@ -174,9 +175,11 @@ export class LeakWatch {
   }
 
   private report(): void {
+    // One lookup for the whole report: it runs synchronously, so the ticker stays the same.
+    const closedByJest = this.closedByJest();
     const owners = new Set<LeakOwner>();
-    for (const record of this.open()) owners.add(leakOwnerOf(record.owner!));
-    for (const owner of owners) this.reportLeak(owner);
+    for (const record of this.open(closedByJest)) owners.add(leakOwnerOf(record.owner!));
+    for (const owner of owners) this.reportLeak(owner, closedByJest);
     if (this.context.verbose) {
       for (const suspect of this.suspects.values()) {
         if (!owners.has(suspect.test)) this.noteLateClose(suspect);
@@ -188,7 +191,7 @@ export class LeakWatch {
     if (keptAlive) publishKeptAlive(keptAlive);
   }
 
-  private reportLeak(owner: LeakOwner): void {
+  private reportLeak(owner: LeakOwner, closedByJest: object | undefined): void {
     const test = owner === 'file' ? undefined : owner;
     const owns = (unit: Unit | undefined) => unit !== undefined && leakOwnerOf(unit) === owner;
     const leaks = findLeaks(
@@ -196,7 +199,7 @@ export class LeakWatch {
       owns,
       (unit) => (unit ? ownerRef(unit) : undefined),
       this.context.options.maxListed,
-      this.closedByJest(),
+      closedByJest,
     );
     if (leaks.resources.length === 0) return;
     const fails = this.context.options.leaks === 'error';
