@@ -61,8 +61,88 @@ export interface RunOptions {
 /**
  * Runs real Jest on a fixture project in a child process, as a user would, and returns its
  * JSON results alongside the raw terminal output.
+ *
+ * A run in which Node itself crashed (see `runtimeCrashOf`) is run once more, and the crash is
+ * printed: what a fixture asserts is hangwatch's behaviour, not the runtime's. A second crash is
+ * kept, and fails whatever the test asserts about the missing results, with the crash shown first.
  */
 export async function runFixture(fixture: string, options: RunOptions = {}): Promise<FixtureRun> {
+  let raw = await runJest(fixture, options);
+  const crash = runtimeCrashOf(raw);
+  if (crash) {
+    process.stderr.write(
+      `fixture ${fixture}: Node crashed in a Jest process (not a hangwatch error); running it once more:\n${crash}\n`,
+    );
+    if (options.interruptWhenExists) fs.rmSync(options.interruptWhenExists, { force: true });
+    raw = await runJest(fixture, options);
+  }
+  const { files, stderr } = raw;
+  const crashShown = runtimeCrashOf(raw);
+  const all = () => files.flatMap((file) => file.assertionResults);
+  const resultOf = (fullName: string) => {
+    const found = all().find((result) => result.fullName === fullName);
+    if (!found) {
+      throw new Error(
+        `no test named "${fullName}" in fixture ${fixture}; have: ${all()
+          .map((r) => r.fullName)
+          .join(' | ')}\n${crashShown ? `${crashShown}\n` : ''}${stderr}`,
+      );
+    }
+    return found;
+  };
+  return {
+    exitCode: raw.exitCode,
+    stdout: raw.stdout,
+    stderr,
+    durationMs: raw.durationMs,
+    files,
+    resultOf,
+    failureOf: (fullName) => resultOf(fullName).failureMessages.join('\n'),
+  };
+}
+
+interface RawRun {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  files: FileResult[];
+}
+
+/** Signals Node dies of when V8 or Node itself fails (a fatal check traps), never sent by Jest. */
+const CRASH_SIGNALS = 'SIGTRAP|SIGSEGV|SIGILL|SIGBUS|SIGABRT';
+const WORKER_CRASHED = new RegExp(
+  `A jest worker process \\(pid=\\d+\\) was terminated by another process: signal=(?:${CRASH_SIGNALS})\\b`,
+);
+/** A line of the C backtrace Node prints as it dies: ` 11: 0xfd54a1 v8::internal::... [/usr/bin/node]`. */
+const NATIVE_FRAME = /^\s*\d+: 0x[0-9a-f]+ /;
+
+/**
+ * The lines that tell of a crash of Node itself in the run (its fatal-error header and the top of
+ * its C backtrace), or `undefined`: a Jest process died of a crash signal and Node printed a native
+ * backtrace. hangwatch's own failures are JavaScript errors, and its watchdog ends processes with
+ * an exit code or SIGKILL, so neither is taken for one.
+ */
+export function runtimeCrashOf(
+  run: Pick<RawRun, 'signal' | 'stdout' | 'stderr'>,
+): string | undefined {
+  const output = `${run.stdout}\n${run.stderr}`;
+  const diedOfSignal =
+    WORKER_CRASHED.test(output) ||
+    (run.signal !== null && new RegExp(`^(?:${CRASH_SIGNALS})$`).test(run.signal));
+  if (!diedOfSignal) return undefined;
+  const lines = output.split('\n');
+  const firstFrame = lines.findIndex((line) => NATIVE_FRAME.test(line));
+  if (firstFrame === -1) return undefined;
+  const headerAt = lines
+    .slice(Math.max(0, firstFrame - 12), firstFrame)
+    .findIndex((line) => /fatal|check failed|error/i.test(line));
+  const from = headerAt === -1 ? firstFrame : Math.max(0, firstFrame - 12) + headerAt;
+  return lines.slice(from, firstFrame + 16).join('\n');
+}
+
+async function runJest(fixture: string, options: RunOptions): Promise<RawRun> {
   const cwd = path.join(FIXTURES, fixture);
   const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fixture-run-'));
   const outputFile = path.join(outputDir, 'results.json');
@@ -98,21 +178,23 @@ export async function runFixture(fixture: string, options: RunOptions = {}): Pro
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exitCode = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(
-          `jest on fixture ${fixture} did not finish in ${options.timeoutMs ?? 240_000} ms\n${stderr}`,
-        ),
-      );
-    }, options.timeoutMs ?? 240_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      clearInterval(watch);
-      resolve(code);
-    });
-  });
+  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(
+    (resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(
+          new Error(
+            `jest on fixture ${fixture} did not finish in ${options.timeoutMs ?? 240_000} ms\n${stderr}`,
+          ),
+        );
+      }, options.timeoutMs ?? 240_000);
+      child.on('exit', (code, exitSignal) => {
+        clearTimeout(timer);
+        clearInterval(watch);
+        resolve([code, exitSignal]);
+      });
+    },
+  );
   const durationMs = Date.now() - started;
   let files: FileResult[] = [];
   if (fs.existsSync(outputFile)) {
@@ -120,27 +202,7 @@ export async function runFixture(fixture: string, options: RunOptions = {}): Pro
       .testResults;
   }
   fs.rmSync(outputDir, { recursive: true, force: true });
-  const all = () => files.flatMap((file) => file.assertionResults);
-  const resultOf = (fullName: string) => {
-    const found = all().find((result) => result.fullName === fullName);
-    if (!found) {
-      throw new Error(
-        `no test named "${fullName}" in fixture ${fixture}; have: ${all()
-          .map((r) => r.fullName)
-          .join(' | ')}\n${stderr}`,
-      );
-    }
-    return found;
-  };
-  return {
-    exitCode,
-    stdout,
-    stderr,
-    durationMs,
-    files,
-    resultOf,
-    failureOf: (fullName) => resultOf(fullName).failureMessages.join('\n'),
-  };
+  return { exitCode, signal, stdout, stderr, durationMs, files };
 }
 
 /** The HangError's report text: its first lines up to the stack. */
