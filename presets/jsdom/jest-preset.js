@@ -13,6 +13,9 @@ module.exports = {
   // Jest replaces (never merges) a preset's reporters with a config's own `reporters`: a config
   // that sets them lists 'hangwatch/reporter' itself to keep the summary, JSON report and gate.
   reporters: ['default', require.resolve('../../dist/jest/reporter.js')],
+  // The reporter rewrites its report after each run: in watch mode Jest would take that for a
+  // change and run again, without end.
+  watchPathIgnorePatterns: ['<rootDir>/hangwatch-report\\.json$'],
   // Jest's default order, plus one check of testEnvironmentOptions.hangwatch before any file runs.
   testSequencer: require.resolve('../../dist/jest/sequencer.js'),
   // Jest's runner, except that an in-band run keeps its files in one worker process while the

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AggregatedResult, Config, Reporter } from '@jest/reporters';
+import type { AggregatedResult, Config, Reporter, TestContext } from '@jest/reporters';
 import type { Finding, KeptAliveResource } from '../core/model';
 import { onFirstUse } from '../core/on-first-use';
 import type { HangwatchReport, RunInfo } from '../report/document';
 import { warn } from './notices';
+import { watchedByJest, type WatchedProject } from './watched-files';
 import { openRunChannel, type PublishedKeptAlive, type RunChannel } from './findings-channel';
 import {
   DEFAULT_REPORT_FILE,
@@ -48,11 +49,12 @@ export default class HangwatchReporter implements Reporter {
     });
   }
 
-  onRunComplete(_contexts: unknown, results: AggregatedResult): void {
+  onRunComplete(contexts: Set<TestContext> | undefined, results: AggregatedResult): void {
     const channel = this.channel;
     this.channel = undefined;
     if (!channel) return;
-    this.guard(() => this.finish(channel, results));
+    const projects = [...(contexts ?? [])].map((context) => context.config);
+    this.guard(() => this.finish(channel, results, projects));
     this.guard(() => channel.close());
   }
 
@@ -64,7 +66,7 @@ export default class HangwatchReporter implements Reporter {
     );
   }
 
-  private finish(channel: RunChannel, results: AggregatedResult): void {
+  private finish(channel: RunChannel, results: AggregatedResult, projects: WatchedProject[]): void {
     const { buildReport, crossProcessInversions, renderRunSummary, renderKeptAlive } = output();
     const { findings: published, lockOrders, keptAlive, malformedLines } = channel.read();
     if (malformedLines > 0) {
@@ -78,7 +80,7 @@ export default class HangwatchReporter implements Reporter {
     );
     this.failing = report.findings.filter((finding) => this.options.failOn.includes(finding.kind));
     const gate = { failOn: this.options.failOn, failing: this.failing };
-    const reportFile = this.writeReport(report);
+    const reportFile = this.writeReport(report, projects);
     if (this.options.summary) {
       process.stderr.write(renderRunSummary(report.findings, { rootDir, reportFile, gate }));
       process.stderr.write(renderKeptAlive(report.keptAlive ?? [], rootDir));
@@ -111,11 +113,15 @@ export default class HangwatchReporter implements Reporter {
   }
 
   /** Returns the path written, if any. */
-  private writeReport(report: HangwatchReport): string | undefined {
+  private writeReport(report: HangwatchReport, projects: WatchedProject[]): string | undefined {
     const configured = this.options.outputFile;
     if (configured === false) return undefined;
     const rootDir = this.globalConfig.rootDir;
     const file = path.resolve(rootDir, configured ?? DEFAULT_REPORT_FILE);
+    if ((this.globalConfig.watch || this.globalConfig.watchAll) && watchedByJest(file, projects)) {
+      noticeWatchedReport(path.relative(rootDir, file) || file);
+      return undefined;
+    }
     if (configured === undefined) {
       const { updateDefaultReport, formatPath, partialRunReason } = output();
       const outcome = updateDefaultReport(
@@ -166,6 +172,17 @@ export default class HangwatchReporter implements Reporter {
       warn(`reporter failed (${reason}); test results are unaffected.`);
     }
   }
+}
+
+let watchedReportNoticed = false;
+
+/** Said once per Jest process: watch mode calls a new reporter for each run. */
+function noticeWatchedReport(shownAs: string): void {
+  if (watchedReportNoticed) return;
+  watchedReportNoticed = true;
+  warn(
+    `the report is not written in watch mode: Jest watches ${shownAs}, and each write would start another run. Add its path to watchPathIgnorePatterns (the presets add hangwatch-report.json), or set the reporter's outputFile to a path Jest does not watch.`,
+  );
 }
 
 /**

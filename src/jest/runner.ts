@@ -101,7 +101,7 @@ export default class HangwatchRunner extends JestRunner {
     watcher: unknown,
     options: RunnerOptions,
   ): Promise<void> {
-    // Workers forked from now on inherit the directory for frozen-loop markers.
+    // A new directory each run for frozen-loop markers; the workers forked from now on inherit it.
     openLoopRunDirectory();
     if (!options.serial || reasonToStayInBand(this._globalConfig, tests) !== undefined) {
       return super.runTests(tests, watcher, options);

@@ -60,6 +60,16 @@ describe('the run directory', () => {
     expect(loopRunDirectory()).toBe(dir);
   });
 
+  test('each run of the runner gets a new one (watch mode runs many times), and the last is removed', () => {
+    const first = openLoopRunDirectory();
+    fs.writeFileSync(path.join(first, 'frozen-marker.json'), '{}');
+    const second = openLoopRunDirectory();
+    expect(second).not.toBe(first);
+    expect(fs.existsSync(first)).toBe(false);
+    expect(process.env[LOOP_DIR_ENV]).toBe(second);
+    expect(loopRunDirectory()).toBe(second);
+  });
+
   test('a directory another Jest run exported, or one open to others, is not used', () => {
     process.env[LOOP_DIR_ENV] = scratch;
     process.env[LOOP_OWNER_ENV] = '1';

@@ -15,15 +15,22 @@ const FINDINGS_DIR_ENV = 'HANGWATCH_RUN_DIR';
 const FINDINGS_OWNER_ENV = 'HANGWATCH_RUN_PID';
 
 let opened: string | undefined;
+const removeOpened = () => {
+  if (opened) fs.rmSync(opened, { recursive: true, force: true });
+};
 
-/** Creates this run's directory once per Jest process and exports it to the workers it forks. */
+/**
+ * Creates a new directory for one run of Jest's runner and exports it to the workers it forks.
+ * New each run: in watch mode one Jest process runs many times, and a marker the last run left
+ * would fail a unit its user has since fixed.
+ */
 export function openLoopRunDirectory(): string {
-  if (opened && fs.existsSync(opened)) return opened;
+  if (opened) removeOpened();
+  else process.once('exit', removeOpened);
   const dir = makeRunDirectory('loop');
   opened = dir;
   process.env[LOOP_DIR_ENV] = dir;
   process.env[LOOP_OWNER_ENV] = String(process.pid);
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
