@@ -10,7 +10,10 @@ import { FIXTURES, REPO_ROOT } from '../helpers/run-fixture';
  * resolves to this repository.
  */
 
-const JEST = path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+const JEST_BINS = {
+  30: path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js'),
+  29: path.join(REPO_ROOT, 'node_modules', 'jest-29', 'bin', 'jest.js'),
+} as const;
 const RUN_ENDED = /^Ran all test suites\.$/gm;
 const WAIT_MS = 240_000;
 
@@ -20,8 +23,8 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tempRoot, { recursive: true, force: true }));
 
-function copyFixture(name: string): string {
-  const project = path.join(tempRoot, name);
+function copyFixture(name: string, jestMajor: number): string {
+  const project = path.join(tempRoot, `${name}-${jestMajor}`);
   fs.cpSync(path.join(FIXTURES, 'watch-mode', name), project, { recursive: true });
   fs.mkdirSync(path.join(project, 'node_modules'));
   fs.symlinkSync(REPO_ROOT, path.join(project, 'node_modules', 'hangwatch'), 'dir');
@@ -38,8 +41,8 @@ class WatchingJest {
   private readonly child: ChildProcess;
   output = '';
 
-  constructor(cwd: string) {
-    this.child = spawn(process.execPath, [JEST, '--watchAll', '--no-watchman', '--colors=false'], {
+  constructor(cwd: string, jest: string) {
+    this.child = spawn(process.execPath, [jest, '--watchAll', '--no-watchman', '--colors=false'], {
       cwd,
       env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -78,53 +81,55 @@ class WatchingJest {
   }
 }
 
-test('with the preset: a fixed frozen test passes in the next run, and the report written after a run starts no other run', async () => {
-  const project = copyFixture('preset');
-  const jest = new WatchingJest(project);
-  try {
-    await jest.untilRunsEnded(1);
-    expect(jest.run(1)).toMatch(
-      /test "spins until its file is fixed" froze the event loop: .* at spin\.test\.js:2:3\./,
-    );
-    expect(fs.existsSync(path.join(project, 'hangwatch-report.json'))).toBe(true);
+describe.each([30, 29] as const)('Jest %i', (major) => {
+  test('with the preset: a fixed frozen test passes in the next run, and the report written after a run starts no other run', async () => {
+    const project = copyFixture('preset', major);
+    const jest = new WatchingJest(project, JEST_BINS[major]);
+    try {
+      await jest.untilRunsEnded(1);
+      expect(jest.run(1)).toMatch(
+        /test "spins until its file is fixed" froze the event loop: .* at spin\.test\.js:2:3\./,
+      );
+      expect(fs.existsSync(path.join(project, 'hangwatch-report.json'))).toBe(true);
 
-    replaceFile(
-      path.join(project, 'spin.test.js'),
-      "test('spins until its file is fixed', () => {});\ntest('passes', () => {});\n",
-    );
-    await jest.untilRunsEnded(2);
-    // The frozen-loop marker of the first run is gone: the test runs, and passes.
-    expect(jest.run(2)).toContain('PASS ./spin.test.js');
-    expect(jest.run(2)).not.toContain('froze the event loop');
-    // The report written at the first run's end was no change to Jest: the edit made the only rerun.
-    expect(jest.runsEnded()).toBe(2);
-  } finally {
-    await jest.quit();
-  }
-}, 600_000);
+      replaceFile(
+        path.join(project, 'spin.test.js'),
+        "test('spins until its file is fixed', () => {});\ntest('passes', () => {});\n",
+      );
+      await jest.untilRunsEnded(2);
+      // The frozen-loop marker of the first run is gone: the test runs, and passes.
+      expect(jest.run(2)).toContain('PASS ./spin.test.js');
+      expect(jest.run(2)).not.toContain('froze the event loop');
+      // The report written at the first run's end was no change to Jest: the edit made the only rerun.
+      expect(jest.runsEnded()).toBe(2);
+    } finally {
+      await jest.quit();
+    }
+  }, 600_000);
 
-test('with the reporter and no preset: the report is not written where Jest watches, said once', async () => {
-  const project = copyFixture('reporter-only');
-  const jest = new WatchingJest(project);
-  try {
-    await jest.untilRunsEnded(1);
-    expect(jest.run(1)).toContain('hangwatch: 1 finding in this run: 1 hang');
-    expect(fs.existsSync(path.join(project, 'hangwatch-report.json'))).toBe(false);
+  test('with the reporter and no preset: the report is not written where Jest watches, said once', async () => {
+    const project = copyFixture('reporter-only', major);
+    const jest = new WatchingJest(project, JEST_BINS[major]);
+    try {
+      await jest.untilRunsEnded(1);
+      expect(jest.run(1)).toContain('hangwatch: 1 finding in this run: 1 hang');
+      expect(fs.existsSync(path.join(project, 'hangwatch-report.json'))).toBe(false);
 
-    replaceFile(
-      path.join(project, 'other.test.js'),
-      "test('passes again', () => {\n  expect(1).toBe(1);\n});\n",
-    );
-    await jest.untilRunsEnded(2);
-    expect(jest.run(2)).toContain('hangwatch: 1 finding in this run: 1 hang');
-    expect(jest.runsEnded()).toBe(2);
-    const notices = jest.output
-      .split('\n')
-      .filter((line) => line.startsWith('hangwatch: the report is not written in watch mode'));
-    expect(notices).toEqual([
-      "hangwatch: the report is not written in watch mode: Jest watches hangwatch-report.json, and each write would start another run. Add its path to watchPathIgnorePatterns (the presets add hangwatch-report.json), or set the reporter's outputFile to a path Jest does not watch.",
-    ]);
-  } finally {
-    await jest.quit();
-  }
-}, 600_000);
+      replaceFile(
+        path.join(project, 'other.test.js'),
+        "test('passes again', () => {\n  expect(1).toBe(1);\n});\n",
+      );
+      await jest.untilRunsEnded(2);
+      expect(jest.run(2)).toContain('hangwatch: 1 finding in this run: 1 hang');
+      expect(jest.runsEnded()).toBe(2);
+      const notices = jest.output
+        .split('\n')
+        .filter((line) => line.startsWith('hangwatch: the report is not written in watch mode'));
+      expect(notices).toEqual([
+        "hangwatch: the report is not written in watch mode: Jest watches hangwatch-report.json, and each write would start another run. Add its path to watchPathIgnorePatterns (the presets add hangwatch-report.json), or set the reporter's outputFile to a path Jest does not watch.",
+      ]);
+    } finally {
+      await jest.quit();
+    }
+  }, 600_000);
+});
