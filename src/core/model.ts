@@ -413,6 +413,15 @@ export type LoopAdvice =
       code: 'rerun-after-freeze';
       unit: 'test' | 'hook';
       exitCode: number;
+    }
+  | {
+      /**
+       * hangwatch ended the worker for Jest to run the file again, and no rerun reported the unit
+       * (the process ended another way, or the rerun never reached it): from the marker it left.
+       */
+      code: 'rerun-missing';
+      unit: 'test' | 'hook';
+      exitCode: number;
     };
 
 export type Advice = HangAdvice | LoopAdvice;

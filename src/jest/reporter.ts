@@ -5,7 +5,9 @@ import type { AggregatedResult, Config, Reporter, TestContext } from '@jest/repo
 import type { Finding, KeptAliveResource } from '../core/model';
 import { onFirstUse } from '../core/on-first-use';
 import type { HangwatchReport, RunInfo } from '../report/document';
+import { loopRunDirectory } from '../core/loop-watchdog/run-directory';
 import { warn } from './notices';
+import { unreportedFreezes } from './unreported-freezes';
 import { watchedByJest, type WatchedProject } from './watched-files';
 import { openRunChannel, type PublishedKeptAlive, type RunChannel } from './findings-channel';
 import {
@@ -73,9 +75,14 @@ export default class HangwatchReporter implements Reporter {
       warn(`${malformedLines} unreadable finding line(s) skipped (a worker may have crashed).`);
     }
     const rootDir = this.globalConfig.rootDir;
+    const findings = published.map((entry) => entry.finding);
     const report = buildReport(
       this.runInfo(results),
-      [...published.map((entry) => entry.finding), ...crossProcessInversions(lockOrders)],
+      [
+        ...findings,
+        ...unreportedFreezes(findings, loopRunDirectory()),
+        ...crossProcessInversions(lockOrders),
+      ],
       keptAliveNow(keptAlive),
     );
     this.failing = report.findings.filter((finding) => this.options.failOn.includes(finding.kind));

@@ -35,19 +35,46 @@ export function anyFrozenMarker(dir: string): boolean {
 
 /** The marker of this very unit, if this user's run wrote one; anything else is ignored. */
 export function readFrozenMarker(dir: string, unit: UnitKey): BlockedLoopFinding | undefined {
-  const text = readOwnFile(markerFile(dir, unit));
+  const finding = parseMarker(readOwnFile(markerFile(dir, unit)));
+  const matches =
+    finding !== undefined &&
+    finding.testPath === unit.testPath &&
+    finding.testName === unit.name &&
+    finding.phase === unit.kind &&
+    (finding.forTest ?? '') === (unit.forTest ?? '');
+  return matches ? finding : undefined;
+}
+
+/** Every marker the run's directory holds, as the ended processes wrote them, oldest first. */
+export function readFrozenMarkers(dir: string): BlockedLoopFinding[] {
+  let files: { file: string; writtenAt: number }[];
+  try {
+    files = fs
+      .readdirSync(dir)
+      .filter((name) => /^frozen-[0-9a-f]+\.json$/.test(name))
+      .map((name) => path.join(dir, name))
+      .map((file) => ({ file, writtenAt: fs.lstatSync(file).mtimeMs }));
+  } catch {
+    return [];
+  }
+  return files
+    .sort((a, b) => a.writtenAt - b.writtenAt || a.file.localeCompare(b.file))
+    .map(({ file }) => parseMarker(readOwnFile(file)))
+    .filter((finding) => finding !== undefined);
+}
+
+function parseMarker(text: string | undefined): BlockedLoopFinding | undefined {
   if (text === undefined) return undefined;
   try {
     const finding = JSON.parse(text) as Partial<BlockedLoopFinding>;
-    const matches =
+    const wellFormed =
       finding.kind === 'blocked-loop' &&
-      finding.testPath === unit.testPath &&
-      finding.testName === unit.name &&
-      finding.phase === unit.kind &&
-      (finding.forTest ?? '') === (unit.forTest ?? '') &&
+      typeof finding.testPath === 'string' &&
+      typeof finding.testName === 'string' &&
+      typeof finding.phase === 'string' &&
       Array.isArray(finding.stack) &&
       (Array.isArray(finding.advice) || Array.isArray(finding.notes));
-    return matches ? (finding as BlockedLoopFinding) : undefined;
+    return wellFormed ? (finding as BlockedLoopFinding) : undefined;
   } catch {
     return undefined;
   }

@@ -32,6 +32,8 @@ export function adviceText(advice: Advice): string {
       return endedProcessText(advice);
     case 'rerun-after-freeze':
       return `Jest's timeout cannot fire while the loop is blocked, so hangwatch ended the worker process running it (exit code ${advice.exitCode}); Jest ran the file again in a new worker, where this ${advice.unit} was not called again.`;
+    case 'rerun-missing':
+      return `Jest's timeout cannot fire while the loop is blocked, so hangwatch ended the worker process running it (exit code ${advice.exitCode}) for Jest to run the file again, but no rerun reported this ${advice.unit}: the process ended another way, or the rerun did not get to it (a name that changes from run to run). Jest's message for the file says what it saw.`;
   }
 }
 
