@@ -13,7 +13,8 @@ import {
   type NativeCallRecorder,
 } from '../core/loop-watchdog/native-calls';
 import type { BlockSeen, FromWatchdog } from '../core/loop-watchdog/protocol';
-import { FROZEN_LOOP_EXIT_CODE } from '../core/loop-watchdog/protocol';
+import { FROZEN_LOOP_EXIT_CODE, RUNNING_UNIT_KEY } from '../core/loop-watchdog/protocol';
+import { currentAsyncContext } from '../core/async-context';
 import type { BlockedLoopError, BlockedLoopFinding, LoopUnit } from '../core/loop-watchdog/report';
 import type { Frame, LoopAdvice } from '../core/model';
 import { Degradable } from './degrade';
@@ -60,6 +61,8 @@ export function heartbeatEveryMs(thresholdMs: number): number {
   return Math.min(200, Math.max(5, Math.round(thresholdMs / 5)));
 }
 
+const RUNNING_UNIT_KEY_SYMBOL = Symbol.for(RUNNING_UNIT_KEY);
+
 /** Tokens are unique in the process, so a late report about an earlier file's unit matches none. */
 let nextToken = 1;
 let nextCallId = 1;
@@ -77,6 +80,8 @@ export class LoopWatch implements NativeCallRecorder {
   /** The lifecycle's running units the watchdog was told about, in the order they started. */
   private readonly running = new Map<Unit, RunningUnit>();
   private pendingLooks: PendingLook[] = [];
+  /** Tests described before they started (see `describedEarly`). */
+  private readonly earlyUnits = new Map<Unit, RunningUnit>();
   /** The watchdog's report count when the port was last drained. */
   private reportsSeen = 0;
   /** Whether an earlier run of a file left a frozen unit's marker (looked up once per file). */
@@ -119,15 +124,29 @@ export class LoopWatch implements NativeCallRecorder {
       watchFileSystemCalls(fs);
       watchAtomicsWait(this.context.global.Atomics);
       setNativeCallRecorder(this);
+      // Node's realm and the file's: a paused frame evaluates in its own.
+      for (const global of [globalThis, this.context.global]) {
+        Object.defineProperty(global, RUNNING_UNIT_KEY_SYMBOL, {
+          value: this.runningUnitToken,
+          configurable: true,
+          writable: true,
+        });
+      }
     });
   }
 
   stop(): void {
+    for (const global of [globalThis, this.context.global]) {
+      const own = Object.getOwnPropertyDescriptor(global, RUNNING_UNIT_KEY_SYMBOL);
+      if (own?.value === this.runningUnitToken)
+        delete (global as Record<symbol, unknown>)[RUNNING_UNIT_KEY_SYMBOL];
+    }
     setNativeCallRecorder(undefined);
     if (this.heartbeat) realClearInterval(this.heartbeat);
     this.heartbeat = undefined;
     this.connection?.state.disarm();
     this.running.clear();
+    this.earlyUnits.clear();
     this.pendingLooks = [];
     this.connection = undefined;
   }
@@ -155,9 +174,46 @@ export class LoopWatch implements NativeCallRecorder {
     return this.connection !== undefined && !this.degradable.disabled && this.running.size > 0;
   }
 
+  /**
+   * The running unit whose async context is current, else the last one started: `test.concurrent`
+   * tests run at once, each in its own context. Never throws: the watchdog calls it on a paused
+   * frame.
+   */
+  private readonly runningUnitToken = (): number => {
+    try {
+      return this.currentUnit()?.token ?? 0;
+    } catch {
+      return 0;
+    }
+  };
+
+  private currentUnit(): RunningUnit | undefined {
+    const owner = this.lifecycle.ownerOf(currentAsyncContext()?.owner);
+    const running = owner && this.running.get(owner);
+    if (running) return running;
+    // Jest 29 calls every `test.concurrent` function as the file starts, before its test starts.
+    if (owner?.kind === 'test' && owner.running) return this.describedEarly(owner);
+    return [...this.running.values()].pop();
+  }
+
+  /**
+   * A test whose code runs before it started (see `currentUnit`): described to the watchdog now,
+   * so a block in that code is charged to it; it becomes the running unit when it starts.
+   */
+  private describedEarly(unit: Unit): RunningUnit {
+    const known = this.earlyUnits.get(unit);
+    if (known) return known;
+    const token = nextToken++;
+    const described = this.describeUnit(unit);
+    this.connection!.units.write(token, described);
+    const early: RunningUnit = { token, unit, described, deadline: 0, blocks: [] };
+    this.earlyUnits.set(unit, early);
+    return early;
+  }
+
   beginCall(info: NativeCallInfo, frames: Frame[]): number {
     const connection = this.connection!;
-    const current = [...this.running.values()].pop();
+    const current = this.currentUnit();
     const id = nextCallId++;
     if (!current) return id;
     connection.send({
@@ -238,13 +294,15 @@ export class LoopWatch implements NativeCallRecorder {
 
   private begin(unit: Unit): void {
     const connection = this.connection!;
-    const token = nextToken++;
+    const early = this.earlyUnits.get(unit);
+    this.earlyUnits.delete(unit);
+    const token = early?.token ?? nextToken++;
     const described = this.describeUnit(unit);
     const deadline = hasDeadline(unit) ? connection.state.now() + unit.timeoutMs : 0;
     connection.units.write(token, described);
     connection.state.setUnit(token, deadline);
     connection.state.beat();
-    this.running.set(unit, { token, unit, described, deadline, blocks: [] });
+    this.running.set(unit, { token, unit, described, deadline, blocks: early?.blocks ?? [] });
   }
 
   private end(unit: Unit): void {
@@ -291,8 +349,9 @@ export class LoopWatch implements NativeCallRecorder {
     for (let received = receiveMessageOnPort(reports); received;) {
       const message = received.message as FromWatchdog;
       const unit =
-        [...this.running.values()].find((entry) => entry.token === message.token) ??
-        this.pendingLooks.find((pending) => pending.ended.token === message.token)?.ended;
+        [...this.running.values(), ...this.earlyUnits.values()].find(
+          (entry) => entry.token === message.token,
+        ) ?? this.pendingLooks.find((pending) => pending.ended.token === message.token)?.ended;
       if (message.type === 'native-call-ended') {
         if (unit) {
           publishLoopFinding(message.finding);

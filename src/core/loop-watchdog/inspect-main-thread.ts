@@ -2,6 +2,7 @@ import * as inspector from 'node:inspector';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../model';
 import type * as StackModule from '../stack';
+import { RUNNING_UNIT_KEY } from './protocol';
 import { agreeingCount } from './samples';
 import type * as SourceMapsModule from './source-maps';
 
@@ -26,6 +27,15 @@ function loadFrameTools(): NonNullable<typeof frameTools> {
   return frameTools;
 }
 
+/** Reads the running unit's token in the paused frame's realm; 0 without one (see `runningUnit`). */
+const RUNNING_UNIT_EXPRESSION = `(() => {
+  try {
+    const token = globalThis[Symbol.for(${JSON.stringify(RUNNING_UNIT_KEY)})];
+    return typeof token === 'function' ? token() : 0;
+  } catch {
+    return 0;
+  }
+})()`;
 /** Steps taken from a pause outside the user's code towards it (see `stepToUserCode`). */
 const MAX_STEPS_TO_USER_CODE = 4;
 const REQUEST_TIMEOUT_MS = 2000;
@@ -53,6 +63,7 @@ interface Location {
 }
 
 interface CallFrame {
+  callFrameId: string;
   functionName: string;
   url?: string;
   location: Location;
@@ -132,9 +143,12 @@ export class MainThreadInspector {
     timeoutMs: number;
     /** Asked while paused: is the thread still in the block being looked at? */
     stillBlocked: () => boolean;
-  }): Promise<{ samples: Frame[][]; landed: boolean; answered: boolean }> {
-    if (!(await this.enable())) return { samples: [], landed: false, answered: false };
+    /** Told the running unit of each sample (see `runningUnit`), as soon as it is read. */
+    onUnit?: (token: number) => void;
+  }): Promise<{ samples: Frame[][]; landed: boolean; answered: boolean; units: number[] }> {
+    if (!(await this.enable())) return { samples: [], landed: false, answered: false, units: [] };
     const samples: Frame[][] = [];
+    const units: number[] = [];
     let landed = false;
     try {
       while (samples.length < options.maxSamples) {
@@ -148,6 +162,11 @@ export class MainThreadInspector {
           frames = await this.callerOfEnteredFunction(frames, options.timeoutMs);
         }
         samples.push(frames);
+        const unit = await this.runningUnit(options.timeoutMs);
+        if (unit > 0) {
+          units.push(unit);
+          options.onUnit?.(unit);
+        }
         this.paused = false;
         await this.post('Debugger.resume').catch(() => undefined);
         if (agreeingCount(samples) >= options.enough) break;
@@ -156,7 +175,29 @@ export class MainThreadInspector {
     } finally {
       await this.disable();
     }
-    return { samples, landed, answered: true };
+    return { samples, landed, answered: true, units };
+  }
+
+  /**
+   * The token of the unit the paused code runs for: the function the test thread left under
+   * `RUNNING_UNIT_KEY`, called on the top frame (in that frame's realm, in the async context
+   * current there). 0 when it is not there or does not answer.
+   */
+  private async runningUnit(timeoutMs: number): Promise<number> {
+    const frame = this.pausedFrames[0]?.raw;
+    if (!frame?.callFrameId) return 0;
+    const answer = (await this.post(
+      'Debugger.evaluateOnCallFrame',
+      {
+        callFrameId: frame.callFrameId,
+        expression: RUNNING_UNIT_EXPRESSION,
+        returnByValue: true,
+        silent: true,
+      },
+      timeoutMs,
+    ).catch(() => undefined)) as { result?: { value?: unknown } } | undefined;
+    const token = answer?.result?.value;
+    return typeof token === 'number' && Number.isInteger(token) && token > 0 ? token : 0;
   }
 
   /**

@@ -70,6 +70,14 @@ export type FromWatchdog = BlockSeen | BlockEnded | NativeCallEnded;
 export type { BlockedLoopFinding };
 
 /**
+ * Under this `Symbol.for` key, the test thread's globals (Node's and each test file's) hold a
+ * function returning the token of the unit whose async context is current (0: none known). Called
+ * by the watchdog through the debugger on a paused frame, it names the test a block is in when
+ * `test.concurrent` tests run at once.
+ */
+export const RUNNING_UNIT_KEY = 'hangwatch.runningUnitToken';
+
+/**
  * The exit code of a process the watchdog ended because its loop froze. Like GNU `timeout`'s; and
  * not a signal's, so Jest's worker pool restarts the process and runs the file again.
  */

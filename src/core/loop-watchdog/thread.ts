@@ -53,7 +53,13 @@ const CHILD_END_GRACE_MS = 2000;
 interface Block {
   /** The heartbeat the loop stopped at. */
   start: number;
+  /** The unit last started when it began (the shared state's). */
   token: number;
+  /**
+   * The unit it is charged to: the one whose code the look found running (with `test.concurrent`
+   * not always the last started), or whose native call it is in; else `token`.
+   */
+  owner: number;
   looked: boolean;
   /** What the first look found, for the final report when a later look gets no pause in. */
   frames?: Frame[];
@@ -95,10 +101,9 @@ class Watchdog {
     return Math.min(SLOWEST_POLL_MS, Math.max(FASTEST_POLL_MS, Math.round(threshold / 10)));
   }
 
-  /** The native call the test thread is inside now, if it announced one. */
-  private activeCall(token: number): NativeCall | undefined {
-    const call = this.calls.get(this.state.nativeCall());
-    return call && call.token === token ? call : undefined;
+  /** The native call the test thread is inside now, if it announced one (ids are never reused). */
+  private activeCall(): NativeCall | undefined {
+    return this.calls.get(this.state.nativeCall());
   }
 
   async poll(): Promise<void> {
@@ -114,7 +119,7 @@ class Watchdog {
       if (this.block.looked) {
         this.report({
           type: 'block-ended',
-          token: this.block.token,
+          token: this.block.owner,
           blockStart: this.block.start,
           blockedMs: beat - this.block.start,
         });
@@ -126,19 +131,27 @@ class Watchdog {
     // Half-way to a look: load what a capture needs now, not while the test thread is paused.
     if (token !== 0 && now - beat > threshold / 2) this.inspector.prepareCapture();
     if (now - beat <= threshold) return;
-    this.block ??= { start: beat, token, looked: false, heldAtStart: this.cpu.heldWallMs() };
+    this.block ??= {
+      start: beat,
+      token,
+      owner: token,
+      looked: false,
+      heldAtStart: this.cpu.heldWallMs(),
+    };
     // Between tests the loop is Jest's: loading and transforming files blocks it, legitimately.
     if (token === 0 || token !== this.block.token) return;
     this.busy = true;
     try {
-      if (!this.block.looked && this.worthLooking(token, threshold)) {
-        this.block.looked = true;
-        const call = this.activeCall(token);
+      const block = this.block;
+      if (!block.looked && this.worthLooking(token, threshold)) {
+        block.looked = true;
+        const call = this.activeCall();
         if (call) {
           // No pause lands inside a native call: its call site is what the thread is doing.
+          block.owner = call.token;
           this.report({
             type: 'block-seen',
-            token,
+            token: block.owner,
             blockStart: beat,
             frames: call.frames,
             nativeCall: call.info,
@@ -147,11 +160,16 @@ class Watchdog {
           // The unit may end before a slow first look does: it then waits for this report.
           this.state.setLooking(token);
           try {
-            const frames = await this.look(beat);
+            const frames = await this.look(beat, block);
             // A block that ended before the first pause landed is not reported at a wrong place.
             if (frames !== null) {
-              if (frames?.length) this.block.frames = frames;
-              this.report({ type: 'block-seen', token, blockStart: beat, frames: frames ?? [] });
+              if (frames?.length) block.frames = frames;
+              this.report({
+                type: 'block-seen',
+                token: block.owner,
+                blockStart: beat,
+                frames: frames ?? [],
+              });
             }
           } finally {
             this.state.setLooking(0);
@@ -163,12 +181,12 @@ class Watchdog {
         const verdict = frozenVerdict({
           pastDeadlineMs: now - (this.cpu.heldWallMs() - this.block.heldAtStart) - deadline,
           thresholdMs: threshold,
-          timeoutMs: this.units.get(token)?.timeoutMs ?? 0,
-          inKnownNativeCall: this.activeCall(token) !== undefined,
+          timeoutMs: this.units.get(block.owner)?.timeoutMs ?? 0,
+          inKnownNativeCall: this.activeCall() !== undefined,
           cpu: this.cpu.pastDeadline(token),
         });
         if (verdict.frozen)
-          await this.endBlockedUnit(token, now - this.block.start, verdict.advice);
+          await this.endBlockedUnit(block.owner, now - block.start, verdict.advice);
       }
     } finally {
       this.busy = false;
@@ -191,12 +209,18 @@ class Watchdog {
    * `undefined` when no pause landed (native code), `null` when the block ended first (a slow
    * first capture on a loaded machine): nothing is known of where it was.
    */
-  private async look(blockStart: number): Promise<Frame[] | undefined | null> {
+  private async look(blockStart: number, block?: Block): Promise<Frame[] | undefined | null> {
     const { samples, landed } = await this.cpu.aside(
       () =>
         this.inspector.sample({
           ...SAMPLING,
           stillBlocked: () => this.state.lastBeat() === blockStart,
+          // The unit whose code runs: its end, not the last started one's, waits for this look.
+          onUnit: (unit) => {
+            if (!block || unit === block.owner || !this.units.get(unit)) return;
+            block.owner = unit;
+            this.state.setLooking(unit);
+          },
         }),
       (result) => result.answered,
     );
@@ -222,7 +246,7 @@ class Watchdog {
   ): Promise<void> {
     const unit = this.units.get(token);
     if (!unit) return;
-    const call = this.activeCall(token);
+    const call = this.activeCall();
     const { childTreeOfCall, signalAll, buildBlockedLoopFinding } = await loadEndingTools();
     if (call?.info.childPrograms && !call.endAttempted) {
       call.endAttempted = true;
