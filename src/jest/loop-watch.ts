@@ -234,7 +234,9 @@ export class LoopWatch implements NativeCallRecorder {
     connection.state.setNativeCall(0);
     if (connection.state.callEnded() !== id) return;
     this.drainReports();
-    const failure = [...this.running.values()].find((entry) => entry.nativeFailure)?.nativeFailure;
+    const failure = [...this.running.values(), ...this.earlyUnits.values()].find(
+      (entry) => entry.nativeFailure,
+    )?.nativeFailure;
     // The call's own error (killed child) is replaced by the report that explains it.
     if (failure) throw failure;
   }
@@ -302,7 +304,14 @@ export class LoopWatch implements NativeCallRecorder {
     connection.units.write(token, described);
     connection.state.setUnit(token, deadline);
     connection.state.beat();
-    this.running.set(unit, { token, unit, described, deadline, blocks: early?.blocks ?? [] });
+    this.running.set(unit, {
+      token,
+      unit,
+      described,
+      deadline,
+      blocks: early?.blocks ?? [],
+      ...(early?.nativeFailure ? { nativeFailure: early.nativeFailure } : {}),
+    });
   }
 
   private end(unit: Unit): void {
