@@ -302,7 +302,6 @@ export class LoopWatch implements NativeCallRecorder {
     const described = this.describeUnit(unit);
     const deadline = hasDeadline(unit) ? connection.state.now() + unit.timeoutMs : 0;
     connection.units.write(token, described);
-    connection.state.setUnit(token, deadline);
     connection.state.beat();
     this.running.set(unit, {
       token,
@@ -312,6 +311,23 @@ export class LoopWatch implements NativeCallRecorder {
       blocks: early?.blocks ?? [],
       ...(early?.nativeFailure ? { nativeFailure: early.nativeFailure } : {}),
     });
+    this.shareRunning(connection);
+  }
+
+  /**
+   * Tells the watchdog the unit started last and the earliest timeout among the running units:
+   * with `test.concurrent` the loop is frozen once any of them would have timed out.
+   */
+  private shareRunning(connection: WatchdogConnection): void {
+    let last: RunningUnit | undefined;
+    let deadline = 0;
+    for (const running of this.running.values()) {
+      last = running;
+      if (running.deadline > 0 && (deadline === 0 || running.deadline < deadline)) {
+        deadline = running.deadline;
+      }
+    }
+    connection.state.setUnit(last?.token ?? 0, deadline);
   }
 
   private end(unit: Unit): void {
@@ -324,8 +340,7 @@ export class LoopWatch implements NativeCallRecorder {
     connection.state.beat();
     this.drainReports();
     this.running.delete(unit);
-    const stillRunning = [...this.running.values()].pop();
-    connection.state.setUnit(stillRunning?.token ?? 0, stillRunning?.deadline ?? 0);
+    this.shareRunning(connection);
     if (ended.nativeFailure) {
       // Thrown where the call was; recorded here too in case the test caught it.
       this.lifecycle.recordFailure(unit, ended.nativeFailure);

@@ -8,12 +8,15 @@ import { measureTimerLagMs, runFixture, reportOf, type FixtureRun } from '../hel
  */
 let jest30: FixtureRun;
 let jest29: FixtureRun;
+let frozen: FixtureRun;
 beforeAll(async () => {
   const lagMs = await measureTimerLagMs();
   const thresholdMs = Math.max(1000, Math.ceil((lagMs * 4) / 100) * 100);
   const env = { LOOP_FIXTURE_THRESHOLD_MS: String(thresholdMs) };
-  [jest30, jest29] = await Promise.all([
+  [jest30, frozen, jest29] = await Promise.all([
     runFixture('loop-concurrent', { args: ['concurrent.test.js'], env, timeoutMs: 600_000 }),
+    // Far less than the 600 s timeout of the test started last: judged by the frozen test's own.
+    runFixture('loop-concurrent', { args: ['frozen.test.js'], env, timeoutMs: 300_000 }),
     runFixture('loop-concurrent', {
       args: ['early.test.js'],
       env,
@@ -42,6 +45,15 @@ describe('Jest 30', () => {
       'passed',
     );
   });
+});
+
+test('a concurrent test that freezes is judged by its own timeout, not the last started one’s', () => {
+  const failure = frozen.failureOf('freezes the loop after a moment');
+  const report =
+    /^BlockedLoopError: test "freezes the loop after a moment" froze the event loop: blocked for (\d+\.\d) s, past its 1\.0 s timeout, at frozen\.test\.js:\d+:\d+\./;
+  expect(reportOf(failure)).toMatch(report);
+  expect(Number(report.exec(failure)![1])).toBeLessThan(300);
+  expect(frozen.resultOf('waits with a long timeout').status).toBe('passed');
 });
 
 describe('Jest 29', () => {
