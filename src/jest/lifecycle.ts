@@ -12,6 +12,11 @@ import { fullTestName, hasDeadline, hookSubject, isTimeoutError, type Unit } fro
 export type UnitEvent =
   /** The file's module scope has run; its tests start next. */
   | { name: 'file_loaded' }
+  /**
+   * A `test.concurrent` test got its unit as it was declared: Jest 29 calls its function as the
+   * file starts, long before `unit_started`.
+   */
+  | { name: 'unit_declared'; unit: Unit }
   | { name: 'unit_started'; unit: Unit }
   /**
    * Its timeout has just expired: Jest's own timeout fires right after (its timer was armed
@@ -203,9 +208,10 @@ export class Lifecycle {
       case 'error':
         this.recordCallbackError(event.error);
         return NO_EVENTS;
-      case 'add_test':
-        if (event.concurrent) this.preassignConcurrent(event, state);
-        return NO_EVENTS;
+      case 'add_test': {
+        const unit = event.concurrent ? this.preassignConcurrent(event, state) : undefined;
+        return unit ? [{ name: 'unit_declared', unit }] : NO_EVENTS;
+      }
       case 'test_retry':
         this.attempts.set(event.test, (this.attempts.get(event.test) ?? 0) + 1);
         return [{ name: 'test_retried', test: event.test }];
@@ -358,13 +364,15 @@ export class Lifecycle {
   private preassignConcurrent(
     event: Circus.Event & { name: 'add_test' },
     state: Circus.State,
-  ): void {
+  ): Unit | undefined {
     const children = state.currentDescribeBlock.children;
     const test = children[children.length - 1];
-    if (test?.type !== 'test' || test.fn !== event.fn) return;
+    if (test?.type !== 'test' || test.fn !== event.fn) return undefined;
+    // No timeout yet: Jest starts the test's timer when the test starts.
     const unit = this.newUnit('test', fullTestName(test), 0, test);
     this.preassigned.set(test, unit);
     test.fn = wrapUnitFunction(test.fn, unit);
+    return unit;
   }
 
   /**

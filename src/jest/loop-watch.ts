@@ -80,6 +80,8 @@ export class LoopWatch implements NativeCallRecorder {
   /** The lifecycle's running units the watchdog was told about, in the order they started. */
   private readonly running = new Map<Unit, RunningUnit>();
   private pendingLooks: PendingLook[] = [];
+  /** Units failed at once from a marker (a concurrent test as it was declared). */
+  private readonly failedFromMarker = new WeakSet<Unit>();
   /** Tests described before they started (see `describedEarly`). */
   private readonly earlyUnits = new Map<Unit, RunningUnit>();
   /** The watchdog's report count when the port was last drained. */
@@ -245,8 +247,14 @@ export class LoopWatch implements NativeCallRecorder {
   private onUnitEvent(event: UnitEvent): Promise<void> | undefined {
     if (!this.connection) return undefined;
     switch (event.name) {
+      case 'unit_declared':
+        // Jest 29 calls a concurrent test's function as the file starts: fail it before that.
+        this.failFrozenRerun(event.unit);
+        return undefined;
       case 'unit_started':
-        if (!this.failFrozenRerun(event.unit)) this.begin(event.unit);
+        if (!this.failedFromMarker.has(event.unit) && !this.failFrozenRerun(event.unit)) {
+          this.begin(event.unit);
+        }
         return undefined;
       case 'unit_ended':
         this.end(event.unit);
@@ -450,6 +458,7 @@ export class LoopWatch implements NativeCallRecorder {
       finding,
     );
     this.lifecycle.failBeforeRunning(unit, error);
+    this.failedFromMarker.add(unit);
     return true;
   }
 

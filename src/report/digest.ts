@@ -3,6 +3,7 @@ import { culpritFrame, isOwnWork } from '../core/hang-report';
 import type { Finding, Frame, HangFinding, LeakFinding, PendingResource } from '../core/model';
 import { formatDuration } from '../core/format';
 import { describePending } from '../core/render/pending';
+import { pastTimeout } from '../core/render/sections';
 import { headline, unitLabel } from '../core/wording';
 
 /**
@@ -49,7 +50,7 @@ export function digestOf(finding: Finding): FindingDigest {
       return described(
         finding,
         finding.site?.top,
-        `${finding.frozen ? 'froze' : 'blocked'} the event loop for ${formatDuration(finding.blockedMs)}${finding.frozen ? `, past its ${formatDuration(finding.timeoutMs)} timeout` : ''}`,
+        `${finding.frozen ? 'froze' : 'blocked'} the event loop for ${formatDuration(finding.blockedMs)}${finding.frozen ? `, ${pastTimeout(finding.timeoutMs)}` : ''}`,
       );
     default:
       // A kind from a newer schema version, read by the CLI: the fields findings share.

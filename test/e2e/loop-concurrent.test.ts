@@ -9,16 +9,23 @@ import { measureTimerLagMs, runFixture, reportOf, type FixtureRun } from '../hel
 let jest30: FixtureRun;
 let jest29: FixtureRun;
 let frozen: FixtureRun;
+let jest29Frozen: FixtureRun;
 beforeAll(async () => {
   const lagMs = await measureTimerLagMs();
   const thresholdMs = Math.max(1000, Math.ceil((lagMs * 4) / 100) * 100);
   const env = { LOOP_FIXTURE_THRESHOLD_MS: String(thresholdMs) };
-  [jest30, frozen, jest29] = await Promise.all([
+  [jest30, frozen, jest29, jest29Frozen] = await Promise.all([
     runFixture('loop-concurrent', { args: ['concurrent.test.js'], env, timeoutMs: 600_000 }),
     // Far less than the 600 s timeout of the test started last: judged by the frozen test's own.
     runFixture('loop-concurrent', { args: ['frozen.test.js'], env, timeoutMs: 300_000 }),
     runFixture('loop-concurrent', {
       args: ['early.test.js'],
+      env,
+      jestMajor: 29,
+      timeoutMs: 600_000,
+    }),
+    runFixture('loop-concurrent', {
+      args: ['early-frozen.test.js'],
       env,
       jestMajor: 29,
       timeoutMs: 600_000,
@@ -64,5 +71,19 @@ describe('Jest 29', () => {
     );
     expect(reportOf(failure)).toMatch(/- early\.test\.js:\d+:3/);
     expect(jest29.resultOf('runs while a concurrent test blocks the loop').status).toBe('passed');
+  });
+
+  test('one that freezes it there is ended, and fails at once in the rerun before its code runs again', () => {
+    const failure = jest29Frozen.failureOf('freezes the loop before it starts');
+    expect(reportOf(failure)).toMatch(
+      /^BlockedLoopError: test "freezes the loop before it starts" froze the event loop: blocked for \d+\.\d s, past the timeout of the test running then, at early-frozen\.test\.js:\d+:\d+\./,
+    );
+    expect(failure).toContain(
+      'Jest ran the file again in a new worker, where this test was not called again.',
+    );
+    expect(jest29Frozen.resultOf('runs while a concurrent test freezes the loop').status).toBe(
+      'passed',
+    );
+    expect(jest29Frozen.stderr).not.toContain('exceeding retry limit');
   });
 });

@@ -155,10 +155,20 @@ function blockedWhere(finding: BlockedLoopFinding, rootDir: string): string {
   return ` at ${formatLocation(top, rootDir)}`;
 }
 
+/**
+ * How far a frozen unit got: past its timeout, or, with none of its own yet (a Jest 29 concurrent
+ * test's code, run before the test started), past the timeout of the test running then.
+ */
+export function pastTimeout(timeoutMs: number): string {
+  return timeoutMs > 0
+    ? `past its ${formatDuration(timeoutMs)} timeout`
+    : 'past the timeout of the test running then';
+}
+
 /** "test "x" blocked the event loop for 2.5 s at loop.test.js:4:3" */
 export function blockedLoopHeadline(finding: BlockedLoopFinding, rootDir: string): string {
   if (finding.frozen) {
-    return `${unitLabel(finding)} froze the event loop: blocked for ${formatDuration(finding.blockedMs)}, past its ${formatDuration(finding.timeoutMs)} timeout,${blockedWhere(finding, rootDir)}.`;
+    return `${unitLabel(finding)} froze the event loop: blocked for ${formatDuration(finding.blockedMs)}, ${pastTimeout(finding.timeoutMs)},${blockedWhere(finding, rootDir)}.`;
   }
   return `${unitLabel(finding)} blocked the event loop for ${formatDuration(finding.blockedMs)}${blockedWhere(finding, rootDir)}.`;
 }
