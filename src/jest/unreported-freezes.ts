@@ -1,4 +1,4 @@
-import { readFrozenMarkers } from '../core/loop-watchdog/frozen-markers';
+import { readFrozenMarkers, unitKeyOf, unitOfFinding } from '../core/loop-watchdog/frozen-markers';
 import { FROZEN_LOOP_EXIT_CODE } from '../core/loop-watchdog/protocol';
 import type { BlockedLoopFinding, Finding } from '../core/model';
 
@@ -18,10 +18,10 @@ export function unreportedFreezes(
     published
       .filter((finding): finding is BlockedLoopFinding => finding.kind === 'blocked-loop')
       .filter((finding) => finding.frozen)
-      .map(unitKey),
+      .map((finding) => unitKeyOf(unitOfFinding(finding))),
   );
   return readFrozenMarkers(markerDir)
-    .filter((finding) => !reported.has(unitKey(finding)))
+    .filter((finding) => !reported.has(unitKeyOf(unitOfFinding(finding))))
     .map(({ notes: _written, ...finding }) => ({
       ...finding,
       advice: [
@@ -33,8 +33,4 @@ export function unreportedFreezes(
         },
       ],
     }));
-}
-
-function unitKey(finding: BlockedLoopFinding): string {
-  return [finding.testPath, finding.phase, finding.testName, finding.forTest ?? ''].join('\0');
 }

@@ -12,9 +12,21 @@ import { readOwnFile, writeOwnFile } from './run-directory';
  */
 type UnitKey = Pick<LoopUnit, 'kind' | 'name' | 'forTest' | 'testPath'>;
 
+/** One text per unit: a marker's file name is its hash; equal for a unit and its finding. */
+export function unitKeyOf(unit: UnitKey): string {
+  return [unit.testPath, unit.kind, unit.name, unit.forTest ?? ''].join('\0');
+}
+
+/** The unit a blocked-loop finding is about, as a marker is keyed. */
+export function unitOfFinding(finding: BlockedLoopFinding): UnitKey {
+  const { testPath, phase: kind, testName: name, forTest } = finding;
+  return { testPath, kind, name, ...(forTest !== undefined ? { forTest } : {}) };
+}
+
+const MARKER_NAME = /^frozen-[0-9a-f]+\.json$/;
+
 function markerFile(dir: string, unit: UnitKey) {
-  const key = [unit.testPath, unit.kind, unit.name, unit.forTest ?? ''].join('\0');
-  return path.join(dir, `frozen-${createHash('sha1').update(key).digest('hex')}.json`);
+  return path.join(dir, `frozen-${createHash('sha1').update(unitKeyOf(unit)).digest('hex')}.json`);
 }
 
 export function writeFrozenMarker(dir: string, unit: LoopUnit, finding: BlockedLoopFinding): void {
@@ -27,7 +39,7 @@ export function writeFrozenMarker(dir: string, unit: LoopUnit, finding: BlockedL
  */
 export function anyFrozenMarker(dir: string): boolean {
   try {
-    return fs.readdirSync(dir).some((name) => name.startsWith('frozen-'));
+    return fs.readdirSync(dir).some((name) => MARKER_NAME.test(name));
   } catch {
     return false;
   }
@@ -36,13 +48,7 @@ export function anyFrozenMarker(dir: string): boolean {
 /** The marker of this very unit, if this user's run wrote one; anything else is ignored. */
 export function readFrozenMarker(dir: string, unit: UnitKey): BlockedLoopFinding | undefined {
   const finding = parseMarker(readOwnFile(markerFile(dir, unit)));
-  const matches =
-    finding !== undefined &&
-    finding.testPath === unit.testPath &&
-    finding.testName === unit.name &&
-    finding.phase === unit.kind &&
-    (finding.forTest ?? '') === (unit.forTest ?? '');
-  return matches ? finding : undefined;
+  return finding && unitKeyOf(unitOfFinding(finding)) === unitKeyOf(unit) ? finding : undefined;
 }
 
 /** Every marker the run's directory holds, as the ended processes wrote them, oldest first. */
@@ -51,7 +57,7 @@ export function readFrozenMarkers(dir: string): BlockedLoopFinding[] {
   try {
     files = fs
       .readdirSync(dir)
-      .filter((name) => /^frozen-[0-9a-f]+\.json$/.test(name))
+      .filter((name) => MARKER_NAME.test(name))
       .map((name) => path.join(dir, name))
       .map((file) => ({ file, writtenAt: fs.lstatSync(file).mtimeMs }));
   } catch {
