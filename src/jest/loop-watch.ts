@@ -213,6 +213,11 @@ export class LoopWatch implements NativeCallRecorder {
     return early;
   }
 
+  /** Every unit the watchdog may report on: the running ones and those described early. */
+  private describedUnits(): RunningUnit[] {
+    return [...this.running.values(), ...this.earlyUnits.values()];
+  }
+
   beginCall(info: NativeCallInfo, frames: Frame[]): number {
     const connection = this.connection!;
     const current = this.currentUnit();
@@ -236,9 +241,7 @@ export class LoopWatch implements NativeCallRecorder {
     connection.state.setNativeCall(0);
     if (connection.state.callEnded() !== id) return;
     this.drainReports();
-    const failure = [...this.running.values(), ...this.earlyUnits.values()].find(
-      (entry) => entry.nativeFailure,
-    )?.nativeFailure;
+    const failure = this.describedUnits().find((entry) => entry.nativeFailure)?.nativeFailure;
     // The call's own error (killed child) is replaced by the report that explains it.
     if (failure) throw failure;
   }
@@ -381,9 +384,8 @@ export class LoopWatch implements NativeCallRecorder {
     for (let received = receiveMessageOnPort(reports); received;) {
       const message = received.message as FromWatchdog;
       const unit =
-        [...this.running.values(), ...this.earlyUnits.values()].find(
-          (entry) => entry.token === message.token,
-        ) ?? this.pendingLooks.find((pending) => pending.ended.token === message.token)?.ended;
+        this.describedUnits().find((entry) => entry.token === message.token) ??
+        this.pendingLooks.find((pending) => pending.ended.token === message.token)?.ended;
       if (message.type === 'native-call-ended') {
         if (unit) {
           publishLoopFinding(message.finding);

@@ -68,16 +68,16 @@ export interface RunOptions {
  */
 export async function runFixture(fixture: string, options: RunOptions = {}): Promise<FixtureRun> {
   let raw = await runJest(fixture, options);
-  const crash = runtimeCrashOf(raw);
+  let crash = runtimeCrashOf(raw);
   if (crash) {
     process.stderr.write(
       `fixture ${fixture}: Node crashed in a Jest process (not a hangwatch error); running it once more:\n${crash}\n`,
     );
     if (options.interruptWhenExists) fs.rmSync(options.interruptWhenExists, { force: true });
     raw = await runJest(fixture, options);
+    crash = runtimeCrashOf(raw);
   }
   const { files, stderr } = raw;
-  const crashShown = runtimeCrashOf(raw);
   const all = () => files.flatMap((file) => file.assertionResults);
   const resultOf = (fullName: string) => {
     const found = all().find((result) => result.fullName === fullName);
@@ -85,7 +85,7 @@ export async function runFixture(fixture: string, options: RunOptions = {}): Pro
       throw new Error(
         `no test named "${fullName}" in fixture ${fixture}; have: ${all()
           .map((r) => r.fullName)
-          .join(' | ')}\n${crashShown ? `${crashShown}\n` : ''}${stderr}`,
+          .join(' | ')}\n${crash ? `${crash}\n` : ''}${stderr}`,
       );
     }
     return found;

@@ -145,10 +145,9 @@ export class MainThreadInspector {
     stillBlocked: () => boolean;
     /** Told the running unit of each sample (see `runningUnit`), as soon as it is read. */
     onUnit?: (token: number) => void;
-  }): Promise<{ samples: Frame[][]; landed: boolean; answered: boolean; units: number[] }> {
-    if (!(await this.enable())) return { samples: [], landed: false, answered: false, units: [] };
+  }): Promise<{ samples: Frame[][]; landed: boolean; answered: boolean }> {
+    if (!(await this.enable())) return { samples: [], landed: false, answered: false };
     const samples: Frame[][] = [];
-    const units: number[] = [];
     let landed = false;
     try {
       while (samples.length < options.maxSamples) {
@@ -162,10 +161,9 @@ export class MainThreadInspector {
           frames = await this.callerOfEnteredFunction(frames, options.timeoutMs);
         }
         samples.push(frames);
-        const unit = await this.runningUnit(options.timeoutMs);
-        if (unit > 0) {
-          units.push(unit);
-          options.onUnit?.(unit);
+        if (options.onUnit) {
+          const unit = await this.runningUnit(options.timeoutMs);
+          if (unit > 0) options.onUnit(unit);
         }
         this.paused = false;
         await this.post('Debugger.resume').catch(() => undefined);
@@ -175,7 +173,7 @@ export class MainThreadInspector {
     } finally {
       await this.disable();
     }
-    return { samples, landed, answered: true, units };
+    return { samples, landed, answered: true };
   }
 
   /**

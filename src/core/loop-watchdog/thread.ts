@@ -215,12 +215,15 @@ class Watchdog {
         this.inspector.sample({
           ...SAMPLING,
           stillBlocked: () => this.state.lastBeat() === blockStart,
-          // The unit whose code runs: its end, not the last started one's, waits for this look.
-          onUnit: (unit) => {
-            if (!block || unit === block.owner || !this.units.get(unit)) return;
-            block.owner = unit;
-            this.state.setLooking(unit);
-          },
+          // The unit whose code runs (asked on a first look): its end, not the last started
+          // one's, waits for this look.
+          ...(block && {
+            onUnit: (unit: number) => {
+              if (unit === block.owner || !this.units.get(unit)) return;
+              block.owner = unit;
+              this.state.setLooking(unit);
+            },
+          }),
         }),
       (result) => result.answered,
     );
