@@ -225,7 +225,52 @@ export type AwaitedThing =
        * functions its own code awaits, as a limiter awaits each job), each at its current await.
        */
       holders?: SlotHolder[];
+    }
+  | {
+      /**
+       * A Node stream that has not ended or finished: `stream/promises`' `finished` or `pipeline`,
+       * or `for await` over a readable.
+       */
+      kind: 'stream';
+      via: StreamWaitVia;
+      /** The stream that holds the flow up: for a pipeline, the first that has not finished. */
+      state: StreamState;
+      /** For a pipeline: that stream's place in it (1-based) and how many streams it has. */
+      pipeline?: { position: number; length: number };
+      waitingMs?: number;
     };
+
+/** How a flow waits on a stream: `finished`, `pipeline` (from `stream/promises`) or `for await`. */
+export type StreamWaitVia = 'finished' | 'pipeline' | 'iteration';
+
+/** What a stream has and has not done yet, when a report was made. */
+export interface StreamState {
+  /** Its class name. */
+  stream: string;
+  destroyed: boolean;
+  /** Its readable side, if it has one. */
+  readable?: {
+    /** 'end' was emitted: every chunk was read. */
+    ended: boolean;
+    /** Its source pushed the end (`push(null)`), even if chunks are still unread. */
+    endPushed: boolean;
+    /** Chunks not read yet: bytes, or objects in object mode. */
+    buffered: number;
+    /** Node's `readableFlowing`: null while nothing has started reading it. */
+    flowing: boolean | null;
+    objectMode: boolean;
+  };
+  /** Its writable side, if it has one. */
+  writable?: {
+    /** `end()` was called. */
+    endCalled: boolean;
+    /** 'finish' was emitted: every write completed. */
+    finished: boolean;
+    /** Written but not yet handled: bytes, or objects in object mode. */
+    buffered: number;
+    objectMode: boolean;
+  };
+}
 
 /** A job a package is running now (so holding one of its slots), at its current await. */
 export interface SlotHolder {

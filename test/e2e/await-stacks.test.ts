@@ -1,4 +1,14 @@
-import { reportOf, runFixture, topFrameOf, type FixtureRun } from '../helpers/run-fixture';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AwaitedThing, Finding } from '../../src/core/model';
+import { schemaErrors } from '../helpers/report-schema';
+import {
+  FIXTURES,
+  reportOf,
+  runFixture,
+  topFrameOf,
+  type FixtureRun,
+} from '../helpers/run-fixture';
 
 // Default mode: the hung test's awaits, read from the heap when it hangs, name the user's lines.
 describe('await stacks (Jest 30, CommonJS)', () => {
@@ -89,6 +99,95 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     );
   });
 
+  // Node's stream waits: their promises and listeners are Node's own, held by nothing of the
+  // test's, so without a record the flow was garbage and the report named no line.
+  test('stream/promises finished on a stream written to but never ended', () => {
+    const failure = run.failureOf('a stream written to but never ended');
+    const report = reportOf(failure);
+    expect(report).toMatch(
+      /waits for a PassThrough to finish \(stream\/promises finished\) for \d+ ms\n +end\(\) was never called on it, so it never ends\n/,
+    );
+    expect(report).toMatch(
+      /src\/csv\.js:11:3 +await finished\(out\); \/\/ out\.end\(\) is missing/,
+    );
+    expect(report).toMatch(/streams\.test\.js:7:3 +await expect\(toCsv\(rows\)\)/);
+    expect(topFrameOf(failure)).toContain('src/csv.js:11:3');
+  });
+
+  test('for await over a stream nobody ends', () => {
+    const failure = run.failureOf('for await over a stream nobody ends');
+    const report = reportOf(failure);
+    expect(report).toMatch(
+      /waits for the next chunk or the end of a PassThrough \(for await\) for \d+ ms\n +end\(\) was never called on it, so it never ends\n/,
+    );
+    expect(report).toMatch(/src\/csv\.js:25:20 +for await \(const chunk of stream\)/);
+    expect(topFrameOf(failure)).toContain('src/csv.js:25:20');
+  });
+
+  test('finished on a readable whose data nobody reads', () => {
+    const report = reportOf(run.failureOf('finished on a response body nobody reads'));
+    expect(report).toMatch(
+      /waits for a Readable to finish \(stream\/promises finished\) for \d+ ms\n +its end was pushed, but 11 B are still unread and nothing reads them: read it to the end/,
+    );
+    expect(report).toMatch(/streams\.test\.js:20:3 +await finished\(body\);/);
+  });
+
+  test('a pipeline whose source never ends: which stream holds it up', () => {
+    const report = reportOf(run.failureOf('a pipeline whose source never ends'));
+    expect(report).toMatch(
+      /waits for a pipeline of 3 streams to finish \(stream\/promises pipeline\) for [\d.]+ m?s\n +stream 1 of 3, a Readable: its source has not pushed the end \(push\(null\)\)\n/,
+    );
+    expect(report).toMatch(
+      /src\/csv\.js:19:3 +await pipeline\(source, zlib\.createGzip\(\), sink\);/,
+    );
+  });
+
+  test("an async generator's own await, under the for await that drives it", () => {
+    const failure = run.failureOf('paging through an api whose second page never answers');
+    const report = reportOf(failure);
+    expect(report).toContain(
+      'waits on a new Promise whose resolve and reject have not been called; its executor: streams.test.js:32:',
+    );
+    expect(report).toMatch(
+      /streams\.test\.js:25:18 +const rows = await fetchPage\(page\);\n +streams\.test\.js:34:20 +for await \(const rows of pages\(fetchPage\)\)/,
+    );
+    expect(topFrameOf(failure)).toContain('streams.test.js:25:18');
+  });
+
+  test('the JSON report holds the stream waits as data, valid against the schema', () => {
+    const json = JSON.parse(
+      fs.readFileSync(path.join(FIXTURES, 'await-stacks', 'hangwatch-report.json'), 'utf8'),
+    ) as { findings: Finding[] };
+    expect(schemaErrors(json)).toEqual([]);
+    const awaitedIn = (testName: string): AwaitedThing | undefined => {
+      const finding = json.findings.find(
+        (entry) => entry.kind === 'hang' && entry.testName === testName,
+      );
+      return finding?.kind === 'hang' ? finding.awaits?.[0]?.awaiting : undefined;
+    };
+    expect(awaitedIn('a stream written to but never ended')).toMatchObject({
+      kind: 'stream',
+      via: 'finished',
+      state: {
+        stream: 'PassThrough',
+        destroyed: false,
+        readable: { ended: false, endPushed: false },
+        writable: { endCalled: false, finished: false },
+      },
+    });
+    expect(awaitedIn('a pipeline whose source never ends')).toMatchObject({
+      kind: 'stream',
+      via: 'pipeline',
+      pipeline: { position: 1, length: 3 },
+      state: { stream: 'Readable', readable: { endPushed: false } },
+    });
+    expect(awaitedIn('finished on a response body nobody reads')).toMatchObject({
+      kind: 'stream',
+      via: 'finished',
+      state: { readable: { endPushed: true, buffered: 11, flowing: null } },
+    });
+  });
+
   test('a hung afterAll: its own await', () => {
     const failure = run.stdout + run.stderr;
     expect(failure).toContain('afterAll hook of describe "a hung afterAll" can never finish');
@@ -109,7 +208,7 @@ test('Jest 29: the mock case', async () => {
   expect(topFrameOf(failure)).toContain('src/users.js:4:16');
 }, 420_000);
 
-test('native ESM: the missed event', async () => {
+test('native ESM: the missed event and a stream wait', async () => {
   const run = await runFixture('await-stacks-esm', {
     args: ['--forceExit'],
     env: { NODE_OPTIONS: '--experimental-vm-modules --no-warnings' },
@@ -118,6 +217,10 @@ test('native ESM: the missed event', async () => {
   const report = reportOf(run.failureOf('an event emitted in a constructor before the wait'));
   expect(report).toMatch(/the wait began at ready\.test\.js:6:9/);
   expect(report).toMatch(/emitted at src\/conn\.js:6:10 +this\.emit\('ready'\);/);
+  // A named import of Node's stream/promises gets the recording `finished` too.
+  const stream = reportOf(run.failureOf('a stream written to but never ended'));
+  expect(stream).toContain('waits for a PassThrough to finish (stream/promises finished)');
+  expect(stream).toMatch(/stream\.test\.js:7:3 +await finished\(out\);/);
 }, 420_000);
 
 test('ts-jest: .ts lines, source-mapped', async () => {

@@ -3,6 +3,7 @@ import { framesOf, readSourceLine, toCreationSite } from '../stack';
 import { HeapGraph } from './heap-graph';
 import { SameThreadInspector } from './inspector-session';
 import { probe, type HangwatchEventWait, type HangwatchUnheardEmit } from './recorder';
+import { isSettled, streamState, type HangwatchStreamWait } from './stream-waits';
 import { AwaitWalk } from './walk';
 import { realNow } from '../real-timers';
 
@@ -17,6 +18,8 @@ interface ProbeNodes {
   executors: Map<number, number>;
   waits: Map<number, number>;
   emitsByEmitter: Map<number, number[]>;
+  /** The promise (`finished`, `pipeline`) or iterator (`for await`) of each stream wait. */
+  streamWaits: Map<number, number>;
 }
 
 /**
@@ -69,6 +72,7 @@ function probeNodes(graph: HeapGraph): ProbeNodes | undefined {
       executors: byIndex(graph, graph.follow(node, 'executors')),
       waits: elements(graph, graph.follow(node, 'waits'), 'promise'),
       emitsByEmitter: groupBy(elements(graph, graph.follow(node, 'emits'), 'emitter')),
+      streamWaits: elements(graph, graph.follow(node, 'streamWaits'), 'waited'),
     };
   }
   return undefined;
@@ -264,6 +268,9 @@ function awaitedThing(
   nodes: ProbeNodes,
   inspector: SameThreadInspector,
 ): AwaitedThing | undefined {
+  // `for await` over a stream: the innermost suspended function is Node's iterator itself.
+  const iteration = recordedStreamWait(nodes, leaf);
+  if (iteration) return streamWait(iteration, now);
   const awaited = walk.awaitedBy(leaf);
   if (awaited === undefined) return undefined;
   const sources = walk.upstream(awaited);
@@ -271,6 +278,8 @@ function awaitedThing(
     const waitIndex = nodes.waits.get(promise);
     const wait = waitIndex === undefined ? undefined : probe.waits[waitIndex];
     if (wait) return onceWait(wait, now);
+    const streamRecord = recordedStreamWait(nodes, promise);
+    if (streamRecord) return streamWait(streamRecord, now);
   }
   const entered = steps.find((entry) => entry.frame.origin === 'user');
   for (const promise of sources) {
@@ -359,6 +368,29 @@ function missedAt(
 ): { beforeMs: number; site?: CreationSite } {
   const site = toCreationSite(framesOf(emit.stack));
   return { beforeMs: Math.max(0, Math.round(waitAt - emit.at)), ...siteField(site) };
+}
+
+function recordedStreamWait(nodes: ProbeNodes, node: number): HangwatchStreamWait | undefined {
+  const index = nodes.streamWaits.get(node);
+  return index === undefined ? undefined : probe.streamWaits[index];
+}
+
+/** The stream the flow waits on, as it is now: a pipeline's first stream that has not finished. */
+function streamWait(wait: HangwatchStreamWait, now: number): AwaitedThing {
+  const states = wait.streams.map(streamState);
+  const stuck = Math.max(
+    0,
+    states.findIndex((state) => !isSettled(state)),
+  );
+  return {
+    kind: 'stream',
+    via: wait.via,
+    state: states[stuck],
+    ...(wait.via === 'pipeline'
+      ? { pipeline: { position: stuck + 1, length: states.length } }
+      : {}),
+    waitingMs: Math.round(now - wait.at),
+  };
 }
 
 /** The emitter and event whose listener would settle this promise (its resolve or reject). */

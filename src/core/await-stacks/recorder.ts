@@ -1,14 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { callerFrames, captureStack, type LazyStack } from '../stack';
 import { realNow } from '../real-timers';
+import { HangwatchStreamWait, wrapStreamWaits } from './stream-waits';
 
 /**
  * The pass path's share of await stacks: a few cheap records that keep a hung flow findable.
  * A suspended async function is reachable only from the promise it awaits; when nothing else
  * holds that promise (`await new Promise(() => {})`, a listener on an emitter only the test
  * holds), the garbage collector that runs before a heap snapshot would take the whole chain.
- * So the newest explicit promises, `events.once` waits and unheard emits are held here, in
- * fixed-size rings, with no stack captured for promises (the executor function is the site).
+ * So the newest explicit promises, `events.once` waits, unheard emits and waits on Node's
+ * streams (`stream-waits`) are held here, in fixed-size rings, with no stack captured for
+ * promises (the executor function is the site).
  *
  * The rings live on objects whose class names are unique, so the heap walk finds them by name.
  */
@@ -16,6 +18,7 @@ import { realNow } from '../real-timers';
 const PROMISE_RING = 1024;
 const WAIT_RING = 256;
 const EMIT_RING = 256;
+const STREAM_RING = 256;
 
 /** One `events.once(emitter, name)` call. */
 export class HangwatchEventWait {
@@ -54,6 +57,8 @@ export class HangwatchAwaitProbe {
   nextWait = 0;
   emits: (HangwatchUnheardEmit | undefined)[] = new Array(EMIT_RING);
   nextEmit = 0;
+  streamWaits: (HangwatchStreamWait | undefined)[] = new Array(STREAM_RING);
+  nextStreamWait = 0;
   /** Set only while a report is built: the hung units' own promises, to root their flows. */
   units: unknown[] = [];
 
@@ -62,6 +67,7 @@ export class HangwatchAwaitProbe {
     this.executors.fill(undefined);
     this.waits.fill(undefined);
     this.emits.fill(undefined);
+    this.streamWaits.fill(undefined);
     this.units = [];
   }
 }
@@ -111,11 +117,12 @@ let wrapped = false;
 const userClasses = new WeakMap<object, boolean>();
 
 /**
- * Wraps `events.once` (recording the wait and its caller) and `EventEmitter.prototype.emit`
- * (recording an emit nobody heard, for the missed-event case). Both are shared by every test
- * file of a worker: wrapped the first time a session records and left in place, passing calls on
- * while no session records. Putting a method of EventEmitter's prototype back and forth for each
- * test file would make V8 check every emitter class's prototype chain again.
+ * Wraps `events.once` (recording the wait and its caller), `EventEmitter.prototype.emit`
+ * (recording an emit nobody heard, for the missed-event case) and Node's stream waits
+ * (`stream-waits`). All are shared by every test file of a worker: wrapped the first time a
+ * session records and left in place, passing calls on while no session records. Putting a
+ * method of EventEmitter's prototype back and forth for each test file would make V8 check every
+ * emitter class's prototype chain again.
  */
 export function installEventRecording(): void {
   recording++;
@@ -148,6 +155,15 @@ export function installEventRecording(): void {
   };
   Object.defineProperty(wrappedEmit, 'name', { value: 'emit' });
   EventEmitter.prototype.emit = wrappedEmit as typeof emit;
+  wrapStreamWaits(
+    (wait) => {
+      const slot = probe.nextStreamWait;
+      probe.streamWaits[slot] = wait;
+      probe.nextStreamWait = (slot + 1) % STREAM_RING;
+    },
+    () => recording > 0,
+    realNow,
+  );
 }
 
 /** The session stops recording; the last one empties the rings. */

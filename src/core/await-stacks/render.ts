@@ -1,4 +1,4 @@
-import { formatDuration } from '../format';
+import { formatBytes, formatDuration, plural } from '../format';
 import type {
   AwaitedThing,
   AwaitFlow,
@@ -6,6 +6,8 @@ import type {
   Frame,
   HangFinding,
   SlotHolder,
+  StreamState,
+  StreamWaitVia,
 } from '../model';
 import { formatLocation, formatSite } from '../render/location';
 
@@ -91,7 +93,87 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
       }
       return lines;
     }
+    case 'stream': {
+      const waiting =
+        awaited.waitingMs !== undefined ? ` for ${formatDuration(awaited.waitingMs)}` : '';
+      const { state, pipeline } = awaited;
+      const which = pipeline
+        ? `stream ${pipeline.position} of ${pipeline.length}, ${withArticle(state.stream)}: `
+        : '';
+      return [
+        `${streamWaitHeadline(awaited.via, state.stream, pipeline?.length)}${waiting}`,
+        ...streamReason(state, awaited.via).map((reason) => `${which}${reason}`),
+      ];
+    }
   }
+}
+
+function withArticle(name: string): string {
+  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+function streamWaitHeadline(via: StreamWaitVia, stream: string, length = 1): string {
+  switch (via) {
+    case 'finished':
+      return `waits for ${withArticle(stream)} to finish (stream/promises finished)`;
+    case 'iteration':
+      return `waits for the next chunk or the end of ${withArticle(stream)} (for await)`;
+    case 'pipeline':
+      return `waits for a pipeline of ${plural(length, 'stream')} to finish (stream/promises pipeline)`;
+  }
+}
+
+function amount(count: number, objectMode: boolean): string {
+  return objectMode ? plural(count, 'object') : formatBytes(count);
+}
+
+function are(count: number): string {
+  return count === 1 ? 'is' : 'are';
+}
+
+/** Why the stream has not ended or finished yet, in the terms of what the user's code must do. */
+export function streamReason(state: StreamState, via: StreamWaitVia): string[] {
+  const { readable, writable } = state;
+  // Destroyed, it has settled every wait on it: nothing to say.
+  if (state.destroyed) return [];
+  if (readable && !readable.ended) {
+    const unread = amount(readable.buffered, readable.objectMode);
+    const nobodyReads = readable.flowing !== true && via !== 'iteration';
+    if (readable.endPushed) {
+      return [
+        nobodyReads && readable.buffered > 0
+          ? `its end was pushed, but ${unread} ${are(readable.buffered)} still unread and nothing reads them: read it to the end (resume(), a 'data' listener, or pipe it on)`
+          : `its end was pushed, but ${unread} ${are(readable.buffered)} still unread`,
+      ];
+    }
+    if (writable && !writable.endCalled) {
+      return [
+        `end() was never called on it, so it never ends${readable.buffered > 0 ? ` (${unread} written to it, unread)` : ''}`,
+      ];
+    }
+    if (writable) {
+      return [
+        nobodyReads && readable.buffered > 0
+          ? `end() was called, but its output is never read: ${unread} ${are(readable.buffered)} waiting (resume() it, or pipe it on)`
+          : `end() was called, but its readable side has not ended yet: its transform has not pushed everything`,
+      ];
+    }
+    return [
+      `its source has not pushed the end (push(null))${nobodyReads && readable.buffered > 0 ? `, and ${unread} ${are(readable.buffered)} unread with nothing reading them` : ''}`,
+    ];
+  }
+  if (writable && !writable.finished) {
+    if (!writable.endCalled) return ['end() was never called on it'];
+    if (writable.buffered > 0) {
+      return [
+        `end() was called, but ${amount(writable.buffered, writable.objectMode)} written to it ${are(writable.buffered)} still buffered: where it writes to does not take them`,
+      ];
+    }
+    return [
+      'end() was called, but it has not finished: its last write or final step never completed',
+    ];
+  }
+  return [];
 }
 
 /** Who holds the package's slots: the flow itself, or jobs grouped by the await they wait at. */

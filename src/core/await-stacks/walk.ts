@@ -17,6 +17,7 @@ const PASS_ON_BUILTIN =
 const REACTION = 'system / PromiseReaction';
 const CAPABILITY = 'system / PromiseCapability';
 const CONTEXT = 'system / Context';
+const ASYNC_GENERATOR_REQUEST = 'system / AsyncGeneratorRequest';
 const MAX_WALK = 400;
 
 export interface SuspendedFunction {
@@ -33,8 +34,6 @@ export class AwaitWalk {
 
   constructor(private readonly graph: HeapGraph) {
     for (const node of graph.find('object', 'Generator')) {
-      const functionNode = graph.follow(node, 'function');
-      if (functionNode === undefined) continue;
       const ownPromise = graph
         .edges(node)
         .find(
@@ -43,14 +42,33 @@ export class AwaitWalk {
             graph.name(edge.to) === 'Promise' &&
             graph.type(edge.to) === 'object',
         )?.to;
-      this.suspended.set(node, {
-        node,
-        functionNode,
-        functionName: graph.name(functionNode),
-        ...(ownPromise !== undefined ? { ownPromise } : {}),
-      });
-      if (ownPromise !== undefined) this.byOwnPromise.set(ownPromise, node);
+      this.addSuspended(node, ownPromise);
     }
+    // An async generator is named after its function, not `Generator`; one that something
+    // awaits has a request queued (`next()` called), whose promise the awaiting code waits on:
+    // Node's `for await` over a stream is one, and a user's async generator another.
+    for (const request of graph.find('hidden', ASYNC_GENERATOR_REQUEST)) {
+      const generator = graph
+        .incoming(request)
+        .find((edge) => graph.follow(edge.from, 'function') !== undefined)?.from;
+      if (generator === undefined || this.suspended.has(generator)) continue;
+      const promise = graph
+        .edges(request)
+        .find((edge) => graph.name(edge.to) === 'Promise' && graph.type(edge.to) === 'object')?.to;
+      this.addSuspended(generator, promise);
+    }
+  }
+
+  private addSuspended(node: number, ownPromise: number | undefined): void {
+    const functionNode = this.graph.follow(node, 'function');
+    if (functionNode === undefined) return;
+    this.suspended.set(node, {
+      node,
+      functionNode,
+      functionName: this.graph.name(functionNode),
+      ...(ownPromise !== undefined ? { ownPromise } : {}),
+    });
+    if (ownPromise !== undefined) this.byOwnPromise.set(ownPromise, node);
   }
 
   /**
@@ -91,7 +109,7 @@ export class AwaitWalk {
         for (const edge of graph.edges(node)) {
           if (edge.name === 'previous' || edge.name === 'scope_info') continue;
           const target = graph.name(edge.to);
-          if (target === 'Generator' && this.suspended.has(edge.to)) {
+          if (this.suspended.has(edge.to)) {
             if (!awaiters.includes(edge.to)) awaiters.push(edge.to);
           } else if (target === 'Promise' || target === CAPABILITY) visit(edge.to);
         }

@@ -1,0 +1,123 @@
+import { Readable } from 'node:stream';
+import streamPromises from 'node:stream/promises';
+import type { StreamState, StreamWaitVia } from '../model';
+
+/**
+ * Waits on Node's streams, which Node's own code turns into promises: `stream/promises`'
+ * `finished` and `pipeline`, and `for await` over a readable. Their promises and listeners are
+ * Node's, so nothing of the user's holds them: a stream only the test holds, that nobody ends,
+ * is garbage together with the test's suspended function, and a report could name neither.
+ * Recording the wait keeps both, and says which stream the flow waits on.
+ */
+export class HangwatchStreamWait {
+  constructor(
+    readonly via: StreamWaitVia,
+    /** The promise `finished`/`pipeline` returned; for iteration, the iterator (an async generator). */
+    readonly waited: unknown,
+    readonly streams: readonly object[],
+    readonly at: number,
+  ) {}
+}
+
+type RecordWait = (wait: HangwatchStreamWait) => void;
+
+/**
+ * Wraps the three entry points once per process (Node's modules are shared by every test file),
+ * recording a wait while `isRecording()` says a session records. `stream.promises` is the same
+ * object as `stream/promises`, so both spellings are covered.
+ */
+export function wrapStreamWaits(
+  record: RecordWait,
+  isRecording: () => boolean,
+  now: () => number,
+): void {
+  const { finished, pipeline } = streamPromises;
+  const finishedWrapper = function finished_(this: unknown, ...args: unknown[]) {
+    const promise = Reflect.apply(finished, this, args) as unknown;
+    if (isRecording() && isStream(args[0])) {
+      record(new HangwatchStreamWait('finished', promise, [args[0]], now()));
+    }
+    return promise;
+  };
+  const pipelineWrapper = function pipeline_(this: unknown, ...args: unknown[]) {
+    const promise = Reflect.apply(pipeline, this, args) as unknown;
+    if (isRecording()) {
+      const streams = args.flat().filter(isStream);
+      if (streams.length > 0) record(new HangwatchStreamWait('pipeline', promise, streams, now()));
+    }
+    return promise;
+  };
+  Object.defineProperty(finishedWrapper, 'name', { value: 'finished' });
+  Object.defineProperty(pipelineWrapper, 'name', { value: 'pipeline' });
+  const promisesModule = streamPromises as unknown as { [name: string]: unknown };
+  promisesModule.finished = finishedWrapper;
+  promisesModule.pipeline = pipelineWrapper;
+
+  const iterate = Readable.prototype[Symbol.asyncIterator];
+  const iterateWrapper = function (this: Readable) {
+    const iterator = Reflect.apply(iterate, this, []) as unknown;
+    if (isRecording()) record(new HangwatchStreamWait('iteration', iterator, [this], now()));
+    return iterator;
+  };
+  Object.defineProperty(iterateWrapper, 'name', { value: '[Symbol.asyncIterator]' });
+  (Readable.prototype as unknown as { [key: symbol]: unknown })[Symbol.asyncIterator] =
+    iterateWrapper;
+}
+
+function isStream(value: unknown): value is object {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    ('_readableState' in value || '_writableState' in value)
+  );
+}
+
+interface NodeStreamLike {
+  constructor?: { name?: string };
+  destroyed?: boolean;
+  readableEnded?: boolean;
+  readableLength?: number;
+  readableFlowing?: boolean | null;
+  readableObjectMode?: boolean;
+  writableEnded?: boolean;
+  writableFinished?: boolean;
+  writableLength?: number;
+  writableObjectMode?: boolean;
+  _readableState?: { ended?: boolean } | null;
+  _writableState?: object | null;
+}
+
+/** What a live stream has and has not done yet, read from Node's public getters. */
+export function streamState(stream: object): StreamState {
+  const s = stream as NodeStreamLike;
+  const state: StreamState = {
+    stream: s.constructor?.name || 'Stream',
+    destroyed: s.destroyed === true,
+  };
+  if (s._readableState) {
+    state.readable = {
+      ended: s.readableEnded === true,
+      endPushed: s._readableState.ended === true,
+      buffered: s.readableLength ?? 0,
+      flowing: s.readableFlowing ?? null,
+      objectMode: s.readableObjectMode === true,
+    };
+  }
+  if (s._writableState) {
+    state.writable = {
+      endCalled: s.writableEnded === true,
+      finished: s.writableFinished === true,
+      buffered: s.writableLength ?? 0,
+      objectMode: s.writableObjectMode === true,
+    };
+  }
+  return state;
+}
+
+/** Whether a stream has done what `finished` waits for: its readable side ended, its writable side finished. */
+export function isSettled(state: StreamState): boolean {
+  if (state.destroyed) return true;
+  if (state.readable && !state.readable.ended) return false;
+  if (state.writable && !state.writable.finished) return false;
+  return true;
+}
