@@ -227,6 +227,15 @@ export type AwaitedThing =
       holders?: SlotHolder[];
     }
   | {
+      /** A function `util.promisify` made promise-returning that has not called its callback. */
+      kind: 'callback';
+      /** The callback-style function's name. */
+      functionName?: string;
+      /** Where that function is defined. */
+      site?: CreationSite;
+      waitingMs?: number;
+    }
+  | {
       /**
        * A Node stream that has not ended or finished: `stream/promises`' `finished` or `pipeline`,
        * or `for await` over a readable.
@@ -235,7 +244,7 @@ export type AwaitedThing =
       via: StreamWaitVia;
       /** The stream that holds the flow up: for a pipeline, the first that has not finished. */
       state: StreamState;
-      /** For a pipeline: that stream's place in it (1-based) and how many streams it has. */
+      /** For a pipeline: that stream's stage (1-based) and how many stages it has. */
       pipeline?: { position: number; length: number };
       waitingMs?: number;
     };

@@ -135,7 +135,7 @@ describe('await stacks (Jest 30, CommonJS)', () => {
   test('a pipeline whose source never ends: which stream holds it up', () => {
     const report = reportOf(run.failureOf('a pipeline whose source never ends'));
     expect(report).toMatch(
-      /waits for a pipeline of 3 streams to finish \(stream\/promises pipeline\) for [\d.]+ m?s\n +stream 1 of 3, a Readable: its source has not pushed the end \(push\(null\)\)\n/,
+      /waits for a pipeline of 3 stages to finish \(stream\/promises pipeline\) for [\d.]+ m?s\n +stage 1 of 3, a Readable: its source has not pushed the end \(push\(null\)\)\n/,
     );
     expect(report).toMatch(
       /src\/csv\.js:19:3 +await pipeline\(source, zlib\.createGzip\(\), sink\);/,
@@ -154,7 +154,26 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     expect(topFrameOf(failure)).toContain('streams.test.js:25:18');
   });
 
-  test('the JSON report holds the stream waits as data, valid against the schema', () => {
+  test('a promisified callback API that never calls back: the function, where it is defined', () => {
+    const failure = run.failureOf('a promisified callback API that never calls back');
+    const report = reportOf(failure);
+    expect(report).toMatch(
+      /waits for readSetting\(\) to call its callback \(promisified with util\.promisify\) for \d+ ms; readSetting is defined at src\/legacy\.js:4:\d+ +function readSetting\(cache, key, callback\) \{/,
+    );
+    expect(report).toMatch(
+      /events-iterator\.test\.js:6:3 +await expect\(readSettingAsync\(cache, 'theme'\)\)/,
+    );
+    expect(topFrameOf(failure)).toContain('events-iterator.test.js:6:3');
+  });
+
+  test('events.on over an emitter that never emits: the event and where the wait began', () => {
+    const report = reportOf(run.failureOf('events.on over an emitter that never emits'));
+    expect(report).toMatch(
+      /waits for event 'job' on an EventEmitter for \d+ ms; the wait began at events-iterator\.test\.js:11:29 +for await \(const \[job\] of on\(queue, 'job'\)\) \{/,
+    );
+  });
+
+  test('the JSON report holds stream and callback waits as data, valid against the schema', () => {
     const json = JSON.parse(
       fs.readFileSync(path.join(FIXTURES, 'await-stacks', 'hangwatch-report.json'), 'utf8'),
     ) as { findings: Finding[] };
@@ -180,6 +199,11 @@ describe('await stacks (Jest 30, CommonJS)', () => {
       via: 'pipeline',
       pipeline: { position: 1, length: 3 },
       state: { stream: 'Readable', readable: { endPushed: false } },
+    });
+    expect(awaitedIn('a promisified callback API that never calls back')).toMatchObject({
+      kind: 'callback',
+      functionName: 'readSetting',
+      site: { top: { line: 4 } },
     });
     expect(awaitedIn('finished on a response body nobody reads')).toMatchObject({
       kind: 'stream',

@@ -1,5 +1,5 @@
 import { PassThrough, Readable, Transform, Writable } from 'node:stream';
-import { isSettled, streamState } from '../../src/core/await-stacks/stream-waits';
+import { isSettled, pipelineStages, streamState } from '../../src/core/await-stacks/stream-waits';
 import { streamReason } from '../../src/core/await-stacks/render';
 
 // What a live stream has and has not done, and the reason a report gives for it, on real Node
@@ -91,5 +91,25 @@ describe('streamState and streamReason', () => {
     const stream = new PassThrough();
     stream.destroy();
     expect(isSettled(streamState(stream))).toBe(true);
+  });
+});
+
+describe('pipelineStages', () => {
+  const source = new PassThrough();
+  const sink = new PassThrough();
+  async function* upper(chunks: AsyncIterable<Buffer>) {
+    for await (const chunk of chunks) yield String(chunk).toUpperCase();
+  }
+
+  test('every stage in order, a function stage included, without the options', () => {
+    const signal = new AbortController().signal;
+    expect(pipelineStages([source, upper, sink, { signal }])).toEqual([source, upper, sink]);
+    expect(pipelineStages([[source, upper, sink], { end: false }])).toEqual([source, upper, sink]);
+    expect(pipelineStages([source, sink])).toEqual([source, sink]);
+  });
+
+  test('an iterable as the last stage is a stage, not options', () => {
+    const target = ['a', 'b'];
+    expect(pipelineStages([source, target])).toEqual([source, target]);
   });
 });

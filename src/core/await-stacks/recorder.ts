@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { callerFrames, captureStack, type LazyStack } from '../stack';
 import { realNow } from '../real-timers';
+import { HangwatchCallbackWait, wrapPromisify } from './callback-waits';
 import { HangwatchStreamWait, wrapStreamWaits } from './stream-waits';
 
 /**
@@ -8,9 +9,9 @@ import { HangwatchStreamWait, wrapStreamWaits } from './stream-waits';
  * A suspended async function is reachable only from the promise it awaits; when nothing else
  * holds that promise (`await new Promise(() => {})`, a listener on an emitter only the test
  * holds), the garbage collector that runs before a heap snapshot would take the whole chain.
- * So the newest explicit promises, `events.once` waits, unheard emits and waits on Node's
- * streams (`stream-waits`) are held here, in fixed-size rings, with no stack captured for
- * promises (the executor function is the site).
+ * So the newest explicit promises, `events.once`/`events.on` waits, unheard emits, waits on
+ * Node's streams (`stream-waits`) and promisified calls (`callback-waits`) are held here, in
+ * fixed-size rings, with no stack captured for promises (the executor function is the site).
  *
  * The rings live on objects whose class names are unique, so the heap walk finds them by name.
  */
@@ -19,10 +20,16 @@ const PROMISE_RING = 1024;
 const WAIT_RING = 256;
 const EMIT_RING = 256;
 const STREAM_RING = 256;
+const CALLBACK_RING = 256;
 
-/** One `events.once(emitter, name)` call. */
+/**
+ * One `events.once(emitter, name)` call (`promise` is the promise it returned), or one
+ * `events.on(emitter, name)` call (`promise` is the async iterator it returned, whose pending
+ * `next()` promises it holds).
+ */
 export class HangwatchEventWait {
   constructor(
+    readonly via: 'once' | 'on',
     readonly promise: unknown,
     readonly emitter: object,
     readonly event: string | symbol,
@@ -59,6 +66,8 @@ export class HangwatchAwaitProbe {
   nextEmit = 0;
   streamWaits: (HangwatchStreamWait | undefined)[] = new Array(STREAM_RING);
   nextStreamWait = 0;
+  callbackWaits: (HangwatchCallbackWait | undefined)[] = new Array(CALLBACK_RING);
+  nextCallbackWait = 0;
   /** Set only while a report is built: the hung units' own promises, to root their flows. */
   units: unknown[] = [];
 
@@ -68,6 +77,7 @@ export class HangwatchAwaitProbe {
     this.waits.fill(undefined);
     this.emits.fill(undefined);
     this.streamWaits.fill(undefined);
+    this.callbackWaits.fill(undefined);
     this.units = [];
   }
 }
@@ -117,9 +127,9 @@ let wrapped = false;
 const userClasses = new WeakMap<object, boolean>();
 
 /**
- * Wraps `events.once` (recording the wait and its caller), `EventEmitter.prototype.emit`
- * (recording an emit nobody heard, for the missed-event case) and Node's stream waits
- * (`stream-waits`). All are shared by every test file of a worker: wrapped the first time a
+ * Wraps `events.once` and `events.on` (recording the wait and its caller),
+ * `EventEmitter.prototype.emit` (recording an emit nobody heard, for the missed-event case),
+ * Node's stream waits (`stream-waits`) and `util.promisify` (`callback-waits`). All are shared by every test file of a worker: wrapped the first time a
  * session records and left in place, passing calls on while no session records. Putting a
  * method of EventEmitter's prototype back and forth for each test file would make V8 check every
  * emitter class's prototype chain again.
@@ -129,24 +139,40 @@ export function installEventRecording(): void {
   if (wrapped) return;
   wrapped = true;
   const once = EventEmitter.once;
+  const on = EventEmitter.on;
   const emit = EventEmitter.prototype.emit;
-  const wrappedOnce = function once_(this: unknown, ...args: Parameters<typeof once>) {
-    const promise = once.apply(this, args);
-    if (recording === 0) return promise;
-    const [emitter, event] = args as unknown as [object, string | symbol];
+  const recordWait = (
+    via: 'once' | 'on',
+    waited: unknown,
+    args: unknown[],
+    skipAbove: (...args: never[]) => unknown,
+  ) => {
+    const [emitter, event] = args as [object, string | symbol];
     const slot = probe.nextWait;
     probe.waits[slot] = new HangwatchEventWait(
-      promise,
+      via,
+      waited,
       emitter,
       event,
-      captureStack(wrappedOnce, 12),
+      captureStack(skipAbove, 12),
       realNow(),
     );
     probe.nextWait = (slot + 1) % WAIT_RING;
+  };
+  const wrappedOnce = function once_(this: unknown, ...args: Parameters<typeof once>) {
+    const promise = once.apply(this, args);
+    if (recording > 0) recordWait('once', promise, args, wrappedOnce);
     return promise;
   } as typeof once;
   Object.defineProperty(wrappedOnce, 'name', { value: 'once' });
   EventEmitter.once = wrappedOnce;
+  const wrappedOn = function on_(this: unknown, ...args: Parameters<typeof on>) {
+    const iterator = on.apply(this, args);
+    if (recording > 0) recordWait('on', iterator, args, wrappedOn);
+    return iterator;
+  } as typeof on;
+  Object.defineProperty(wrappedOn, 'name', { value: 'on' });
+  EventEmitter.on = wrappedOn;
   const wrappedEmit = function emit_(this: EventEmitter, event: string | symbol) {
     // eslint-disable-next-line prefer-rest-params
     const heard = Reflect.apply(emit, this, arguments) as boolean;
@@ -160,6 +186,15 @@ export function installEventRecording(): void {
       const slot = probe.nextStreamWait;
       probe.streamWaits[slot] = wait;
       probe.nextStreamWait = (slot + 1) % STREAM_RING;
+    },
+    () => recording > 0,
+    realNow,
+  );
+  wrapPromisify(
+    (wait) => {
+      const slot = probe.nextCallbackWait;
+      probe.callbackWaits[slot] = wait;
+      probe.nextCallbackWait = (slot + 1) % CALLBACK_RING;
     },
     () => recording > 0,
     realNow,

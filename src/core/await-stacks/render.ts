@@ -93,12 +93,21 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
       }
       return lines;
     }
+    case 'callback': {
+      const at = siteText(awaited.site, rootDir);
+      const waiting =
+        awaited.waitingMs !== undefined ? ` for ${formatDuration(awaited.waitingMs)}` : '';
+      const name = awaited.functionName ?? 'a function';
+      return [
+        `waits for ${awaited.functionName ? `${name}()` : name} to call its callback (promisified with util.promisify)${waiting}${at ? `; ${name} is defined at ${at}` : ''}`,
+      ];
+    }
     case 'stream': {
       const waiting =
         awaited.waitingMs !== undefined ? ` for ${formatDuration(awaited.waitingMs)}` : '';
       const { state, pipeline } = awaited;
       const which = pipeline
-        ? `stream ${pipeline.position} of ${pipeline.length}, ${withArticle(state.stream)}: `
+        ? `stage ${pipeline.position} of ${pipeline.length}, ${withArticle(state.stream)}: `
         : '';
       return [
         `${streamWaitHeadline(awaited.via, state.stream, pipeline?.length)}${waiting}`,
@@ -119,7 +128,7 @@ function streamWaitHeadline(via: StreamWaitVia, stream: string, length = 1): str
     case 'iteration':
       return `waits for the next chunk or the end of ${withArticle(stream)} (for await)`;
     case 'pipeline':
-      return `waits for a pipeline of ${plural(length, 'stream')} to finish (stream/promises pipeline)`;
+      return `waits for a pipeline of ${plural(length, 'stage')} to finish (stream/promises pipeline)`;
   }
 }
 

@@ -14,7 +14,8 @@ export class HangwatchStreamWait {
     readonly via: StreamWaitVia,
     /** The promise `finished`/`pipeline` returned; for iteration, the iterator (an async generator). */
     readonly waited: unknown,
-    readonly streams: readonly object[],
+    /** The streams, in order; for a pipeline, undefined for a stage that is not a stream (a function). */
+    readonly stages: readonly (object | undefined)[],
     readonly at: number,
   ) {}
 }
@@ -42,8 +43,10 @@ export function wrapStreamWaits(
   const pipelineWrapper = function pipeline_(this: unknown, ...args: unknown[]) {
     const promise = Reflect.apply(pipeline, this, args) as unknown;
     if (isRecording()) {
-      const streams = args.flat().filter(isStream);
-      if (streams.length > 0) record(new HangwatchStreamWait('pipeline', promise, streams, now()));
+      const stages = pipelineStages(args).map((stage) => (isStream(stage) ? stage : undefined));
+      if (stages.some((stage) => stage !== undefined)) {
+        record(new HangwatchStreamWait('pipeline', promise, stages, now()));
+      }
     }
     return promise;
   };
@@ -62,6 +65,19 @@ export function wrapStreamWaits(
   Object.defineProperty(iterateWrapper, 'name', { value: '[Symbol.asyncIterator]' });
   (Readable.prototype as unknown as { [key: symbol]: unknown })[Symbol.asyncIterator] =
     iterateWrapper;
+}
+
+/** `pipeline(a, b, c[, options])` or `pipeline([a, b, c][, options])`: the stages, in order. */
+export function pipelineStages(args: unknown[]): unknown[] {
+  const stages = Array.isArray(args[0]) ? [...(args[0] as unknown[])] : [...args];
+  const last = stages[stages.length - 1];
+  const isOptions =
+    typeof last === 'object' &&
+    last !== null &&
+    !isStream(last) &&
+    typeof (last as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] !== 'function' &&
+    typeof (last as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function';
+  return isOptions ? stages.slice(0, -1) : stages;
 }
 
 function isStream(value: unknown): value is object {
