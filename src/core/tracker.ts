@@ -110,6 +110,20 @@ function unwrapReused(type: string, resource: object): object {
   return resource.constructor?.name === 'ReusedHandle' && reused.handle ? reused.handle : resource;
 }
 
+/**
+ * A crypto job (`randomBytes`, `pbkdf2`, `scrypt`, key generation, `crypto.subtle`...) is an async
+ * resource whether it runs on the thread pool or synchronously (`randomBytes(16)`,
+ * `pbkdf2Sync`). A synchronous one is done when its call returns, but Node reports its
+ * destruction only when the collector takes it: until then it looked pending, blamed as what a
+ * hung test waits on and keeping it from failing early. An asynchronous job is given its `ondone`
+ * callback right after it is made, in the same turn; a synchronous one never is.
+ */
+function isFinishedSyncJob(record: ResourceRecord<unknown>): boolean {
+  if (!record.type.endsWith('REQUEST') || record.type === 'HTTPCLIENTREQUEST') return false;
+  const job = record.resource as { ondone?: unknown; run?: unknown } | undefined;
+  return typeof job?.run === 'function' && typeof job.ondone !== 'function';
+}
+
 export interface TrackerOptions<Owner> {
   /**
    * Who is responsible for work started right now, given the owner stored in the async context
@@ -365,7 +379,12 @@ export class ResourceTracker<Owner> {
 
   /** Live records, oldest first. */
   live(): ResourceRecord<Owner>[] {
-    return [...this.records.values()];
+    const live: ResourceRecord<Owner>[] = [];
+    for (const record of this.records.values()) {
+      if (isFinishedSyncJob(record)) this.records.delete(record.asyncId);
+      else live.push(record);
+    }
+    return live;
   }
 
   get size(): number {

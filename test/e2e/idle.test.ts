@@ -8,6 +8,7 @@ describe('a test that nothing can ever settle fails at once, not at its timeout'
 
   const cases = [
     'awaits a promise nobody resolves',
+    'hashes a password synchronously, then awaits a promise nobody resolves',
     'done is never called and nothing is pending',
     'two flows each wait for the other’s event',
     'a hook with an unused parameter never starts',
@@ -25,6 +26,14 @@ describe('a test that nothing can ever settle fails at once, not at its timeout'
     expect(found).not.toBeNull();
     // Before the timeout the report states; how long before is the machine's load.
     expect(Number(found![1])).toBeLessThan(Number(found![2]) * 1000);
+  });
+
+  test('finished synchronous crypto jobs are not what it waits on', () => {
+    const failure = run.failureOf(
+      'hashes a password synchronously, then awaits a promise nobody resolves',
+    );
+    expect(failure).toContain('Nothing it started is still pending');
+    expect(failure).not.toMatch(/SCRYPTREQUEST|RANDOMBYTESREQUEST/);
   });
 
   test('the done case and the hook case say that only `done` can end them', () => {

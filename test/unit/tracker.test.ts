@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ResourceTracker, type ResourceRecord } from '../../src/core/tracker';
@@ -42,6 +43,23 @@ afterEach(async () => {
 });
 
 describe('ResourceTracker', () => {
+  test('a synchronous crypto job is done when its call returns; an asynchronous one is pending until its callback', async () => {
+    const tracker = track();
+    const cryptoJobs = () => tracker.live().filter((record) => record.type.endsWith('REQUEST'));
+    crypto.randomBytes(16);
+    crypto.pbkdf2Sync('pw', 'salt', 10, 16, 'sha256');
+    crypto.scryptSync('pw', 'salt', 16);
+    // Node reports their destruction only when they are collected: they were listed as pending.
+    expect(cryptoJobs()).toEqual([]);
+    let done!: () => void;
+    const called = new Promise<void>((resolve) => (done = resolve));
+    crypto.pbkdf2('pw', 'salt', 100_000, 16, 'sha256', () => done());
+    expect(cryptoJobs().map((record) => record.type)).toEqual(['PBKDF2REQUEST']);
+    await called;
+    await nextTurn();
+    expect(cryptoJobs()).toEqual([]);
+  });
+
   test('records a real setTimeout with its type, owner and a stack through this test file', () => {
     const owner: Owner = { name: 'creates a timer' };
     const tracker = track({ owner: () => owner });
