@@ -111,17 +111,31 @@ function unwrapReused(type: string, resource: object): object {
 }
 
 /**
- * A crypto job (`randomBytes`, `pbkdf2`, `scrypt`, key generation, `crypto.subtle`...) is an async
- * resource whether it runs on the thread pool or synchronously (`randomBytes(16)`,
- * `pbkdf2Sync`). A synchronous one is done when its call returns, but Node reports its
- * destruction only when the collector takes it: until then it looked pending, blamed as what a
- * hung test waits on and keeping it from failing early. An asynchronous job is given its `ondone`
- * callback right after it is made, in the same turn; a synchronous one never is.
+ * Resources Node reports destroyed only when the collector takes them, though they are done long
+ * before: until then they looked pending, were blamed as what a hung test waits on, and kept it
+ * from failing early.
+ * - A crypto job (`randomBytes`, `pbkdf2`, `scrypt`, key generation, `crypto.subtle`...) run
+ *   synchronously (`randomBytes(16)`, `pbkdf2Sync`) is done when its call returns. An
+ *   asynchronous job is given its `ondone` callback right after it is made, in the same turn; a
+ *   synchronous one never is.
+ * - A zlib handle is done once closed (`gzipSync` closes its own at once; a stream's `close()`,
+ *   its end or an error close it): its stream then lets go of it (`_handle` is null).
  */
-function isFinishedSyncJob(record: ResourceRecord<unknown>): boolean {
+function isDoneBeforeDestroy(record: ResourceRecord<unknown>): boolean {
+  if (record.type === 'ZLIB') return isClosedZlibHandle(record.resource);
   if (!record.type.endsWith('REQUEST') || record.type === 'HTTPCLIENTREQUEST') return false;
   const job = record.resource as { ondone?: unknown; run?: unknown } | undefined;
   return typeof job?.run === 'function' && typeof job.ondone !== 'function';
+}
+
+function isClosedZlibHandle(handle: unknown): boolean {
+  if (typeof handle !== 'object' || handle === null) return false;
+  // Node keeps the stream on its handle under an internal symbol.
+  const ownerKey = Object.getOwnPropertySymbols(handle).find(
+    (key) => key.description === 'owner_symbol',
+  );
+  const owner = ownerKey && (handle as Record<symbol, { _handle?: unknown } | undefined>)[ownerKey];
+  return owner !== undefined && owner._handle !== handle;
 }
 
 export interface TrackerOptions<Owner> {
@@ -381,7 +395,7 @@ export class ResourceTracker<Owner> {
   live(): ResourceRecord<Owner>[] {
     const live: ResourceRecord<Owner>[] = [];
     for (const record of this.records.values()) {
-      if (isFinishedSyncJob(record)) this.records.delete(record.asyncId);
+      if (isDoneBeforeDestroy(record)) this.records.delete(record.asyncId);
       else live.push(record);
     }
     return live;

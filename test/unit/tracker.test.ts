@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as net from 'node:net';
+import * as zlib from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import { ResourceTracker, type ResourceRecord } from '../../src/core/tracker';
 import { framesOf } from '../../src/core/stack';
@@ -43,6 +44,18 @@ afterEach(async () => {
 });
 
 describe('ResourceTracker', () => {
+  test('a zlib handle is pending while its stream is open, done once closed or used synchronously', async () => {
+    const tracker = track();
+    const zlibHandles = () => tracker.live().filter((record) => record.type === 'ZLIB');
+    zlib.gzipSync('hello');
+    zlib.brotliCompressSync('hello');
+    expect(zlibHandles()).toEqual([]);
+    const gzip = zlib.createGzip();
+    expect(zlibHandles()).toHaveLength(1);
+    await new Promise<void>((resolve) => gzip.close(() => resolve()));
+    expect(zlibHandles()).toEqual([]);
+  });
+
   test('a synchronous crypto job is done when its call returns; an asynchronous one is pending until its callback', async () => {
     const tracker = track();
     const cryptoJobs = () => tracker.live().filter((record) => record.type.endsWith('REQUEST'));
