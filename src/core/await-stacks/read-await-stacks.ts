@@ -1,29 +1,18 @@
 import type { AwaitedThing, AwaitFlow, AwaitStep, CreationSite, Frame, SlotHolder } from '../model';
 import { framesOf, readSourceLine, toCreationSite } from '../stack';
-import { HeapGraph, type HeapEdge } from './heap-graph';
+import { HeapGraph } from './heap-graph';
+import { iteratorHolding, recordedStreamWait } from './held-waits';
+import { probeNodes, type ProbeNodes } from './probe-nodes';
 import { SameThreadInspector } from './inspector-session';
-import { probe, type HangwatchEventWait, type HangwatchUnheardEmit } from './recorder';
-import { isSettled, streamState, type HangwatchStreamWait } from './stream-waits';
+import type { HangwatchCallbackWait } from './callback-waits';
+import { probe, HangwatchEventWait, type HangwatchUnheardEmit } from './recorder';
+import { streamWaitOf } from './stream-waits';
 import { AwaitWalk } from './walk';
 import { realNow } from '../real-timers';
 
 const MAX_FLOWS = 8;
 const MAX_STEPS = 12;
 const MAX_HOLDERS = 4;
-
-/** The probe's rings as snapshot nodes: promise node → ring index, and so on. */
-interface ProbeNodes {
-  unitPromise?: number;
-  explicit: Map<number, number>;
-  executors: Map<number, number>;
-  waits: Map<number, number>;
-  emitsByEmitter: Map<number, number[]>;
-  /** The promise (`finished`, `pipeline`) or iterator (`for await`) of each stream wait. */
-  streamWaits: Map<number, number>;
-  /** Each promisified call's promise, and (by index) the callback-style function it called. */
-  callbackWaits: Map<number, number>;
-  callbackFunctions: Map<number, number>;
-}
 
 /**
  * The hung unit's suspended async flows, read from a heap snapshot (the failure path only: it
@@ -62,54 +51,6 @@ export function readAwaitStacks(unitPromise: unknown): AwaitFlow[] {
     probe.units = [];
     inspector.close();
   }
-}
-
-function probeNodes(graph: HeapGraph): ProbeNodes | undefined {
-  for (const node of graph.find('object', 'HangwatchAwaitProbe')) {
-    const units = graph.follow(node, 'units');
-    const unitPromise = units === undefined ? undefined : graph.follow(units, 0);
-    if (unitPromise === undefined) continue;
-    return {
-      unitPromise,
-      explicit: elements(graph, graph.follow(node, 'promises')),
-      executors: byIndex(graph, graph.follow(node, 'executors')),
-      waits: elements(graph, graph.follow(node, 'waits'), 'promise'),
-      emitsByEmitter: groupBy(elements(graph, graph.follow(node, 'emits'), 'emitter')),
-      streamWaits: elements(graph, graph.follow(node, 'streamWaits'), 'waited'),
-      callbackWaits: elements(graph, graph.follow(node, 'callbackWaits'), 'promise'),
-      callbackFunctions: byIndex(graph, graph.follow(node, 'callbackWaits'), 'fn'),
-    };
-  }
-  return undefined;
-}
-
-/** Element node (or its `property`) → index in the array. */
-function elements(graph: HeapGraph, array: number | undefined, property?: string) {
-  const map = new Map<number, number>();
-  if (array === undefined) return map;
-  for (const edge of graph.edges(array)) {
-    if (edge.type !== 'element' || typeof edge.name !== 'number') continue;
-    const target = property ? graph.follow(edge.to, property) : edge.to;
-    if (target !== undefined) map.set(target, edge.name);
-  }
-  return map;
-}
-
-/** Index → element node (or its `property`). */
-function byIndex(
-  graph: HeapGraph,
-  array: number | undefined,
-  property?: string,
-): Map<number, number> {
-  const map = new Map<number, number>();
-  for (const [node, index] of elements(graph, array, property)) map.set(index, node);
-  return map;
-}
-
-function groupBy(map: Map<number, number>): Map<number, number[]> {
-  const groups = new Map<number, number[]>();
-  for (const [node, index] of map) groups.set(node, [...(groups.get(node) ?? []), index]);
-  return groups;
 }
 
 /**
@@ -280,7 +221,7 @@ function awaitedThing(
   // `for await` over a stream: up to Node 24 the innermost suspended function is Node's iterator
   // itself, an async generator.
   const iteration = recordedStreamWait(nodes, leaf);
-  const iterated = iteration && streamWait(iteration, now);
+  const iterated = iteration && streamWaitOf(iteration, now);
   if (iterated) return iterated;
   const awaited = walk.awaitedBy(leaf);
   if (awaited === undefined) return undefined;
@@ -290,23 +231,20 @@ function awaitedThing(
     const wait = waitIndex === undefined ? undefined : probe.waits[waitIndex];
     if (wait) return onceWait(wait, now);
     const streamRecord = recordedStreamWait(nodes, promise);
-    const streamAwaited = streamRecord && streamWait(streamRecord, now);
+    const streamAwaited = streamRecord && streamWaitOf(streamRecord, now);
     if (streamAwaited) return streamAwaited;
     const callbackIndex = nodes.callbackWaits.get(promise);
     const callback = callbackIndex === undefined ? undefined : probe.callbackWaits[callbackIndex];
     if (callback) {
       const fnNode = nodes.callbackFunctions.get(callbackIndex!);
-      const position = fnNode === undefined ? undefined : graph.position(fnNode);
-      const name = (callback.fn as { name?: unknown }).name;
-      return {
-        kind: 'callback',
-        ...(typeof name === 'string' && name !== '' ? { functionName: name } : {}),
-        ...siteField(siteOf(position ? inspector.frame(position) : undefined)),
-        waitingMs: Math.round(now - callback.at),
-      };
+      return callbackWait(callback, fnNode, graph, inspector, now);
     }
   }
-  const heldByIterator = iteratorHolding(graph, nodes, sources, now);
+  const iterator = iteratorHolding(graph, nodes, sources);
+  const heldByIterator =
+    iterator instanceof HangwatchEventWait
+      ? onceWait(iterator, now)
+      : iterator && streamWaitOf(iterator, now);
   if (heldByIterator) return heldByIterator;
   const entered = steps.find((entry) => entry.frame.origin === 'user');
   for (const promise of sources) {
@@ -397,102 +335,20 @@ function missedAt(
   return { beforeMs: Math.max(0, Math.round(waitAt - emit.at)), ...siteField(site) };
 }
 
-function recordedStreamWait(nodes: ProbeNodes, node: number): HangwatchStreamWait | undefined {
-  const index = nodes.streamWaits.get(node);
-  return index === undefined ? undefined : probe.streamWaits[index];
-}
-
-/** Edges that say nothing about who holds a value, and would lead the walk anywhere. */
-const NOT_OWNERSHIP = new Set([
-  '__proto__',
-  'prototype',
-  'constructor',
-  'map',
-  'global',
-  'global_proxy_object',
-]);
-
-/**
- * Whether a retaining edge is data held by its owner: not a prototype link (every instance links
- * to its class), not a realm's global or native context (every closure reaches those), and not
- * hangwatch's own records (the rings hold every recorded promise and iterator at once).
- */
-function isOwnership(graph: HeapGraph, edge: HeapEdge & { from: number }): boolean {
-  if (typeof edge.name === 'string' && NOT_OWNERSHIP.has(edge.name)) return false;
-  if (graph.type(edge.from) === 'synthetic') return false;
-  const owner = graph.name(edge.from);
-  return owner !== 'system / NativeContext' && !owner.startsWith('Hangwatch');
-}
-
-/**
- * A recorded iterator that holds one of these promises in its state: `events.on`'s queues the
- * pending `next()` promises; a stream's (Node 26, not a generator there) keeps the pending one's
- * resolve.
- */
-function iteratorHolding(
+/** A promisified function that has not called back, named, and where it is defined. */
+function callbackWait(
+  wait: HangwatchCallbackWait,
+  functionNode: number | undefined,
   graph: HeapGraph,
-  nodes: ProbeNodes,
-  promises: number[],
+  inspector: SameThreadInspector,
   now: number,
-): AwaitedThing | undefined {
-  const iterators = new Map<number, () => AwaitedThing | undefined>();
-  for (const [node, index] of nodes.waits) {
-    const wait = probe.waits[index];
-    if (wait?.via === 'on') iterators.set(node, () => onceWait(wait, now));
-  }
-  for (const [node, index] of nodes.streamWaits) {
-    const wait = probe.streamWaits[index];
-    if (wait?.via === 'iteration') iterators.set(node, () => streamWait(wait, now));
-  }
-  if (iterators.size === 0) return undefined;
-  const holder = nearHolder(graph, promises, iterators);
-  return holder === undefined ? undefined : iterators.get(holder)?.();
-}
-
-/** `events.on` keeps a pending promise nine steps deep: closure, context, queue, buffer, entry. */
-const MAX_HOLDER_DEPTH = 12;
-
-/**
- * The first of `holders` that retains one of `nodes` within a few steps, walking retainers
- * breadth first along ownership only (see `isOwnership`).
- */
-function nearHolder(
-  graph: HeapGraph,
-  nodes: number[],
-  holders: Map<number, unknown>,
-): number | undefined {
-  const seen = new Set<number>(nodes);
-  let level = [...nodes];
-  for (let depth = 0; depth < MAX_HOLDER_DEPTH && level.length > 0; depth++) {
-    const next: number[] = [];
-    for (const node of level) {
-      for (const edge of graph.incoming(node)) {
-        if (edge.type === 'weak' || seen.has(edge.from)) continue;
-        if (holders.has(edge.from)) return edge.from;
-        seen.add(edge.from);
-        if (!isOwnership(graph, edge)) continue;
-        next.push(edge.from);
-      }
-    }
-    level = next;
-  }
-  return undefined;
-}
-
-/** The stream the flow waits on, as it is now: a pipeline's first stream that has not finished. */
-function streamWait(wait: HangwatchStreamWait, now: number): AwaitedThing | undefined {
-  const states = wait.stages.map((stage) => (stage === undefined ? undefined : streamState(stage)));
-  let stuck = states.findIndex((state) => state !== undefined && !isSettled(state));
-  if (stuck === -1) stuck = states.findIndex((state) => state !== undefined);
-  const state = states[stuck];
-  if (state === undefined) return undefined;
+): AwaitedThing {
+  const position = functionNode === undefined ? undefined : graph.position(functionNode);
+  const name = (wait.fn as { name?: unknown }).name;
   return {
-    kind: 'stream',
-    via: wait.via,
-    state,
-    ...(wait.via === 'pipeline'
-      ? { pipeline: { position: stuck + 1, length: states.length } }
-      : {}),
+    kind: 'callback',
+    ...(typeof name === 'string' && name !== '' ? { functionName: name } : {}),
+    ...siteField(siteOf(position ? inspector.frame(position) : undefined)),
     waitingMs: Math.round(now - wait.at),
   };
 }

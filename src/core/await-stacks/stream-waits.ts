@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import streamPromises from 'node:stream/promises';
-import type { StreamState, StreamWaitVia } from '../model';
+import type { AwaitedThing, StreamState, StreamWaitVia } from '../model';
 
 /**
  * Waits on Node's streams, which Node's own code turns into promises: `stream/promises`'
@@ -136,4 +136,22 @@ export function isSettled(state: StreamState): boolean {
   if (state.readable && !state.readable.ended) return false;
   if (state.writable && !state.writable.finished) return false;
   return true;
+}
+
+/** The stream the flow waits on, as it is now: a pipeline's first stream that has not finished. */
+export function streamWaitOf(wait: HangwatchStreamWait, now: number): AwaitedThing | undefined {
+  const states = wait.stages.map((stage) => (stage === undefined ? undefined : streamState(stage)));
+  let stuck = states.findIndex((state) => state !== undefined && !isSettled(state));
+  if (stuck === -1) stuck = states.findIndex((state) => state !== undefined);
+  const state = states[stuck];
+  if (state === undefined) return undefined;
+  return {
+    kind: 'stream',
+    via: wait.via,
+    state,
+    ...(wait.via === 'pipeline'
+      ? { pipeline: { position: stuck + 1, length: states.length } }
+      : {}),
+    waitingMs: Math.round(now - wait.at),
+  };
 }

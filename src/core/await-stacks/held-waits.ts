@@ -1,0 +1,93 @@
+import type { HeapEdge, HeapGraph } from './heap-graph';
+import type { ProbeNodes } from './probe-nodes';
+import { probe, type HangwatchEventWait } from './recorder';
+import type { HangwatchStreamWait } from './stream-waits';
+
+/*
+ * Node's own waits recorded while tests pass (see `recorder`), found again in a heap snapshot:
+ * by the promise or iterator a record holds, or by the iterator that holds the awaited promise.
+ */
+
+export function recordedStreamWait(
+  nodes: ProbeNodes,
+  node: number,
+): HangwatchStreamWait | undefined {
+  const index = nodes.streamWaits.get(node);
+  return index === undefined ? undefined : probe.streamWaits[index];
+}
+
+/** Edges that say nothing about who holds a value, and would lead the walk anywhere. */
+const NOT_OWNERSHIP = new Set([
+  '__proto__',
+  'prototype',
+  'constructor',
+  'map',
+  'global',
+  'global_proxy_object',
+]);
+
+/**
+ * Whether a retaining edge is data held by its owner: not a prototype link (every instance links
+ * to its class), not a realm's global or native context (every closure reaches those), and not
+ * hangwatch's own records (the rings hold every recorded promise and iterator at once).
+ */
+function isOwnership(graph: HeapGraph, edge: HeapEdge & { from: number }): boolean {
+  if (typeof edge.name === 'string' && NOT_OWNERSHIP.has(edge.name)) return false;
+  if (graph.type(edge.from) === 'synthetic') return false;
+  const owner = graph.name(edge.from);
+  return owner !== 'system / NativeContext' && !owner.startsWith('Hangwatch');
+}
+
+/**
+ * The recorded iterator that holds one of these promises in its state: `events.on`'s queues the
+ * pending `next()` promises; a stream's (Node 26, not a generator there) keeps the pending one's
+ * resolve.
+ */
+export function iteratorHolding(
+  graph: HeapGraph,
+  nodes: ProbeNodes,
+  promises: number[],
+): HangwatchEventWait | HangwatchStreamWait | undefined {
+  const iterators = new Map<number, HangwatchEventWait | HangwatchStreamWait>();
+  for (const [node, index] of nodes.waits) {
+    const wait = probe.waits[index];
+    if (wait?.via === 'on') iterators.set(node, wait);
+  }
+  for (const [node, index] of nodes.streamWaits) {
+    const wait = probe.streamWaits[index];
+    if (wait?.via === 'iteration') iterators.set(node, wait);
+  }
+  if (iterators.size === 0) return undefined;
+  const holder = nearHolder(graph, promises, iterators);
+  return holder === undefined ? undefined : iterators.get(holder);
+}
+
+/** `events.on` keeps a pending promise nine steps deep: closure, context, queue, buffer, entry. */
+const MAX_HOLDER_DEPTH = 12;
+
+/**
+ * The first of `holders` that retains one of `nodes` within a few steps, walking retainers
+ * breadth first along ownership only (see `isOwnership`).
+ */
+function nearHolder(
+  graph: HeapGraph,
+  nodes: number[],
+  holders: Map<number, unknown>,
+): number | undefined {
+  const seen = new Set<number>(nodes);
+  let level = [...nodes];
+  for (let depth = 0; depth < MAX_HOLDER_DEPTH && level.length > 0; depth++) {
+    const next: number[] = [];
+    for (const node of level) {
+      for (const edge of graph.incoming(node)) {
+        if (edge.type === 'weak' || seen.has(edge.from)) continue;
+        if (holders.has(edge.from)) return edge.from;
+        seen.add(edge.from);
+        if (!isOwnership(graph, edge)) continue;
+        next.push(edge.from);
+      }
+    }
+    level = next;
+  }
+  return undefined;
+}
