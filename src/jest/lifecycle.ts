@@ -2,7 +2,7 @@ import { realClearTimeout, realNow, realSetTimeout } from '../core/real-timers';
 import type { Circus } from '@jest/types';
 import type { Degradable } from './degrade';
 import { removeOwnFrames } from './own-frames';
-import { declaresDone, wrapUnitFunction } from './unit-functions';
+import { declaresDone, originalFunction, wrapUnitFunction } from './unit-functions';
 import { fullTestName, hasDeadline, hookSubject, isTimeoutError, type Unit } from './units';
 
 /**
@@ -86,13 +86,17 @@ export class Lifecycle {
   private readonly subscriptions: Subscription[] = [];
   /** Units of this file: an owner left in the async context by an earlier file is not one. */
   private readonly units = new WeakSet<Unit>();
-  /** In the order they started: the last is the innermost (a hook runs inside its test). */
-  private readonly runningUnits = new Map<Circus.TestEntry | Circus.Hook, Unit>();
+  /**
+   * In the order they started: the last is the innermost (a hook runs inside its test). An array,
+   * not a map by test or hook: a map that empties after each unit reallocates its table each time,
+   * thousands of times in a large file.
+   */
+  private readonly runningUnits: Unit[] = [];
   private readonly attempts = new WeakMap<Circus.TestEntry, number>();
   /** `test.concurrent` tests, given their unit when declared (see `preassignConcurrent`). */
   private readonly preassigned = new Map<Circus.TestEntry, Unit>();
-  /** Each running unit's deadline on hangwatch's clock, all watched by one timer. */
-  private readonly deadlines = new Map<Unit, number>();
+  /** Running units whose timeout was announced (`unit_timed_out`) already. */
+  private readonly announced = new WeakSet<Unit>();
   private deadlineTimer: unknown;
   /** When the armed deadline timer is due; Infinity while none is armed. */
   private deadlineTimerAt = Infinity;
@@ -288,12 +292,11 @@ export class Lifecycle {
   }
 
   private start(runnable: Circus.TestEntry | Circus.Hook, unit: Unit): UnitEvent {
-    this.runningUnits.set(runnable, unit);
+    this.runningUnits.push(unit);
     // There is no circus event around the call itself: the function runs as the unit's work.
     runnable.fn = wrapUnitFunction(runnable.fn, unit);
     if (hasDeadline(unit)) {
-      const at = unit.startedAt + unit.timeoutMs;
-      this.deadlines.set(unit, at);
+      const at = deadlineOf(unit);
       // Armed before Jest arms its own timeout for the unit, with the same delay: it fires first.
       if (at < this.deadlineTimerAt) this.armDeadlineTimer(at, unit.timeoutMs);
     }
@@ -325,13 +328,15 @@ export class Lifecycle {
     this.deadlineTimerAt = Infinity;
     const due: Unit[] = [];
     let next = Infinity;
-    for (const [unit, at] of this.deadlines) {
+    for (const unit of this.runningUnits) {
+      if (!hasDeadline(unit) || this.announced.has(unit)) continue;
+      const at = deadlineOf(unit);
       if (at <= dueBy) due.push(unit);
       else next = Math.min(next, at);
     }
     for (const unit of due) {
-      this.deadlines.delete(unit);
-      if (unit.running) this.dispatchLater({ name: 'unit_timed_out', unit });
+      this.announced.add(unit);
+      this.dispatchLater({ name: 'unit_timed_out', unit });
     }
     if (next !== Infinity) {
       this.armDeadlineTimer(next, Math.max(0, next - DEADLINE_LEAD_MS - realNow()));
@@ -343,11 +348,18 @@ export class Lifecycle {
     outcome: 'passed' | 'failed' | 'timed_out',
     failure?: { error: unknown },
   ): readonly UnitEvent[] {
-    const unit = this.runningUnits.get(runnable);
-    if (!unit) return NO_EVENTS;
+    let index = this.runningUnits.length - 1;
+    while (index >= 0 && runnableOf(this.runningUnits[index]) !== runnable) index--;
+    if (index === -1) return NO_EVENTS;
+    const unit = this.runningUnits[index];
     unit.running = false;
-    this.runningUnits.delete(runnable);
-    this.deadlines.delete(unit);
+    // Its function as the user wrote it again: the wrapper holds the unit, and circus holds every
+    // test's function until the file ends.
+    const original = originalFunction(runnable.fn);
+    if (original) runnable.fn = original as typeof runnable.fn;
+    // The innermost ends first: pop, which allocates nothing.
+    if (index === this.runningUnits.length - 1) this.runningUnits.pop();
+    else this.runningUnits.splice(index, 1);
     return [{ name: 'unit_ended', unit, outcome, ...(failure ? { error: failure.error } : {}) }];
   }
 
@@ -380,12 +392,22 @@ export class Lifecycle {
    * hook runs is usually why `done()` was never reached: keep it for the report.
    */
   private recordCallbackError(error: unknown): void {
-    const waiting = [...this.runningUnits.values()].filter((unit) =>
+    const waiting = this.runningUnits.filter((unit) =>
       declaresDone(unit.kind === 'test' ? unit.test?.fn : unit.hook?.fn),
     );
     if (waiting.length !== 1) return;
     (waiting[0].callbackErrors ??= []).push(error);
   }
+}
+
+/** The test or hook whose function the unit runs. */
+function runnableOf(unit: Unit): Circus.TestEntry | Circus.Hook | undefined {
+  return unit.hook ?? unit.test;
+}
+
+/** When the unit's timeout expires, on hangwatch's clock. */
+function deadlineOf(unit: Unit): number {
+  return unit.startedAt + unit.timeoutMs;
 }
 
 /** The test whose errors circus keeps a unit's failures in; none for describe-level hooks. */

@@ -23,7 +23,7 @@ import { publishLoopFinding } from './loop-findings';
 import { noteOnce, warn } from './notices';
 import type { HangwatchOptions } from './options';
 import { loopReports } from './report-code';
-import { hasDeadline, namingOf, type Unit } from './units';
+import { fullTestName, hasDeadline, type Unit } from './units';
 
 export interface LoopWatchContext {
   testPath: string;
@@ -77,8 +77,11 @@ let nextCallId = 1;
 export class LoopWatch implements NativeCallRecorder {
   private connection: WatchdogConnection | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
-  /** The lifecycle's running units the watchdog was told about, in the order they started. */
-  private readonly running = new Map<Unit, RunningUnit>();
+  /**
+   * The lifecycle's running units the watchdog was told about, in the order they started (an
+   * array: see the lifecycle's `runningUnits`).
+   */
+  private running: RunningUnit[] = [];
   private pendingLooks: PendingLook[] = [];
   /** Units failed at once from a marker (a concurrent test as it was declared). */
   private readonly failedFromMarker = new WeakSet<Unit>();
@@ -147,7 +150,7 @@ export class LoopWatch implements NativeCallRecorder {
     if (this.heartbeat) realClearInterval(this.heartbeat);
     this.heartbeat = undefined;
     this.connection?.state.disarm();
-    this.running.clear();
+    this.running = [];
     this.earlyUnits.clear();
     this.pendingLooks = [];
     this.connection = undefined;
@@ -173,7 +176,7 @@ export class LoopWatch implements NativeCallRecorder {
   }
 
   watching(): boolean {
-    return this.connection !== undefined && !this.degradable.disabled && this.running.size > 0;
+    return this.connection !== undefined && !this.degradable.disabled && this.running.length > 0;
   }
 
   /**
@@ -191,11 +194,18 @@ export class LoopWatch implements NativeCallRecorder {
 
   private currentUnit(): RunningUnit | undefined {
     const owner = this.lifecycle.ownerOf(currentAsyncContext()?.owner);
-    const running = owner && this.running.get(owner);
+    const running = owner && this.runningOf(owner);
     if (running) return running;
     // Jest 29 calls every `test.concurrent` function as the file starts, before its test starts.
     if (owner?.kind === 'test' && owner.running) return this.describedEarly(owner);
-    return [...this.running.values()].pop();
+    return this.running[this.running.length - 1];
+  }
+
+  private runningOf(unit: Unit): RunningUnit | undefined {
+    for (let index = this.running.length - 1; index >= 0; index--) {
+      if (this.running[index].unit === unit) return this.running[index];
+    }
+    return undefined;
   }
 
   /**
@@ -215,7 +225,7 @@ export class LoopWatch implements NativeCallRecorder {
 
   /** Every unit the watchdog may report on: the running ones and those described early. */
   private describedUnits(): RunningUnit[] {
-    return [...this.running.values(), ...this.earlyUnits.values()];
+    return [...this.running, ...this.earlyUnits.values()];
   }
 
   beginCall(info: NativeCallInfo, frames: Frame[]): number {
@@ -293,16 +303,14 @@ export class LoopWatch implements NativeCallRecorder {
     });
   }
 
+  /** One object, no intermediate ones: a unit is described as it starts, thousands in a file. */
   private describeUnit(unit: Unit): LoopUnit {
-    const { phase, testName, forTest } = namingOf(unit);
-    return {
-      kind: phase,
-      name: testName,
-      ...(forTest ? { forTest } : {}),
-      testPath: this.context.testPath,
-      rootDir: this.context.rootDir,
-      timeoutMs: unit.timeoutMs,
-    };
+    const kind = unit.kind === 'module' ? 'test' : unit.kind;
+    const { testPath, rootDir } = this.context;
+    const { name, timeoutMs } = unit;
+    return unit.kind !== 'test' && unit.test
+      ? { kind, name, forTest: fullTestName(unit.test), testPath, rootDir, timeoutMs }
+      : { kind, name, testPath, rootDir, timeoutMs };
   }
 
   private begin(unit: Unit): void {
@@ -314,7 +322,7 @@ export class LoopWatch implements NativeCallRecorder {
     const deadline = hasDeadline(unit) ? connection.state.now() + unit.timeoutMs : 0;
     connection.units.write(token, described);
     connection.state.beat();
-    this.running.set(unit, {
+    this.running.push({
       token,
       unit,
       described,
@@ -332,7 +340,7 @@ export class LoopWatch implements NativeCallRecorder {
   private shareRunning(connection: WatchdogConnection): void {
     let last: RunningUnit | undefined;
     let deadline = 0;
-    for (const running of this.running.values()) {
+    for (const running of this.running) {
       last = running;
       if (running.deadline > 0 && (deadline === 0 || running.deadline < deadline)) {
         deadline = running.deadline;
@@ -343,14 +351,16 @@ export class LoopWatch implements NativeCallRecorder {
 
   private end(unit: Unit): void {
     const connection = this.connection!;
-    const ended = this.running.get(unit);
+    const ended = this.runningOf(unit);
     if (!ended) return;
     // Read before beating: unchanged, it says the block the watchdog saw lasted until now.
     const lastBeat = connection.state.lastBeat();
     const now = connection.state.now();
     connection.state.beat();
     this.drainReports();
-    this.running.delete(unit);
+    const index = this.running.lastIndexOf(ended);
+    if (index === this.running.length - 1) this.running.pop();
+    else this.running.splice(index, 1);
     this.shareRunning(connection);
     if (ended.nativeFailure) {
       // Thrown where the call was; recorded here too in case the test caught it.
