@@ -121,6 +121,40 @@ export class HeapGraph {
     return out;
   }
 
+  /**
+   * The first of `targets` that retains one of `nodes`: a breadth-first walk up the incoming edges
+   * (weak ones aside), going on only through edges `along` accepts, for at most `maxDepth` levels
+   * and `maxVisits` nodes.
+   */
+  firstRetainer(
+    nodes: number[],
+    targets: { has(node: number): boolean },
+    limits: {
+      maxDepth?: number;
+      maxVisits?: number;
+      along?: (edge: HeapEdge & { from: number }) => boolean;
+    },
+  ): number | undefined {
+    const { maxDepth = Infinity, maxVisits = Infinity, along } = limits;
+    const seen = new Set<number>(nodes);
+    let level = [...nodes];
+    let visits = 0;
+    for (let depth = 0; depth < maxDepth && level.length > 0; depth++) {
+      const next: number[] = [];
+      for (const node of level) {
+        if (visits++ >= maxVisits) return undefined;
+        for (const edge of this.incoming(node)) {
+          if (edge.type === 'weak' || seen.has(edge.from)) continue;
+          if (targets.has(edge.from)) return edge.from;
+          seen.add(edge.from);
+          if (!along || along(edge)) next.push(edge.from);
+        }
+      }
+      level = next;
+    }
+    return undefined;
+  }
+
   /** Every node with this type and name. */
   find(type: string, name: string): number[] {
     const found: number[] = [];

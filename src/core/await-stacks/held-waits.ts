@@ -38,6 +38,9 @@ function isOwnership(graph: HeapGraph, edge: HeapEdge & { from: number }): boole
   return owner !== 'system / NativeContext' && !owner.startsWith('Hangwatch');
 }
 
+/** `events.on` keeps a pending promise nine steps deep: closure, context, queue, buffer, entry. */
+const MAX_HOLDER_DEPTH = 12;
+
 /**
  * The recorded iterator that holds one of these promises in its state: `events.on`'s queues the
  * pending `next()` promises; a stream's (Node 26, not a generator there) keeps the pending one's
@@ -58,36 +61,9 @@ export function iteratorHolding(
     if (wait?.via === 'iteration') iterators.set(node, wait);
   }
   if (iterators.size === 0) return undefined;
-  const holder = nearHolder(graph, promises, iterators);
+  const holder = graph.firstRetainer(promises, iterators, {
+    maxDepth: MAX_HOLDER_DEPTH,
+    along: (edge) => isOwnership(graph, edge),
+  });
   return holder === undefined ? undefined : iterators.get(holder);
-}
-
-/** `events.on` keeps a pending promise nine steps deep: closure, context, queue, buffer, entry. */
-const MAX_HOLDER_DEPTH = 12;
-
-/**
- * The first of `holders` that retains one of `nodes` within a few steps, walking retainers
- * breadth first along ownership only (see `isOwnership`).
- */
-function nearHolder(
-  graph: HeapGraph,
-  nodes: number[],
-  holders: Map<number, unknown>,
-): number | undefined {
-  const seen = new Set<number>(nodes);
-  let level = [...nodes];
-  for (let depth = 0; depth < MAX_HOLDER_DEPTH && level.length > 0; depth++) {
-    const next: number[] = [];
-    for (const node of level) {
-      for (const edge of graph.incoming(node)) {
-        if (edge.type === 'weak' || seen.has(edge.from)) continue;
-        if (holders.has(edge.from)) return edge.from;
-        seen.add(edge.from);
-        if (!isOwnership(graph, edge)) continue;
-        next.push(edge.from);
-      }
-    }
-    level = next;
-  }
-  return undefined;
 }

@@ -13,6 +13,8 @@ import { realNow } from '../real-timers';
 const MAX_FLOWS = 8;
 const MAX_STEPS = 12;
 const MAX_HOLDERS = 4;
+/** How far the search for the limiter holding a waited promise may spread through the heap. */
+const MAX_RETAINER_VISITS = 20_000;
 
 /**
  * The hung unit's suspended async flows, read from a heap snapshot (the failure path only: it
@@ -128,7 +130,9 @@ function slotHolders(
   }
   const waited = walk.awaitedBy(chain[0]);
   const scope =
-    waited === undefined ? undefined : retainingScope(graph, walk.upstream(waited), jobsByScope);
+    waited === undefined
+      ? undefined
+      : graph.firstRetainer(walk.upstream(waited), jobsByScope, { maxVisits: MAX_RETAINER_VISITS });
   const jobs = scope === undefined ? [] : (jobsByScope.get(scope) ?? []);
   // The waiting flow's own job first: that is the self-deadlock.
   jobs.sort((a, b) => Number(chain.includes(b)) - Number(chain.includes(a)));
@@ -147,27 +151,6 @@ function slotHolders(
     });
   }
   return holders;
-}
-
-const MAX_RETAINER_VISITS = 20_000;
-
-/** The first of `scopes` found holding one of `promises`, walking what retains them (breadth first). */
-function retainingScope(
-  graph: HeapGraph,
-  promises: number[],
-  scopes: Map<number, unknown>,
-): number | undefined {
-  const seen = new Set<number>(promises);
-  const queue = [...promises];
-  for (let index = 0; index < queue.length && index < MAX_RETAINER_VISITS; index++) {
-    for (const edge of graph.incoming(queue[index])) {
-      if (edge.type === 'weak' || seen.has(edge.from)) continue;
-      if (scopes.has(edge.from)) return edge.from;
-      seen.add(edge.from);
-      queue.push(edge.from);
-    }
-  }
-  return undefined;
 }
 
 function chainSteps(

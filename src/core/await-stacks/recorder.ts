@@ -54,6 +54,8 @@ export class HangwatchUnheardEmit {
 /** The record of each emitter's unheard events, so a repeat costs a lookup, not a stack. */
 const unheard = new WeakMap<object, Map<string | symbol, HangwatchUnheardEmit>>();
 
+type RecordRing = 'waits' | 'emits' | 'streamWaits' | 'callbackWaits';
+
 /** The rings, found in a heap snapshot by this class name. */
 export class HangwatchAwaitProbe {
   promises: unknown[] = new Array(PROMISE_RING);
@@ -61,15 +63,26 @@ export class HangwatchAwaitProbe {
   createdAt = new Float64Array(PROMISE_RING);
   nextPromise = 0;
   waits: (HangwatchEventWait | undefined)[] = new Array(WAIT_RING);
-  nextWait = 0;
   emits: (HangwatchUnheardEmit | undefined)[] = new Array(EMIT_RING);
-  nextEmit = 0;
   streamWaits: (HangwatchStreamWait | undefined)[] = new Array(STREAM_RING);
-  nextStreamWait = 0;
   callbackWaits: (HangwatchCallbackWait | undefined)[] = new Array(CALLBACK_RING);
-  nextCallbackWait = 0;
+  /** Where each record ring is written next. */
+  private readonly cursors: Record<RecordRing, number> = {
+    waits: 0,
+    emits: 0,
+    streamWaits: 0,
+    callbackWaits: 0,
+  };
   /** Set only while a report is built: the hung units' own promises, to root their flows. */
   units: unknown[] = [];
+
+  /** Keeps `record` in its ring, in place of the oldest once the ring is full. */
+  keep<Ring extends RecordRing>(ring: Ring, record: NonNullable<this[Ring][number]>): void {
+    const records = this[ring] as unknown[];
+    const slot = this.cursors[ring];
+    records[slot] = record;
+    this.cursors[ring] = (slot + 1) % records.length;
+  }
 
   clear(): void {
     this.promises.fill(undefined);
@@ -148,16 +161,8 @@ export function installEventRecording(): void {
     skipAbove: (...args: never[]) => unknown,
   ) => {
     const [emitter, event] = args as [object, string | symbol];
-    const slot = probe.nextWait;
-    probe.waits[slot] = new HangwatchEventWait(
-      via,
-      waited,
-      emitter,
-      event,
-      captureStack(skipAbove, 12),
-      realNow(),
-    );
-    probe.nextWait = (slot + 1) % WAIT_RING;
+    const stack = captureStack(skipAbove, 12);
+    probe.keep('waits', new HangwatchEventWait(via, waited, emitter, event, stack, realNow()));
   };
   const wrappedOnce = function once_(this: unknown, ...args: Parameters<typeof once>) {
     const promise = once.apply(this, args);
@@ -181,24 +186,9 @@ export function installEventRecording(): void {
   };
   Object.defineProperty(wrappedEmit, 'name', { value: 'emit' });
   EventEmitter.prototype.emit = wrappedEmit as typeof emit;
-  wrapStreamWaits(
-    (wait) => {
-      const slot = probe.nextStreamWait;
-      probe.streamWaits[slot] = wait;
-      probe.nextStreamWait = (slot + 1) % STREAM_RING;
-    },
-    () => recording > 0,
-    realNow,
-  );
-  wrapPromisify(
-    (wait) => {
-      const slot = probe.nextCallbackWait;
-      probe.callbackWaits[slot] = wait;
-      probe.nextCallbackWait = (slot + 1) % CALLBACK_RING;
-    },
-    () => recording > 0,
-    realNow,
-  );
+  const isRecording = () => recording > 0;
+  wrapStreamWaits((wait) => probe.keep('streamWaits', wait), isRecording, realNow);
+  wrapPromisify((wait) => probe.keep('callbackWaits', wait), isRecording, realNow);
 }
 
 /** The session stops recording; the last one empties the rings. */
@@ -236,7 +226,5 @@ function noteUnheard(
   let events = unheard.get(emitter);
   if (!events) unheard.set(emitter, (events = new Map()));
   events.set(event, record);
-  const slot = probe.nextEmit;
-  probe.emits[slot] = record;
-  probe.nextEmit = (slot + 1) % EMIT_RING;
+  probe.keep('emits', record);
 }
