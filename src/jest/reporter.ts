@@ -137,7 +137,7 @@ export default class HangwatchReporter implements Reporter {
         report,
         partialRunReason(this.globalConfig),
       );
-      if (outcome.notice) warn(outcome.notice);
+      if (outcome.notice) noticeReportFile(outcome.notice);
       return outcome.written;
     }
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -179,6 +179,19 @@ export default class HangwatchReporter implements Reporter {
       warn(`reporter failed (${reason}); test results are unaffected.`);
     }
   }
+}
+
+/** The last thing said about the report file in this Jest process (watch mode runs many). */
+let lastReportFileNotice: string | undefined;
+
+/**
+ * Said when it changes: in watch mode, each run without findings would otherwise repeat that the
+ * file still holds the same earlier run.
+ */
+function noticeReportFile(notice: string): void {
+  if (notice === lastReportFileNotice) return;
+  lastReportFileNotice = notice;
+  warn(notice);
 }
 
 let watchedReportNoticed = false;

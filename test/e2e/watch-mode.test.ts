@@ -102,6 +102,15 @@ describe.each([30, 29] as const)('Jest %i', (major) => {
       expect(jest.run(2)).not.toContain('froze the event loop');
       // The report written at the first run's end was no change to Jest: the edit made the only rerun.
       expect(jest.runsEnded()).toBe(2);
+      // The report still holds the first run, which the second says; a third run does not repeat it.
+      expect(jest.run(2)).toMatch(/no findings in this partial run \(watch mode\); .* still holds/);
+      replaceFile(
+        path.join(project, 'spin.test.js'),
+        "test('spins until its file is fixed', () => {});\ntest('passes again', () => {});\n",
+      );
+      await jest.untilRunsEnded(3);
+      expect(jest.run(3)).toContain('PASS ./spin.test.js');
+      expect(jest.run(3)).not.toContain('still holds');
     } finally {
       await jest.quit();
     }
