@@ -12,7 +12,7 @@ import type { AwaitedThing, StreamState, StreamWaitVia } from '../model';
 export class HangwatchStreamWait {
   constructor(
     readonly via: StreamWaitVia,
-    /** The promise `finished`/`pipeline` returned; for iteration, the iterator (an async generator). */
+    /** The promise `finished`/`pipeline` returned; for iteration, the iterator the stream returned. */
     readonly waited: unknown,
     /** The streams, in order; for a pipeline, undefined for a stage that is not a stream (a function). */
     readonly stages: readonly (object | undefined)[],
