@@ -164,20 +164,21 @@ export function installEventRecording(): void {
     const stack = captureStack(skipAbove, 12);
     probe.keep('waits', new HangwatchEventWait(via, waited, emitter, event, stack, realNow()));
   };
-  const wrappedOnce = function once_(this: unknown, ...args: Parameters<typeof once>) {
-    const promise = once.apply(this, args);
-    if (recording > 0) recordWait('once', promise, args, wrappedOnce);
-    return promise;
-  } as typeof once;
-  Object.defineProperty(wrappedOnce, 'name', { value: 'once' });
-  EventEmitter.once = wrappedOnce;
-  const wrappedOn = function on_(this: unknown, ...args: Parameters<typeof on>) {
-    const iterator = on.apply(this, args);
-    if (recording > 0) recordWait('on', iterator, args, wrappedOn);
-    return iterator;
-  } as typeof on;
-  Object.defineProperty(wrappedOn, 'name', { value: 'on' });
-  EventEmitter.on = wrappedOn;
+  /** `events[via]`, recording each call: what it returned, its emitter, event and caller. */
+  const recordingCalls = <F extends (...args: never[]) => unknown>(
+    via: 'once' | 'on',
+    original: F,
+  ) => {
+    const wrapper = function (this: unknown, ...args: unknown[]) {
+      const waited = Reflect.apply(original, this, args);
+      if (recording > 0) recordWait(via, waited, args, wrapper);
+      return waited;
+    };
+    Object.defineProperty(wrapper, 'name', { value: via });
+    return wrapper as unknown as F;
+  };
+  EventEmitter.once = recordingCalls('once', once);
+  EventEmitter.on = recordingCalls('on', on);
   const wrappedEmit = function emit_(this: EventEmitter, event: string | symbol) {
     // eslint-disable-next-line prefer-rest-params
     const heard = Reflect.apply(emit, this, arguments) as boolean;
