@@ -111,21 +111,32 @@ function unwrapReused(type: string, resource: object): object {
 }
 
 /**
- * Resources Node reports destroyed only when the collector takes them, though they are done long
- * before: until then they looked pending, were blamed as what a hung test waits on, and kept it
+ * Resources Node reports destroyed later than they are done (some only when the collector takes
+ * them): until then they looked pending, were blamed as what a hung test waits on, and kept it
  * from failing early.
  * - A crypto job (`randomBytes`, `pbkdf2`, `scrypt`, key generation, `crypto.subtle`...) run
  *   synchronously (`randomBytes(16)`, `pbkdf2Sync`) is done when its call returns. An
  *   asynchronous job is given its `ondone` callback right after it is made, in the same turn; a
  *   synchronous one never is.
+ * - A timer is done once it fired or was cleared (see `isFinishedTimer`).
  * - A zlib handle is done once closed (`gzipSync` closes its own at once; a stream's `close()`,
  *   its end or an error close it): its stream then lets go of it (`_handle` is null).
  */
 function isDoneBeforeDestroy(record: ResourceRecord<unknown>): boolean {
+  if (record.type === 'Timeout') return isFinishedTimer(record.resource);
   if (record.type === 'ZLIB') return isClosedZlibHandle(record.resource);
   if (!record.type.endsWith('REQUEST') || record.type === 'HTTPCLIENTREQUEST') return false;
   const job = record.resource as { ondone?: unknown; run?: unknown } | undefined;
   return typeof job?.run === 'function' && typeof job.ondone !== 'function';
+}
+
+/**
+ * A timer that fired (and does not repeat) or was cleared: Node marks it at once, and delivers
+ * its destruction a moment later. In between, an interval made of timeouts (jsdom's) had two
+ * links alive, and a report listed the one that had fired.
+ */
+function isFinishedTimer(timer: unknown): boolean {
+  return (timer as { _destroyed?: unknown } | undefined)?._destroyed === true;
 }
 
 function isClosedZlibHandle(handle: unknown): boolean {

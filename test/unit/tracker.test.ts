@@ -44,6 +44,17 @@ afterEach(async () => {
 });
 
 describe('ResourceTracker', () => {
+  test('a cleared or fired timer is not live, though its destruction is delivered later', async () => {
+    const tracker = track();
+    const timers = () => tracker.live().filter((record) => record.type === 'Timeout');
+    const cleared = setTimeout(noop, 10_000);
+    expect(timers()).toHaveLength(1);
+    clearTimeout(cleared);
+    expect(timers()).toEqual([]);
+    await new Promise<void>((resolve) => setTimeout(resolve, 1));
+    expect(timers()).toEqual([]);
+  });
+
   test('a zlib handle is pending while its stream is open, done once closed or used synchronously', async () => {
     const tracker = track();
     const zlibHandles = () => tracker.live().filter((record) => record.type === 'ZLIB');
