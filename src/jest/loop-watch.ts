@@ -23,7 +23,7 @@ import { publishLoopFinding } from './loop-findings';
 import { noteOnce, warn } from './notices';
 import type { HangwatchOptions } from './options';
 import { loopReports } from './report-code';
-import { fullTestName, hasDeadline, type Unit } from './units';
+import { hasDeadline, namingOf, type Unit } from './units';
 
 export interface LoopWatchContext {
   testPath: string;
@@ -303,14 +303,16 @@ export class LoopWatch implements NativeCallRecorder {
     });
   }
 
-  /** One object, no intermediate ones: a unit is described as it starts, thousands in a file. */
   private describeUnit(unit: Unit): LoopUnit {
-    const kind = unit.kind === 'module' ? 'test' : unit.kind;
-    const { testPath, rootDir } = this.context;
-    const { name, timeoutMs } = unit;
-    return unit.kind !== 'test' && unit.test
-      ? { kind, name, forTest: fullTestName(unit.test), testPath, rootDir, timeoutMs }
-      : { kind, name, testPath, rootDir, timeoutMs };
+    const { phase, testName, forTest } = namingOf(unit);
+    return {
+      kind: phase,
+      name: testName,
+      ...(forTest ? { forTest } : {}),
+      testPath: this.context.testPath,
+      rootDir: this.context.rootDir,
+      timeoutMs: unit.timeoutMs,
+    };
   }
 
   private begin(unit: Unit): void {
