@@ -6,7 +6,7 @@ import type { Finding, KeptAliveResource } from '../core/model';
 import { onFirstUse } from '../core/on-first-use';
 import type { HangwatchReport, RunInfo } from '../report/document';
 import { loopRunDirectory } from '../core/loop-watchdog/run-directory';
-import { warn } from './notices';
+import { noteOnce, warn } from './notices';
 import { unreportedFreezes } from './unreported-freezes';
 import { watchedByJest, type WatchedProject } from './watched-files';
 import { openRunChannel, type PublishedKeptAlive, type RunChannel } from './findings-channel';
@@ -137,7 +137,9 @@ export default class HangwatchReporter implements Reporter {
         report,
         partialRunReason(this.globalConfig),
       );
-      if (outcome.notice) noticeReportFile(outcome.notice);
+      // Once per Jest process: in watch mode, each run without findings would otherwise repeat
+      // that the file still holds the same earlier run.
+      if (outcome.notice) noteOnce(outcome.notice);
       return outcome.written;
     }
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -181,26 +183,9 @@ export default class HangwatchReporter implements Reporter {
   }
 }
 
-/** The last thing said about the report file in this Jest process (watch mode runs many). */
-let lastReportFileNotice: string | undefined;
-
-/**
- * Said when it changes: in watch mode, each run without findings would otherwise repeat that the
- * file still holds the same earlier run.
- */
-function noticeReportFile(notice: string): void {
-  if (notice === lastReportFileNotice) return;
-  lastReportFileNotice = notice;
-  warn(notice);
-}
-
-let watchedReportNoticed = false;
-
 /** Said once per Jest process: watch mode calls a new reporter for each run. */
 function noticeWatchedReport(shownAs: string): void {
-  if (watchedReportNoticed) return;
-  watchedReportNoticed = true;
-  warn(
+  noteOnce(
     `the report is not written in watch mode: Jest watches ${shownAs}, and each write would start another run. Add its path to watchPathIgnorePatterns (the presets add hangwatch-report.json), or set the reporter's outputFile to a path Jest does not watch.`,
   );
 }
