@@ -206,6 +206,11 @@ export type AwaitedThing =
       waitingMs?: number;
       /** The event had been emitted on that emitter before the wait began: it was missed. */
       missed?: { beforeMs: number; site?: CreationSite };
+      /**
+       * The stream a readline interface reads its lines from, when it has not ended: its 'line'
+       * and 'close' events come only from that stream's data and end.
+       */
+      input?: StreamState;
     }
   | {
       /** A `jest.fn()` returned the promise, and it never settles. */
@@ -278,6 +283,16 @@ export interface StreamState {
     /** Written but not yet handled: bytes, or objects in object mode. */
     buffered: number;
     objectMode: boolean;
+  };
+  /**
+   * A socket's data ends only when its other end ends it: the peer of a connection, or the
+   * process at the other end of a pipe (a child process's stdout ends when the child exits).
+   */
+  socket?: {
+    /** A pipe (a child process's stdio, a Unix socket), not a TCP connection. */
+    pipe: boolean;
+    /** The TCP peer, `host:port`, when known. */
+    peer?: string;
   };
 }
 

@@ -173,6 +173,34 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     );
   });
 
+  test('readline over a stream nobody ends: the line wait, and why its input has not ended', () => {
+    const failure = run.failureOf('collects the lines of a stream nobody ends');
+    const report = reportOf(failure);
+    expect(report).toMatch(
+      /waits for event 'line' on an Interface for \d+ ms; the wait began at src\/lines\.js:7:28 +for await \(const line of rl\) lines\.push\(line\);\n +its input, a PassThrough, has not ended: end\(\) was never called on it, so it never ends\n/,
+    );
+    expect(report).toMatch(/lines\.test\.js:18:10 +expect\(await collectLines\(input\)\)/);
+    expect(report).toContain('can never finish');
+  });
+
+  test("readline over a child process's stdout: the pipe ends only when the child does", () => {
+    const report = reportOf(
+      run.failureOf('collects the lines of a child process that never exits'),
+    );
+    expect(report).toContain(
+      "its input, a Socket, has not ended: it is a pipe: its data ends only when the process at the other end closes it or exits (a child process's stdout ends when the child exits)",
+    );
+    expect(report).toMatch(/child process \d+ `node -e .*` still running/);
+  });
+
+  test('for await over a TCP connection: the peer that must end it', () => {
+    const report = reportOf(run.failureOf('reads a connection its server never ends'));
+    expect(report).toMatch(
+      /waits for the next chunk or the end of a Socket \(for await\) for [\d.]+ m?s\n +it is a connection to 127\.0\.0\.1:\d+: its data ends only when the peer ends the connection, or when it is destroyed\n/,
+    );
+    expect(report).toMatch(/lines\.test\.js:34:20 +for await \(const chunk of socket\)/);
+  });
+
   test('the JSON report holds stream and callback waits as data, valid against the schema', () => {
     const json = JSON.parse(
       fs.readFileSync(path.join(FIXTURES, 'await-stacks', 'hangwatch-report.json'), 'utf8'),
@@ -204,6 +232,20 @@ describe('await stacks (Jest 30, CommonJS)', () => {
       kind: 'callback',
       functionName: 'readSetting',
       site: { top: { line: 4 } },
+    });
+    expect(awaitedIn('collects the lines of a child process that never exits')).toMatchObject({
+      kind: 'event',
+      emitter: 'Interface',
+      event: 'line',
+      input: { stream: 'Socket', socket: { pipe: true }, readable: { ended: false } },
+    });
+    expect(awaitedIn('reads a connection its server never ends')).toMatchObject({
+      kind: 'stream',
+      via: 'iteration',
+      state: {
+        stream: 'Socket',
+        socket: { pipe: false, peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) },
+      },
     });
     expect(awaitedIn('finished on a response body nobody reads')).toMatchObject({
       kind: 'stream',

@@ -1,5 +1,14 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as net from 'node:net';
+import * as readline from 'node:readline';
 import { PassThrough, Readable, Transform, Writable } from 'node:stream';
-import { isSettled, pipelineStages, streamState } from '../../src/core/await-stacks/stream-waits';
+import {
+  isSettled,
+  pipelineStages,
+  streamState,
+  unendedInputOf,
+} from '../../src/core/await-stacks/stream-waits';
 import { streamReason } from '../../src/core/await-stacks/render';
 
 // What a live stream has and has not done, and the reason a report gives for it, on real Node
@@ -91,6 +100,66 @@ describe('streamState and streamReason', () => {
     const stream = new PassThrough();
     stream.destroy();
     expect(isSettled(streamState(stream))).toBe(true);
+  });
+});
+
+describe('sockets: what must end them', () => {
+  test('a TCP connection names its peer; its reason is the peer, not end()', async () => {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.write('hello');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const client = net.connect(port, '127.0.0.1');
+    try {
+      await once(client, 'connect');
+      const state = streamState(client);
+      expect(state.socket).toEqual({ pipe: false, peer: `127.0.0.1:${port}` });
+      expect(streamReason(state, 'iteration')).toEqual([
+        `it is a connection to 127.0.0.1:${port}: its data ends only when the peer ends the connection, or when it is destroyed`,
+      ]);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+
+  test("a child process's stdout is a pipe, ended by the child", () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+    try {
+      const state = streamState(child.stdout);
+      expect(state.socket).toEqual({ pipe: true });
+      expect(streamReason(state, 'iteration')).toEqual([
+        "it is a pipe: its data ends only when the process at the other end closes it or exits (a child process's stdout ends when the child exits)",
+      ]);
+    } finally {
+      child.kill();
+    }
+  });
+
+  test('a stream that is not a socket has no socket field', () => {
+    expect(streamState(new PassThrough()).socket).toBeUndefined();
+  });
+});
+
+describe('unendedInputOf', () => {
+  test("a readline interface's input while it has not ended, and nothing once it has", async () => {
+    const input = new PassThrough();
+    const lines = readline.createInterface({ input });
+    expect(unendedInputOf(lines)).toMatchObject({
+      stream: 'PassThrough',
+      readable: { ended: false },
+    });
+    const closed = once(lines, 'close');
+    input.end('last\n');
+    await closed;
+    expect(unendedInputOf(lines)).toBeUndefined();
+  });
+
+  test('an emitter that is not a readline interface has none', () => {
+    const emitter = Object.assign(new PassThrough(), { input: new PassThrough() });
+    expect(unendedInputOf(emitter)).toBeUndefined();
   });
 });
 

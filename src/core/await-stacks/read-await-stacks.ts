@@ -1,4 +1,12 @@
-import type { AwaitedThing, AwaitFlow, AwaitStep, CreationSite, Frame, SlotHolder } from '../model';
+import type {
+  AwaitedThing,
+  AwaitFlow,
+  AwaitStep,
+  CreationSite,
+  Frame,
+  SlotHolder,
+  StreamState,
+} from '../model';
 import { framesOf, readSourceLine, toCreationSite } from '../stack';
 import { HeapGraph } from './heap-graph';
 import { iteratorHolding, recordedStreamWait } from './held-waits';
@@ -6,7 +14,7 @@ import { probeNodes, type ProbeNodes } from './probe-nodes';
 import { SameThreadInspector } from './inspector-session';
 import type { HangwatchCallbackWait } from './callback-waits';
 import { probe, HangwatchEventWait, type HangwatchUnheardEmit } from './recorder';
-import { streamWaitOf } from './stream-waits';
+import { streamWaitOf, unendedInputOf } from './stream-waits';
 import { AwaitWalk } from './walk';
 import { realNow } from '../real-timers';
 
@@ -307,7 +315,13 @@ function onceWait(wait: HangwatchEventWait, now: number): AwaitedThing {
     ...siteField(site),
     waitingMs: Math.round(now - wait.at),
     ...(missed ? { missed: missedAt(missed, wait.at) } : {}),
+    ...inputField(wait.emitter),
   };
+}
+
+function inputField(emitter: object): { input?: StreamState } {
+  const input = unendedInputOf(emitter);
+  return input ? { input } : {};
 }
 
 function missedAt(

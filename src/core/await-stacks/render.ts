@@ -91,6 +91,7 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
           `'${awaited.event}' was emitted ${formatDuration(awaited.missed.beforeMs)} before this wait started, so the wait missed it${missedAt ? `; emitted at ${missedAt}` : ''}`,
         );
       }
+      if (awaited.input) lines.push(inputLine(awaited.input));
       return lines;
     }
     case 'callback': {
@@ -115,6 +116,12 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
       ];
     }
   }
+}
+
+/** A readline interface's input that has not ended: its lines, and its 'close', wait on it. */
+function inputLine(input: StreamState): string {
+  const reasons = streamReason(input, 'iteration');
+  return `its input, ${withArticle(input.stream)}, has not ended${reasons.length > 0 ? `: ${reasons.join('; ')}` : ''}`;
 }
 
 function withArticle(name: string): string {
@@ -155,6 +162,7 @@ export function streamReason(state: StreamState, via: StreamWaitVia): string[] {
           : `its end was pushed, but ${unread} ${are(readable.buffered)} still unread`,
       ];
     }
+    if (state.socket) return [socketReason(state.socket)];
     if (writable && !writable.endCalled) {
       return [
         `end() was never called on it, so it never ends${readable.buffered > 0 ? ` (${unread} written to it, unread)` : ''}`,
@@ -183,6 +191,14 @@ export function streamReason(state: StreamState, via: StreamWaitVia): string[] {
     ];
   }
   return [];
+}
+
+/** What must end a socket's data: the process at the other end of a pipe, or the TCP peer. */
+function socketReason(socket: NonNullable<StreamState['socket']>): string {
+  if (socket.pipe) {
+    return "it is a pipe: its data ends only when the process at the other end closes it or exits (a child process's stdout ends when the child exits)";
+  }
+  return `it is a connection${socket.peer ? ` to ${socket.peer}` : ''}: its data ends only when the peer ends the connection, or when it is destroyed`;
 }
 
 /** Who holds the package's slots: the flow itself, or jobs grouped by the await they wait at. */

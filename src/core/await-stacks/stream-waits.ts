@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import streamPromises from 'node:stream/promises';
 import type { AwaitedThing, StreamState, StreamWaitVia } from '../model';
@@ -127,7 +128,32 @@ export function streamState(stream: object): StreamState {
       objectMode: s.writableObjectMode === true,
     };
   }
+  if (stream instanceof Socket) state.socket = socketOf(stream);
   return state;
+}
+
+/** Whether it is a pipe or a TCP connection, and its peer: what must end it. */
+function socketOf(socket: Socket): NonNullable<StreamState['socket']> {
+  const handle = (socket as unknown as { _handle?: { constructor?: { name?: string } } | null })
+    ._handle;
+  const handleName = handle?.constructor?.name;
+  const { remoteAddress, remotePort } = socket;
+  // Closed, a socket has no handle: one with no peer address was a pipe.
+  const pipe = handleName === 'Pipe' || (handleName === undefined && remoteAddress === undefined);
+  if (pipe || remoteAddress === undefined) return { pipe };
+  const host = remoteAddress.includes(':') ? `[${remoteAddress}]` : remoteAddress;
+  return { pipe, peer: `${host}:${remotePort ?? '?'}` };
+}
+
+/**
+ * The stream a readline interface (`readline` or `readline/promises`) reads, while it has not
+ * ended: its 'line' events and its 'close' come only from that stream.
+ */
+export function unendedInputOf(emitter: object): StreamState | undefined {
+  const readline = emitter as { getPrompt?: unknown; input?: { _readableState?: unknown } };
+  if (typeof readline.getPrompt !== 'function' || !readline.input?._readableState) return undefined;
+  const state = streamState(readline.input);
+  return state.destroyed || state.readable?.ended !== false ? undefined : state;
 }
 
 /** Whether a stream has done what `finished` waits for: its readable side ended, its writable side finished. */
