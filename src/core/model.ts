@@ -252,7 +252,19 @@ export type AwaitedThing =
       /** For a pipeline: that stream's stage (1-based) and how many stages it has. */
       pipeline?: { position: number; length: number };
       waitingMs?: number;
+      /**
+       * The async generator (or other async iterator) that stream reads (`Readable.from`), when
+       * it is stopped at an await of its own: where, innermost first, and what it waits on.
+       */
+      source?: StreamSource;
     };
+
+export interface StreamSource {
+  /** The generator function's name. */
+  generator: string;
+  steps: AwaitStep[];
+  awaiting?: AwaitedThing;
+}
 
 /** How a flow waits on a stream: `finished`, `pipeline` (from `stream/promises`) or `for await`. */
 export type StreamWaitVia = 'finished' | 'pipeline' | 'iteration';

@@ -201,6 +201,25 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     expect(report).toMatch(/lines\.test\.js:34:20 +for await \(const chunk of socket\)/);
   });
 
+  test("Readable.from over an async generator: the generator's own await and what it waits on", () => {
+    const failure = run.failureOf('reading more rows than a cursor holds');
+    const report = reportOf(failure);
+    expect(report).toMatch(
+      /waits for the next chunk or the end of a Readable \(for await\) for \d+ ms\n +it reads the async generator rowsOf\(\), stopped at an await of its own \(innermost first\):\n +waits on a new Promise whose resolve and reject have not been called; its executor: cursor\.test\.js:7:\d+ .*\n +src\/export\.js:8:18 const page = await cursor\.nextPage\(\);\n +src\/export\.js:28:20 +for await \(const row of Readable\.from\(rowsOf\(cursor\)\)\) \{/,
+    );
+    // Nothing is pending: the error's frame is the generator's await, the innermost.
+    expect(topFrameOf(failure)).toContain('src/export.js:8:18');
+  });
+
+  test('a pipeline whose first stage is Readable.from a stopped generator', () => {
+    const report = reportOf(
+      run.failureOf('exporting a cursor that never gives its empty last page'),
+    );
+    expect(report).toMatch(
+      /stage 1 of 4, a Readable: it reads the async generator rowsOf\(\), stopped at an await of its own \(innermost first\):\n.*its executor: cursor\.test\.js:7:\d+.*\n +src\/export\.js:8:18 const page = await cursor\.nextPage\(\);\n +src\/export\.js:22:3 /,
+    );
+  });
+
   test('the JSON report holds stream and callback waits as data, valid against the schema', () => {
     const json = JSON.parse(
       fs.readFileSync(path.join(FIXTURES, 'await-stacks', 'hangwatch-report.json'), 'utf8'),
@@ -245,6 +264,18 @@ describe('await stacks (Jest 30, CommonJS)', () => {
       state: {
         stream: 'Socket',
         socket: { pipe: false, peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) },
+      },
+    });
+    expect(awaitedIn('exporting a cursor that never gives its empty last page')).toMatchObject({
+      kind: 'stream',
+      via: 'pipeline',
+      pipeline: { position: 1, length: 4 },
+      source: {
+        generator: 'rowsOf',
+        steps: [
+          { frame: { line: 8, column: 18 }, sourceLine: 'const page = await cursor.nextPage();' },
+        ],
+        awaiting: { kind: 'promise', site: { top: { line: 7 } } },
       },
     });
     expect(awaitedIn('finished on a response body nobody reads')).toMatchObject({

@@ -140,6 +140,45 @@ const unit = (async () => {
     expect(lookups).toBe(5);
   });
 
+  test("Readable.from a stopped async generator: the generator's await, under the for await", () => {
+    const flows = flowsOf(`const { Readable } = require('node:stream');
+async function* numbers() {
+  yield 1;
+  await new Promise(() => {});
+}
+const unit = (async () => {
+  for await (const n of Readable.from(numbers())) void n;
+})();`);
+    expect(flows).toHaveLength(1);
+    expect(flows[0].awaiting).toMatchObject({
+      kind: 'stream',
+      via: 'iteration',
+      source: {
+        generator: 'numbers',
+        steps: [{ frame: { line: 8, functionName: 'numbers' } }],
+        awaiting: { kind: 'promise', site: { top: { line: 8 } } },
+      },
+    });
+  });
+
+  test("the recording Readable.from is still Node's: its options, arrays and generators", () => {
+    const result = runCase(
+      `const { Readable } = require('node:stream');
+globalThis.result = {
+  name: Readable.from.name,
+  fromArray: Readable.from(['a']) instanceof Readable,
+  options: Readable.from(['a'], { objectMode: false }).readableObjectMode,
+};
+(async () => {
+  const chunks = [];
+  for await (const chunk of Readable.from((async function* () { yield 'x'; yield 'y'; })())) chunks.push(chunk);
+  globalThis.result.chunks = chunks;
+})();`,
+      'globalThis.result',
+    );
+    expect(result).toEqual({ name: 'from', fromArray: true, options: false, chunks: ['x', 'y'] });
+  });
+
   test('Promise.all: one flow per branch; a missed events.once named', () => {
     const flows = flowsOf(`const { EventEmitter, once } = require('node:events');
 class Conn extends EventEmitter {

@@ -16,6 +16,18 @@ export function recordedStreamWait(
   return index === undefined ? undefined : probe.streamWaits[index];
 }
 
+/** The snapshot node of the async iterator a stream wait's stage reads (`Readable.from`), if any. */
+export function streamSourceNode(
+  graph: HeapGraph,
+  nodes: ProbeNodes,
+  wait: HangwatchStreamWait,
+  stage: number,
+): number | undefined {
+  if (wait.sources[stage] === undefined) return undefined;
+  const sources = nodes.streamSources.get(probe.streamWaits.indexOf(wait));
+  return sources === undefined ? undefined : graph.follow(sources, stage);
+}
+
 /** Edges that say nothing about who holds a value, and would lead the walk anywhere. */
 const NOT_OWNERSHIP = new Set([
   '__proto__',

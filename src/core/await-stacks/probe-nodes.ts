@@ -9,6 +9,8 @@ export interface ProbeNodes {
   emitsByEmitter: Map<number, number[]>;
   /** The promise (`finished`, `pipeline`) or iterator (`for await`) of each stream wait. */
   streamWaits: Map<number, number>;
+  /** By stream wait index: its `sources` array (see `HangwatchStreamWait`). */
+  streamSources: Map<number, number>;
   /** Each promisified call's promise, and (by index) the callback-style function it called. */
   callbackWaits: Map<number, number>;
   callbackFunctions: Map<number, number>;
@@ -27,6 +29,7 @@ export function probeNodes(graph: HeapGraph): ProbeNodes | undefined {
       waits: elements(graph, graph.follow(node, 'waits'), 'promise'),
       emitsByEmitter: groupBy(elements(graph, graph.follow(node, 'emits'), 'emitter')),
       streamWaits: elements(graph, graph.follow(node, 'streamWaits'), 'waited'),
+      streamSources: byIndex(graph, graph.follow(node, 'streamWaits'), 'sources'),
       callbackWaits: elements(graph, graph.follow(node, 'callbackWaits'), 'promise'),
       callbackFunctions: byIndex(graph, graph.follow(node, 'callbackWaits'), 'fn'),
     };

@@ -9,12 +9,12 @@ import type {
 } from '../model';
 import { framesOf, readSourceLine, toCreationSite } from '../stack';
 import { HeapGraph } from './heap-graph';
-import { iteratorHolding, recordedStreamWait } from './held-waits';
+import { iteratorHolding, recordedStreamWait, streamSourceNode } from './held-waits';
 import { probeNodes, type ProbeNodes } from './probe-nodes';
 import { SameThreadInspector } from './inspector-session';
 import type { HangwatchCallbackWait } from './callback-waits';
 import { probe, HangwatchEventWait, type HangwatchUnheardEmit } from './recorder';
-import { streamWaitOf, unendedInputOf } from './stream-waits';
+import { streamWaitOf, unendedInputOf, type HangwatchStreamWait } from './stream-waits';
 import { AwaitWalk } from './walk';
 import { realNow } from '../real-timers';
 
@@ -45,11 +45,12 @@ export function readAwaitStacks(unitPromise: unknown): AwaitFlow[] {
     const walk = new AwaitWalk(graph);
     const { chains, awaitees } = rootedChains(walk, nodes.unitPromise);
     if (chains.length === 0) return [];
+    const reading: Reading = { now: startedAt, walk, graph, nodes, inspector, awaitees };
     const flows: AwaitFlow[] = [];
     for (const chain of chains.slice(0, MAX_FLOWS)) {
       const steps = chainSteps(chain, walk, graph, inspector);
       if (steps.length === 0) continue;
-      const awaiting = awaitedThing(startedAt, chain[0], steps, walk, graph, nodes, inspector);
+      const awaiting = awaitedThing(reading, chain[0], steps);
       if (awaiting?.kind === 'library') {
         const holders = slotHolders(awaiting.packageName, chain, awaitees, walk, graph, inspector);
         if (holders.length > 0) awaiting.holders = holders;
@@ -61,6 +62,17 @@ export function readAwaitStacks(unitPromise: unknown): AwaitFlow[] {
     probe.units = [];
     inspector.close();
   }
+}
+
+/** What reading one hung unit's awaits needs at every step. */
+interface Reading {
+  now: number;
+  walk: AwaitWalk;
+  graph: HeapGraph;
+  nodes: ProbeNodes;
+  inspector: SameThreadInspector;
+  /** For each suspended generator, the suspended generators it awaits. */
+  awaitees: Map<number, number[]>;
 }
 
 /**
@@ -201,18 +213,17 @@ function siteOf(frame: Frame | undefined): CreationSite | undefined {
 }
 
 function awaitedThing(
-  now: number,
+  reading: Reading,
   leaf: number,
   steps: AwaitStep[],
-  walk: AwaitWalk,
-  graph: HeapGraph,
-  nodes: ProbeNodes,
-  inspector: SameThreadInspector,
+  depth = 0,
 ): AwaitedThing | undefined {
+  const { now, walk, graph, nodes, inspector } = reading;
+  const streamWait = (wait: HangwatchStreamWait | undefined) =>
+    wait && withSource(reading, wait, streamWaitOf(wait, now), depth);
   // `for await` over a stream: up to Node 24 the innermost suspended function is Node's iterator
   // itself, an async generator.
-  const iteration = recordedStreamWait(nodes, leaf);
-  const iterated = iteration && streamWaitOf(iteration, now);
+  const iterated = streamWait(recordedStreamWait(nodes, leaf));
   if (iterated) return iterated;
   const awaited = walk.awaitedBy(leaf);
   if (awaited === undefined) return undefined;
@@ -221,8 +232,7 @@ function awaitedThing(
     const waitIndex = nodes.waits.get(promise);
     const wait = waitIndex === undefined ? undefined : probe.waits[waitIndex];
     if (wait) return onceWait(wait, now);
-    const streamRecord = recordedStreamWait(nodes, promise);
-    const streamAwaited = streamRecord && streamWaitOf(streamRecord, now);
+    const streamAwaited = streamWait(recordedStreamWait(nodes, promise));
     if (streamAwaited) return streamAwaited;
     const callbackIndex = nodes.callbackWaits.get(promise);
     const callback = callbackIndex === undefined ? undefined : probe.callbackWaits[callbackIndex];
@@ -233,9 +243,7 @@ function awaitedThing(
   }
   const iterator = iteratorHolding(graph, nodes, sources);
   const heldByIterator =
-    iterator instanceof HangwatchEventWait
-      ? onceWait(iterator, now)
-      : iterator && streamWaitOf(iterator, now);
+    iterator instanceof HangwatchEventWait ? onceWait(iterator, now) : streamWait(iterator);
   if (heldByIterator) return heldByIterator;
   const entered = steps.find((entry) => entry.frame.origin === 'user');
   for (const promise of sources) {
@@ -264,6 +272,46 @@ function awaitedThing(
     return library(innermost.packageName, entered);
   }
   return undefined;
+}
+
+/** Source reads nest at most this deep (a generator reading a stream fed by a generator...). */
+const MAX_SOURCE_DEPTH = 2;
+
+/**
+ * A `Readable.from` stream that never ends: its source generator is stopped at an await of its
+ * own. Adds where (innermost first) and what that await waits on.
+ */
+function withSource(
+  reading: Reading,
+  wait: HangwatchStreamWait,
+  awaited: AwaitedThing | undefined,
+  depth: number,
+): AwaitedThing | undefined {
+  if (awaited?.kind !== 'stream' || depth >= MAX_SOURCE_DEPTH) return awaited;
+  const stage = awaited.pipeline ? awaited.pipeline.position - 1 : 0;
+  const node = streamSourceNode(reading.graph, reading.nodes, wait, stage);
+  const generator = node === undefined ? undefined : reading.walk.suspended.get(node);
+  if (!generator) return awaited;
+  const chain = innermostChain(node!, reading.awaitees);
+  const steps = chainSteps(chain, reading.walk, reading.graph, reading.inspector);
+  if (steps.length === 0) return awaited;
+  const inner = awaitedThing(reading, chain[0], steps, depth + 1);
+  awaited.source = {
+    generator: generator.functionName || 'an async generator',
+    steps,
+    ...(inner ? { awaiting: inner } : {}),
+  };
+  return awaited;
+}
+
+/** From a suspended generator down through what it awaits: innermost first, one path. */
+function innermostChain(outermost: number, awaitees: Map<number, number[]>): number[] {
+  const path = [outermost];
+  for (;;) {
+    const below = (awaitees.get(path[path.length - 1]) ?? []).find((g) => !path.includes(g));
+    if (below === undefined || path.length >= 64) return path.reverse();
+    path.push(below);
+  }
 }
 
 /** A package the user's code calls into (p-limit counts: Jest uses it too, but not in a test's awaits). */

@@ -6,6 +6,7 @@ import type {
   Frame,
   HangFinding,
   SlotHolder,
+  StreamSource,
   StreamState,
   StreamWaitVia,
 } from '../model';
@@ -112,10 +113,28 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
         : '';
       return [
         `${streamWaitHeadline(awaited.via, state.stream, pipeline?.length)}${waiting}`,
-        ...streamReason(state, awaited.via).map((reason) => `${which}${reason}`),
+        // Fed by a generator stopped at an await: that is why it has not pushed its end.
+        ...(awaited.source
+          ? sourceLines(awaited.source, which, rootDir)
+          : streamReason(state, awaited.via).map((reason) => `${which}${reason}`)),
       ];
     }
   }
+}
+
+/** The generator a `Readable.from` stream reads, where it is stopped and what it waits on. */
+function sourceLines(source: StreamSource, which: string, rootDir: string): string[] {
+  const generator =
+    source.generator === 'an async generator'
+      ? source.generator
+      : `the async generator ${source.generator}()`;
+  return [
+    `${which}it reads ${generator}, stopped at an await of its own (innermost first):`,
+    ...(source.awaiting ? describeAwaited(source.awaiting, rootDir) : []).map(
+      (line) => `  ${line}`,
+    ),
+    ...stepLines({ steps: source.steps }, rootDir, '  '),
+  ];
 }
 
 /** A readline interface's input that has not ended: its lines, and its 'close', wait on it. */
@@ -227,7 +246,9 @@ function holderLines(packageName: string, holders: SlotHolder[], rootDir: string
 /** The frames a hang error's stack should start with: the innermost user await's flow. */
 export function awaitCulpritFrames(finding: HangFinding): Frame[] {
   for (const flow of finding.awaits ?? []) {
-    const user = flow.steps.filter((step) => step.frame.origin === 'user');
+    // A stream's source generator stopped at an await of its own: that await is the innermost.
+    const source = flow.awaiting?.kind === 'stream' ? (flow.awaiting.source?.steps ?? []) : [];
+    const user = [...source, ...flow.steps].filter((step) => step.frame.origin === 'user');
     if (user.length > 0) return user.map((step) => step.frame);
   }
   return [];

@@ -18,7 +18,28 @@ export class HangwatchStreamWait {
     /** The streams, in order; for a pipeline, undefined for a stage that is not a stream (a function). */
     readonly stages: readonly (object | undefined)[],
     readonly at: number,
+    /** Per stage, the async iterator a `Readable.from` stream reads (a user's async generator). */
+    readonly sources: readonly (object | undefined)[] = stages.map(sourceOf),
   ) {}
+}
+
+/**
+ * The async iterator each `Readable.from` stream reads: when the stream never ends, its source is
+ * stopped at an await of its own, which a report names. Keyed weakly: kept as long as the stream.
+ */
+const sources = new WeakMap<object, object>();
+
+function sourceOf(stream: object | undefined): object | undefined {
+  return stream === undefined ? undefined : sources.get(stream);
+}
+
+function isAsyncIterator(value: unknown): value is object {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { next?: unknown }).next === 'function' &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  );
 }
 
 type RecordWait = (wait: HangwatchStreamWait) => void;
@@ -66,6 +87,19 @@ export function wrapStreamWaits(
   Object.defineProperty(iterateWrapper, 'name', { value: '[Symbol.asyncIterator]' });
   (Readable.prototype as unknown as { [key: symbol]: unknown })[Symbol.asyncIterator] =
     iterateWrapper;
+
+  // Static, and inherited by Duplex, PassThrough...: `this` is whichever class it was called on.
+  const from = Readable.from;
+  const fromWrapper = function (this: unknown, ...args: unknown[]) {
+    const stream = Reflect.apply(from, this, args) as unknown;
+    if (isRecording() && isAsyncIterator(args[0]) && isStream(stream)) {
+      sources.set(stream, args[0]);
+    }
+    return stream;
+  };
+  Object.defineProperty(fromWrapper, 'name', { value: 'from' });
+  Object.defineProperty(fromWrapper, 'length', { value: from.length });
+  Readable.from = fromWrapper as typeof Readable.from;
 }
 
 /** `pipeline(a, b, c[, options])` or `pipeline([a, b, c][, options])`: the stages, in order. */
