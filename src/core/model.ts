@@ -260,7 +260,7 @@ export type AwaitedThing =
     };
 
 export interface StreamSource {
-  /** The generator function's name. */
+  /** The generator function's name ('' for an anonymous one). */
   generator: string;
   steps: AwaitStep[];
   awaiting?: AwaitedThing;

@@ -297,7 +297,7 @@ function withSource(
   if (steps.length === 0) return awaited;
   const inner = awaitedThing(reading, chain[0], steps, depth + 1);
   awaited.source = {
-    generator: generator.functionName || 'an async generator',
+    generator: generator.functionName,
     steps,
     ...(inner ? { awaiting: inner } : {}),
   };

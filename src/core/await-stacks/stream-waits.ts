@@ -88,7 +88,7 @@ export function wrapStreamWaits(
   (Readable.prototype as unknown as { [key: symbol]: unknown })[Symbol.asyncIterator] =
     iterateWrapper;
 
-  // Static, and inherited by Duplex, PassThrough...: `this` is whichever class it was called on.
+  // Static: a subclass without a `from` of its own calls it with itself as `this` (Duplex has one).
   const from = Readable.from;
   const fromWrapper = function (this: unknown, ...args: unknown[]) {
     const stream = Reflect.apply(from, this, args) as unknown;
