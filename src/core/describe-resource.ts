@@ -37,6 +37,26 @@ const AUXILIARY_TYPES = new Set([
 
 const PASSIVE_TYPES = new Set(['TCPSERVERWRAP', 'PIPESERVERWRAP', 'HTTPINCOMINGMESSAGE']);
 
+/**
+ * A zlib handle with no chunk on the thread pool: it does nothing until someone writes to its
+ * stream or reads from it. Node keeps the chunk it works on as the handle's `buffer`, and stops
+ * halfway, keeping it, when its output is full: it goes on once that is read.
+ */
+export function isIdleZlib(handle: object | undefined): boolean {
+  return (handle as Loose | undefined)?.buffer == null || zlibOutputFull(handle);
+}
+
+function zlibOutputFull(handle: object | undefined): boolean {
+  const stream = ownerObject(handle) as
+    { readableLength?: unknown; readableHighWaterMark?: unknown } | undefined;
+  const { readableLength, readableHighWaterMark } = stream ?? {};
+  return (
+    typeof readableLength === 'number' &&
+    typeof readableHighWaterMark === 'number' &&
+    readableLength >= readableHighWaterMark
+  );
+}
+
 /** Node keeps the JavaScript object behind a handle (net.Socket, ChildProcess) under this symbol. */
 function ownerObject(handle: object | undefined): Loose | undefined {
   if (!handle) return undefined;
@@ -182,8 +202,17 @@ export function describeResource(
         kind: 'terminal stream',
         details: {},
       };
-    case 'ZLIB':
-      return { ...base, kind: 'zlib stream', details: {} };
+    case 'ZLIB': {
+      // Node hands a chunk to the thread pool with it as the handle's `buffer`, and clears it
+      // when that chunk is done: otherwise the stream only waits for whoever writes or reads it.
+      const compressing = !isIdleZlib(resource);
+      return {
+        ...base,
+        kind: 'zlib stream',
+        details: { compressing, ...(compressing ? {} : { outputFull: zlibOutputFull(resource) }) },
+        passive: !compressing,
+      };
+    }
     case 'PROMISE':
       return {
         ...base,

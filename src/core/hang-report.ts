@@ -374,8 +374,11 @@ export function culpritFrame(finding: HangFinding): Frame | undefined {
   const userSite = (entry: { site?: CreationSite }) => entry.site?.top?.origin === 'user';
   const own = (entry: { relation: Relation; owner?: OwnerRef; site?: CreationSite }) =>
     isOwnWork(entry) && userSite(entry);
+  // An idle zlib stream waits for its input like the flow does: the flow's await says why.
+  const canAct = (entry: PendingResource) =>
+    !(entry.type === 'ZLIB' && entry.details.compressing === false);
   return (
-    finding.pending.find(own)?.site?.top ??
+    finding.pending.find((entry) => own(entry) && canAct(entry))?.site?.top ??
     finding.fakeTimers?.pending.find(own)?.site?.top ??
     finding.pendingPromises?.find(userSite)?.site?.top ??
     awaitCulpritFrames(finding)[0] ??

@@ -1,3 +1,4 @@
+import { isIdleZlib } from './describe-resource';
 import { isRunnerOwned, framesOf } from './stack';
 import type { ResourceRecord, ResourceTracker } from './tracker';
 
@@ -29,6 +30,8 @@ export class WakeSources {
   ): ResourceRecord<Owner> | string | undefined {
     for (const record of tracker.live()) {
       if (record.type === 'PROMISE' || isSpentTimer(record.resource)) continue;
+      // Like any stream, it goes on only when other code writes to it or reads from it.
+      if (record.type === 'ZLIB' && isIdleZlib(record.resource)) continue;
       if (wakesNothing !== undefined && record.resource === wakesNothing) continue;
       if (!this.isRunnerRecord(record)) return record;
     }

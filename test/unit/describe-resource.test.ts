@@ -1,7 +1,9 @@
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
+import * as crypto from 'node:crypto';
 import * as net from 'node:net';
+import * as zlib from 'node:zlib';
 import { describeResource } from '../../src/core/describe-resource';
 import { describePending } from '../../src/core/render/pending';
 
@@ -229,6 +231,34 @@ describe('describeResource: child processes', () => {
 });
 
 describe('describeResource: other types', () => {
+  test('a zlib stream compressing a chunk is active; idle, it says what it waits for', async () => {
+    const gzip = zlib.createGzip();
+    cleanups.push(() => new Promise<void>((resolve) => gzip.close(() => resolve())));
+    const handle = handleOf(gzip);
+    expect(describeWithSummary('ZLIB', handle, 0, false)).toMatchObject({
+      details: { compressing: false, outputFull: false },
+      passive: true,
+      summary: 'zlib stream not finished, idle: it waits for more input or end()',
+    });
+    gzip.write(Buffer.alloc(100_000));
+    // The chunk is on the thread pool until its callback.
+    expect(describeWithSummary('ZLIB', handle, 0, false)).toMatchObject({
+      details: { compressing: true },
+      passive: false,
+      summary: 'zlib stream not finished',
+    });
+    // Nobody reads its output: it stops taking input, and what is written waits.
+    for (let i = 0; i < 20; i++) gzip.write(crypto.randomBytes(64 * 1024));
+    while (gzip.readableLength < gzip.readableHighWaterMark) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(describeWithSummary('ZLIB', handle, 0, false)).toMatchObject({
+      details: { compressing: false, outputFull: true },
+      summary:
+        'zlib stream not finished, idle: nothing reads its output, so it takes no more input',
+    });
+  });
+
   test('marks helper types as auxiliary and server types as passive', () => {
     expect(describeWithSummary('TCPCONNECTWRAP', undefined, 0, false).auxiliary).toBe(true);
     expect(describeWithSummary('HTTPINCOMINGMESSAGE', undefined, 0, false)).toMatchObject({

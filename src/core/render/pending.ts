@@ -89,12 +89,20 @@ function fromFacts({ type, kind, details, ageMs }: PendingFacts): string {
     case 'TTYWRAP':
       return 'terminal (TTY) stream open';
     case 'ZLIB':
-      return 'zlib stream not finished';
+      return zlibText(details);
     case 'PROMISE':
       return promiseText(details, age);
     default:
       return `${type} pending for ${age}`;
   }
+}
+
+/** Idle, it can do nothing by itself: what would make it go on. */
+function zlibText(details: PendingFacts['details']): string {
+  if (details.compressing !== false) return 'zlib stream not finished';
+  return details.outputFull === true
+    ? 'zlib stream not finished, idle: nothing reads its output, so it takes no more input'
+    : 'zlib stream not finished, idle: it waits for more input or end()';
 }
 
 function timerText(details: PendingFacts['details'], age: string): string {
