@@ -205,7 +205,7 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     const failure = run.failureOf('reading more rows than a cursor holds');
     const report = reportOf(failure);
     expect(report).toMatch(
-      /waits for the next chunk or the end of a Readable \(for await\) for \d+ ms\n +it reads the async generator rowsOf\(\), stopped at an await of its own \(innermost first\):\n +waits on a new Promise whose resolve and reject have not been called; its executor: cursor\.test\.js:7:\d+ .*\n +src\/export\.js:8:18 const page = await cursor\.nextPage\(\);\n +src\/export\.js:28:20 +for await \(const row of Readable\.from\(rowsOf\(cursor\)\)\) \{/,
+      /waits for the next chunk or the end of a Readable \(for await\) for \d+ ms\n +it is fed by the async generator rowsOf\(\), stopped at an await of its own \(innermost first\):\n +waits on a new Promise whose resolve and reject have not been called; its executor: cursor\.test\.js:7:\d+ .*\n +src\/export\.js:8:18 const page = await cursor\.nextPage\(\);\n +src\/export\.js:28:20 +for await \(const row of Readable\.from\(rowsOf\(cursor\)\)\) \{/,
     );
     // Nothing is pending: the error's frame is the generator's await, the innermost.
     expect(topFrameOf(failure)).toContain('src/export.js:8:18');
@@ -220,8 +220,16 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     expect(report).toContain('zlib stream not finished, idle: it waits for more input or end()');
     expect(topFrameOf(failure)).toContain('src/export.js:8:18');
     expect(report).toMatch(
-      /stage 1 of 4, a Readable: it reads the async generator rowsOf\(\), stopped at an await of its own \(innermost first\):\n.*its executor: cursor\.test\.js:7:\d+.*\n +src\/export\.js:8:18 const page = await cursor\.nextPage\(\);\n +src\/export\.js:22:3 /,
+      /stage 1 of 4, a Readable: it is fed by the async generator rowsOf\(\), stopped at an await of its own \(innermost first\):\n.*its executor: cursor\.test\.js:7:\d+.*\n +src\/export\.js:8:18 const page = await cursor\.nextPage\(\);\n +src\/export\.js:22:3 /,
     );
+  });
+
+  test('a pipeline fed by an async generator stage: the generator, at its own await', () => {
+    const failure = run.failureOf('copying a cursor into an object sink');
+    expect(reportOf(failure)).toMatch(
+      /stage 2 of 2, a Writable: it is fed by the async generator rowsOf\(\), stopped at an await of its own \(innermost first\):\n.*its executor: cursor\.test\.js:7:\d+.*\n +src\/export\.js:8:18 const page = await cursor\.nextPage\(\);\n +src\/export\.js:37:3 +await pipeline\(rowsOf\(cursor\), sink\);/,
+    );
+    expect(topFrameOf(failure)).toContain('src/export.js:8:18');
   });
 
   test('the JSON report holds stream and callback waits as data, valid against the schema', () => {

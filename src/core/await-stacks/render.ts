@@ -122,13 +122,13 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
   }
 }
 
-/** The generator a `Readable.from` stream reads, where it is stopped and what it waits on. */
+/** The generator that feeds a stream (`Readable.from`, a pipeline), where it is stopped and why. */
 function sourceLines(source: StreamSource, which: string, rootDir: string): string[] {
   const generator = source.generator
     ? `the async generator ${source.generator}()`
     : 'an async generator';
   return [
-    `${which}it reads ${generator}, stopped at an await of its own (innermost first):`,
+    `${which}it is fed by ${generator}, stopped at an await of its own (innermost first):`,
     ...(source.awaiting ? describeAwaited(source.awaiting, rootDir) : []).map(
       (line) => `  ${line}`,
     ),

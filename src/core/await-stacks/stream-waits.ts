@@ -18,7 +18,10 @@ export class HangwatchStreamWait {
     /** The streams, in order; for a pipeline, undefined for a stage that is not a stream (a function). */
     readonly stages: readonly (object | undefined)[],
     readonly at: number,
-    /** Per stage, the async iterator a `Readable.from` stream reads (a user's async generator). */
+    /**
+     * Per stage, the async iterator that feeds it (a user's async generator): the one a
+     * `Readable.from` stream reads, or, in a pipeline, the stage before it.
+     */
     readonly sources: readonly (object | undefined)[] = stages.map(sourceOf),
   ) {}
 }
@@ -31,6 +34,15 @@ const sources = new WeakMap<object, object>();
 
 function sourceOf(stream: object | undefined): object | undefined {
   return stream === undefined ? undefined : sources.get(stream);
+}
+
+/** Per pipeline stage, what feeds it: its `Readable.from` source, or an async iterator before it. */
+function pipelineSources(stages: unknown[]): (object | undefined)[] {
+  return stages.map((stage, index) => {
+    if (!isStream(stage)) return undefined;
+    const before = stages[index - 1];
+    return sourceOf(stage) ?? (isAsyncIterator(before) ? before : undefined);
+  });
 }
 
 function isAsyncIterator(value: unknown): value is object {
@@ -65,9 +77,10 @@ export function wrapStreamWaits(
   const pipelineWrapper = function pipeline_(this: unknown, ...args: unknown[]) {
     const promise = Reflect.apply(pipeline, this, args) as unknown;
     if (isRecording()) {
-      const stages = pipelineStages(args).map((stage) => (isStream(stage) ? stage : undefined));
+      const given = pipelineStages(args);
+      const stages = given.map((stage) => (isStream(stage) ? stage : undefined));
       if (stages.some((stage) => stage !== undefined)) {
-        record(new HangwatchStreamWait('pipeline', promise, stages, now()));
+        record(new HangwatchStreamWait('pipeline', promise, stages, now(), pipelineSources(given)));
       }
     }
     return promise;
