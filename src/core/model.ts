@@ -253,8 +253,9 @@ export type AwaitedThing =
       pipeline?: { position: number; length: number };
       waitingMs?: number;
       /**
-       * The async generator (or other async iterator) that stream reads (`Readable.from`), when
-       * it is stopped at an await of its own: where, innermost first, and what it waits on.
+       * The async generator (or other async iterator) that feeds that stream (`Readable.from`, or
+       * the stage before it in a pipeline), when it is stopped at an await of its own: where,
+       * innermost first, and what it waits on.
        */
       source?: StreamSource;
     };
