@@ -203,8 +203,7 @@ export function describeResource(
         details: {},
       };
     case 'ZLIB': {
-      // Node hands a chunk to the thread pool with it as the handle's `buffer`, and clears it
-      // when that chunk is done: otherwise the stream only waits for whoever writes or reads it.
+      // Idle, it only waits for whoever writes to it or reads from it, as a server waits.
       const compressing = !isIdleZlib(resource);
       return {
         ...base,
