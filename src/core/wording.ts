@@ -70,8 +70,14 @@ function groupTitle(
 ): string {
   const count = resources.length;
   switch (relation) {
-    case 'this-test':
-      return `It is waiting on ${plural(count, 'thing')} ${finding.phase === 'test' ? 'it' : 'the hook'} started${onlyGroup ? '; nothing else is pending' : ''}:`;
+    case 'this-test': {
+      const starter = finding.phase === 'test' ? 'it' : 'the hook';
+      // Failed early: what is still open cannot settle it (an idle stream waits like the test).
+      if (finding.trigger === 'idle') {
+        return `${plural(count, 'thing')} ${starter} started ${count === 1 ? 'is' : 'are'} still open, but idle: none of it could settle ${starter === 'it' ? 'it' : 'the hook'}:`;
+      }
+      return `It is waiting on ${plural(count, 'thing')} ${starter} started${onlyGroup ? '; nothing else is pending' : ''}:`;
+    }
     case 'hook':
       return hookGroupTitle(finding.phase, count);
     case 'earlier':

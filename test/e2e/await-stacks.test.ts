@@ -217,7 +217,9 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     // Its gzip stage is idle, waiting for input like the flow: it wakes nothing, so the test
     // fails early, and the error's frame is the generator's await, not the createGzip line.
     expect(report).toContain('can never finish');
-    expect(report).toContain('zlib stream not finished, idle: it waits for more input or end()');
+    expect(report).toMatch(
+      /1 thing it started is still open, but idle: none of it could settle it:\n +1\. zlib stream not finished, idle: it waits for more input or end\(\)/,
+    );
     expect(topFrameOf(failure)).toContain('src/export.js:8:18');
     expect(report).toMatch(
       /stage 1 of 4, a Readable: it is fed by the async generator rowsOf\(\), stopped at an await of its own \(innermost first\):\n.*its executor: cursor\.test\.js:7:\d+.*\n +src\/export\.js:8:18 const page = await cursor\.nextPage\(\);\n +src\/export\.js:22:3 /,

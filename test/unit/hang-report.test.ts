@@ -287,6 +287,15 @@ describe('renderHangText', () => {
     expect(text).toMatch(/1\. setTimeout 30000 ms \(.* left\) \(unref'd\)/);
   });
 
+  test('failed early, what it started and left open is said to be idle, not waited on', () => {
+    timer(hungTest, () => setTimeout(noop, 30_000).unref());
+    const text = renderHangText({ ...finding(), trigger: 'idle' }, { rootDir: ROOT });
+    expect(text).toContain(
+      '1 thing it started is still open, but idle: none of it could settle it:',
+    );
+    expect(text).not.toContain('It is waiting on');
+  });
+
   test('says how many resources the cap left out', () => {
     for (let i = 0; i < 3; i++) timer(hungTest, () => setTimeout(noop, 30_000));
     const text = renderHangText(finding(2), { rootDir: ROOT });
