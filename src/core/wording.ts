@@ -74,7 +74,7 @@ function groupTitle(
       const starter = finding.phase === 'test' ? 'it' : 'the hook';
       // Failed early: what is still open cannot settle it (an idle stream waits like the test).
       if (finding.trigger === 'idle') {
-        return `${plural(count, 'thing')} ${starter} started ${count === 1 ? 'is' : 'are'} still open, but idle: none of it could settle ${starter === 'it' ? 'it' : 'the hook'}:`;
+        return `${plural(count, 'thing')} ${starter} started ${count === 1 ? 'is' : 'are'} still open, but idle: none of it could settle ${starter}:`;
       }
       return `It is waiting on ${plural(count, 'thing')} ${starter} started${onlyGroup ? '; nothing else is pending' : ''}:`;
     }
