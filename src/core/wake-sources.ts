@@ -29,7 +29,8 @@ export class WakeSources {
     wakesNothing?: object,
   ): ResourceRecord<Owner> | string | undefined {
     for (const record of tracker.live()) {
-      if (record.type === 'PROMISE' || isSpentTimer(record.resource)) continue;
+      // A timer that fired or was cleared is not live (see the tracker's `live`).
+      if (record.type === 'PROMISE') continue;
       // Like any stream, it goes on only when other code writes to it or reads from it.
       if (record.type === 'ZLIB' && isIdleZlib(record.resource)) continue;
       if (wakesNothing !== undefined && record.resource === wakesNothing) continue;
@@ -59,15 +60,6 @@ export class WakeSources {
     }
     return undefined;
   }
-}
-
-/**
- * A timer that fired or was cleared: it can wake nothing, though its `destroy` (which Node emits
- * later, in a batch) has not reached the tracker yet. Jest's timeout timer of the unit that just
- * ended is one, at the next unit's first look.
- */
-function isSpentTimer(resource: object | undefined): boolean {
-  return (resource as { _destroyed?: unknown } | undefined)?._destroyed === true;
 }
 
 function countActive(): Map<string, number> {
