@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { FetchRequestState } from './fetch-requests';
+import { ownerObject } from './handle-owner';
 import { readAddress, type AddressInfo } from './socket-address';
 
 /**
@@ -55,16 +56,6 @@ function zlibOutputFull(handle: object | undefined): boolean {
     typeof readableHighWaterMark === 'number' &&
     readableLength >= readableHighWaterMark
   );
-}
-
-/** Node keeps the JavaScript object behind a handle (net.Socket, ChildProcess) under this symbol. */
-function ownerObject(handle: object | undefined): Loose | undefined {
-  if (!handle) return undefined;
-  for (const symbol of Object.getOwnPropertySymbols(handle)) {
-    if (symbol.description === 'owner_symbol')
-      return (handle as Loose)[symbol] as Loose | undefined;
-  }
-  return undefined;
 }
 
 function callHasRef(resource: object | undefined): boolean {

@@ -9,6 +9,7 @@ import { disableHook, enableHook } from './light-hooks';
 import { countCallbacksWhenAsked, enterCallback, leaveCallback } from './callback-depth';
 import { captureStack, DEEP_STACK_DEPTH, DEFAULT_STACK_DEPTH, type LazyStack } from './stack';
 import { realNow } from './real-timers';
+import { ownerObject } from './handle-owner';
 
 /**
  * Where a piece of async work came from: its owner, its creation stack, and the oldest work in
@@ -139,14 +140,9 @@ function isFinishedTimer(timer: unknown): boolean {
   return (timer as { _destroyed?: unknown } | undefined)?._destroyed === true;
 }
 
-function isClosedZlibHandle(handle: unknown): boolean {
-  if (typeof handle !== 'object' || handle === null) return false;
-  // Node keeps the stream on its handle under an internal symbol.
-  const ownerKey = Object.getOwnPropertySymbols(handle).find(
-    (key) => key.description === 'owner_symbol',
-  );
-  const owner = ownerKey && (handle as Record<symbol, { _handle?: unknown } | undefined>)[ownerKey];
-  return owner !== undefined && owner._handle !== handle;
+function isClosedZlibHandle(handle: object | undefined): boolean {
+  const stream = ownerObject(handle);
+  return stream !== undefined && stream._handle !== handle;
 }
 
 export interface TrackerOptions<Owner> {
