@@ -258,11 +258,26 @@ export type AwaitedThing =
        * innermost first, and what it waits on.
        */
       source?: StreamSource;
+      /**
+       * The pipeline's function stage that reads that stream (an async generator function, or an
+       * async function as the last stage), when it is stopped at an await of its own rather than
+       * waiting for that stream: where, innermost first, and what it waits on.
+       */
+      reader?: StreamReader;
     };
 
 export interface StreamSource {
   /** The generator function's name ('' for an anonymous one). */
   generator: string;
+  steps: AwaitStep[];
+  awaiting?: AwaitedThing;
+}
+
+export interface StreamReader {
+  /** The function's name ('' for an anonymous one). */
+  function: string;
+  /** An async generator function (a transform stage) or an async function (the last stage). */
+  kind: 'async generator' | 'async function';
   steps: AwaitStep[];
   awaiting?: AwaitedThing;
 }

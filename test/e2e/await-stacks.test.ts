@@ -234,6 +234,29 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     expect(topFrameOf(failure)).toContain('src/export.js:8:18');
   });
 
+  test("a pipeline's generator stage stopped at its own await: the stage, its await, what it waits on", () => {
+    const failure = run.failureOf('exporting orders when one has no customer');
+    expect(reportOf(failure)).toMatch(
+      /stage 1 of 3, a Readable: it is read by the async generator withCustomers\(\), stopped at an await of its own \(innermost first\):\n +waits inside generic-pool, entered at src\/orders\.js:17:20 .*\n +src\/orders\.js:17:20 const client = await clients\.acquire\(\);\n +src\/orders\.js:31:3 +await pipeline\(Readable\.from\(orders\), withCustomers, sink\);/,
+    );
+    expect(topFrameOf(failure)).toContain('src/orders.js:17:20');
+  });
+
+  test("a pipeline's last stage, an async function, stopped at its own await", () => {
+    const failure = run.failureOf('saving rows with a duplicate');
+    expect(reportOf(failure)).toMatch(
+      /stage 1 of 2, a Readable: it is read by the async function save\(\), stopped at an await of its own \(innermost first\):\n +waits for insertRow\(\) to call its callback \(promisified with util\.promisify\) for \d+ ms; insertRow is defined at src\/orders\.js:40:19 .*\n +src\/orders\.js:51:37 for await \(const row of source\) await insert\(table, row\);/,
+    );
+    expect(topFrameOf(failure)).toContain('src/orders.js:51:37');
+  });
+
+  test('a generator stage that waits for its input is not named: the input that never ends is', () => {
+    const failure = run.failureOf('exporting orders from a feed nobody ends');
+    const report = reportOf(failure);
+    expect(report).toMatch(/stage 1 of 3, a PassThrough: end\(\) was never called on it/);
+    expect(report).not.toContain('it is read by');
+  });
+
   test('the JSON report holds stream and callback waits as data, valid against the schema', () => {
     const json = JSON.parse(
       fs.readFileSync(path.join(FIXTURES, 'await-stacks', 'hangwatch-report.json'), 'utf8'),
@@ -291,6 +314,20 @@ describe('await stacks (Jest 30, CommonJS)', () => {
         ],
         awaiting: { kind: 'promise', site: { top: { line: 7 } } },
       },
+    });
+    expect(awaitedIn('saving rows with a duplicate')).toMatchObject({
+      kind: 'stream',
+      via: 'pipeline',
+      pipeline: { position: 1, length: 2 },
+      reader: {
+        function: 'save',
+        kind: 'async function',
+        steps: [{ frame: { line: 51, column: 37 } }],
+        awaiting: { kind: 'callback', functionName: 'insertRow' },
+      },
+    });
+    expect(awaitedIn('exporting orders when one has no customer')).toMatchObject({
+      reader: { function: 'withCustomers', kind: 'async generator' },
     });
     expect(awaitedIn('finished on a response body nobody reads')).toMatchObject({
       kind: 'stream',

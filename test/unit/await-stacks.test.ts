@@ -179,6 +179,97 @@ globalThis.result = {
     expect(result).toEqual({ name: 'from', fromArray: true, options: false, chunks: ['x', 'y'] });
   });
 
+  test("a pipeline's generator stage stopped at its own await: the stage that reads the stream", () => {
+    const flows = flowsOf(`const { Readable, Writable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+async function* enrich(rows) {
+  for await (const row of rows) {
+    await new Promise(() => {});
+    yield row;
+  }
+}
+const sink = new Writable({ objectMode: true, write: (row, _encoding, callback) => callback() });
+const unit = (async () => {
+  await pipeline(Readable.from([1, 2]), enrich, sink);
+})();`);
+    expect(flows).toHaveLength(1);
+    expect(flows[0].awaiting).toMatchObject({
+      kind: 'stream',
+      via: 'pipeline',
+      pipeline: { position: 1, length: 3 },
+      reader: {
+        function: 'enrich',
+        kind: 'async generator',
+        steps: [{ frame: { line: 9, functionName: 'enrich' } }],
+        awaiting: { kind: 'promise', site: { top: { line: 9 } } },
+      },
+    });
+  });
+
+  test('a stage that waits for its input is not a stopped reader', () => {
+    const flows = flowsOf(`const { PassThrough, Writable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+async function* upper(rows) {
+  for await (const row of rows) yield String(row).toUpperCase();
+}
+const sink = new Writable({ objectMode: true, write: (row, _encoding, callback) => callback() });
+const input = new PassThrough({ objectMode: true });
+input.write('a');
+const unit = (async () => {
+  await pipeline(input, upper, sink);
+})();`);
+    expect(flows).toHaveLength(1);
+    expect(flows[0].awaiting).toMatchObject({
+      kind: 'stream',
+      pipeline: { position: 1, length: 3 },
+      state: { stream: 'PassThrough' },
+    });
+    expect(flows[0].awaiting).not.toHaveProperty('reader');
+  });
+
+  test('a generator function as the first stage feeds the next one', () => {
+    const flows = flowsOf(`const { Writable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+const sink = new Writable({ objectMode: true, write: (row, _encoding, callback) => callback() });
+const unit = (async () => {
+  await pipeline(async function* pages() {
+    yield 1;
+    await new Promise(() => {});
+  }, sink);
+})();`);
+    expect(flows[0].awaiting).toMatchObject({
+      pipeline: { position: 2, length: 2 },
+      source: { generator: 'pages', steps: [{ frame: { line: 11, functionName: 'pages' } }] },
+    });
+  });
+
+  test("the recording pipeline is still Node's with function stages: values, errors, array form", () => {
+    const result = runCase(
+      `const { Readable, PassThrough } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+globalThis.result = { name: pipeline.name };
+(async () => {
+  const out = [];
+  globalThis.result.value = await pipeline(
+    [
+      Readable.from(['a', 'b']),
+      async function* upper(source) { for await (const chunk of source) yield String(chunk).toUpperCase(); },
+      async function collect(source) { for await (const chunk of source) out.push(chunk); return out.length; },
+    ],
+    {},
+  );
+  globalThis.result.out = out;
+  globalThis.result.error = await pipeline(
+    Readable.from(['x']),
+    async function* () { throw new Error('stage failed'); },
+    new PassThrough().resume(),
+  ).then(() => 'resolved', (error) => error.message);
+})();`,
+      'globalThis.result',
+    );
+    expect(result).toEqual({ name: 'pipeline', value: 2, out: ['A', 'B'], error: 'stage failed' });
+  });
+
   test('Promise.all: one flow per branch; a missed events.once named', () => {
     const flows = flowsOf(`const { EventEmitter, once } = require('node:events');
 class Conn extends EventEmitter {

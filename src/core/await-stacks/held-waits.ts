@@ -28,6 +28,21 @@ export function streamSourceNode(
   return sources === undefined ? undefined : graph.follow(sources, stage);
 }
 
+/**
+ * The snapshot node of what reads a pipeline stage: the generator, or the async function's
+ * promise, the function stage after it returned.
+ */
+export function streamReaderNode(
+  graph: HeapGraph,
+  nodes: ProbeNodes,
+  wait: HangwatchStreamWait,
+  stage: number,
+): number | undefined {
+  if (wait.readers[stage] === undefined) return undefined;
+  const readers = nodes.streamReaders.get(probe.streamWaits.indexOf(wait));
+  return readers === undefined ? undefined : graph.follow(readers, stage);
+}
+
 /** Edges that say nothing about who holds a value, and would lead the walk anywhere. */
 const NOT_OWNERSHIP = new Set([
   '__proto__',

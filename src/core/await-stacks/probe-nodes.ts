@@ -11,6 +11,8 @@ export interface ProbeNodes {
   streamWaits: Map<number, number>;
   /** By stream wait index: its `sources` array (see `HangwatchStreamWait`). */
   streamSources: Map<number, number>;
+  /** By stream wait index: its `readers` array. */
+  streamReaders: Map<number, number>;
   /** Each promisified call's promise, and (by index) the callback-style function it called. */
   callbackWaits: Map<number, number>;
   callbackFunctions: Map<number, number>;
@@ -30,6 +32,7 @@ export function probeNodes(graph: HeapGraph): ProbeNodes | undefined {
       emitsByEmitter: groupBy(elements(graph, graph.follow(node, 'emits'), 'emitter')),
       streamWaits: elements(graph, graph.follow(node, 'streamWaits'), 'waited'),
       streamSources: byIndex(graph, graph.follow(node, 'streamWaits'), 'sources'),
+      streamReaders: byIndex(graph, graph.follow(node, 'streamWaits'), 'readers'),
       callbackWaits: elements(graph, graph.follow(node, 'callbackWaits'), 'promise'),
       callbackFunctions: byIndex(graph, graph.follow(node, 'callbackWaits'), 'fn'),
     };

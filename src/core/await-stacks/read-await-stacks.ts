@@ -5,16 +5,22 @@ import type {
   CreationSite,
   Frame,
   SlotHolder,
+  StreamReader,
   StreamState,
 } from '../model';
 import { framesOf, readSourceLine, toCreationSite } from '../stack';
 import { HeapGraph } from './heap-graph';
-import { iteratorHolding, recordedStreamWait, streamSourceNode } from './held-waits';
+import {
+  iteratorHolding,
+  recordedStreamWait,
+  streamReaderNode,
+  streamSourceNode,
+} from './held-waits';
 import { probeNodes, type ProbeNodes } from './probe-nodes';
 import { SameThreadInspector } from './inspector-session';
 import type { HangwatchCallbackWait } from './callback-waits';
 import { probe, HangwatchEventWait, type HangwatchUnheardEmit } from './recorder';
-import { streamWaitOf, unendedInputOf, type HangwatchStreamWait } from './stream-waits';
+import { HangwatchStreamWait, streamWaitOf, unendedInputOf } from './stream-waits';
 import { AwaitWalk } from './walk';
 import { realNow } from '../real-timers';
 
@@ -278,8 +284,9 @@ function awaitedThing(
 const MAX_SOURCE_DEPTH = 2;
 
 /**
- * A `Readable.from` stream that never ends: its source generator is stopped at an await of its
- * own. Adds where (innermost first) and what that await waits on.
+ * A stream the flow waits on, with the flows around it that are stopped at an await of their
+ * own: the generator that feeds it (`Readable.from`, a pipeline's stage before it), which is why
+ * it has not ended, and the pipeline's function stage that reads it, which is why it is not read.
  */
 function withSource(
   reading: Reading,
@@ -289,19 +296,79 @@ function withSource(
 ): AwaitedThing | undefined {
   if (awaited?.kind !== 'stream' || depth >= MAX_SOURCE_DEPTH) return awaited;
   const stage = awaited.pipeline ? awaited.pipeline.position - 1 : 0;
-  const node = streamSourceNode(reading.graph, reading.nodes, wait, stage);
-  const generator = node === undefined ? undefined : reading.walk.suspended.get(node);
-  if (!generator) return awaited;
-  const chain = innermostChain(node!, reading.awaitees);
-  const steps = chainSteps(chain, reading.walk, reading.graph, reading.inspector);
-  if (steps.length === 0) return awaited;
-  const inner = awaitedThing(reading, chain[0], steps, depth + 1);
-  awaited.source = {
-    generator: generator.functionName,
-    steps,
-    ...(inner ? { awaiting: inner } : {}),
-  };
+  const sourceNode = streamSourceNode(reading.graph, reading.nodes, wait, stage);
+  const source = sourceNode === undefined ? undefined : stoppedFlow(reading, sourceNode, depth);
+  if (source) {
+    awaited.source = {
+      generator: source.functionName,
+      steps: source.steps,
+      ...(source.awaiting ? { awaiting: source.awaiting } : {}),
+    };
+  }
+  const reader = stoppedReader(reading, wait, stage, depth);
+  if (reader) awaited.reader = reader;
   return awaited;
+}
+
+/**
+ * The pipeline's function stage after `stage`, when it is stopped at an await of its own: not
+ * when its innermost await is the read of that stage (it waits for data, like the pipeline).
+ */
+function stoppedReader(
+  reading: Reading,
+  wait: HangwatchStreamWait,
+  stage: number,
+  depth: number,
+): StreamReader | undefined {
+  const node = streamReaderNode(reading.graph, reading.nodes, wait, stage);
+  if (node === undefined) return undefined;
+  // An async generator stage is its generator; an async function stage returned its promise.
+  const isGenerator = reading.walk.suspended.has(node);
+  const generator = isGenerator ? node : reading.walk.generatorOf(node);
+  const input = wait.stages[stage];
+  if (generator === undefined || input === undefined) return undefined;
+  const flow = stoppedFlow(reading, generator, depth, (leaf) => readsStream(reading, leaf, input));
+  if (!flow) return undefined;
+  return {
+    function: flow.functionName,
+    kind: isGenerator ? 'async generator' : 'async function',
+    steps: flow.steps,
+    ...(flow.awaiting ? { awaiting: flow.awaiting } : {}),
+  };
+}
+
+/**
+ * A suspended generator's chain, innermost first, and what its innermost await waits on; none
+ * when it has no step of its own to show, or when `skip` says its innermost await is not one.
+ */
+function stoppedFlow(
+  reading: Reading,
+  node: number,
+  depth: number,
+  skip?: (leaf: number) => boolean,
+): { functionName: string; steps: AwaitStep[]; awaiting?: AwaitedThing } | undefined {
+  const generator = reading.walk.suspended.get(node);
+  if (!generator) return undefined;
+  const chain = innermostChain(node, reading.awaitees);
+  if (skip?.(chain[0])) return undefined;
+  const steps = chainSteps(chain, reading.walk, reading.graph, reading.inspector);
+  if (steps.length === 0) return undefined;
+  const awaiting = awaitedThing(reading, chain[0], steps, depth + 1);
+  return { functionName: generator.functionName, steps, ...(awaiting ? { awaiting } : {}) };
+}
+
+/**
+ * Whether a suspended generator's await is the read of `stream` (`for await` over it): Node's
+ * iterator is itself the suspended generator up to Node 24, and holds the awaited promise after.
+ */
+function readsStream(reading: Reading, leaf: number, stream: object): boolean {
+  const isRead = (wait: unknown) =>
+    wait instanceof HangwatchStreamWait && wait.via === 'iteration' && wait.stages[0] === stream;
+  const direct = recordedStreamWait(reading.nodes, leaf);
+  if (direct) return isRead(direct);
+  const awaited = reading.walk.awaitedBy(leaf);
+  if (awaited === undefined) return false;
+  return isRead(iteratorHolding(reading.graph, reading.nodes, reading.walk.upstream(awaited)));
 }
 
 /** From a suspended generator down through what it awaits: innermost first, one path. */

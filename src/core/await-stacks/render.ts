@@ -6,6 +6,7 @@ import type {
   Frame,
   HangFinding,
   SlotHolder,
+  StreamReader,
   StreamSource,
   StreamState,
   StreamWaitVia,
@@ -113,13 +114,30 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
         : '';
       return [
         `${streamWaitHeadline(awaited.via, state.stream, pipeline?.length)}${waiting}`,
-        // Fed by a generator stopped at an await: that is why it has not pushed its end.
-        ...(awaited.source
-          ? sourceLines(awaited.source, which, rootDir)
+        // Read by a function stage, or fed by a generator, stopped at an await of its own: that
+        // is why it is not read, or has not pushed its end.
+        ...(awaited.reader || awaited.source
+          ? [
+              ...(awaited.reader ? readerLines(awaited.reader, which, rootDir) : []),
+              ...(awaited.source ? sourceLines(awaited.source, which, rootDir) : []),
+            ]
           : streamReason(state, awaited.via).map((reason) => `${which}${reason}`)),
       ];
     }
   }
+}
+
+/** The pipeline's function stage that reads a stream, where it is stopped and why. */
+function readerLines(reader: StreamReader, which: string, rootDir: string): string[] {
+  const named = reader.function ? ` ${reader.function}()` : '';
+  const article = reader.function ? 'the' : 'an';
+  return [
+    `${which}it is read by ${article} ${reader.kind}${named}, stopped at an await of its own (innermost first):`,
+    ...(reader.awaiting ? describeAwaited(reader.awaiting, rootDir) : []).map(
+      (line) => `  ${line}`,
+    ),
+    ...stepLines({ steps: reader.steps }, rootDir, '  '),
+  ];
 }
 
 /** The generator that feeds a stream (`Readable.from`, a pipeline), where it is stopped and why. */
@@ -245,9 +263,11 @@ function holderLines(packageName: string, holders: SlotHolder[], rootDir: string
 /** The frames a hang error's stack should start with: the innermost user await's flow. */
 export function awaitCulpritFrames(finding: HangFinding): Frame[] {
   for (const flow of finding.awaits ?? []) {
-    // A stream's source generator stopped at an await of its own: that await is the innermost.
-    const source = flow.awaiting?.kind === 'stream' ? (flow.awaiting.source?.steps ?? []) : [];
-    const user = [...source, ...flow.steps].filter((step) => step.frame.origin === 'user');
+    // A stream's reader stage or source generator stopped at an await of its own: that await
+    // is the innermost.
+    const stream = flow.awaiting?.kind === 'stream' ? flow.awaiting : undefined;
+    const stopped = [...(stream?.reader?.steps ?? []), ...(stream?.source?.steps ?? [])];
+    const user = [...stopped, ...flow.steps].filter((step) => step.frame.origin === 'user');
     if (user.length > 0) return user.map((step) => step.frame);
   }
   return [];

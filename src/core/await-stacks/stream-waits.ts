@@ -23,6 +23,12 @@ export class HangwatchStreamWait {
      * `Readable.from` stream reads, or, in a pipeline, the stage before it.
      */
     readonly sources: readonly (object | undefined)[] = stages.map(sourceOf),
+    /**
+     * Per stage, the async function or generator that reads it: what the pipeline's function
+     * stage after it returned when the pipeline called it (a generator, or an async function's
+     * promise).
+     */
+    readonly readers: readonly (object | undefined)[] = [],
   ) {}
 }
 
@@ -36,13 +42,43 @@ function sourceOf(stream: object | undefined): object | undefined {
   return stream === undefined ? undefined : sources.get(stream);
 }
 
-/** Per pipeline stage, what feeds it: its `Readable.from` source, or an async iterator before it. */
-function pipelineSources(stages: unknown[]): (object | undefined)[] {
+/**
+ * Per pipeline stage, what feeds it: its `Readable.from` source, or the async iterator before it
+ * (given as a stage, or returned by the function stage before it).
+ */
+function pipelineSources(stages: unknown[], made: unknown[]): (object | undefined)[] {
   return stages.map((stage, index) => {
     if (!isStream(stage)) return undefined;
-    const before = stages[index - 1];
+    const before = made[index - 1] ?? stages[index - 1];
     return sourceOf(stage) ?? (isAsyncIterator(before) ? before : undefined);
   });
+}
+
+/** Per pipeline stage, what reads it: the result of the function stage after it, if any. */
+function pipelineReaders(stages: unknown[], made: unknown[]): (object | undefined)[] {
+  return stages.map((stage, index) => {
+    const after = made[index + 1];
+    return isStream(stage) && typeof after === 'object' && after !== null ? after : undefined;
+  });
+}
+
+/**
+ * The pipeline's arguments with each function stage replaced by one that keeps what the stage
+ * returns when the pipeline calls it (Node calls them before `pipeline` returns), in `made`.
+ */
+function keepingWhatStagesMake(args: unknown[], made: unknown[]): unknown[] {
+  const stages = pipelineStages(args);
+  const given = Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
+  const replaced = given.map((stage, index) => {
+    if (typeof stage !== 'function' || index >= stages.length) return stage;
+    const fn = stage as (...stageArgs: unknown[]) => unknown;
+    return function (this: unknown, ...stageArgs: unknown[]) {
+      const result = Reflect.apply(fn, this, stageArgs);
+      made[index] = result;
+      return result;
+    };
+  });
+  return Array.isArray(args[0]) ? [replaced, ...args.slice(1)] : replaced;
 }
 
 function isAsyncIterator(value: unknown): value is object {
@@ -75,13 +111,22 @@ export function wrapStreamWaits(
     return promise;
   };
   const pipelineWrapper = function pipeline_(this: unknown, ...args: unknown[]) {
-    const promise = Reflect.apply(pipeline, this, args) as unknown;
-    if (isRecording()) {
-      const given = pipelineStages(args);
-      const stages = given.map((stage) => (isStream(stage) ? stage : undefined));
-      if (stages.some((stage) => stage !== undefined)) {
-        record(new HangwatchStreamWait('pipeline', promise, stages, now(), pipelineSources(given)));
-      }
+    if (!isRecording()) return Reflect.apply(pipeline, this, args) as unknown;
+    const made: unknown[] = [];
+    const promise = Reflect.apply(pipeline, this, keepingWhatStagesMake(args, made)) as unknown;
+    const given = pipelineStages(args);
+    const stages = given.map((stage) => (isStream(stage) ? stage : undefined));
+    if (stages.some((stage) => stage !== undefined)) {
+      record(
+        new HangwatchStreamWait(
+          'pipeline',
+          promise,
+          stages,
+          now(),
+          pipelineSources(given, made),
+          pipelineReaders(given, made),
+        ),
+      );
     }
     return promise;
   };
