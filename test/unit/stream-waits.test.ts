@@ -42,6 +42,15 @@ describe('streamState and streamReason', () => {
     ]);
   });
 
+  test('a readable whose end was pushed with nothing left before it: nobody read to the end', () => {
+    const stream = new Readable({ objectMode: true, read() {} });
+    stream.push(null);
+    expect(streamState(stream).readable).toMatchObject({ endPushed: true, buffered: 0 });
+    expect(streamReason(streamState(stream), 'pipeline')).toEqual([
+      'its end was pushed, but nothing has read it to the end',
+    ]);
+  });
+
   test('a readable whose source never pushes the end, in object mode', () => {
     const stream = new Readable({ objectMode: true, read() {} });
     stream.push({ id: 1 });

@@ -192,8 +192,11 @@ export function streamReason(state: StreamState, via: StreamWaitVia): string[] {
     const unread = amount(readable.buffered, readable.objectMode);
     const nobodyReads = readable.flowing !== true && via !== 'iteration';
     if (readable.endPushed) {
+      // Nothing left to read but the end itself: whatever reads it stopped short of it.
+      if (readable.buffered === 0)
+        return ['its end was pushed, but nothing has read it to the end'];
       return [
-        nobodyReads && readable.buffered > 0
+        nobodyReads
           ? `its end was pushed, but ${unread} ${are(readable.buffered)} still unread and nothing reads them: read it to the end (resume(), a 'data' listener, or pipe it on)`
           : `its end was pushed, but ${unread} ${are(readable.buffered)} still unread`,
       ];
