@@ -30,6 +30,8 @@ export interface PublishedFinding {
   publishedAt: string;
   /** Jest's `JEST_WORKER_ID` of the publishing process, when it was a worker. */
   workerId?: string;
+  /** The channel file it came from: one per process (set when read). */
+  source: string;
   finding: Finding;
 }
 
@@ -177,7 +179,7 @@ function readRunDirectory(dir: string): RunContents {
       if (line.trim() === '') continue;
       const parsed = parseLine(line);
       if (parsed && 'keptAlive' in parsed) keptAlive.set(file, { ...parsed, source: file });
-      else if (parsed && 'finding' in parsed) findings.push(parsed);
+      else if (parsed && 'finding' in parsed) findings.push({ ...parsed, source: file });
       else if (parsed) lockOrders.push({ ...parsed, source: file });
       else malformedLines++;
     }
@@ -189,7 +191,7 @@ function readRunDirectory(dir: string): RunContents {
 function parseLine(
   line: string,
 ):
-  | PublishedFinding
+  | Omit<PublishedFinding, 'source'>
   | Omit<PublishedLockOrder, 'source'>
   | Omit<PublishedKeptAlive, 'source'>
   | undefined {
@@ -200,7 +202,7 @@ function parseLine(
     if (typeof value.sequence !== 'number') return undefined;
     if (Array.isArray(value.keptAlive)) return value as Omit<PublishedKeptAlive, 'source'>;
     const finding = value.finding as { kind?: unknown } | undefined;
-    if (typeof finding?.kind === 'string') return value as PublishedFinding;
+    if (typeof finding?.kind === 'string') return value as Omit<PublishedFinding, 'source'>;
     const edge = value.lockOrder?.edge;
     if (typeof edge?.held?.key === 'string' && typeof edge.taken?.key === 'string') {
       return value as Omit<PublishedLockOrder, 'source'>;

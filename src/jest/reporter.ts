@@ -10,6 +10,7 @@ import { noteOnce, warn } from './notices';
 import { unreportedFreezes } from './unreported-freezes';
 import { watchedByJest, type WatchedProject } from './watched-files';
 import { openRunChannel, type PublishedKeptAlive, type RunChannel } from './findings-channel';
+import { lastAttempts } from './reruns';
 import {
   DEFAULT_REPORT_FILE,
   parseReporterOptions,
@@ -75,12 +76,13 @@ export default class HangwatchReporter implements Reporter {
       warn(`${malformedLines} unreadable finding line(s) skipped (a worker may have crashed).`);
     }
     const rootDir = this.globalConfig.rootDir;
-    const findings = published.map((entry) => entry.finding);
+    const markerDir = loopRunDirectory();
+    const findings = lastAttempts(published, markerDir).map((entry) => entry.finding);
     const report = buildReport(
       this.runInfo(results),
       [
         ...findings,
-        ...unreportedFreezes(findings, loopRunDirectory()),
+        ...unreportedFreezes(findings, markerDir),
         ...crossProcessInversions(lockOrders),
       ],
       keptAliveNow(keptAlive),
