@@ -197,11 +197,13 @@ function siteKey(site: CreationSite | undefined): string | undefined {
 
 /**
  * Some resources come in groups made by one call: a child's stdio pipes by `spawn`, a fetch
- * request's socket by `fetch`. Fold the companions into the resource that says what it is.
+ * request's socket by `fetch`, a worker's message ports (its own and its `postMessage` channel)
+ * by `new Worker`. Fold the companions into the resource that says what it is.
  */
 const COMPANIONS: { parent: string; child: string }[] = [
   { parent: 'PROCESSWRAP', child: 'PIPEWRAP' },
   { parent: 'FETCH', child: 'TCPWRAP' },
+  { parent: 'WORKER', child: 'MESSAGEPORT' },
 ];
 
 function foldCompanions(candidates: Candidate[]): void {

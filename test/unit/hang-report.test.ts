@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import {
   buildHangFinding,
   collectPending,
@@ -176,6 +177,25 @@ describe('collectPending', () => {
     expect(listed.map((resource) => resource.type)).toEqual(['PROCESSWRAP']);
     expect(listed[0].details).toMatchObject({ pid: child.pid, stdioPipes: 3 });
     expect(describePending(listed[0])).toMatch(/ \(3 stdio pipes open\)$/);
+  });
+
+  test("folds a worker's own message ports into the worker; a channel of the test's stays", async () => {
+    const { worker, channel } = as(hungTest, () => ({
+      worker: new Worker('setInterval(() => {}, 1000)', { eval: true }),
+      channel: new MessageChannel(),
+    }));
+    cleanups.push(async () => {
+      channel.port1.close();
+      channel.port2.close();
+      await worker.terminate();
+    });
+    const { listed } = collectPending(tracker, view, { maxListed: 10 });
+    // The worker made five ports (its own two, and the ends of channels it hands the thread).
+    expect(listed.map((resource) => resource.type).sort()).toEqual([
+      'MESSAGEPORT',
+      'MESSAGEPORT',
+      'WORKER',
+    ]);
   });
 });
 
