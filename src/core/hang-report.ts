@@ -300,6 +300,7 @@ export function buildHangFinding(
     promisesTracked: boolean;
     unitSite?: CreationSite;
     awaits?: AwaitFlow[];
+    doneCallers?: AwaitFlow[];
   },
 ): HangFinding {
   const advice: HangAdvice[] = [];
@@ -357,6 +358,7 @@ export function buildHangFinding(
     nothingOwnPending,
     advice,
     ...(awaitsKnown ? { awaits: options.awaits } : {}),
+    ...(options.doneCallers?.length ? { doneCallers: options.doneCallers } : {}),
     ...eventCycleField(options.awaits),
   };
 }

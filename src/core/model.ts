@@ -175,6 +175,13 @@ export interface HangFinding {
    * it hung; absent when that was not possible). Concurrent flows (`Promise.all`) are separate.
    */
   awaits?: AwaitFlow[];
+  /**
+   * For a unit that takes `done` and has not called it: its functions that would call `done`,
+   * each with what it waits to be called by (a listener's event, a promise's callback and what
+   * that promise waits on), innermost first; the function itself is the last step (none when
+   * `done` itself is the listener or callback).
+   */
+  doneCallers?: AwaitFlow[];
   /** Flows of `awaits` that each wait for an event only the next one emits, after its own wait. */
   eventCycle?: EventCycleStep[];
 }

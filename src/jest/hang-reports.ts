@@ -10,7 +10,7 @@ import type { FakeTimerProbe } from './fake-timers';
 import type { LockSession } from './lock-session';
 import type { HangwatchOptions } from './options';
 import { hangReportCode } from '../core/hang-report-code';
-import { awaitRender, awaitStacksReader, renderText } from './report-code';
+import { awaitRender, awaitStacksReader, doneCallersReader, renderText } from './report-code';
 import { declaresDone } from './unit-functions';
 import { namingOf, ownerRef, type Unit } from './units';
 import { realNow } from '../core/real-timers';
@@ -127,35 +127,42 @@ export class HangReports {
     // Locks are described before the await stacks' snapshot, which takes a while: how long a lock
     // was held is as of the hang, not as of the end of the report.
     const locks = this.lockSection();
-    const { awaits, skipped } = this.awaitStacks(unit);
+    const { awaits, doneCallers, skipped } = this.awaitStacks(unit);
     const finding = hangReportCode().buildHangFinding(hung, pending, {
       ...(fakeTimers ? { fakeTimers } : {}),
       promisesTracked: this.host.options.promises,
       ...(unitSite?.top?.origin === 'user' ? { unitSite } : {}),
       ...(awaits.length > 0 ? { awaits } : {}),
+      ...(doneCallers.length > 0 ? { doneCallers } : {}),
     });
     if (skipped) finding.advice = [...(finding.advice ?? []), skipped];
     if (locks) finding.locks = locks;
     return finding;
   }
 
-  /** The unit's await stacks; a failure there must not lose the report. */
-  private awaitStacks(unit: Unit): { awaits: AwaitFlow[]; skipped?: HangAdvice } {
-    if (!this.host.options.awaitStacks || unit.returned === undefined) return { awaits: [] };
+  /**
+   * The unit's await stacks, or for a `done`-style unit the functions that would call `done`;
+   * a failure there must not lose the report.
+   */
+  private awaitStacks(unit: Unit): {
+    awaits: AwaitFlow[];
+    doneCallers: AwaitFlow[];
+    skipped?: HangAdvice;
+  } {
+    const none = { awaits: [], doneCallers: [] };
+    const done = unit.returned === undefined ? unit.doneCallback : undefined;
+    if (!this.host.options.awaitStacks || (unit.returned === undefined && !done)) return none;
     // Measured after a collection: garbage (an earlier report's snapshot text) is not heap the
     // snapshot has to walk, and the snapshot would collect it first anyway.
     this.host.tracker.untracked(() => collectGarbage());
     const heapBytes = getHeapStatistics().used_heap_size;
     const limitMb = this.host.options.awaitStacksMaxHeapMb;
     if (heapBytes > limitMb * 1024 * 1024) {
-      return {
-        awaits: [],
-        skipped: { code: 'await-stacks-heap-limit', heapBytes, limitMb },
-      };
+      return { ...none, skipped: { code: 'await-stacks-heap-limit', heapBytes, limitMb } };
     }
     if (this.awaitStacksSpentMs > AWAIT_STACKS_FILE_BUDGET_MS) {
       return {
-        awaits: [],
+        ...none,
         skipped: { code: 'await-stacks-budget', spentMs: this.awaitStacksSpentMs },
       };
     }
@@ -163,10 +170,14 @@ export class HangReports {
     const cpuBefore = process.cpuUsage();
     try {
       const read = () =>
-        this.host.tracker.untracked(() => awaitStacksReader().readAwaitStacks(unit.returned));
-      return { awaits: this.host.aside ? this.host.aside(read) : read() };
+        this.host.tracker.untracked(() =>
+          done
+            ? { awaits: [], doneCallers: doneCallersReader().readDoneCallers(done, unit.startedAt) }
+            : { awaits: awaitStacksReader().readAwaitStacks(unit.returned), doneCallers: [] },
+        );
+      return this.host.aside ? this.host.aside(read) : read();
     } catch {
-      return { awaits: [] };
+      return none;
     } finally {
       const cpu = process.cpuUsage(cpuBefore);
       this.awaitStacksSpentMs += (cpu.user + cpu.system) / 1000;

@@ -458,5 +458,8 @@ function releaseEnded(events: readonly UnitEvent[]): void {
     if (event.name !== 'unit_ended') continue;
     event.unit.returned = undefined;
     event.unit.abort = undefined;
+    event.unit.doneCallback = undefined;
+    event.unit.stopKeepingListeners?.();
+    event.unit.stopKeepingListeners = undefined;
   }
 }

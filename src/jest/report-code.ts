@@ -32,3 +32,9 @@ export const awaitStacksReader = onFirstUse(
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('../core/await-stacks/read-await-stacks') as typeof import('../core/await-stacks/read-await-stacks'),
 );
+
+export const doneCallersReader = onFirstUse(
+  () =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('../core/await-stacks/done-callers') as typeof import('../core/await-stacks/done-callers'),
+);

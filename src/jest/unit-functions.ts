@@ -1,4 +1,5 @@
 import { applyInContext, ownerContext } from '../core/async-context';
+import { keepListeners } from '../core/await-stacks/recorder';
 import type { Unit } from './units';
 
 /**
@@ -46,6 +47,8 @@ export function wrapUnitFunction<F>(fn: F, unit: Unit): F {
         (error?: unknown) => done(error ?? unit.failOnReturn?.shift()),
         done as object,
       );
+      unit.doneCallback = args[0];
+      unit.stopKeepingListeners = keepListeners();
       return applyInContext(context, Reflect.apply, original, this, args);
     }
     const result = applyInContext(context, Reflect.apply, original, this, args);

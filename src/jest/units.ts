@@ -26,6 +26,10 @@ export interface Unit {
   abort?: (error: Error) => void;
   /** What its function returned (a promise): the end of its await chains, for await stacks. */
   returned?: unknown;
+  /** The `done` its function received, for a `done`-style one: who would call it, for reports. */
+  doneCallback?: unknown;
+  /** Ends keeping the emitters its listeners are added to (see `keepListeners`). */
+  stopKeepingListeners?: () => void;
   /** Errors thrown in callbacks while it ran (uncaught, or rejections nobody handled). */
   callbackErrors?: unknown[];
   /** Errors its function throws when it returns, oldest first (lockOrder: 'error'). */

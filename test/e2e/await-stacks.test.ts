@@ -257,6 +257,30 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     expect(report).not.toContain('it is read by');
   });
 
+  test('a done callback only a listener would call: the emitter, the event, the listener', () => {
+    const failure = run.failureOf("an app's error event that never comes");
+    expect(reportOf(failure)).toMatch(
+      /`done` was never called\.\n`done` would be called from here, which is still waiting \(innermost first\):\n +waits for event 'error' on an App for \d+ ms\n +done\.test\.js:12:\d+ app\.on\('error', \(error\) => \{/,
+    );
+    expect(topFrameOf(failure)).toContain('done.test.js:12:');
+  });
+
+  test('done called from a promise callback: the async function it waits on, its await', () => {
+    const failure = run.failureOf('done called after a promise that never settles');
+    expect(reportOf(failure)).toMatch(
+      /`done` would be called from here, which is still waiting \(innermost first\):\n +waits for readSetting\(\) to call its callback \(promisified with util\.promisify\) for \d+ ms; readSetting is defined at src\/legacy\.js:4:\d+ .*\n +done\.test\.js:30:17 const theme = await readSettingAsync\(cache, 'theme'\);\n +done\.test\.js:23:\d+ loadTheme\(cache\)\.then\(\(theme\) => \{/,
+    );
+    expect(topFrameOf(failure)).toContain('done.test.js:30:17');
+  });
+
+  test('done itself as the listener: the event it waits for, beside the child still running', () => {
+    const report = reportOf(run.failureOf('a child process that never exits'));
+    expect(report).toMatch(
+      /`done` would be called from here, which is still waiting \(innermost first\):\n +waits for event 'exit' on a ChildProcess for [\d.]+ m?s\n/,
+    );
+    expect(report).toContain('1. child process');
+  });
+
   test('the JSON report holds stream and callback waits as data, valid against the schema', () => {
     const json = JSON.parse(
       fs.readFileSync(path.join(FIXTURES, 'await-stacks', 'hangwatch-report.json'), 'utf8'),
@@ -326,6 +350,18 @@ describe('await stacks (Jest 30, CommonJS)', () => {
         awaiting: { kind: 'callback', functionName: 'insertRow' },
       },
     });
+    const doneCallersOf = (testName: string) => {
+      const finding = json.findings.find(
+        (entry) => entry.kind === 'hang' && entry.testName === testName,
+      );
+      return finding?.kind === 'hang' ? finding.doneCallers : undefined;
+    };
+    expect(doneCallersOf("an app's error event that never comes")).toEqual([
+      {
+        steps: [expect.objectContaining({ frame: expect.objectContaining({ line: 12 }) })],
+        awaiting: expect.objectContaining({ kind: 'event', emitter: 'App', event: 'error' }),
+      },
+    ]);
     expect(awaitedIn('exporting orders when one has no customer')).toMatchObject({
       reader: { function: 'withCustomers', kind: 'async generator' },
     });

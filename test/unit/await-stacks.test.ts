@@ -270,6 +270,34 @@ globalThis.result = { name: pipeline.name };
     expect(result).toEqual({ name: 'pipeline', value: 2, out: ['A', 'B'], error: 'stage failed' });
   });
 
+  test("done's callers: the listener that names it, kept while a done-style unit runs; not the others", () => {
+    const dist = path.resolve(__dirname, '..', '..', 'dist', 'core', 'await-stacks');
+    const body = (keep: boolean) => `const { EventEmitter } = require('node:events');
+const { keepListeners } = require(${JSON.stringify(path.join(dist, 'recorder.js'))});
+const { readDoneCallers } = require(${JSON.stringify(path.join(dist, 'done-callers.js'))});
+${keep ? 'keepListeners();' : ''}
+function unitFn(done) {
+  const queue = new EventEmitter();
+  queue.on('drained', () => done());
+  queue.on('failed', (error) => console.log(error));
+}
+const done = () => {};
+unitFn(done);`;
+    const printed = 'readDoneCallers(done, 0)';
+    expect(runCase(body(true), printed)).toEqual([
+      {
+        steps: [expect.objectContaining({ frame: expect.objectContaining({ line: 11 }) })],
+        awaiting: expect.objectContaining({
+          kind: 'event',
+          emitter: 'EventEmitter',
+          event: 'drained',
+        }),
+      },
+    ]);
+    // Without keeping it, the emitter only the unit's function held is gone by the snapshot.
+    expect(runCase(body(false), printed)).toEqual([]);
+  });
+
   test('Promise.all: one flow per branch; a missed events.once named', () => {
     const flows = flowsOf(`const { EventEmitter, once } = require('node:events');
 class Conn extends EventEmitter {

@@ -36,9 +36,42 @@ const MAX_RETAINER_VISITS = 20_000;
  * function returned: flows are the chains of awaits that end in it.
  */
 export function readAwaitStacks(unitPromise: unknown): AwaitFlow[] {
+  return readSnapshot(unitPromise, (reading, unitNode) => {
+    const roots = rootsSettling(reading.walk, unitNode);
+    const chains = chainsFrom(roots, reading.awaitees);
+    const flows: AwaitFlow[] = [];
+    for (const chain of chains.slice(0, MAX_FLOWS)) {
+      const steps = chainSteps(chain, reading.walk, reading.graph, reading.inspector);
+      if (steps.length === 0) continue;
+      const awaiting = awaitedThing(reading, chain[0], steps);
+      if (awaiting?.kind === 'library') {
+        const holders = slotHolders(
+          awaiting.packageName,
+          chain,
+          reading.awaitees,
+          reading.walk,
+          reading.graph,
+          reading.inspector,
+        );
+        if (holders.length > 0) awaiting.holders = holders;
+      }
+      flows.push({ steps, ...(awaiting ? { awaiting } : {}) });
+    }
+    return flows;
+  });
+}
+
+/**
+ * Takes a heap snapshot with `root` reachable from the probe, and reads it: `read` gets the
+ * snapshot's await graph and `root`'s node. Nothing when the snapshot lacks the probe.
+ */
+export function readSnapshot(
+  root: unknown,
+  read: (reading: Reading, rootNode: number) => AwaitFlow[],
+): AwaitFlow[] {
   const startedAt = realNow();
   const inspector = new SameThreadInspector();
-  probe.units = [unitPromise];
+  probe.units = [root];
   try {
     // First: enabling the debugger also computes each script's line ends, without which V8 (up to
     // Node 20's) scans a script's whole source for every function the snapshot locates in it,
@@ -49,21 +82,8 @@ export function readAwaitStacks(unitPromise: unknown): AwaitFlow[] {
     const nodes = probeNodes(graph);
     if (nodes?.unitPromise === undefined) return [];
     const walk = new AwaitWalk(graph);
-    const { chains, awaitees } = rootedChains(walk, nodes.unitPromise);
-    if (chains.length === 0) return [];
-    const reading: Reading = { now: startedAt, walk, graph, nodes, inspector, awaitees };
-    const flows: AwaitFlow[] = [];
-    for (const chain of chains.slice(0, MAX_FLOWS)) {
-      const steps = chainSteps(chain, walk, graph, inspector);
-      if (steps.length === 0) continue;
-      const awaiting = awaitedThing(reading, chain[0], steps);
-      if (awaiting?.kind === 'library') {
-        const holders = slotHolders(awaiting.packageName, chain, awaitees, walk, graph, inspector);
-        if (holders.length > 0) awaiting.holders = holders;
-      }
-      flows.push({ steps, ...(awaiting ? { awaiting } : {}) });
-    }
-    return flows;
+    const awaitees = awaiteesOf(walk);
+    return read({ now: startedAt, walk, graph, nodes, inspector, awaitees }, nodes.unitPromise);
   } finally {
     probe.units = [];
     inspector.close();
@@ -71,7 +91,7 @@ export function readAwaitStacks(unitPromise: unknown): AwaitFlow[] {
 }
 
 /** What reading one hung unit's awaits needs at every step. */
-interface Reading {
+export interface Reading {
   now: number;
   walk: AwaitWalk;
   graph: HeapGraph;
@@ -81,27 +101,36 @@ interface Reading {
   awaitees: Map<number, number[]>;
 }
 
-/**
- * Chains of suspended generators, innermost first, whose outermost one settles the unit: from
- * each generator that settles it, down through the generators each one awaits, to the ones that
- * await nothing suspended (a `new Promise`, an event, a library's queue). Each leaf is one flow.
- */
-function rootedChains(
-  walk: AwaitWalk,
-  unitPromise: number,
-): { chains: number[][]; awaitees: Map<number, number[]> } {
+/** For each suspended generator, the suspended generators it awaits (directly or through then/all). */
+function awaiteesOf(walk: AwaitWalk): Map<number, number[]> {
   const awaitees = new Map<number, number[]>();
-  const roots: number[] = [];
   for (const generator of walk.suspended.keys()) {
     const own = walk.suspended.get(generator)?.ownPromise;
     if (own === undefined) continue;
-    const { awaiters, promises } = walk.downstream(own);
-    if (promises.has(unitPromise)) roots.push(generator);
-    for (const awaiter of awaiters) {
+    for (const awaiter of walk.downstream(own).awaiters) {
       if (awaiter === generator) continue;
       awaitees.set(awaiter, [...(awaitees.get(awaiter) ?? []), generator]);
     }
   }
+  return awaitees;
+}
+
+/** The suspended generators whose own promise's settlement flows into `promise`. */
+function rootsSettling(walk: AwaitWalk, promise: number): number[] {
+  const roots: number[] = [];
+  for (const generator of walk.suspended.keys()) {
+    const own = walk.suspended.get(generator)?.ownPromise;
+    if (own !== undefined && walk.downstream(own).promises.has(promise)) roots.push(generator);
+  }
+  return roots;
+}
+
+/**
+ * Chains of suspended generators, innermost first, from each root (a generator whose settlement
+ * settles the unit) down through the generators each one awaits, to the ones that await nothing
+ * suspended (a `new Promise`, an event, a library's queue). Each leaf is one flow.
+ */
+function chainsFrom(roots: number[], awaitees: Map<number, number[]>): number[][] {
   const chains: number[][] = [];
   const descend = (path: number[]) => {
     if (chains.length >= MAX_FLOWS * 4) return;
@@ -113,7 +142,7 @@ function rootedChains(
     for (const next of below) descend([...path, next]);
   };
   for (const root of roots) descend([root]);
-  return { chains, awaitees };
+  return chains;
 }
 
 /**
@@ -179,7 +208,7 @@ function slotHolders(
   return holders;
 }
 
-function chainSteps(
+export function chainSteps(
   chain: number[],
   walk: AwaitWalk,
   graph: HeapGraph,
@@ -207,7 +236,7 @@ function chainSteps(
   return steps;
 }
 
-function step(frame: Frame): AwaitStep {
+export function step(frame: Frame): AwaitStep {
   const sourceLine = readSourceLine(frame.file, frame.line);
   return { frame, ...(sourceLine !== undefined ? { sourceLine } : {}) };
 }
@@ -218,21 +247,39 @@ function siteOf(frame: Frame | undefined): CreationSite | undefined {
   return { top: frame, frames: [frame], ...(sourceLine !== undefined ? { sourceLine } : {}) };
 }
 
-function awaitedThing(
+/** What a suspended generator's innermost await waits on (see `promiseWaitsOn`). */
+export function awaitedThing(
   reading: Reading,
   leaf: number,
+  steps: AwaitStep[],
+  depth = 0,
+): AwaitedThing | undefined {
+  // `for await` over a stream: up to Node 24 the innermost suspended function is Node's iterator
+  // itself, an async generator.
+  const iteratedWait = recordedStreamWait(reading.nodes, leaf);
+  const iterated =
+    iteratedWait &&
+    withSource(reading, iteratedWait, streamWaitOf(iteratedWait, reading.now), depth);
+  if (iterated) return iterated;
+  const awaited = reading.walk.awaitedBy(leaf);
+  if (awaited === undefined) return undefined;
+  return promiseWaitsOn(reading, awaited, steps, depth);
+}
+
+/**
+ * What a pending promise waits on: a recorded wait (an event, a stream, a promisified call) it is
+ * made from, a `new Promise` whose resolve nobody calls, a listener's promise, a mock's result, a
+ * package's queue. `steps` is the flow that waits on it, innermost first.
+ */
+export function promiseWaitsOn(
+  reading: Reading,
+  awaited: number,
   steps: AwaitStep[],
   depth = 0,
 ): AwaitedThing | undefined {
   const { now, walk, graph, nodes, inspector } = reading;
   const streamWait = (wait: HangwatchStreamWait | undefined) =>
     wait && withSource(reading, wait, streamWaitOf(wait, now), depth);
-  // `for await` over a stream: up to Node 24 the innermost suspended function is Node's iterator
-  // itself, an async generator.
-  const iterated = streamWait(recordedStreamWait(nodes, leaf));
-  if (iterated) return iterated;
-  const awaited = walk.awaitedBy(leaf);
-  if (awaited === undefined) return undefined;
   const sources = walk.upstream(awaited);
   for (const promise of sources) {
     const waitIndex = nodes.waits.get(promise);
@@ -372,7 +419,7 @@ function readsStream(reading: Reading, leaf: number, stream: object): boolean {
 }
 
 /** From a suspended generator down through what it awaits: innermost first, one path. */
-function innermostChain(outermost: number, awaitees: Map<number, number[]>): number[] {
+export function innermostChain(outermost: number, awaitees: Map<number, number[]>): number[] {
   const path = [outermost];
   for (;;) {
     const below = (awaitees.get(path[path.length - 1]) ?? []).find((g) => !path.includes(g));
@@ -482,7 +529,7 @@ function listenerOf(
 }
 
 /** Who holds a listener function: an emitter's `_events[name]` (or its array), or `once`'s wrapper state. */
-function emitterHolding(
+export function emitterHolding(
   graph: HeapGraph,
   listener: number,
 ): { emitter: number; event: string } | undefined {
@@ -512,7 +559,7 @@ function emitterHolding(
   return undefined;
 }
 
-function eventWait(
+export function eventWait(
   graph: HeapGraph,
   nodes: ProbeNodes,
   listener: { emitter: number; event: string },

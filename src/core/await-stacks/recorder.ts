@@ -21,6 +21,7 @@ const WAIT_RING = 256;
 const EMIT_RING = 256;
 const STREAM_RING = 256;
 const CALLBACK_RING = 256;
+const LISTENER_RING = 256;
 
 /**
  * One `events.once(emitter, name)` call (`promise` is the promise it returned), or one
@@ -66,6 +67,12 @@ export class HangwatchAwaitProbe {
   emits: (HangwatchUnheardEmit | undefined)[] = new Array(EMIT_RING);
   streamWaits: (HangwatchStreamWait | undefined)[] = new Array(STREAM_RING);
   callbackWaits: (HangwatchCallbackWait | undefined)[] = new Array(CALLBACK_RING);
+  /**
+   * Emitters a listener was added to while a `done`-style test or hook ran (`keepListeners`): a
+   * listener that would call `done` on an emitter nothing else holds stays findable.
+   */
+  listenedTo: unknown[] = new Array(LISTENER_RING);
+  nextListenedTo = 0;
   /** Where each record ring is written next. */
   private readonly cursors: Record<RecordRing, number> = {
     waits: 0,
@@ -91,6 +98,7 @@ export class HangwatchAwaitProbe {
     this.emits.fill(undefined);
     this.streamWaits.fill(undefined);
     this.callbackWaits.fill(undefined);
+    this.listenedTo.fill(undefined);
     this.units = [];
   }
 }
@@ -135,6 +143,26 @@ export function recordExplicitPromises(global: Record<string, unknown>): void {
 
 /** Sessions recording now. */
 let recording = 0;
+/** `done`-style units running now, whose listeners' emitters are kept (`keepListeners`). */
+let keepingListeners = 0;
+
+/**
+ * Keeps the emitters listeners are added to from now on, in a ring, until the returned function
+ * is called: while a `done`-style test or hook runs, the listener that would call `done` may be
+ * on an emitter only that listener's test held, which the snapshot's collection would take.
+ */
+export function keepListeners(): () => void {
+  keepingListeners++;
+  let kept = true;
+  return () => {
+    if (!kept) return;
+    kept = false;
+    if (--keepingListeners === 0) {
+      probe.listenedTo.fill(undefined);
+      probe.nextListenedTo = 0;
+    }
+  };
+}
 let wrapped = false;
 /** Per emitter class: whether unheard emits on it come from user code (decided once per class). */
 const userClasses = new WeakMap<object, boolean>();
@@ -187,9 +215,34 @@ export function installEventRecording(): void {
   };
   Object.defineProperty(wrappedEmit, 'name', { value: 'emit' });
   EventEmitter.prototype.emit = wrappedEmit as typeof emit;
+  wrapAddListener();
   const isRecording = () => recording > 0;
   wrapStreamWaits((wait) => probe.keep('streamWaits', wait), isRecording, realNow);
   wrapPromisify((wait) => probe.keep('callbackWaits', wait), isRecording, realNow);
+}
+
+/** `on`/`addListener` (one function) and `prependListener`, keeping their emitter while asked. */
+function wrapAddListener(): void {
+  const proto = EventEmitter.prototype as unknown as Record<string, unknown>;
+  const wrappers = new Map<unknown, unknown>();
+  for (const name of ['on', 'addListener', 'prependListener']) {
+    const original = proto[name] as (...args: unknown[]) => unknown;
+    if (typeof original !== 'function') continue;
+    let wrapper = wrappers.get(original);
+    if (!wrapper) {
+      wrapper = function (this: object, ...args: unknown[]) {
+        if (keepingListeners > 0) {
+          const slot = probe.nextListenedTo;
+          probe.listenedTo[slot] = this;
+          probe.nextListenedTo = (slot + 1) % LISTENER_RING;
+        }
+        return Reflect.apply(original, this, args);
+      };
+      Object.defineProperty(wrapper, 'name', { value: original.name });
+      wrappers.set(original, wrapper);
+    }
+    proto[name] = wrapper;
+  }
 }
 
 /** The session stops recording; the last one empties the rings. */

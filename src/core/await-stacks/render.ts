@@ -17,21 +17,35 @@ import { formatLocation, formatSite } from '../render/location';
 export function renderAwaitSection(finding: HangFinding, rootDir: string): string[] {
   const flows = finding.awaits ?? [];
   if (flows.length === 0) return [];
-  const lines: string[] = [];
-  const several = flows.length > 1;
-  lines.push(
-    several
+  const heading =
+    flows.length > 1
       ? `It is awaiting, in ${flows.length} concurrent flows (innermost first):`
-      : 'It is awaiting (innermost first):',
-  );
+      : 'It is awaiting (innermost first):';
+  return [...flowSection(heading, 'flow', flows, rootDir), ...cycleLines(finding, rootDir)];
+}
+
+/** For a `done`-style unit: where `done` would be called from, and what each place waits for. */
+export function renderDoneCallersSection(finding: HangFinding, rootDir: string): string[] {
+  const callers = finding.doneCallers ?? [];
+  if (callers.length === 0) return [];
+  const heading =
+    callers.length > 1
+      ? `\`done\` would be called from ${callers.length} places, each still waiting (innermost first):`
+      : '`done` would be called from here, which is still waiting (innermost first):';
+  return flowSection(heading, 'place', callers, rootDir);
+}
+
+function flowSection(heading: string, each: string, flows: AwaitFlow[], rootDir: string): string[] {
+  const lines = [heading];
+  const several = flows.length > 1;
   flows.forEach((flow, index) => {
     const indent = several ? '    ' : '  ';
-    if (several) lines.push(`  flow ${index + 1}:`);
+    if (several) lines.push(`  ${each} ${index + 1}:`);
     const awaiting = flow.awaiting ? describeAwaited(flow.awaiting, rootDir) : [];
     lines.push(...awaiting.map((line) => `${indent}${line}`));
     lines.push(...stepLines(flow, rootDir, indent));
   });
-  return [...lines, ...cycleLines(finding, rootDir)];
+  return lines;
 }
 
 function where(frame: Frame, rootDir: string): string {
@@ -265,7 +279,7 @@ function holderLines(packageName: string, holders: SlotHolder[], rootDir: string
 
 /** The frames a hang error's stack should start with: the innermost user await's flow. */
 export function awaitCulpritFrames(finding: HangFinding): Frame[] {
-  for (const flow of finding.awaits ?? []) {
+  for (const flow of [...(finding.awaits ?? []), ...(finding.doneCallers ?? [])]) {
     // A stream's reader stage or source generator stopped at an await of its own: that await
     // is the innermost.
     const stream = flow.awaiting?.kind === 'stream' ? flow.awaiting : undefined;

@@ -195,7 +195,7 @@ export class AwaitWalk {
   }
 
   /** The promise a reaction hangs on (reactions chain through `next` from the promise). */
-  private reactionOwner(reaction: number): number | undefined {
+  reactionOwner(reaction: number): number | undefined {
     const { graph } = this;
     let current = reaction;
     for (let depth = 0; depth < 64; depth++) {

@@ -1,4 +1,4 @@
-import { renderAwaitSection } from '../await-stacks/render';
+import { renderAwaitSection, renderDoneCallersSection } from '../await-stacks/render';
 import { formatDuration } from '../format';
 import { renderLockSection } from './locks';
 import type { BlockedLoopFinding, FakeTimersState, HangFinding, LeakFinding } from '../model';
@@ -18,14 +18,12 @@ import { describePending } from './pending';
 /** The sections of a hang report, in order, as every view shows them. */
 export function hangBlocks(finding: HangFinding, rootDir: string): Block[] {
   const blocks: Block[] = [{ kind: 'headline', text: headline(finding) }];
-  const awaitLines = renderAwaitSection(finding, rootDir);
-  if (awaitLines.length > 0) {
-    blocks.push({
-      kind: 'lines',
-      title: awaitLines[0],
-      label: awaitLines[0],
-      lines: awaitLines.slice(1),
-    });
+  for (const section of [
+    renderAwaitSection(finding, rootDir),
+    renderDoneCallersSection(finding, rootDir),
+  ]) {
+    if (section.length === 0) continue;
+    blocks.push({ kind: 'lines', title: section[0], label: section[0], lines: section.slice(1) });
   }
   for (const group of groupPending(finding)) {
     blocks.push({
