@@ -144,7 +144,7 @@ export function recordExplicitPromises(global: Record<string, unknown>): void {
 /** Sessions recording now. */
 let recording = 0;
 /** `done`-style units running now, whose listeners' emitters are kept (`keepListeners`). */
-let keepingListeners = 0;
+const keepingListeners = new Set<object>();
 
 /**
  * Keeps the emitters listeners are added to from now on, in a ring, until the returned function
@@ -152,17 +152,18 @@ let keepingListeners = 0;
  * on an emitter only that listener's test held, which the snapshot's collection would take.
  */
 export function keepListeners(): () => void {
-  keepingListeners++;
-  let kept = true;
+  const token = {};
+  keepingListeners.add(token);
   return () => {
-    if (!kept) return;
-    kept = false;
-    if (--keepingListeners === 0) {
-      probe.listenedTo.fill(undefined);
-      probe.nextListenedTo = 0;
-    }
+    if (keepingListeners.delete(token) && keepingListeners.size === 0) forgetListenedTo();
   };
 }
+
+function forgetListenedTo(): void {
+  probe.listenedTo.fill(undefined);
+  probe.nextListenedTo = 0;
+}
+
 let wrapped = false;
 /** Per emitter class: whether unheard emits on it come from user code (decided once per class). */
 const userClasses = new WeakMap<object, boolean>();
@@ -231,7 +232,7 @@ function wrapAddListener(): void {
     let wrapper = wrappers.get(original);
     if (!wrapper) {
       wrapper = function (this: object, ...args: unknown[]) {
-        if (keepingListeners > 0) {
+        if (keepingListeners.size > 0) {
           const slot = probe.nextListenedTo;
           probe.listenedTo[slot] = this;
           probe.nextListenedTo = (slot + 1) % LISTENER_RING;
@@ -248,6 +249,8 @@ function wrapAddListener(): void {
 /** The session stops recording; the last one empties the rings. */
 export function uninstallEventRecording(): void {
   if (recording === 0 || --recording > 0) return;
+  // A unit that never ended (its file stopped) keeps nothing into the next file.
+  keepingListeners.clear();
   probe.clear();
 }
 
