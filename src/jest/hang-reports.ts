@@ -150,8 +150,10 @@ export class HangReports {
     skipped?: HangAdvice;
   } {
     const none = { awaits: [], doneCallers: [] };
-    const done = unit.returned === undefined ? unit.doneCallback : undefined;
-    if (!this.host.options.awaitStacks || (unit.returned === undefined && !done)) return none;
+    const doneCallback = unit.returned === undefined ? unit.doneCallback : undefined;
+    if (!this.host.options.awaitStacks || (unit.returned === undefined && !doneCallback)) {
+      return none;
+    }
     // Measured after a collection: garbage (an earlier report's snapshot text) is not heap the
     // snapshot has to walk, and the snapshot would collect it first anyway.
     this.host.tracker.untracked(() => collectGarbage());
@@ -171,8 +173,11 @@ export class HangReports {
     try {
       const read = () =>
         this.host.tracker.untracked(() =>
-          done
-            ? { awaits: [], doneCallers: doneCallersReader().readDoneCallers(done, unit.startedAt) }
+          doneCallback
+            ? {
+                awaits: [],
+                doneCallers: doneCallersReader().readDoneCallers(doneCallback, unit.startedAt),
+              }
             : { awaits: awaitStacksReader().readAwaitStacks(unit.returned), doneCallers: [] },
         );
       return this.host.aside ? this.host.aside(read) : read();

@@ -58,11 +58,12 @@ function callersOf(reading: Reading, doneNode: number): Caller[] {
     for (const context of contextsBelow(reading, edge.from)) {
       for (const closureEdge of graph.incoming(context)) {
         if (closureEdge.name !== 'context' || graph.type(closureEdge.from) !== 'closure') continue;
+        // A scope nested in two that hold `done` (a module's and its test's) is met twice.
+        if (callers.some((caller) => caller.node === closureEdge.from)) continue;
         const position = graph.position(closureEdge.from);
         const frame = position
           ? inspector.frame(position, graph.name(closureEdge.from))
           : undefined;
-        if (callers.some((caller) => caller.node === closureEdge.from)) continue;
         if (!frame || frame.origin !== 'user' || !namesIn(frame, name)) continue;
         callers.push({ node: closureEdge.from, step: step(frame) });
       }
@@ -97,8 +98,10 @@ function callerFlow(
   const own = caller.step ? [caller.step] : [];
   const listener = emitterHolding(graph, caller.node);
   if (listener) {
-    const awaiting = eventWait(graph, nodes, listener, undefined, unitStartedAt, now);
-    return own.length > 0 ? { steps: own, awaiting } : { steps: [], awaiting };
+    return {
+      steps: own,
+      awaiting: eventWait(graph, nodes, listener, undefined, unitStartedAt, now),
+    };
   }
   for (const edge of graph.incoming(caller.node)) {
     if (graph.name(edge.from) !== REACTION) continue;
