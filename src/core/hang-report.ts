@@ -28,6 +28,7 @@ export interface HungUnit {
   timeoutMs: number;
   waitingForDone: boolean;
   thrownBeforeDone?: HangFinding['thrownBeforeDone'];
+  handledErrors?: HangFinding['handledErrors'];
   attempt: number;
 }
 
@@ -349,6 +350,7 @@ export function buildHangFinding(
     timeoutMs: unit.timeoutMs,
     waitingForDone: unit.waitingForDone,
     ...(unit.thrownBeforeDone?.length ? { thrownBeforeDone: unit.thrownBeforeDone } : {}),
+    ...(unit.handledErrors?.length ? { handledErrors: unit.handledErrors } : {}),
     attempt: unit.attempt,
     pending: pending.listed,
     omittedCount: pending.omittedCount,

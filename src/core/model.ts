@@ -144,6 +144,12 @@ export interface HangFinding {
    * handler): the likely reason `done()` was never reached.
    */
   thrownBeforeDone?: { message: string; site?: CreationSite }[];
+  /**
+   * 'error' events its own work emitted while it ran that a listener took, so nothing failed: a
+   * refused connection a client library retries, a request that failed. One entry per message,
+   * newest first.
+   */
+  handledErrors?: HandledError[];
   /** Retry attempt (0 for the first run) when `jest.retryTimes` is in use. */
   attempt: number;
   /** Ranked, capped list of what is still pending. */
@@ -184,6 +190,19 @@ export interface HangFinding {
   doneCallers?: AwaitFlow[];
   /** Flows of `awaits` that each wait for an event only the next one emits, after its own wait. */
   eventCycle?: EventCycleStep[];
+}
+
+/** An 'error' event a listener took, perhaps many times (see `HangFinding.handledErrors`). */
+export interface HandledError {
+  message: string;
+  /** The error's `code` (`ECONNREFUSED`...). */
+  code?: string;
+  /** The classes of the emitters that emitted it, in order (a socket, then its client). */
+  emitters: string[];
+  /** How many times one emitter emitted it, at most. */
+  count: number;
+  /** How long before the report it was last emitted. */
+  lastAgoMs: number;
 }
 
 /** One suspended async function: the `await` it is stopped at. */

@@ -14,6 +14,8 @@ import { awaitRender, awaitStacksReader, doneCallersReader, renderText } from '.
 import { declaresDone } from './unit-functions';
 import { namingOf, ownerRef, type Unit } from './units';
 import { realNow } from '../core/real-timers';
+import { probe } from '../core/await-stacks/recorder';
+import { describeHandledErrors } from '../core/handled-errors';
 
 /** Heap snapshots stop once one file's reports have spent this much CPU on them (many hangs in a file). */
 const AWAIT_STACKS_FILE_BUDGET_MS = 60_000;
@@ -122,6 +124,15 @@ export class HangReports {
       timeoutMs: unit.timeoutMs,
       waitingForDone: declaresDone(unit.kind === 'test' ? unit.test?.fn : unit.hook?.fn),
       thrownBeforeDone: (unit.callbackErrors ?? []).map(describeThrown),
+      handledErrors: describeHandledErrors(
+        probe.handledErrors,
+        (owner) => {
+          const relation = relationOf(owner as Unit | undefined);
+          return relation === 'this-test' || relation === 'hook';
+        },
+        unit.startedAt,
+        realNow(),
+      ),
       attempt: unit.attempt,
     };
     // Locks are described before the await stacks' snapshot, which takes a while: how long a lock

@@ -281,6 +281,14 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     expect(report).toContain('1. child process');
   });
 
+  test('a client that retries a refused connection: the errors its listener swallowed', () => {
+    const report = reportOf(run.failureOf('reads a key from a redis that is not running'));
+    expect(report).toContain('waits inside ioredis, entered at client.test.js:21:');
+    expect(report).toMatch(
+      /While it waited, its own work emitted an error that a listener took, so nothing failed:\n +- connect ECONNREFUSED 127\.0\.0\.1:\d+: \d+ times, on .*a Socket.*; the last [\d.]+ m?s before this report\n/,
+    );
+  });
+
   test('the JSON report holds stream and callback waits as data, valid against the schema', () => {
     const json = JSON.parse(
       fs.readFileSync(path.join(FIXTURES, 'await-stacks', 'hangwatch-report.json'), 'utf8'),
@@ -350,6 +358,16 @@ describe('await stacks (Jest 30, CommonJS)', () => {
         awaiting: { kind: 'callback', functionName: 'insertRow' },
       },
     });
+    const redisHang = json.findings.find(
+      (entry) =>
+        entry.kind === 'hang' && entry.testName === 'reads a key from a redis that is not running',
+    );
+    expect(redisHang?.kind === 'hang' && redisHang.handledErrors).toEqual([
+      expect.objectContaining({
+        code: 'ECONNREFUSED',
+        emitters: expect.arrayContaining(['Socket']),
+      }),
+    ]);
     const doneCallersOf = (testName: string) => {
       const finding = json.findings.find(
         (entry) => entry.kind === 'hang' && entry.testName === testName,

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { callerFrames, captureStack, type LazyStack } from '../stack';
+import { currentAsyncContext } from '../async-context';
 import { realNow } from '../real-timers';
 import { HangwatchCallbackWait, wrapPromisify } from './callback-waits';
 import { HangwatchStreamWait, wrapStreamWaits } from './stream-waits';
@@ -22,6 +23,7 @@ const EMIT_RING = 256;
 const STREAM_RING = 256;
 const CALLBACK_RING = 256;
 const LISTENER_RING = 256;
+const HANDLED_ERROR_RING = 64;
 
 /**
  * One `events.once(emitter, name)` call (`promise` is the promise it returned), or one
@@ -52,6 +54,26 @@ export class HangwatchUnheardEmit {
   ) {}
 }
 
+/**
+ * An 'error' event a listener took (a client library's refused connection, which it retries):
+ * nothing fails, and a test waiting on that client waits on. Repeats of one message on one
+ * emitter only count up.
+ */
+export class HangwatchHandledError {
+  count = 1;
+  constructor(
+    readonly emitter: object,
+    readonly message: string,
+    readonly code: string | undefined,
+    /** The async context's owner when it was emitted: whose work failed. */
+    readonly owner: unknown,
+    public at: number,
+  ) {}
+}
+
+/** Each emitter's handled errors by message, so a repeat costs a lookup. */
+const handledByEmitter = new WeakMap<object, Map<string, HangwatchHandledError>>();
+
 /** The record of each emitter's unheard events, so a repeat costs a lookup, not a stack. */
 const unheard = new WeakMap<object, Map<string | symbol, HangwatchUnheardEmit>>();
 
@@ -73,6 +95,8 @@ export class HangwatchAwaitProbe {
    */
   listenedTo: unknown[] = new Array(LISTENER_RING);
   nextListenedTo = 0;
+  handledErrors: (HangwatchHandledError | undefined)[] = new Array(HANDLED_ERROR_RING);
+  nextHandledError = 0;
   /** Where each record ring is written next. */
   private readonly cursors: Record<RecordRing, number> = {
     waits: 0,
@@ -99,6 +123,7 @@ export class HangwatchAwaitProbe {
     this.streamWaits.fill(undefined);
     this.callbackWaits.fill(undefined);
     this.listenedTo.fill(undefined);
+    this.handledErrors.fill(undefined);
     this.units = [];
   }
 }
@@ -211,7 +236,11 @@ export function installEventRecording(): void {
   const wrappedEmit = function emit_(this: EventEmitter, event: string | symbol) {
     // eslint-disable-next-line prefer-rest-params
     const heard = Reflect.apply(emit, this, arguments) as boolean;
-    if (!heard && recording > 0) noteUnheard(this, event, wrappedEmit);
+    if (recording > 0) {
+      if (!heard) noteUnheard(this, event, wrappedEmit);
+      // eslint-disable-next-line prefer-rest-params
+      else if (event === 'error') noteHandledError(this, arguments[1]);
+    }
     return heard;
   };
   Object.defineProperty(wrappedEmit, 'name', { value: 'emit' });
@@ -252,6 +281,32 @@ export function uninstallEventRecording(): void {
   // A unit that never ended (its file stopped) keeps nothing into the next file.
   keepingListeners.clear();
   probe.clear();
+}
+
+function noteHandledError(emitter: EventEmitter, error: unknown): void {
+  const described = error as { message?: unknown; code?: unknown } | null | undefined;
+  const message =
+    typeof described?.message === 'string' ? described.message.split('\n')[0] : String(error);
+  const code = typeof described?.code === 'string' ? described.code : undefined;
+  let byMessage = handledByEmitter.get(emitter);
+  const known = byMessage?.get(message);
+  if (known) {
+    known.count++;
+    known.at = realNow();
+    return;
+  }
+  const record = new HangwatchHandledError(
+    emitter,
+    message,
+    code,
+    currentAsyncContext()?.owner,
+    realNow(),
+  );
+  if (!byMessage) handledByEmitter.set(emitter, (byMessage = new Map()));
+  byMessage.set(message, record);
+  const slot = probe.nextHandledError;
+  probe.handledErrors[slot] = record;
+  probe.nextHandledError = (slot + 1) % HANDLED_ERROR_RING;
 }
 
 function noteUnheard(

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, plural } from '../format';
+import { formatBytes, formatDuration, plural, withArticle } from '../format';
 import type {
   AwaitedThing,
   AwaitFlow,
@@ -172,10 +172,6 @@ function sourceLines(source: StreamSource, which: string, rootDir: string): stri
 function inputLine(input: StreamState): string {
   const reasons = streamReason(input, 'iteration');
   return `its input, ${withArticle(input.stream)}, has not ended${reasons.length > 0 ? `: ${reasons.join('; ')}` : ''}`;
-}
-
-function withArticle(name: string): string {
-  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 function streamWaitHeadline(via: StreamWaitVia, stream: string, length = 1): string {

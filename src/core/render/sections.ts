@@ -1,7 +1,13 @@
 import { renderAwaitSection, renderDoneCallersSection } from '../await-stacks/render';
-import { formatDuration } from '../format';
+import { formatDuration, withArticle } from '../format';
 import { renderLockSection } from './locks';
-import type { BlockedLoopFinding, FakeTimersState, HangFinding, LeakFinding } from '../model';
+import type {
+  BlockedLoopFinding,
+  FakeTimersState,
+  HandledError,
+  HangFinding,
+  LeakFinding,
+} from '../model';
 import {
   fakeTimerSummary,
   groupPending,
@@ -24,6 +30,19 @@ export function hangBlocks(finding: HangFinding, rootDir: string): Block[] {
   ]) {
     if (section.length === 0) continue;
     blocks.push({ kind: 'lines', title: section[0], label: section[0], lines: section.slice(1) });
+  }
+  const handled = finding.handledErrors ?? [];
+  if (handled.length > 0) {
+    blocks.push({
+      kind: 'list',
+      title: `While it waited, its own work emitted ${handled.length === 1 ? 'an error' : `${handled.length} errors`} that a listener took, so nothing failed:`,
+      numbered: false,
+      entries: handled.map((error) => ({
+        text: handledErrorText(error),
+        flags: [],
+        showSite: false,
+      })),
+    });
   }
   for (const group of groupPending(finding)) {
     blocks.push({
@@ -200,4 +219,12 @@ function whoseFakeTimersHold(implementation: FakeTimersState['implementation']):
   return implementation === 'installed'
     ? 'A fake clock the test installed itself holds'
     : `Fake timers (${implementation}) hold`;
+}
+
+/** `connect ECONNREFUSED 127.0.0.1:6399: 5 times, on a Socket and a Redis; the last 102 ms before this report`. */
+function handledErrorText(error: HandledError): string {
+  const code = error.code && !error.message.includes(error.code) ? ` (${error.code})` : '';
+  const times = error.count === 1 ? 'once' : `${error.count} times`;
+  const on = error.emitters.map((name) => withArticle(name)).join(' and ');
+  return `${error.message}${code}: ${times}, on ${on}; the last ${formatDuration(error.lastAgoMs)} before this report`;
 }

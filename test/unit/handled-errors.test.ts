@@ -1,0 +1,46 @@
+import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
+import { HangwatchHandledError } from '../../src/core/await-stacks/recorder';
+import { describeHandledErrors } from '../../src/core/handled-errors';
+
+class Client extends EventEmitter {}
+
+describe('describeHandledErrors', () => {
+  const mine = { unit: 'hung' };
+  const other = { unit: 'another test' };
+  const refused = 'connect ECONNREFUSED 127.0.0.1:6399';
+  const record = (emitter: object, message: string, owner: unknown, at: number, count = 1) => {
+    const error = new HangwatchHandledError(emitter, message, 'ECONNREFUSED', owner, at);
+    error.count = count;
+    return error;
+  };
+
+  test("one entry per message, its emitters in order, the most one emitter saw; others' left out", () => {
+    const records = [
+      record(new Socket(), refused, mine, 100, 4),
+      record(new Client(), refused, mine, 140, 5),
+      record(new Client(), 'socket hang up', other, 150),
+      undefined,
+    ];
+    expect(describeHandledErrors(records, (owner) => owner === mine, 0, 200)).toEqual([
+      {
+        message: refused,
+        code: 'ECONNREFUSED',
+        emitters: ['Socket', 'Client'],
+        count: 5,
+        lastAgoMs: 60,
+      },
+    ]);
+  });
+
+  test('only since the unit started, newest first', () => {
+    const records = [
+      record(new Client(), 'before it started', mine, 10),
+      record(new Client(), 'first', mine, 110),
+      record(new Client(), 'second', mine, 120),
+    ];
+    expect(
+      describeHandledErrors(records, () => true, 100, 130).map((error) => error.message),
+    ).toEqual(['second', 'first']);
+  });
+});
