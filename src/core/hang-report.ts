@@ -29,6 +29,8 @@ export interface HungUnit {
   waitingForDone: boolean;
   thrownBeforeDone?: HangFinding['thrownBeforeDone'];
   handledErrors?: HangFinding['handledErrors'];
+  /** How many timers its own work set while it ran. */
+  timersSet?: number;
   attempt: number;
 }
 
@@ -331,6 +333,8 @@ export function buildHangFinding(
     pending.listed.length === 0 &&
     pending.omittedCount === 0 &&
     fakePending.length === 0;
+  const polling = pollingAdvice(unit, pending.listed);
+  if (polling) advice.push(polling);
   const awaitsKnown = (options.awaits?.length ?? 0) > 0;
   if (nothingOwnPending && !options.promisesTracked && !(awaitsKnown && !unit.waitingForDone)) {
     advice.push(
@@ -363,6 +367,27 @@ export function buildHangFinding(
     ...(options.doneCallers?.length ? { doneCallers: options.doneCallers } : {}),
     ...eventCycleField(options.awaits),
   };
+}
+
+/** Timers set one after another, the newest pending: more than a wait, fewer than a flood. */
+const POLLING_MIN_TIMERS = 5;
+
+/**
+ * A poll or retry loop: the unit set many timers while it waited, and its own pending timer was
+ * set in the last quarter of that wait (a single long timer would be as old as the wait).
+ */
+function pollingAdvice(unit: HungUnit, listed: PendingResource[]): HangAdvice | undefined {
+  const timers = unit.timersSet ?? 0;
+  if (timers < POLLING_MIN_TIMERS) return undefined;
+  const latest = listed.find(
+    (entry) =>
+      entry.type === 'Timeout' &&
+      (entry.relation === 'this-test' || entry.relation === 'hook') &&
+      entry.ageMs < unit.elapsedMs / 4,
+  );
+  if (!latest) return undefined;
+  const delayMs = latest.details.delayMs;
+  return { code: 'polling', timers, ...(typeof delayMs === 'number' ? { delayMs } : {}) };
 }
 
 function eventCycleField(awaits: AwaitFlow[] | undefined): Pick<HangFinding, 'eventCycle'> {

@@ -494,6 +494,15 @@ export type HangAdvice =
       /** Await stacks were not read: the file's reports already spent this much CPU on them. */
       code: 'await-stacks-budget';
       spentMs: number;
+    }
+  | {
+      /**
+       * It set `timers` timers while it waited, and its pending one (of `delayMs`) is recent: a
+       * poll or retry loop waits for something that has not happened.
+       */
+      code: 'polling';
+      timers: number;
+      delayMs?: number;
     };
 
 /** Advice on a blocked or frozen event loop: what hangwatch did, what to do. */

@@ -198,6 +198,8 @@ export class ResourceTracker<Owner> {
   private readonly stackDepth: number;
   /** Resources created and recorded ones destroyed so far, hangwatch's own aside. */
   private changes = 0;
+  /** How many timers each owner has set (a poll or retry loop sets one after another). */
+  private readonly timersSet = new WeakMap<object, number>();
   /** Callbacks for records whose closing someone waits to see (`onClose`); usually empty. */
   private readonly closeWatchers = new Map<number, (closedAt: number) => void>();
 
@@ -222,12 +224,16 @@ export class ResourceTracker<Owner> {
       const trigger = this.records.get(triggerAsyncId);
       const parent = this.parentOf(trigger);
       const context = currentAsyncContext();
+      const owner = options.ownerOf(context?.owner) ?? parent?.owner;
+      if (type === 'Timeout' && typeof owner === 'object' && owner !== null) {
+        this.timersSet.set(owner, (this.timersSet.get(owner) ?? 0) + 1);
+      }
       this.records.set(asyncId, {
         asyncId,
         type,
         triggerAsyncId,
         resource: isPromise ? undefined : unwrapReused(type, resource),
-        owner: options.ownerOf(context?.owner) ?? parent?.owner,
+        owner,
         origin: context?.origin ?? parent?.origin,
         root: rootOf(parent),
         createdAt: realNow(),
@@ -399,6 +405,11 @@ export class ResourceTracker<Owner> {
   }
 
   /** Live records, oldest first. */
+  /** How many timers (`setTimeout`, `setInterval`) `owner`'s work has set so far. */
+  timersSetBy(owner: Owner): number {
+    return typeof owner === 'object' && owner !== null ? (this.timersSet.get(owner) ?? 0) : 0;
+  }
+
   live(): ResourceRecord<Owner>[] {
     const live: ResourceRecord<Owner>[] = [];
     for (const record of this.records.values()) {

@@ -289,6 +289,16 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     );
   });
 
+  test('a poll loop whose condition never holds: named as one, not only its latest timer', () => {
+    const report = reportOf(
+      run.failureOf('waits until a queue drains, and nothing takes jobs off it'),
+    );
+    expect(report).toContain('poll.test.js:5:28 while (!(await ready())) await sleep(everyMs);');
+    expect(report).toMatch(
+      /It set \d+ timers while it waited, one after another, the latest \(50 ms\) still pending: a poll or retry loop is waiting for something that has not happened\./,
+    );
+  });
+
   test('the JSON report holds stream and callback waits as data, valid against the schema', () => {
     const json = JSON.parse(
       fs.readFileSync(path.join(FIXTURES, 'await-stacks', 'hangwatch-report.json'), 'utf8'),
@@ -368,6 +378,16 @@ describe('await stacks (Jest 30, CommonJS)', () => {
         emitters: expect.arrayContaining(['Socket']),
       }),
     ]);
+    const pollHang = json.findings.find(
+      (entry) =>
+        entry.kind === 'hang' &&
+        entry.testName === 'waits until a queue drains, and nothing takes jobs off it',
+    );
+    expect(pollHang?.kind === 'hang' && pollHang.advice).toContainEqual({
+      code: 'polling',
+      timers: expect.any(Number),
+      delayMs: 50,
+    });
     const doneCallersOf = (testName: string) => {
       const finding = json.findings.find(
         (entry) => entry.kind === 'hang' && entry.testName === testName,

@@ -223,6 +223,23 @@ describe('buildHangFinding', () => {
     expect(built).not.toHaveProperty('fakeTimers');
   });
 
+  test('a poll loop: many timers set, the pending one recent; one long timer is not', () => {
+    timer(hungTest, () => setTimeout(noop, 50));
+    expect(tracker.timersSetBy(hungTest)).toBe(1);
+    expect(finding(10, { timersSet: 29 }).advice).toContainEqual({
+      code: 'polling',
+      timers: 29,
+      delayMs: 50,
+    });
+    // As many timers, but the pending one is as old as the wait: a single long wait, not a poll.
+    expect(finding(10, { timersSet: 29, elapsedMs: 0 }).advice).not.toContainEqual(
+      expect.objectContaining({ code: 'polling' }),
+    );
+    expect(finding(10, { timersSet: 2 }).advice).not.toContainEqual(
+      expect.objectContaining({ code: 'polling' }),
+    );
+  });
+
   test('is JSON-serialisable: a JSON round trip gives the same finding', () => {
     timer(hungTest, () => setTimeout(noop, 30_000));
     timer(earlierTest, () => setTimeout(noop, 30_000).unref());
