@@ -1,8 +1,6 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { HangwatchReport } from '../../src/report/document';
 import { schemaErrors } from '../helpers/report-schema';
-import { FIXTURES, reportOf, runFixture, type FixtureRun } from '../helpers/run-fixture';
+import { reportFileOf, reportOf, runFixture, type FixtureRun } from '../helpers/run-fixture';
 
 /**
  * A test hangs, then the next one freezes the loop: the watchdog ends the worker, and Jest runs
@@ -14,9 +12,7 @@ let run: FixtureRun;
 let report: HangwatchReport;
 beforeAll(async () => {
   run = await runFixture(fixture, { timeoutMs: 600_000 });
-  report = JSON.parse(
-    fs.readFileSync(path.join(FIXTURES, fixture, 'hangwatch-report.json'), 'utf8'),
-  ) as HangwatchReport;
+  report = reportFileOf(fixture);
 }, 700_000);
 
 test('the file ran twice: the hang was reported in both processes, the freeze once', () => {

@@ -1,9 +1,8 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BlockedLoopFinding } from '../../src/core/model';
 import type { HangwatchReport } from '../../src/report/document';
 import { schemaErrors } from '../helpers/report-schema';
-import { FIXTURES, runFixture, type FixtureRun } from '../helpers/run-fixture';
+import { FIXTURES, reportFileOf, runFixture, type FixtureRun } from '../helpers/run-fixture';
 
 /**
  * A frozen loop whose rerun never reports it: the test's name changes from process to process, so
@@ -15,9 +14,7 @@ let run: FixtureRun;
 let report: HangwatchReport;
 beforeAll(async () => {
   run = await runFixture(fixture, { timeoutMs: 600_000 });
-  report = JSON.parse(
-    fs.readFileSync(path.join(FIXTURES, fixture, 'hangwatch-report.json'), 'utf8'),
-  ) as HangwatchReport;
+  report = reportFileOf(fixture);
 }, 700_000);
 
 test('Jest gives up on the file after its workers are ended, one per freeze', () => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { HangwatchReport } from '../../src/report/document';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
@@ -203,6 +204,13 @@ async function runJest(fixture: string, options: RunOptions): Promise<RawRun> {
   }
   fs.rmSync(outputDir, { recursive: true, force: true });
   return { exitCode, signal, stdout, stderr, durationMs, files };
+}
+
+/** The JSON report a fixture's run wrote (the presets' default file, in the fixture's folder). */
+export function reportFileOf(fixture: string): HangwatchReport {
+  return JSON.parse(
+    fs.readFileSync(path.join(FIXTURES, fixture, 'hangwatch-report.json'), 'utf8'),
+  ) as HangwatchReport;
 }
 
 /** The HangError's report text: its first lines up to the stack. */

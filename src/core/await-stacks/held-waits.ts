@@ -16,31 +16,22 @@ export function recordedStreamWait(
   return index === undefined ? undefined : probe.streamWaits[index];
 }
 
-/** The snapshot node of the async iterator a stream wait's stage reads (`Readable.from`), if any. */
-export function streamSourceNode(
-  graph: HeapGraph,
-  nodes: ProbeNodes,
-  wait: HangwatchStreamWait,
-  stage: number,
-): number | undefined {
-  if (wait.sources[stage] === undefined) return undefined;
-  const sources = nodes.streamSources.get(probe.streamWaits.indexOf(wait));
-  return sources === undefined ? undefined : graph.follow(sources, stage);
-}
-
 /**
- * The snapshot node of what reads a pipeline stage: the generator, or the async function's
- * promise, the function stage after it returned.
+ * The snapshot node of what a stream wait keeps for one stage: the async iterator that feeds it
+ * (`sources`: a `Readable.from`'s, or the stage before it), or what reads it (`readers`: the
+ * generator, or the async function's promise, the function stage after it returned).
  */
-export function streamReaderNode(
+export function streamStageNode(
   graph: HeapGraph,
   nodes: ProbeNodes,
   wait: HangwatchStreamWait,
   stage: number,
+  kept: 'sources' | 'readers',
 ): number | undefined {
-  if (wait.readers[stage] === undefined) return undefined;
-  const readers = nodes.streamReaders.get(probe.streamWaits.indexOf(wait));
-  return readers === undefined ? undefined : graph.follow(readers, stage);
+  if (wait[kept][stage] === undefined) return undefined;
+  const byWait = kept === 'sources' ? nodes.streamSources : nodes.streamReaders;
+  const array = byWait.get(probe.streamWaits.indexOf(wait));
+  return array === undefined ? undefined : graph.follow(array, stage);
 }
 
 /** Edges that say nothing about who holds a value, and would lead the walk anywhere. */

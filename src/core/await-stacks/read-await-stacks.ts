@@ -10,12 +10,7 @@ import type {
 } from '../model';
 import { framesOf, readSourceLine, toCreationSite } from '../stack';
 import { HeapGraph } from './heap-graph';
-import {
-  iteratorHolding,
-  recordedStreamWait,
-  streamReaderNode,
-  streamSourceNode,
-} from './held-waits';
+import { iteratorHolding, recordedStreamWait, streamStageNode } from './held-waits';
 import { probeNodes, type ProbeNodes } from './probe-nodes';
 import { SameThreadInspector } from './inspector-session';
 import type { HangwatchCallbackWait } from './callback-waits';
@@ -343,7 +338,7 @@ function withSource(
 ): AwaitedThing | undefined {
   if (awaited?.kind !== 'stream' || depth >= MAX_SOURCE_DEPTH) return awaited;
   const stage = awaited.pipeline ? awaited.pipeline.position - 1 : 0;
-  const sourceNode = streamSourceNode(reading.graph, reading.nodes, wait, stage);
+  const sourceNode = streamStageNode(reading.graph, reading.nodes, wait, stage, 'sources');
   const source = sourceNode === undefined ? undefined : stoppedFlow(reading, sourceNode, depth);
   if (source) {
     awaited.source = {
@@ -367,7 +362,7 @@ function stoppedReader(
   stage: number,
   depth: number,
 ): StreamReader | undefined {
-  const node = streamReaderNode(reading.graph, reading.nodes, wait, stage);
+  const node = streamStageNode(reading.graph, reading.nodes, wait, stage, 'readers');
   if (node === undefined) return undefined;
   // An async generator stage is its generator; an async function stage returned its promise.
   const isGenerator = reading.walk.suspended.has(node);
