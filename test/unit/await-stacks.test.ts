@@ -298,6 +298,35 @@ unitFn(done);`;
     expect(runCase(body(false), printed)).toEqual([]);
   });
 
+  test("a handled 'error' is recorded; one whose message getter throws passes through unrecorded", () => {
+    const recorder = path.resolve(
+      __dirname,
+      '..',
+      '..',
+      'dist',
+      'core',
+      'await-stacks',
+      'recorder.js',
+    );
+    const result = runCase(
+      `const { EventEmitter } = require('node:events');
+const { probe } = require(${JSON.stringify(recorder)});
+const emitter = new EventEmitter();
+emitter.on('error', () => {});
+const hostile = { get message() { throw new Error('no'); } };
+let threw = false;
+try { emitter.emit('error', hostile); } catch { threw = true; }
+emitter.emit('error', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+emitter.emit('error', new Error('connect ECONNREFUSED'));
+globalThis.result = { threw, recorded: probe.handledErrors.filter(Boolean).map((e) => [e.message, e.code, e.count]) };`,
+      'globalThis.result',
+    );
+    expect(result).toEqual({
+      threw: false,
+      recorded: [['connect ECONNREFUSED', 'ECONNREFUSED', 2]],
+    });
+  });
+
   test('Promise.all: one flow per branch; a missed events.once named', () => {
     const flows = flowsOf(`const { EventEmitter, once } = require('node:events');
 class Conn extends EventEmitter {

@@ -284,10 +284,16 @@ export function uninstallEventRecording(): void {
 }
 
 function noteHandledError(emitter: EventEmitter, error: unknown): void {
-  const described = error as { message?: unknown; code?: unknown } | null | undefined;
-  const message =
-    typeof described?.message === 'string' ? described.message.split('\n')[0] : String(error);
-  const code = typeof described?.code === 'string' ? described.code : undefined;
+  let message: string;
+  let code: string | undefined;
+  try {
+    const described = error as { message?: unknown; code?: unknown } | null | undefined;
+    message =
+      typeof described?.message === 'string' ? described.message.split('\n')[0] : String(error);
+    code = typeof described?.code === 'string' ? described.code : undefined;
+  } catch {
+    return; // a getter or toString that throws: the emit it rides on must not
+  }
   let byMessage = handledByEmitter.get(emitter);
   const known = byMessage?.get(message);
   if (known) {
