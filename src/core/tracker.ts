@@ -404,12 +404,12 @@ export class ResourceTracker<Owner> {
     return this.records.get(asyncId);
   }
 
-  /** Live records, oldest first. */
   /** How many timers (`setTimeout`, `setInterval`) `owner`'s work has set so far. */
   timersSetBy(owner: Owner): number {
     return typeof owner === 'object' && owner !== null ? (this.timersSet.get(owner) ?? 0) : 0;
   }
 
+  /** Live records, oldest first. */
   live(): ResourceRecord<Owner>[] {
     const live: ResourceRecord<Owner>[] = [];
     for (const record of this.records.values()) {

@@ -13,6 +13,8 @@ import { HangwatchStreamWait, wrapStreamWaits } from './stream-waits';
  * So the newest explicit promises, `events.once`/`events.on` waits, unheard emits, waits on
  * Node's streams (`stream-waits`) and promisified calls (`callback-waits`) are held here, in
  * fixed-size rings, with no stack captured for promises (the executor function is the site).
+ * Two more rings serve other parts of a report: the emitters listeners were added to while a
+ * `done`-style unit ran (`keepListeners`), and the `'error'` events a listener took.
  *
  * The rings live on objects whose class names are unique, so the heap walk finds them by name.
  */
@@ -269,6 +271,7 @@ function wrapAddListener(): void {
         return Reflect.apply(original, this, args);
       };
       Object.defineProperty(wrapper, 'name', { value: original.name });
+      Object.defineProperty(wrapper, 'length', { value: original.length });
       wrappers.set(original, wrapper);
     }
     proto[name] = wrapper;
