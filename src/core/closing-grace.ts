@@ -1,6 +1,6 @@
 import { asyncWrapProviders } from 'node:async_hooks';
 import { readAddress } from './socket-address';
-import type { ResourceRecord } from './tracker';
+import { isFinishedTimer, type ResourceRecord } from './tracker';
 
 /**
  * Whether anything in this process could still close what is open, once the loop has been quiet
@@ -73,8 +73,8 @@ export function loopClockOf(timer: unknown): number {
  * due.
  */
 function timerDueWithin(resource: unknown, loopNow: number, withinMs: number): boolean {
-  const timer = resource as { _idleTimeout?: unknown; _destroyed?: unknown } | undefined;
-  if (!timer || timer._destroyed === true) return false;
+  const timer = resource as { _idleTimeout?: unknown } | undefined;
+  if (!timer || isFinishedTimer(timer)) return false;
   const armedAt = loopClockOf(timer);
   const delay = timer._idleTimeout;
   if (typeof delay !== 'number' || Number.isNaN(armedAt) || Number.isNaN(loopNow)) return true;

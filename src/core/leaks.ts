@@ -2,7 +2,7 @@ import type { ResourceView } from './hang-report';
 import type { LeakFinding, PendingResource } from './model';
 import { REPORT_SCHEMA_VERSION } from './model';
 import { hangReportCode } from './hang-report-code';
-import type { ResourceRecord, ResourceTracker } from './tracker';
+import { isFinishedTimer, type ResourceRecord, type ResourceTracker } from './tracker';
 import { realNow } from './real-timers';
 
 /**
@@ -60,11 +60,12 @@ function isLeakCandidate<Owner>(
 
 /**
  * For a resource no longer tracked (after its file's environment is gone): is it still open and
- * holding the process? Handles answer `hasRef()` (false once closed); timers say `_destroyed`.
+ * holding the process? Handles answer `hasRef()` (false once closed); a timer, whether it is
+ * finished.
  */
 export function stillHoldsProcess(resource: object): boolean {
-  const handle = resource as { hasRef?: () => boolean; _destroyed?: boolean };
-  if (handle._destroyed === true) return false;
+  const handle = resource as { hasRef?: () => boolean };
+  if (isFinishedTimer(handle)) return false;
   try {
     return typeof handle.hasRef === 'function' ? handle.hasRef() : false;
   } catch {

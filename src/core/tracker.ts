@@ -136,7 +136,7 @@ function isDoneBeforeDestroy(record: ResourceRecord<unknown>): boolean {
  * its destruction a moment later. In between, an interval made of timeouts (jsdom's) had two
  * links alive, and a report listed the one that had fired.
  */
-function isFinishedTimer(timer: unknown): boolean {
+export function isFinishedTimer(timer: unknown): boolean {
   return (timer as { _destroyed?: unknown } | undefined)?._destroyed === true;
 }
 
