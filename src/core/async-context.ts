@@ -45,21 +45,27 @@ function issue(store: AsyncContext): AsyncContext {
 }
 
 /**
- * Empties every store made so far, for when the test file that made them is over: work that
- * still runs under one later is nobody's (as work outside any test is), and what the store named
- * can be collected. The stores stay current where they are: only their fields go.
+ * Empties every store made so far, for when the test file that made them is over: what the store
+ * named can be collected. Work that still runs under one later (a loop a timed-out test left
+ * running) is `leftOverOf` its owner's: a plain description, or nobody's. The stores stay current
+ * where they are: only their fields change.
  */
-export function releaseAsyncContexts(): void {
-  const empty = (store: AsyncContext) => {
-    store.owner = undefined;
+export function releaseAsyncContexts(
+  leftOverOf: (owner: unknown) => unknown = () => undefined,
+): void {
+  const leftOvers = new Map<unknown, unknown>();
+  const release = (store: AsyncContext) => {
+    const { owner } = store;
+    if (owner !== undefined && !leftOvers.has(owner)) leftOvers.set(owner, leftOverOf(owner));
+    store.owner = owner === undefined ? undefined : leftOvers.get(owner);
     store.origin = undefined;
     store.flow = undefined;
   };
   for (const ref of issued) {
     const store = ref.deref();
-    if (store) empty(store);
+    if (store) release(store);
   }
-  ownerStores.forEach(empty);
+  ownerStores.forEach(release);
   issued = [];
   ownerStores = [];
   pruneAt = PRUNE_MIN;

@@ -115,6 +115,7 @@ export function collectPending<Owner>(
       keepsAlive: description.keepsAlive,
       relation,
       ...(owner ? { owner } : {}),
+      ...(!owner && record.leftOver ? { leftBy: record.leftOver.by } : {}),
       ...(site ? { site } : {}),
       ...(madeBy ? { madeBy } : {}),
     };

@@ -73,13 +73,16 @@ export function stillHoldsProcess(resource: object): boolean {
   }
 }
 
-/** Whether a live record is something that can outlive its test and hold the process open. */
-export function keepsProcessAlive(record: ResourceRecord<unknown>): boolean {
+/**
+ * Whether a live record is something that can outlive its test and hold the process open. A timer
+ * due soon does not, unless `rearmed`: a loop arms the next one from its callback.
+ */
+export function keepsProcessAlive(record: ResourceRecord<unknown>, rearmed = false): boolean {
   if (!LEAKABLE_TYPES.has(record.type)) return false;
   const resource = record.resource as
     { hasRef?: () => boolean; _idleTimeout?: number; _repeat?: number | null } | undefined;
   if (typeof resource?.hasRef === 'function' && !resource.hasRef()) return false;
-  if (record.type === 'Timeout' && resource && !resource._repeat) {
+  if (record.type === 'Timeout' && resource && !resource._repeat && !rearmed) {
     const dueIn = (resource._idleTimeout ?? 0) - (realNow() - record.createdAt);
     if (dueIn <= SOON_MS) return false;
   }
@@ -96,11 +99,33 @@ export function findLeaks<Owner>(
   describeOwner: ResourceView<Owner>['describeOwner'],
   maxListed: number,
   closedForIt?: object,
-): { resources: PendingResource[]; objects: (object | undefined)[]; omittedCount: number } {
+): HeldOpen {
+  return describeHeldOpen(
+    tracker,
+    (record) => isLeakCandidate(record, owns, closedForIt),
+    describeOwner,
+    maxListed,
+  );
+}
+
+export interface HeldOpen {
+  resources: PendingResource[];
+  objects: (object | undefined)[];
+  omittedCount: number;
+}
+
+/** The live records `holdsOpen` accepts, described, ranked and capped, each with its object. */
+export function describeHeldOpen<Owner>(
+  tracker: ResourceTracker<Owner>,
+  holdsOpen: (record: ResourceRecord<Owner>) => boolean,
+  describeOwner: ResourceView<Owner>['describeOwner'],
+  maxListed: number,
+): HeldOpen {
   const { listed, listedObjects, omittedCount } = hangReportCode().collectPending(
     tracker,
-    { relationOf: (owner) => (owns(owner) ? 'this-test' : undefined), describeOwner },
-    { maxListed, accept: (record) => isLeakCandidate(record, owns, closedForIt) },
+    // Work an earlier file left running has no owner here (see `leftBy`).
+    { relationOf: (owner) => (owner === undefined ? 'unknown' : 'this-test'), describeOwner },
+    { maxListed, accept: holdsOpen },
   );
   // The server side of a connection ends with its client or its server, both named already.
   const kept = listed.flatMap((resource, index) =>

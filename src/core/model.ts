@@ -52,6 +52,19 @@ export interface OwnerRef {
  */
 export type Relation = 'this-test' | 'hook' | 'earlier' | 'unknown';
 
+/**
+ * Work an earlier test file left running in this process, by the test or hook that started it:
+ * Jest stops neither a test's timers nor its loops when the test times out or its file ends, and
+ * what that work creates later runs among the next files' tests.
+ */
+export interface LeftBy {
+  /** The file it was started in. */
+  testPath: string;
+  owner: OwnerRef;
+  /** Its test or hook timed out, so Jest went on while it still ran. */
+  timedOut: boolean;
+}
+
 export interface PendingResource {
   /** async_hooks type (`Timeout`, `TCPWRAP`, ...), or `FakeTimer` for jest fake timers. */
   type: string;
@@ -72,6 +85,8 @@ export interface PendingResource {
   keepsAlive: boolean;
   relation: Relation;
   owner?: OwnerRef;
+  /** Created after its file ended, by work a test or hook of that file left running. */
+  leftBy?: LeftBy;
   /**
    * Where it is attributed to: its own creation site, or, when no user code was on its stack,
    * the user call it was made for (found through its async ancestry, see `madeBy`).
@@ -393,6 +408,11 @@ export interface KeptAliveResource {
   testPath: string;
   /** The test that created it; empty when the file did (while loading, in beforeAll/afterAll). */
   testName: string;
+  /**
+   * The test (or hook) that created it timed out: not a leak it left but work Jest did not stop,
+   * still running after its file.
+   */
+  timedOut?: boolean;
   resource: PendingResource;
 }
 

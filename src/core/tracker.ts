@@ -10,6 +10,7 @@ import { countCallbacksWhenAsked, enterCallback, leaveCallback } from './callbac
 import { captureStack, DEEP_STACK_DEPTH, DEFAULT_STACK_DEPTH, type LazyStack } from './stack';
 import { realNow } from './real-timers';
 import { ownerObject } from './handle-owner';
+import { isLeftOver, type LeftOver } from './left-over';
 
 /**
  * Where a piece of async work came from: its owner, its creation stack, and the oldest work in
@@ -18,6 +19,8 @@ import { ownerObject } from './handle-owner';
  */
 export interface Ancestry<Owner> {
   owner: Owner | undefined;
+  /** Without an owner: the work an earlier test file left running that created it. */
+  leftOver?: LeftOver;
   /** The user's call that this work was created on behalf of (see `origins`). */
   origin: LazyStack | undefined;
   stack: LazyStack;
@@ -225,8 +228,10 @@ export class ResourceTracker<Owner> {
       const parent = this.parentOf(trigger);
       const context = currentAsyncContext();
       const owner = options.ownerOf(context?.owner) ?? parent?.owner;
-      if (type === 'Timeout' && typeof owner === 'object' && owner !== null) {
-        this.timersSet.set(owner, (this.timersSet.get(owner) ?? 0) + 1);
+      const leftOver = owner === undefined ? leftOverIn(context, parent) : undefined;
+      const setter = owner ?? leftOver;
+      if (type === 'Timeout' && typeof setter === 'object' && setter !== null) {
+        this.timersSet.set(setter, (this.timersSet.get(setter) ?? 0) + 1);
       }
       this.records.set(asyncId, {
         asyncId,
@@ -234,6 +239,7 @@ export class ResourceTracker<Owner> {
         triggerAsyncId,
         resource: isPromise ? undefined : unwrapReused(type, resource),
         owner,
+        leftOver,
         origin: context?.origin ?? parent?.origin,
         root: rootOf(parent),
         createdAt: realNow(),
@@ -290,6 +296,7 @@ export class ResourceTracker<Owner> {
       (this.traceTicks
         ? {
             owner: this.ownerOf(currentAsyncContext()?.owner),
+            leftOver: leftOverIn(currentAsyncContext(), undefined),
             origin: currentAsyncContext()?.origin,
             stack: captureStack(init, this.stackDepth),
             root: undefined,
@@ -352,6 +359,7 @@ export class ResourceTracker<Owner> {
       triggerAsyncId: 0,
       resource,
       owner: this.ownerOf(context?.owner),
+      leftOver: leftOverIn(context, undefined),
       origin: context?.origin,
       root: undefined,
       createdAt: realNow(),
@@ -404,8 +412,11 @@ export class ResourceTracker<Owner> {
     return this.records.get(asyncId);
   }
 
-  /** How many timers (`setTimeout`, `setInterval`) `owner`'s work has set so far. */
-  timersSetBy(owner: Owner): number {
+  /**
+   * How many timers (`setTimeout`, `setInterval`) `owner`'s work has set so far (or, for work an
+   * earlier file left running, since this file started).
+   */
+  timersSetBy(owner: Owner | LeftOver): number {
     return typeof owner === 'object' && owner !== null ? (this.timersSet.get(owner) ?? 0) : 0;
   }
 
@@ -422,4 +433,13 @@ export class ResourceTracker<Owner> {
   get size(): number {
     return this.records.size;
   }
+}
+
+/** The left-over work an owner-less resource was created by: its context's, else its parent's. */
+function leftOverIn(
+  context: AsyncContext | undefined,
+  parent: Ancestry<unknown> | undefined,
+): LeftOver | undefined {
+  const owner = context?.owner;
+  return isLeftOver(owner) ? owner : parent?.leftOver;
 }

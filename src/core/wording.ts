@@ -1,5 +1,13 @@
 import { formatDuration, plural } from './format';
-import type { FakeTimerInfo, Frame, HangFinding, PendingResource, Relation } from './model';
+import type {
+  FakeTimerInfo,
+  Frame,
+  HangFinding,
+  LeftBy,
+  OwnerRef,
+  PendingResource,
+  Relation,
+} from './model';
 
 /** Sentences shared by every view of a hang, so terminal text and markdown say the same thing. */
 
@@ -62,14 +70,21 @@ function earlierGroupTitle(resources: PendingResource[]): string {
   return `Left open by earlier tests (${count}):`;
 }
 
+/** How pending resources are grouped: by relation, with what earlier files left running apart. */
+type PendingGroup = Relation | 'left-over';
+
+function groupOf(resource: PendingResource): PendingGroup {
+  return resource.relation === 'unknown' && resource.leftBy ? 'left-over' : resource.relation;
+}
+
 function groupTitle(
-  relation: Relation,
+  group: PendingGroup,
   resources: PendingResource[],
   onlyGroup: boolean,
   finding: HangFinding,
 ): string {
   const count = resources.length;
-  switch (relation) {
+  switch (group) {
     case 'this-test': {
       const starter = finding.phase === 'test' ? 'it' : 'the hook';
       // Failed early: what is still open cannot settle it (an idle stream waits like the test).
@@ -82,6 +97,8 @@ function groupTitle(
       return hookGroupTitle(finding.phase, count);
     case 'earlier':
       return earlierGroupTitle(resources);
+    case 'left-over':
+      return `Also pending, made by work an earlier test file left running (${count}):`;
     default:
       return `Also pending, started outside any test (${count}):`;
   }
@@ -93,13 +110,29 @@ export interface ResourceGroup {
 }
 
 export function groupPending(finding: HangFinding): ResourceGroup[] {
-  const order: Relation[] = ['this-test', 'hook', 'earlier', 'unknown'];
-  const present = order.filter((relation) => finding.pending.some((r) => r.relation === relation));
-  return present.map((relation) => {
-    const resources = finding.pending.filter((resource) => resource.relation === relation);
+  const order: PendingGroup[] = ['this-test', 'hook', 'earlier', 'left-over', 'unknown'];
+  const present = order.filter((group) => finding.pending.some((r) => groupOf(r) === group));
+  return present.map((group) => {
+    const resources = finding.pending.filter((resource) => groupOf(resource) === group);
     const onlyGroup = present.length === 1 && finding.omittedCount === 0;
-    return { title: groupTitle(relation, resources, onlyGroup, finding), resources };
+    return { title: groupTitle(group, resources, onlyGroup, finding), resources };
   });
+}
+
+/**
+ * Who left the work running that made a resource, after that work's file ended: `file` is the
+ * file as the view writes paths. Jest stops neither a timed-out test's loop nor its timers.
+ */
+export function leftByNote(leftBy: LeftBy, file: string): string {
+  const ending = leftBy.timedOut ? ', which timed out and was not stopped' : '';
+  return `left running by ${ownerWords(leftBy.owner)} of ${file}${ending}`;
+}
+
+function ownerWords(owner: OwnerRef): string {
+  if (owner.kind === 'module') return 'the module scope';
+  if (owner.kind === 'test') return `test "${owner.name}"`;
+  const subject = owner.testName ?? owner.name;
+  return `${owner.kind}${subject ? ` for "${subject}"` : ''}`;
 }
 
 export function ownerNote(
@@ -143,6 +176,9 @@ export function pendingVerdict(finding: HangFinding): string | undefined {
   if (finding.locks) return undefined;
   if (finding.nothingPending) return NOTHING_PENDING;
   if (finding.nothingOwnPending) {
+    if (finding.pending.length > 0 && finding.pending.every((resource) => resource.leftBy)) {
+      return finding.waitingForDone ? ONLY_LEFT_OVER_PENDING_DONE : ONLY_LEFT_OVER_PENDING;
+    }
     return finding.waitingForDone ? NOTHING_OWN_PENDING_DONE : NOTHING_OWN_PENDING;
   }
   return undefined;
@@ -153,6 +189,13 @@ export const NOTHING_PENDING =
 
 export const NOTHING_OWN_PENDING =
   'Nothing of its own is still pending: only what is listed above, started elsewhere, could still settle it, if it waits on that (a shared client, server or poller); otherwise it is awaiting a promise nobody resolves or an event nobody emits.';
+
+/** Jest loads a test file's modules anew: an earlier file's code holds none of this file's. */
+export const ONLY_LEFT_OVER_PENDING =
+  "Nothing of its own is still pending, and what is listed above is work an earlier test file left running, which holds none of this file's modules (Jest loads them anew for each file): it is most likely awaiting a promise nobody resolves or an event nobody emits.";
+
+export const ONLY_LEFT_OVER_PENDING_DONE =
+  "Nothing of its own is still pending, and what is listed above is work an earlier test file left running, which holds none of this file's modules (Jest loads them anew for each file): nothing is left that could lead to a call to `done`.";
 
 export const NOTHING_OWN_PENDING_DONE =
   'Nothing of its own is still pending: only what is listed above, started elsewhere, could still lead to a call to `done`, if it waits on that.';

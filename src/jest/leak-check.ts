@@ -3,8 +3,14 @@ import type { Circus } from '@jest/types';
 import { LeakError } from '../core/hang-error';
 import { couldStillClose, loopClockOf } from '../core/closing-grace';
 import { keptAliveIfChanged, rememberLeak } from '../core/kept-alive';
-import { buildLeakFinding, findLeaks, openKeepAliveRecords } from '../core/leaks';
-import type { PendingResource } from '../core/model';
+import {
+  buildLeakFinding,
+  describeHeldOpen,
+  findLeaks,
+  keepsProcessAlive,
+  openKeepAliveRecords,
+} from '../core/leaks';
+import type { OwnerRef, PendingResource } from '../core/model';
 import { lateCloseText } from '../core/render/late-close';
 import type { ResourceRecord, ResourceTracker } from '../core/tracker';
 import { processName, publishFinding, publishKeptAlive } from './findings-channel';
@@ -186,6 +192,7 @@ export class LeakWatch {
       }
     }
     this.suspects.clear();
+    this.rememberUnstopped(closedByJest);
     // After each file: what this process's leaks hold open now (a worker's last file's answer).
     const keptAlive = keptAliveIfChanged();
     if (keptAlive) publishKeptAlive(keptAlive);
@@ -231,6 +238,46 @@ export class LeakWatch {
     });
   }
 
+  /**
+   * What holds the process open without being a leak, for the end-of-run answer too: the work of
+   * tests that hung (Jest fails a timed-out test but does not stop its timers, loops or requests)
+   * and what work an earlier file left running made during this one. Not leak findings: the
+   * hang is reported already, and the earlier file is not this one.
+   */
+  private rememberUnstopped(closedByJest: object | undefined): void {
+    const hungTest = (unit: Unit | undefined) => {
+      const owner = unit && leakOwnerOf(unit);
+      return owner !== undefined && owner !== 'file' && this.context.alreadyReported(owner);
+    };
+    // A loop's timer is due soon each time, and armed again: it holds the process all the same.
+    const rearmed = (record: ResourceRecord<Unit>) => {
+      const setter = record.owner ?? record.leftOver;
+      return setter !== undefined && this.tracker.timersSetBy(setter) > 1;
+    };
+    const held = describeHeldOpen(
+      this.tracker,
+      (record) =>
+        (record.leftOver !== undefined || hungTest(record.owner)) &&
+        record.resource !== closedByJest &&
+        keepsProcessAlive(record, rearmed(record)),
+      (unit) => (unit ? ownerRef(unit) : undefined),
+      this.context.options.maxListed,
+    );
+    const process = processName();
+    held.resources.forEach((resource, index) => {
+      const object = held.objects[index];
+      if (!object) return;
+      const { leftBy, owner } = resource;
+      rememberLeak(object, {
+        process,
+        testPath: leftBy?.testPath ?? this.context.testPath,
+        testName: testNameOf(leftBy?.owner ?? owner),
+        timedOut: leftBy ? leftBy.timedOut : true,
+        resource,
+      });
+    });
+  }
+
   private noteLateClose(suspect: Suspect): void {
     const text = lateCloseText({
       testName: fullTestName(suspect.test),
@@ -242,4 +289,11 @@ export class LeakWatch {
     });
     consoleNotice(this.context.console, 'info', text);
   }
+}
+
+/** The test a resource's owner ran as or for; empty for the file's own (module scope, all-hooks). */
+function testNameOf(owner: OwnerRef | undefined): string {
+  if (!owner || owner.kind === 'module') return '';
+  if (owner.kind === 'test') return owner.name;
+  return owner.testName ?? '';
 }

@@ -1,3 +1,4 @@
+import { isLeftOver } from '../core/left-over';
 import { realClearTimeout, realNow, realSetTimeout } from '../core/real-timers';
 import type { Circus } from '@jest/types';
 import type { Degradable } from './degrade';
@@ -143,11 +144,11 @@ export class Lifecycle {
 
   /**
    * The unit an async context's owner is, if it is one of this file's; what runs while the file
-   * loads belongs to the module unit.
+   * loads belongs to the module unit, unless an earlier file left it running.
    */
   ownerOf(owner: unknown): Unit | undefined {
     if (this.units.has(owner as Unit)) return owner as Unit;
-    return this.loading ? this.moduleUnit : undefined;
+    return this.loading && !isLeftOver(owner) ? this.moduleUnit : undefined;
   }
 
   /** Circus's handler has run; returns a promise only when circus must wait for a subscriber. */

@@ -9,6 +9,7 @@ import {
   uninstallEventRecording,
 } from '../core/await-stacks/recorder';
 import { currentAsyncContext, releaseAsyncContexts } from '../core/async-context';
+import { isLeftOver, LeftOver } from '../core/left-over';
 import { withOrigin, wrapCoreEntryPoints } from '../core/origins';
 import { ResourceTracker } from '../core/tracker';
 import { StallClock } from '../core/stall-clock';
@@ -66,6 +67,8 @@ export class HangwatchSession {
   private readonly leakWatch: LeakWatch;
   /** What was pending when each unit's timeout expired, for the report at Jest's timeout. */
   private readonly snapshots = new Map<Unit, HangFinding>();
+  /** Units failed as hung (timed out, or idle): Jest does not stop their work. */
+  private readonly hungUnits = new WeakSet<Unit>();
   private readonly reports: HangReports;
   private recordingEvents = false;
   private readonly degradable = new Degradable(
@@ -183,7 +186,20 @@ export class HangwatchSession {
     if (this.recordingEvents) uninstallEventRecording();
     this.recordingEvents = false;
     // Last: the file's reports are built. What outlives the file no longer holds its realm.
-    releaseAsyncContexts();
+    releaseAsyncContexts((owner) => this.leftOverOf(owner));
+  }
+
+  /** What an owner of this file's async contexts becomes once the file is over. */
+  private leftOverOf(owner: unknown): LeftOver | undefined {
+    // An earlier file's work, still running: it stays that file's.
+    if (isLeftOver(owner)) return owner;
+    const unit = this.lifecycle.ownerOf(owner);
+    if (!unit) return undefined;
+    return new LeftOver({
+      testPath: this.context.testPath,
+      owner: ownerRef(unit),
+      timedOut: this.hungUnits.has(unit),
+    });
   }
 
   private onUnitEvent(event: UnitEvent): void {
@@ -205,7 +221,10 @@ export class HangwatchSession {
         if (unit.kind === 'beforeAll') this.tracker.traceTicks = false;
         const snapshot = this.snapshots.get(unit);
         this.snapshots.delete(unit);
-        if (event.outcome === 'timed_out') this.reportHang(unit, event.error, snapshot);
+        if (event.outcome === 'timed_out') {
+          this.hungUnits.add(unit);
+          this.reportHang(unit, event.error, snapshot);
+        }
         break;
       }
       default:
@@ -229,6 +248,7 @@ export class HangwatchSession {
     const abort = unit.abort;
     if (!abort || !unit.running) return;
     unit.abort = undefined;
+    this.hungUnits.add(unit);
     const finding = this.reports.build(unit, true, 'idle');
     publishFinding(finding);
     abort(this.reports.error(finding, unit));

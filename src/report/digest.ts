@@ -86,7 +86,7 @@ function digestHang(finding: HangFinding): FindingDigest {
     why: own
       ? `${headline(finding)} Waiting on: ${describePending(own)}.`
       : elsewhere
-        ? `${headline(finding)} Pending, started elsewhere: ${describePending(elsewhere)}.`
+        ? `${headline(finding)} Pending, ${elsewhere.leftBy ? 'left running by an earlier file' : 'started elsewhere'}: ${describePending(elsewhere)}.`
         : headline(finding),
   };
 }

@@ -70,20 +70,28 @@ export function renderRunSummary(findings: Finding[], options: SummaryOptions): 
 
 /**
  * The answer to Jest's "did not exit one second after the test run has completed" (or its
- * force-exited workers): the leaks still holding a process open after its last test, each with
- * the process, what it is, where it was created and by which test. Empty when there are none.
+ * force-exited workers): the leaks, and the work of timed-out tests, still holding a process open
+ * after its last test, each with the process, what it is, where it was created and by which test.
+ * Empty when there are none.
  */
 export function renderKeptAlive(keptAlive: KeptAliveResource[], rootDir: string): string {
   if (keptAlive.length === 0) return '';
   const lines = [
     `hangwatch: after the last test, ${plural(keptAlive.length, 'resource')} still ${keptAlive.length === 1 ? 'holds' : 'hold'} the process open (why Jest may not exit):`,
   ];
-  for (const { process, testPath, testName, resource } of keptAlive) {
+  for (const { process, testPath, testName, timedOut, resource } of keptAlive) {
     const top = resource.site?.top;
     const where = top ? formatLocation(top, rootDir) : 'an unknown place';
     const by = testName ? `test "${testName}"` : `${formatPath(testPath, rootDir)} (file level)`;
     lines.push(`  ${process}: ${describePending(resource)}`);
-    lines.push(`    created at ${where} by ${by}`);
+    // Made by work that went on after its file: the site is that work's line, in that file.
+    const after = resource.leftBy ? ', whose work went on after its file ended' : '';
+    lines.push(`    created at ${where} by ${by}${after}`);
+    if (timedOut) {
+      lines.push(
+        `    it timed out, and Jest does not stop a timed-out test's timers, loops or requests`,
+      );
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -78,3 +78,35 @@ test('a released store no longer keeps what it named alive; work still running u
   expect(result.laterOwner).toBeNull();
   expect(result.laterOrigin).toBeNull();
 });
+
+test('work still running under a released store is what `leftOverOf` makes of its owner, asked once per owner', async () => {
+  // In this process, from the sources: no collection to watch here.
+  const { applyInContext, currentAsyncContext, ownerContext, releaseAsyncContexts, runWithOrigin } =
+    await import('../../src/core/async-context');
+  const unit = { name: 'a test' };
+  const seen: Record<string, unknown> = {};
+  const timers: NodeJS.Timeout[] = [];
+  applyInContext(
+    ownerContext(unit),
+    Reflect.apply,
+    () => {
+      timers.push(setInterval(() => (seen.own = currentAsyncContext()?.owner), 2));
+      // A store of its own for a recorded call site (listen, connect), with the same owner.
+      runWithOrigin({}, () => {
+        timers.push(setInterval(() => (seen.derived = currentAsyncContext()?.owner), 2));
+      });
+    },
+    null,
+    [],
+  );
+  const leftOver = { leftBy: 'a test' };
+  const asked: unknown[] = [];
+  releaseAsyncContexts((owner) => {
+    asked.push(owner);
+    return owner === unit ? leftOver : undefined;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  timers.forEach(clearInterval);
+  expect(seen).toEqual({ own: leftOver, derived: leftOver });
+  expect(asked).toEqual([unit]);
+});

@@ -309,3 +309,59 @@ describe('the rich hang, section by section', () => {
     expect(text).toContain(`  2. ${describePending(resources[1])} (unref'd; started in beforeEach`);
   });
 });
+
+describe('what an earlier test file left running', () => {
+  const owner = { kind: 'test' as const, name: 'waits for the cache to warm' };
+  const loopTimer: PendingResource = {
+    type: 'Timeout',
+    kind: 'timer',
+    details: { delayMs: 50, leftMs: 30 },
+    ageMs: 20,
+    keepsAlive: true,
+    relation: 'unknown',
+    leftBy: { testPath: `${ROOT}/src/cache.test.js`, owner, timedOut: true },
+    site: site(user('src/cache.test.js', 8, 30, 'waitFor'), 'await sleep(intervalMs);'),
+  };
+  const nobodys: PendingResource = { ...loopTimer, leftBy: undefined };
+  const waiting = (pending: PendingResource[]): HangFinding => ({
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: 'hang',
+    testName: 'waits for a confirmation',
+    testPath: `${ROOT}/src/orders.test.js`,
+    phase: 'test',
+    trigger: 'timeout',
+    elapsedMs: 1000,
+    timeoutMs: 1000,
+    waitingForDone: false,
+    attempt: 0,
+    pending,
+    omittedCount: 0,
+    nothingPending: false,
+    nothingOwnPending: true,
+    notes: [],
+  });
+
+  test('is its own group, each resource naming the test and file that left it', () => {
+    const hang = waiting([loopTimer, nobodys]);
+    for (const view of [
+      renderHangText(hang, { rootDir: ROOT }),
+      words(renderHangMarkdown(hang, { rootDir: ROOT })),
+    ]) {
+      expect(view).toContain('Also pending, made by work an earlier test file left running (1):');
+      expect(view).toContain(
+        'left running by test "waits for the cache to warm" of src/cache.test.js, which timed out and was not stopped',
+      );
+      expect(view).toContain('Also pending, started outside any test (1):');
+      // Something of unknown origin could still settle it: the general verdict.
+      expect(view).toContain('only what is listed above, started elsewhere, could still settle it');
+    }
+  });
+
+  test('when it is all that is pending, the verdict says it cannot be what the test waits on', () => {
+    const text = renderHangText(waiting([loopTimer]), { rootDir: ROOT });
+    expect(text).toContain(
+      "what is listed above is work an earlier test file left running, which holds none of this file's modules",
+    );
+    expect(text).not.toContain('started outside any test');
+  });
+});

@@ -73,3 +73,38 @@ test('what still holds the process open after the last test: process, resource, 
   expect(text).toMatch(/\n {4}created at \S+:\d+:\d+ by boot\.test\.js \(file level\)\n$/);
   expect(renderKeptAlive([], ROOT)).toBe('');
 });
+
+test('a timed-out test’s work still holding the process open: said as such, not as a leak', () => {
+  const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
+  const owner = { kind: 'test' as const, name: 'waits for the cache to warm' };
+  const text = renderKeptAlive(
+    [
+      {
+        process: 'worker 1',
+        testPath: `${ROOT}/cache.test.js`,
+        testName: owner.name,
+        timedOut: true,
+        resource: { ...leak.resources[0], relation: 'this-test', owner },
+      },
+      {
+        process: 'worker 1',
+        testPath: `${ROOT}/cache.test.js`,
+        testName: owner.name,
+        timedOut: true,
+        resource: {
+          ...leak.resources[0],
+          relation: 'unknown',
+          leftBy: { testPath: `${ROOT}/cache.test.js`, owner, timedOut: true },
+        },
+      },
+    ],
+    ROOT,
+  );
+  const entries = text.split('\n  worker 1: ').slice(1);
+  expect(entries[0]).toMatch(
+    /\n {4}created at \S+ by test "waits for the cache to warm"\n {4}it timed out, and Jest does not stop a timed-out test's timers, loops or requests$/,
+  );
+  expect(entries[1]).toMatch(
+    /\n {4}created at \S+ by test "waits for the cache to warm", whose work went on after its file ended\n {4}it timed out/,
+  );
+});

@@ -5,6 +5,8 @@ import { performance } from 'node:perf_hooks';
 import { ResourceTracker, type ResourceRecord } from '../../src/core/tracker';
 import { framesOf } from '../../src/core/stack';
 import { withOrigin } from '../../src/core/origins';
+import { applyInContext } from '../../src/core/async-context';
+import { LeftOver } from '../../src/core/left-over';
 
 interface Owner {
   name: string;
@@ -135,6 +137,28 @@ describe('ResourceTracker', () => {
     const record = recordOf(tracker, timer);
     expect(record).toBeDefined();
     expect(record?.owner).toBeUndefined();
+  });
+
+  test('work an earlier file left running: no owner, its left-over named, its timers counted', async () => {
+    const tracker = track({ owner: () => undefined });
+    const leftOver = new LeftOver({
+      testPath: '/project/cache.test.js',
+      owner: { kind: 'test', name: 'waits for the cache to warm' },
+      timedOut: true,
+    });
+    const timers: NodeJS.Timeout[] = [];
+    cleanups.push(() => timers.forEach((timer) => clearTimeout(timer)));
+    // A poll loop, as its file's release leaves it: its store names the left-over.
+    applyInContext({ owner: leftOver }, Reflect.apply, () => pollLoop(timers), null, []);
+    while (timers.length < 3) await new Promise((resolve) => setTimeout(resolve, 2));
+    const latest = recordOf(tracker, timers[2]);
+    expect(latest?.owner).toBeUndefined();
+    expect(latest?.leftOver).toBe(leftOver);
+    expect(tracker.timersSetBy(leftOver)).toBeGreaterThanOrEqual(3);
+    // What nobody's work makes stays nobody's.
+    const alone = setTimeout(noop, 10_000);
+    timers.push(alone);
+    expect(recordOf(tracker, alone)?.leftOver).toBeUndefined();
   });
 
   test('lists live records oldest first', () => {
@@ -354,3 +378,9 @@ describe('async ancestry through ticks', () => {
     expect(record!.root).toBeUndefined();
   });
 });
+
+/** Polls every 2 ms without end, as a `waitFor` whose condition never holds. */
+function pollLoop(timers: NodeJS.Timeout[]): void {
+  const next = () => timers.push(setTimeout(next, 2));
+  next();
+}

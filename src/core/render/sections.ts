@@ -12,6 +12,7 @@ import {
   fakeTimerSummary,
   groupPending,
   headline,
+  leftByNote,
   ownerNote,
   pendingVerdict,
   unitLabel,
@@ -51,9 +52,13 @@ export function hangBlocks(finding: HangFinding, rootDir: string): Block[] {
       numbered: true,
       entries: group.resources.map((resource) => ({
         text: describePending(resource),
-        flags: [resource.keepsAlive ? undefined : "unref'd", ownerNote(resource, finding)].filter(
-          (flag): flag is string => flag !== undefined,
-        ),
+        flags: [
+          resource.keepsAlive ? undefined : "unref'd",
+          ownerNote(resource, finding),
+          resource.leftBy
+            ? leftByNote(resource.leftBy, formatPath(resource.leftBy.testPath, rootDir))
+            : undefined,
+        ].filter((flag): flag is string => flag !== undefined),
         ...(resource.site ? { site: resource.site } : {}),
         showSite: true,
         ...(resource.madeBy ? { madeBy: resource.madeBy } : {}),
