@@ -7,7 +7,8 @@ import type { ResourceRecord, ResourceTracker } from './tracker';
  * an unref'd one fires while anything else keeps the loop alive), a socket, server, request,
  * child process, worker, port, stream, fs or DNS request. The test runner's own timers (its
  * timeout) do not count: they can only end the test, never settle it (the Jest adapter does not
- * even record circus's; others are told by their creation stack).
+ * even record circus's; others are told by their creation stack). Nor does what work an earlier
+ * test file left running makes (see `LeftOver`).
  */
 export class WakeSources {
   private readonly runnerOwned = new WeakMap<object, boolean>();
@@ -34,6 +35,9 @@ export class WakeSources {
       // Like any stream, it goes on only when other code writes to it or reads from it.
       if (record.type === 'ZLIB' && isIdleZlib(record.resource)) continue;
       if (wakesNothing !== undefined && record.resource === wakesNothing) continue;
+      // Work an earlier file left running holds none of this file's modules (Jest loads them
+      // anew per file): its timers going on would keep a test that waits on nothing waiting.
+      if (record.leftOver) continue;
       if (!this.isRunnerRecord(record)) return record;
     }
     return this.untrackedNewcomer();
