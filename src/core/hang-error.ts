@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { Frame, HangFinding, LeakFinding } from './model';
 import { errorStack } from './stack';
 
@@ -35,5 +36,24 @@ export class LeakError extends Error {
     const top = finding.resources.find((resource) => resource.site?.top?.origin === 'user')?.site
       ?.top;
     this.stack = errorStack(this.name, message, top ? [top] : []);
+  }
+}
+
+/**
+ * An error circus took for this test file's, thrown by work an earlier file left running: the
+ * thrown error's own name, message and stack, with a note on whose work threw it. The thrown
+ * value is `thrown` (not `cause`, which Jest would print a second time).
+ */
+export class LeftOverError extends Error {
+  constructor(
+    readonly thrown: unknown,
+    note: string,
+  ) {
+    // Thrown in the earlier file's realm: an Error of another realm's constructor.
+    const error = types.isNativeError(thrown) ? thrown : undefined;
+    const message = `${error ? error.message : String(thrown)}\n\n${note}`;
+    super(message);
+    this.name = error?.name ?? 'Error';
+    this.stack = [`${this.name}: ${message}`, ...stackFrameLines(error?.stack)].join('\n');
   }
 }

@@ -1,8 +1,8 @@
-import type { BlockedLoopFinding, CreationSite, HangFinding, LeakFinding } from './model';
+import type { BlockedLoopFinding, CreationSite, HangFinding, LeakFinding, LeftBy } from './model';
 import type { Block, Entry } from './render/blocks';
-import { formatLocation } from './render/location';
+import { formatLocation, formatPath } from './render/location';
 import { blockedLoopBlocks, hangBlocks, leakBlocks } from './render/sections';
-import { madeByText } from './wording';
+import { leftOverErrorNote, madeByText } from './wording';
 
 export interface TextOptions {
   /** Paths are shown relative to this directory. */
@@ -15,6 +15,11 @@ export interface TextOptions {
  */
 export function renderHangText(finding: HangFinding, options: TextOptions): string {
   return blocksToText(hangBlocks(finding, options.rootDir), options.rootDir);
+}
+
+/** What an error thrown by work an earlier file left running says of it, in this file's failure. */
+export function renderLeftOverErrorNote(leftBy: LeftBy, options: TextOptions): string {
+  return leftOverErrorNote(leftBy, formatPath(leftBy.testPath, options.rootDir));
 }
 
 /** The warning (or failure) for resources a test or file left open. */

@@ -128,6 +128,14 @@ export function leftByNote(leftBy: LeftBy, file: string): string {
   return `left running by ${ownerWords(leftBy.owner)} of ${file}${ending}`;
 }
 
+/** The note an error thrown by work an earlier file left running gets, in this file's failure. */
+export function leftOverErrorNote(leftBy: LeftBy, file: string): string {
+  const why = leftBy.timedOut
+    ? "it timed out, and Jest does not stop a timed-out test's timers, loops or requests"
+    : "Jest goes on to the next file while a file's timers, loops and requests still run";
+  return `hangwatch: thrown by work that ${ownerWords(leftBy.owner)} of ${file} left running after its file ended (${why}), not by this file.`;
+}
+
 function ownerWords(owner: OwnerRef): string {
   if (owner.kind === 'module') return 'the module scope';
   if (owner.kind === 'test') return `test "${owner.name}"`;

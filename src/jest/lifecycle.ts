@@ -1,4 +1,5 @@
-import { isLeftOver } from '../core/left-over';
+import { currentAsyncContext } from '../core/async-context';
+import { isLeftOver, type LeftOver } from '../core/left-over';
 import { realClearTimeout, realNow, realSetTimeout } from '../core/real-timers';
 import type { Circus } from '@jest/types';
 import type { Degradable } from './degrade';
@@ -31,7 +32,12 @@ export type UnitEvent =
   /** The test and its per-test hooks are done; circus waits for a returned promise. */
   | { name: 'test_done'; test: Circus.TestEntry }
   /** After the file's last `afterAll`; circus waits for a returned promise. */
-  | { name: 'file_done' };
+  | { name: 'file_done' }
+  /**
+   * Circus took an uncaught error (or unhandled rejection) for this file's, but work an earlier
+   * file left running threw it.
+   */
+  | { name: 'left_over_error'; error: unknown; promise?: Promise<unknown>; leftOver: LeftOver };
 
 export type UnitEventHandler = (event: UnitEvent) => void | Promise<void>;
 
@@ -196,6 +202,20 @@ export class Lifecycle {
     else errors.push(error);
   }
 
+  /**
+   * Puts `replacement` where circus recorded `original`: a test's or the file's errors, or (Jest
+   * 30) the map of unhandled rejections it settles when the test or file ends.
+   */
+  replaceError(original: unknown, replacement: Error, promise?: Promise<unknown>): void {
+    const state = this.state;
+    if (!state || replaceRecorded(state, original, replacement) || !promise) return;
+    // Absent under Jest 29, which records every error at once.
+    const target = (state as Partial<Circus.State>).unhandledRejectionErrorByPromiseTarget?.get(
+      promise,
+    );
+    if (target && target.get(promise) === original) target.set(promise, replacement);
+  }
+
   /** Fails a unit that has just started without calling its function (it froze an earlier run). */
   failBeforeRunning(unit: Unit, error: Error): void {
     const runnable = unit.kind === 'test' ? unit.test : unit.hook;
@@ -210,9 +230,16 @@ export class Lifecycle {
       case 'run_start':
         this.loading = false;
         return [{ name: 'file_loaded' }];
-      case 'error':
+      case 'error': {
+        // Circus's handler runs in the thrower's async context: whose work threw is known.
+        const owner = currentAsyncContext()?.owner;
+        if (isLeftOver(owner)) {
+          const promise = (event as { promise?: Promise<unknown> }).promise;
+          return [{ name: 'left_over_error', error: event.error, leftOver: owner, promise }];
+        }
         this.recordCallbackError(event.error);
         return NO_EVENTS;
+      }
       case 'add_test': {
         const unit = event.concurrent ? this.preassignConcurrent(event, state) : undefined;
         return unit ? [{ name: 'unit_declared', unit }] : NO_EVENTS;

@@ -1,7 +1,7 @@
 import { realClearTimeout, realSetTimeout } from '../core/real-timers';
 import type { Circus } from '@jest/types';
 import { FetchRequestTracker } from '../core/fetch-requests';
-import { HangError } from '../core/hang-error';
+import { HangError, LeftOverError } from '../core/hang-error';
 import type { HangFinding } from '../core/model';
 import {
   installEventRecording,
@@ -24,6 +24,7 @@ import type { Lifecycle, UnitEvent } from './lifecycle';
 import { LockSession } from './lock-session';
 import { publishFinding } from './findings-channel';
 import type { HangwatchOptions } from './options';
+import { renderText } from './report-code';
 import { ownerRef, type Unit } from './units';
 
 function hungWith(test: Circus.TestEntry): boolean {
@@ -212,6 +213,12 @@ export class HangwatchSession {
         if (event.unit.kind === 'beforeAll') this.tracker.traceTicks = true;
         this.fakeTimers.noticeInstalledClock(event.unit);
         break;
+      case 'left_over_error': {
+        const note = renderText().renderLeftOverErrorNote(event.leftOver.by, this.context);
+        const replacement = new LeftOverError(event.error, note);
+        this.lifecycle.replaceError(event.error, replacement, event.promise);
+        break;
+      }
       case 'unit_timed_out':
         // Before Jest's own timeout handler runs: what is pending now is what the unit waits on.
         this.snapshots.set(event.unit, this.reports.build(event.unit, false));

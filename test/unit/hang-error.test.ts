@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { HangError } from '../../src/core/hang-error';
+import * as vm from 'node:vm';
+import { HangError, LeftOverError } from '../../src/core/hang-error';
 import {
   buildHangFinding,
   collectPending,
@@ -99,5 +100,32 @@ describe('HangError', () => {
 
   test('without frames or a fallback stack, the stack is just the name and message', () => {
     expect(new HangError('hung', finding, []).stack).toBe('HangError: hung');
+  });
+});
+
+describe('LeftOverError', () => {
+  test('keeps the thrown error’s name, message and frames, even from another realm', () => {
+    const thrown = vm.runInNewContext(
+      'function upload() { return new TypeError("upload failed"); } upload()',
+    ) as Error;
+    expect(thrown instanceof Error).toBe(false);
+    const error = new LeftOverError(
+      thrown,
+      'hangwatch: thrown by work an earlier file left running',
+    );
+    expect(error.name).toBe('TypeError');
+    expect(error.message).toBe(
+      'upload failed\n\nhangwatch: thrown by work an earlier file left running',
+    );
+    expect(error.stack).toMatch(
+      /^TypeError: upload failed\n\nhangwatch: thrown by work an earlier file left running\n\s+at upload /,
+    );
+    expect(error.thrown).toBe(thrown);
+  });
+
+  test('a thrown value that is no error is its text', () => {
+    const error = new LeftOverError('a string', 'the note');
+    expect(error.message).toBe('a string\n\nthe note');
+    expect(error.stack).toBe('Error: a string\n\nthe note');
   });
 });
