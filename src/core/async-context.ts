@@ -108,9 +108,13 @@ export const applyInContext = storage.run.bind(storage) as <T>(
 /** The origin of the call `runWithOrigin` is running now, synchronously (not an inherited one). */
 let originOnStack: LazyStack | undefined;
 
-/** Runs `fn` with `origin` as the user call site for what it creates; the owner carries over. */
+/**
+ * Runs `fn` with `origin` as the user call site for what it creates; the owner carries over, and
+ * the origin it runs under becomes `origin.outer`.
+ */
 export function runWithOrigin<T>(origin: LazyStack, fn: () => T): T {
   const store = storage.getStore();
+  if (store?.origin !== undefined && store.origin !== origin) origin.outer ??= store.origin;
   const outer = originOnStack;
   originOnStack = origin;
   try {

@@ -269,8 +269,12 @@ export function siteFor<Owner>(
     return site?.top?.origin === 'user' ? site : undefined;
   };
   const madeBy = own?.top?.origin === 'dependency' ? { madeBy: own.top } : {};
-  const fromOrigin = record.origin && inherited(record.origin);
-  if (fromOrigin) return { site: fromOrigin, ...madeBy };
+  // The call it was made for, else the call that one ran under (see `LazyStack.outer`).
+  let origin = record.origin;
+  for (let depth = 0; origin && depth < 8; depth++, origin = origin.outer) {
+    const fromOrigin = inherited(origin);
+    if (fromOrigin) return { site: fromOrigin, ...madeBy };
+  }
   let parent = tracker.get(record.triggerAsyncId);
   for (let depth = 0; parent && depth < 20; depth++) {
     const fromParent = inherited(parent.stack);

@@ -12,6 +12,12 @@ import type { CreationSite, Frame } from './model';
  */
 export interface LazyStack {
   stack?: string;
+  /**
+   * For a call site recorded as an origin (see `origins`): the origin it was recorded under, when
+   * the call ran inside another recorded call's work (a client's `connect` made from the
+   * `listening` callback of a server the test started). Where a user frame is looked for next.
+   */
+  outer?: LazyStack;
 }
 
 /**

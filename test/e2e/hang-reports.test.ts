@@ -41,10 +41,10 @@ describe('a hung test fails with a report naming the culprit line', () => {
     expect(failure).toMatch(
       /1\. HTTP GET \/refund over TCP socket to 127\.0\.0\.1:\d+, open [\d.]+ m?s, 71 B sent, no data received/,
     );
-    expect(failure).toContain('created at network.test.js:16:39');
+    expect(failure).toContain('created at network.test.js:17:39');
     expect(failure).toMatch(/HTTP server listening on 127\.0\.0\.1:\d+, 1 open connection/);
-    expect(failure).toContain('created at network.test.js:9:12');
-    expect(topFrameOf(failure)).toContain('network.test.js:16:39');
+    expect(failure).toContain('created at network.test.js:10:12');
+    expect(topFrameOf(failure)).toContain('network.test.js:17:39');
   });
 
   test('fetch: the pending request, with the socket undici opened for it folded in', () => {
@@ -52,11 +52,20 @@ describe('a hung test fails with a report naming the culprit line', () => {
     expect(failure).toMatch(
       /1\. fetch GET http:\/\/127\.0\.0\.1:\d+\/orders: no response after [\d.]+ m?s/,
     );
-    expect(failure).toContain('created at network.test.js:21:26');
+    expect(failure).toContain('created at network.test.js:22:26');
     expect(failure).not.toMatch(
-      /\d\. TCP socket to 127\.0\.0\.1:\d+, open [^\n]*\n\s+created at network\.test\.js:21/,
+      /\d\. TCP socket to 127\.0\.0\.1:\d+, open [^\n]*\n\s+created at network\.test\.js:22/,
     );
-    expect(topFrameOf(failure)).toContain('network.test.js:21:26');
+    expect(topFrameOf(failure)).toContain('network.test.js:22:26');
+  });
+
+  test('supertest: the request superagent made from the listening callback, at the test line', () => {
+    const failure = hangReport('supertest: a request the app never answers');
+    // supertest sends it once its server listens: no user frame on the stack, only the listen's.
+    expect(failure).toMatch(
+      /1\. HTTP GET \/orders over TCP socket to 127\.0\.0\.1:\d+, [^\n]*no data received\n\s+created at network\.test\.js:37:31 [^\n]*\n\s+made on its behalf inside superagent/,
+    );
+    expect(topFrameOf(failure)).toContain('network.test.js:37:31');
   });
 
   test('raw net client', () => {
@@ -64,8 +73,8 @@ describe('a hung test fails with a report naming the culprit line', () => {
     expect(failure).toMatch(
       /1\. TCP socket to 127\.0\.0\.1:\d+, open [\d.]+ m?s, no data sent or received/,
     );
-    expect(failure).toContain('created at network.test.js:28:22');
-    expect(topFrameOf(failure)).toContain('network.test.js:28:22');
+    expect(failure).toContain('created at network.test.js:29:22');
+    expect(topFrameOf(failure)).toContain('network.test.js:29:22');
   });
 
   test('child process, with its pid, command and stdio folded in', () => {
