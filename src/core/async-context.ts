@@ -114,7 +114,8 @@ let originOnStack: LazyStack | undefined;
  */
 export function runWithOrigin<T>(origin: LazyStack, fn: () => T): T {
   const store = storage.getStore();
-  if (store?.origin !== undefined && store.origin !== origin) origin.outer ??= store.origin;
+  if (store?.origin !== undefined && store.origin !== origin)
+    origin.outer ??= outerOf(store.origin);
   const outer = originOnStack;
   originOnStack = origin;
   try {
@@ -122,6 +123,26 @@ export function runWithOrigin<T>(origin: LazyStack, fn: () => T): T {
   } finally {
     originOnStack = outer;
   }
+}
+
+/**
+ * Origins chained through `outer` at most: a client reconnecting from its own close handler
+ * would otherwise chain every attempt.
+ */
+const MAX_ORIGIN_CHAIN = 4;
+
+/**
+ * What a new origin recorded under `current` chains to: `current`, or past the longest chain
+ * kept, the outermost origin, which stands for those between.
+ */
+function outerOf(current: LazyStack): LazyStack {
+  let outermost = current;
+  let length = 1;
+  while (outermost.outer !== undefined) {
+    outermost = outermost.outer;
+    length++;
+  }
+  return length < MAX_ORIGIN_CHAIN ? current : outermost;
 }
 
 /**

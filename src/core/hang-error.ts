@@ -1,4 +1,4 @@
-import { types } from 'node:util';
+import { inspect, types } from 'node:util';
 import type { Frame, HangFinding, LeakFinding } from './model';
 import { errorStack } from './stack';
 
@@ -41,8 +41,9 @@ export class LeakError extends Error {
 
 /**
  * An error circus took for this test file's, thrown by work an earlier file left running: the
- * thrown error's own name, message and stack, with a note on whose work threw it. The thrown
- * value is `thrown` (not `cause`, which Jest would print a second time).
+ * thrown error's own name, message, frames, `code`, `cause` and (an AggregateError's) `errors`,
+ * with a note on whose work threw it. The thrown value itself is `thrown` (as a `cause`, Jest
+ * would print it a second time).
  */
 export class LeftOverError extends Error {
   constructor(
@@ -51,9 +52,20 @@ export class LeftOverError extends Error {
   ) {
     // Thrown in the earlier file's realm: an Error of another realm's constructor.
     const error = types.isNativeError(thrown) ? thrown : undefined;
-    const message = `${error ? error.message : String(thrown)}\n\n${note}`;
+    // As circus words a thrown non-error; `inspect` never throws on a value without a prototype.
+    const text = error ? error.message : `thrown: ${inspect(thrown, { depth: 3 })}`;
+    const message = `${text}\n\n${note}`;
     super(message);
     this.name = error?.name ?? 'Error';
     this.stack = [`${this.name}: ${message}`, ...stackFrameLines(error?.stack)].join('\n');
+    if (error) copyDetails(error, this);
+  }
+}
+
+/** What Jest prints of an error besides its message and stack, copied as the original has it. */
+function copyDetails(from: Error, to: Error): void {
+  for (const key of ['code', 'cause', 'errors']) {
+    const descriptor = Object.getOwnPropertyDescriptor(from, key);
+    if (descriptor && 'value' in descriptor) Object.defineProperty(to, key, descriptor);
   }
 }

@@ -14,7 +14,7 @@ import type {
 } from './model';
 import { REPORT_SCHEMA_VERSION } from './model';
 import { framesOf, isRunnerOwned, stackText, toCreationSite, type LazyStack } from './stack';
-import type { ResourceRecord, ResourceTracker } from './tracker';
+import { LOOP_MIN_TIMERS, type ResourceRecord, type ResourceTracker } from './tracker';
 import { realNow } from './real-timers';
 
 /** What the framework adapter knows about the unit that hung. */
@@ -142,6 +142,8 @@ export function collectPending<Owner>(
   chosen.sort(
     (a, b) =>
       RELATION_RANK[a.pending.relation] - RELATION_RANK[b.pending.relation] ||
+      // What an earlier file left running can wake nothing of this file's: last (see `leftBy`).
+      Number(a.pending.leftBy !== undefined) - Number(b.pending.leftBy !== undefined) ||
       Number(b.hasUserSite) - Number(a.hasUserSite) ||
       Number(a.passive) - Number(b.passive) ||
       Number(b.pending.keepsAlive) - Number(a.pending.keepsAlive) ||
@@ -374,16 +376,13 @@ export function buildHangFinding(
   };
 }
 
-/** Timers set one after another, the newest pending: more than a wait, fewer than a flood. */
-const POLLING_MIN_TIMERS = 5;
-
 /**
  * A poll or retry loop: the unit set many timers while it waited, and its own pending timer was
  * set in the last quarter of that wait (a single long timer would be as old as the wait).
  */
 function pollingAdvice(unit: HungUnit, listed: PendingResource[]): HangAdvice | undefined {
   const timers = unit.timersSet ?? 0;
-  if (timers < POLLING_MIN_TIMERS) return undefined;
+  if (timers < LOOP_MIN_TIMERS) return undefined;
   const latest = listed.find(
     (entry) =>
       entry.type === 'Timeout' &&

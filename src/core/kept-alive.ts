@@ -2,8 +2,9 @@ import type { KeptAliveResource } from './model';
 import { stillHoldsProcess } from './leaks';
 
 /**
- * Confirmed leaks of every test file this process has run, kept to answer Jest's "did not exit"
- * at the end of the run: which of them still hold the process open, and who created them.
+ * Confirmed leaks of every test file this process has run, and the work of its timed-out tests
+ * (Jest does not stop it), kept to answer Jest's "did not exit" at the end of the run: which of
+ * them still hold the process open, and who created them.
  * Process-wide (a global symbol), because each test file gets its own environment and the
  * in-band reporter may load its own copy of this module. Resources are held weakly.
  */
@@ -25,11 +26,12 @@ function registry(): Registry {
   return (holder[REGISTRY] ??= { held: [], lastAnswer: [] });
 }
 
-export function rememberLeak(resource: object, entry: KeptAliveResource): void {
+/** A confirmed leak, or a timed-out test's work still holding the process at its file's end. */
+export function rememberKeptAlive(resource: object, entry: KeptAliveResource): void {
   registry().held.push({ entry, target: new WeakRef(resource) });
 }
 
-/** The remembered leaks that still hold the process open now; forgets the others. */
+/** The remembered resources that still hold the process open now; forgets the others. */
 export function stillKeptAlive(): KeptAliveResource[] {
   const state = registry();
   state.held = state.held.filter((item) => {

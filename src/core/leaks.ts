@@ -77,7 +77,10 @@ export function stillHoldsProcess(resource: object): boolean {
  * Whether a live record is something that can outlive its test and hold the process open. A timer
  * due soon does not, unless `rearmed`: a loop arms the next one from its callback.
  */
-export function keepsProcessAlive(record: ResourceRecord<unknown>, rearmed = false): boolean {
+export function keepsProcessAlive(
+  record: ResourceRecord<unknown>,
+  { rearmed = false }: { rearmed?: boolean } = {},
+): boolean {
   if (!LEAKABLE_TYPES.has(record.type)) return false;
   const resource = record.resource as
     { hasRef?: () => boolean; _idleTimeout?: number; _repeat?: number | null } | undefined;

@@ -61,7 +61,7 @@ export interface LeftBy {
   /** The file it was started in. */
   testPath: string;
   owner: OwnerRef;
-  /** Its test or hook timed out, so Jest went on while it still ran. */
+  /** Its test or hook timed out (or was failed as hung), so Jest went on while it still ran. */
   timedOut: boolean;
 }
 
@@ -399,8 +399,8 @@ export interface LeakFinding {
 }
 
 /**
- * A confirmed leak that still held its process open after the process's last test file: why
- * Jest "did not exit" (in band) or a worker had to be force-exited.
+ * A confirmed leak, or the work of a timed-out test, that still held its process open after the
+ * process's last test file: why Jest "did not exit" (in band) or a worker had to be force-exited.
  */
 export interface KeptAliveResource {
   /** `in band` for Jest's own process, else `worker <JEST_WORKER_ID>`. */
@@ -409,8 +409,8 @@ export interface KeptAliveResource {
   /** The test that created it; empty when the file did (while loading, in beforeAll/afterAll). */
   testName: string;
   /**
-   * The test (or hook) that created it timed out: not a leak it left but work Jest did not stop,
-   * still running after its file.
+   * The test (or hook) that created it timed out or was failed as hung: not a leak it left but
+   * work Jest did not stop, still running after its file.
    */
   timedOut?: boolean;
   resource: PendingResource;

@@ -47,6 +47,12 @@ export interface ResourceRecord<Owner> extends Ancestry<Owner> {
 }
 
 /**
+ * Timers an owner set one after another for its work to count as a loop (a poll, a retry): more
+ * than a wait, fewer than a flood. See `timersSetBy`.
+ */
+export const LOOP_MIN_TIMERS = 5;
+
+/**
  * Work that always runs on its own on the current turn: never the reason anything hangs. Ticks
  * still pass their ancestry on (see `linkTick`): libraries open sockets from `process.nextTick`.
  */

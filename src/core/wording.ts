@@ -110,7 +110,7 @@ export interface ResourceGroup {
 }
 
 export function groupPending(finding: HangFinding): ResourceGroup[] {
-  const order: PendingGroup[] = ['this-test', 'hook', 'earlier', 'left-over', 'unknown'];
+  const order: PendingGroup[] = ['this-test', 'hook', 'earlier', 'unknown', 'left-over'];
   const present = order.filter((group) => finding.pending.some((r) => groupOf(r) === group));
   return present.map((group) => {
     const resources = finding.pending.filter((resource) => groupOf(resource) === group);
@@ -124,7 +124,7 @@ export function groupPending(finding: HangFinding): ResourceGroup[] {
  * file as the view writes paths. Jest stops neither a timed-out test's loop nor its timers.
  */
 export function leftByNote(leftBy: LeftBy, file: string): string {
-  const ending = leftBy.timedOut ? ', which timed out and was not stopped' : '';
+  const ending = leftBy.timedOut ? ' after it timed out: Jest does not stop a timed-out test' : '';
   return `left running by ${ownerWords(leftBy.owner)} of ${file}${ending}`;
 }
 
@@ -138,9 +138,11 @@ export function leftOverErrorNote(leftBy: LeftBy, file: string): string {
 
 function ownerWords(owner: OwnerRef): string {
   if (owner.kind === 'module') return 'the module scope';
-  if (owner.kind === 'test') return `test "${owner.name}"`;
-  const subject = owner.testName ?? owner.name;
-  return `${owner.kind}${subject ? ` for "${subject}"` : ''}`;
+  return unitLabel({
+    phase: owner.kind,
+    testName: owner.name,
+    ...(owner.testName ? { forTest: owner.testName } : {}),
+  });
 }
 
 export function ownerNote(
@@ -184,7 +186,11 @@ export function pendingVerdict(finding: HangFinding): string | undefined {
   if (finding.locks) return undefined;
   if (finding.nothingPending) return NOTHING_PENDING;
   if (finding.nothingOwnPending) {
-    if (finding.pending.length > 0 && finding.pending.every((resource) => resource.leftBy)) {
+    const onlyLeftOver =
+      finding.omittedCount === 0 &&
+      finding.pending.length > 0 &&
+      finding.pending.every((resource) => resource.leftBy);
+    if (onlyLeftOver) {
       return finding.waitingForDone ? ONLY_LEFT_OVER_PENDING_DONE : ONLY_LEFT_OVER_PENDING;
     }
     return finding.waitingForDone ? NOTHING_OWN_PENDING_DONE : NOTHING_OWN_PENDING;

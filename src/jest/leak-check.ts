@@ -2,7 +2,7 @@ import { realNow, realSetImmediate, realSetTimeout } from '../core/real-timers';
 import type { Circus } from '@jest/types';
 import { LeakError } from '../core/hang-error';
 import { couldStillClose, loopClockOf } from '../core/closing-grace';
-import { keptAliveIfChanged, rememberLeak } from '../core/kept-alive';
+import { keptAliveIfChanged, rememberKeptAlive } from '../core/kept-alive';
 import {
   buildLeakFinding,
   describeHeldOpen,
@@ -12,7 +12,7 @@ import {
 } from '../core/leaks';
 import type { OwnerRef, PendingResource } from '../core/model';
 import { lateCloseText } from '../core/render/late-close';
-import type { ResourceRecord, ResourceTracker } from '../core/tracker';
+import { LOOP_MIN_TIMERS, type ResourceRecord, type ResourceTracker } from '../core/tracker';
 import { processName, publishFinding, publishKeptAlive } from './findings-channel';
 import type { Lifecycle, UnitEvent } from './lifecycle';
 import { consoleNotice } from './notices';
@@ -234,7 +234,7 @@ export class LeakWatch {
     leaks.resources.forEach((resource, index) => {
       const object = leaks.objects[index];
       if (!object) return;
-      rememberLeak(object, { process, testPath: this.context.testPath, testName, resource });
+      rememberKeptAlive(object, { process, testPath: this.context.testPath, testName, resource });
     });
   }
 
@@ -252,14 +252,14 @@ export class LeakWatch {
     // A loop's timer is due soon each time, and armed again: it holds the process all the same.
     const rearmed = (record: ResourceRecord<Unit>) => {
       const setter = record.owner ?? record.leftOver;
-      return setter !== undefined && this.tracker.timersSetBy(setter) > 1;
+      return setter !== undefined && this.tracker.timersSetBy(setter) >= LOOP_MIN_TIMERS;
     };
     const held = describeHeldOpen(
       this.tracker,
       (record) =>
         (record.leftOver !== undefined || hungTest(record.owner)) &&
         record.resource !== closedByJest &&
-        keepsProcessAlive(record, rearmed(record)),
+        keepsProcessAlive(record, { rearmed: rearmed(record) }),
       (unit) => (unit ? ownerRef(unit) : undefined),
       this.context.options.maxListed,
     );
@@ -268,7 +268,7 @@ export class LeakWatch {
       const object = held.objects[index];
       if (!object) return;
       const { leftBy, owner } = resource;
-      rememberLeak(object, {
+      rememberKeptAlive(object, {
         process,
         testPath: leftBy?.testPath ?? this.context.testPath,
         testName: testNameOf(leftBy?.owner ?? owner),

@@ -190,7 +190,11 @@ export class HangwatchSession {
     releaseAsyncContexts((owner) => this.leftOverOf(owner));
   }
 
-  /** What an owner of this file's async contexts becomes once the file is over. */
+  /**
+   * What an owner of this file's async contexts becomes once the file is over. (After an internal
+   * error `stop` runs mid-file: the file's own later callbacks are then left-over work too, which
+   * only words an error they throw; hang reports are off by then.)
+   */
   private leftOverOf(owner: unknown): LeftOver | undefined {
     // An earlier file's work, still running: it stays that file's.
     if (isLeftOver(owner)) return owner;

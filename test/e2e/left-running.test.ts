@@ -23,17 +23,31 @@ beforeAll(async () => {
 const UPLOAD_NOTE =
   'hangwatch: thrown by work that test "uploads the daily report" of 1-cache.test.js left running after its file ended (Jest goes on to the next file while a file\'s timers, loops and requests still run), not by this file.';
 
+const REFRESH_NOTE =
+  'hangwatch: thrown by work that test "schedules a cache refresh" of 1-cache.test.js left running after its file ended';
+
 test("an error the earlier file's work throws in the next one says whose work threw it", () => {
-  // Jest 30 fails the file (nothing of it was running the work); its own frames stay.
+  // Jest 30 fails the file (nothing of it was running the work); its own frames stay. The upload
+  // rejects (an unhandled rejection), the refresh timer throws (an uncaught exception).
   const orders = run.files.find((file) => file.name.endsWith('2-orders.test.js'))!;
-  expect(orders.message).toContain('upload of daily failed after 4 attempts');
-  expect(orders.message).toContain(UPLOAD_NOTE);
-  expect(orders.message).toMatch(/at uploadReport \(\S*1-cache\.test\.js:\d+:\d+\)/);
   // Jest 29 fails the test running at that moment, which had nothing to do with it.
   const failure = jest29.failureOf('lists the orders');
-  expect(failure).toContain('upload of daily failed after 4 attempts');
-  expect(failure).toContain(UPLOAD_NOTE);
-  expect(failure).toMatch(/at uploadReport \(\S*1-cache\.test\.js:\d+:\d+\)/);
+  for (const text of [orders.message, failure]) {
+    expect(text).toContain('upload of daily failed after 4 attempts');
+    expect(text).toContain(UPLOAD_NOTE);
+    expect(text).toMatch(/at uploadReport \(\S*1-cache\.test\.js:\d+:\d+\)/);
+    expect(text).toContain('cache refresh failed: the cache is gone');
+    expect(text).toContain(REFRESH_NOTE);
+  }
+});
+
+test('under Jest 29 too: the later hang, its early failure and the end-of-run list', () => {
+  const text = reportOf(jest29.failureOf('waits for a confirmation nobody sends'));
+  expect(text).toContain('can never finish');
+  expect(text).toContain('Also pending, made by work an earlier test file left running (1):');
+  expect(jest29.stderr).toMatch(
+    /created at 1-cache\.test\.js:10:30 by test "waits for the cache to warm", whose work went on after its file ended/,
+  );
 });
 
 test("the next file's hang names the loop as the earlier test's, left running", () => {
@@ -42,9 +56,9 @@ test("the next file's hang names the loop as the earlier test's, left running", 
   expect(text).toContain('can never finish');
   expect(text).toContain('Also pending, made by work an earlier test file left running (1):');
   expect(text).toMatch(
-    /setTimeout 50 ms .*left running by test "waits for the cache to warm" of 1-cache\.test\.js, which timed out and was not stopped/,
+    /setTimeout 50 ms .*left running by test "waits for the cache to warm" of 1-cache\.test\.js after it timed out: Jest does not stop a timed-out test/,
   );
-  expect(text).toContain('created at 1-cache.test.js:9:30');
+  expect(text).toContain('created at 1-cache.test.js:10:30');
   expect(text).not.toContain('started outside any test');
   expect(text).toContain("which holds none of this file's modules");
   expect(run.resultOf('lists the orders').status).toBe('passed');
@@ -53,13 +67,14 @@ test("the next file's hang names the loop as the earlier test's, left running", 
 test('the end-of-run list names the timed-out test whose loop holds the worker open', () => {
   expect(run.stderr).toContain('after the last test, 1 resource still holds the process open');
   expect(run.stderr).toMatch(
-    /setTimeout 50 ms.*\n\s+created at 1-cache\.test\.js:9:30 by test "waits for the cache to warm", whose work went on after its file ended\n\s+it timed out, and Jest does not stop a timed-out test's timers, loops or requests/,
+    /setTimeout 50 ms.*\n\s+created at 1-cache\.test\.js:10:30 by test "waits for the cache to warm", whose work went on after its file ended\n\s+it timed out, and Jest does not stop a timed-out test's timers, loops or requests/,
   );
   // The loop is the timed-out test's, already reported as its hang: no leak of either file. The
-  // upload's timer is one (gone by the end of the run: its last attempt threw).
+  // upload's and the refresh's timers are (gone by the end of the run: each threw).
   expect(report.findings.map((finding) => `${finding.kind}: ${finding.testName}`)).toEqual([
     'hang: waits for the cache to warm',
     'leak: uploads the daily report',
+    'leak: schedules a cache refresh',
     'hang: waits for a confirmation nobody sends',
   ]);
 });

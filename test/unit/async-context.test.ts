@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { LazyStack } from '../../src/core/stack';
 
 // What keeps a finished test file's realm alive is only visible to the collector: the child
 // makes stores that name a large object (as a test and its realm are), leaves a process-wide
@@ -109,4 +110,21 @@ test('work still running under a released store is what `leftOverOf` makes of it
   timers.forEach(clearInterval);
   expect(seen).toEqual({ own: leftOver, derived: leftOver });
   expect(asked).toEqual([unit]);
+});
+
+test('an origin recorded under another keeps it as `outer`; a long chain links to its outermost', async () => {
+  const { runWithOrigin } = await import('../../src/core/async-context');
+  const listen: LazyStack = { stack: 'listen' };
+  const connects = Array.from({ length: 6 }, (_, i): LazyStack => ({ stack: `connect ${i}` }));
+  // Each connect recorded inside the work of the one before, as a reconnect loop does.
+  const nest = (index: number): void => {
+    if (index < connects.length) runWithOrigin(connects[index], () => nest(index + 1));
+  };
+  runWithOrigin(listen, () => nest(0));
+  expect(connects[0].outer).toBe(listen);
+  expect(connects[1].outer).toBe(connects[0]);
+  expect(connects[2].outer).toBe(connects[1]);
+  // Four long already: the next links to the outermost, and chains stay short.
+  expect(connects[3].outer).toBe(listen);
+  expect(connects[4].outer).toBe(connects[3]);
 });

@@ -123,9 +123,23 @@ describe('LeftOverError', () => {
     expect(error.thrown).toBe(thrown);
   });
 
-  test('a thrown value that is no error is its text', () => {
-    const error = new LeftOverError('a string', 'the note');
-    expect(error.message).toBe('a string\n\nthe note');
-    expect(error.stack).toBe('Error: a string\n\nthe note');
+  test('keeps what Jest prints besides: code, cause, an AggregateError’s errors', () => {
+    const cause = new Error('ECONNREFUSED');
+    const thrown = Object.assign(new AggregateError([cause], 'all uploads failed', { cause }), {
+      code: 'E_UPLOAD',
+    });
+    const error = new LeftOverError(thrown, 'the note');
+    expect(error.name).toBe('AggregateError');
+    expect(error).toMatchObject({ code: 'E_UPLOAD', cause, errors: [cause] });
+  });
+
+  test('a thrown value that is no error is shown as circus shows one, whatever it is', () => {
+    expect(new LeftOverError('a string', 'the note').message).toBe(
+      "thrown: 'a string'\n\nthe note",
+    );
+    const bare = Object.assign(Object.create(null) as object, { reason: 'quota' });
+    expect(new LeftOverError(bare, 'the note').message).toBe(
+      "thrown: [Object: null prototype] { reason: 'quota' }\n\nthe note",
+    );
   });
 });

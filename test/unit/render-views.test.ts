@@ -349,12 +349,19 @@ describe('what an earlier test file left running', () => {
     ]) {
       expect(view).toContain('Also pending, made by work an earlier test file left running (1):');
       expect(view).toContain(
-        'left running by test "waits for the cache to warm" of src/cache.test.js, which timed out and was not stopped',
+        'left running by test "waits for the cache to warm" of src/cache.test.js after it timed out: Jest does not stop a timed-out test',
       );
       expect(view).toContain('Also pending, started outside any test (1):');
       // Something of unknown origin could still settle it: the general verdict.
       expect(view).toContain('only what is listed above, started elsewhere, could still settle it');
     }
+  });
+
+  test('it is listed last: it can wake nothing of this file', () => {
+    const text = renderHangText(waiting([nobodys, loopTimer]), { rootDir: ROOT });
+    expect(text.indexOf('started outside any test')).toBeLessThan(
+      text.indexOf('made by work an earlier test file left running'),
+    );
   });
 
   test('when it is all that is pending, the verdict says it cannot be what the test waits on', () => {
@@ -363,5 +370,27 @@ describe('what an earlier test file left running', () => {
       "what is listed above is work an earlier test file left running, which holds none of this file's modules",
     );
     expect(text).not.toContain('started outside any test');
+    const done = renderHangText(
+      { ...waiting([loopTimer]), waitingForDone: true },
+      { rootDir: ROOT },
+    );
+    expect(done).toContain('nothing is left that could lead to a call to `done`');
+    // With some of what is pending left out of the list, it may not all be left-over work.
+    const capped = renderHangText({ ...waiting([loopTimer]), omittedCount: 2 }, { rootDir: ROOT });
+    expect(capped).toContain('only what is listed above, started elsewhere, could still settle it');
+  });
+
+  test('an earlier file’s hook is named as a hook, of its describe block', () => {
+    const hookTimer: PendingResource = {
+      ...loopTimer,
+      leftBy: {
+        testPath: `${ROOT}/src/cache.test.js`,
+        owner: { kind: 'beforeAll', name: 'cache' },
+        timedOut: false,
+      },
+    };
+    expect(renderHangText(waiting([hookTimer]), { rootDir: ROOT })).toContain(
+      '(left running by beforeAll hook of describe "cache" of src/cache.test.js)',
+    );
   });
 });

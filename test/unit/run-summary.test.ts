@@ -108,3 +108,30 @@ test('a timed-out test’s work still holding the process open: said as such, no
     /\n {4}created at \S+ by test "waits for the cache to warm", whose work went on after its file ended\n {4}it timed out/,
   );
 });
+
+test('a hang whose only pending resource an earlier file left running says so in its row', () => {
+  const hang = sampleHang();
+  const [timer] = hang.pending;
+  const summary = renderRunSummary(
+    [
+      {
+        ...hang,
+        nothingOwnPending: true,
+        pending: [
+          {
+            ...timer,
+            relation: 'unknown',
+            owner: undefined,
+            leftBy: {
+              testPath: `${ROOT}/src/cache.test.js`,
+              owner: { kind: 'test', name: 'waits for the cache to warm' },
+              timedOut: true,
+            },
+          },
+        ],
+      },
+    ],
+    { rootDir: ROOT },
+  );
+  expect(summary).toContain('Pending, left running by an earlier file: setTimeout 60000 ms');
+});
