@@ -313,6 +313,7 @@ export function buildHangFinding(
     doneCallers?: AwaitFlow[];
   },
 ): HangFinding {
+  pending = { ...pending, listed: attributeToAwaitedPackage(pending.listed, options.awaits) };
   const advice: HangAdvice[] = [];
   const fakeTimers = options.fakeTimers;
   const fakePending = fakeTimers?.pending ?? [];
@@ -374,6 +375,35 @@ export function buildHangFinding(
     ...(options.doneCallers?.length ? { doneCallers: options.doneCallers } : {}),
     ...eventCycleField(options.awaits),
   };
+}
+
+/**
+ * The hung unit's own resources a package made with no line of the user's on their stack, given
+ * the line where the unit's await entered that package. A thenable's `then` runs from a microtask
+ * the `await` queues, with no frame of the test's: `await request(app).get('/orders')` makes
+ * supertest's server and superagent's request there.
+ */
+function attributeToAwaitedPackage(
+  listed: PendingResource[],
+  awaits: AwaitFlow[] | undefined,
+): PendingResource[] {
+  const entered = new Map<string, CreationSite>();
+  for (const { awaiting } of awaits ?? []) {
+    if (awaiting?.kind !== 'library' || !awaiting.enteredAt) continue;
+    if (entered.has(awaiting.packageName)) continue;
+    entered.set(awaiting.packageName, {
+      top: awaiting.enteredAt,
+      frames: [awaiting.enteredAt],
+      ...(awaiting.enteredSourceLine ? { sourceLine: awaiting.enteredSourceLine } : {}),
+    });
+  }
+  if (entered.size === 0) return listed;
+  return listed.map((resource) => {
+    const top = resource.site?.top;
+    if (!top || top.origin === 'user' || !isOwnWork(resource)) return resource;
+    const site = top.packageName === undefined ? undefined : entered.get(top.packageName);
+    return site ? { ...resource, site, madeBy: resource.madeBy ?? top } : resource;
+  });
 }
 
 /**

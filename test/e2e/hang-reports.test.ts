@@ -68,6 +68,15 @@ describe('a hung test fails with a report naming the culprit line', () => {
     expect(topFrameOf(failure)).toContain('network.test.js:37:31');
   });
 
+  test('supertest awaited: the request its then() made, at the line whose await entered superagent', () => {
+    const failure = hangReport('supertest awaited: a request the app never answers');
+    // The await calls then() from a microtask: no frame of the test's, only the await stack's.
+    expect(failure).toMatch(
+      /1\. HTTP GET \/orders over TCP socket to 127\.0\.0\.1:\d+, [^\n]*no data received\n\s+created at network\.test\.js:44:20 [^\n]*\n\s+made on its behalf inside superagent/,
+    );
+    expect(topFrameOf(failure)).toContain('network.test.js:44:20');
+  });
+
   test('raw net client', () => {
     const failure = hangReport('raw net client waiting for a greeting');
     expect(failure).toMatch(

@@ -473,3 +473,53 @@ describe('both views: describe-level hooks, work started elsewhere, library-made
     );
   });
 });
+
+test('its own resources a package made with no line of its own are placed where its await entered that package', () => {
+  const entered = {
+    file: `${__dirname}/orders.test.js`,
+    line: 12,
+    column: 15,
+    origin: 'user' as const,
+  };
+  const inside = (packageName: string) => ({
+    file: `/project/node_modules/${packageName}/index.js`,
+    line: 1275,
+    column: 10,
+    origin: 'dependency' as const,
+    packageName,
+  });
+  const resource = (relation: 'this-test' | 'earlier', top: ReturnType<typeof inside>) => ({
+    type: 'TCPWRAP',
+    kind: 'TCP socket',
+    details: {},
+    ageMs: 10,
+    keepsAlive: true,
+    relation,
+    site: { top, frames: [top] },
+  });
+  const built = buildHangFinding(
+    unit,
+    {
+      listed: [
+        resource('this-test', inside('superagent')),
+        resource('this-test', inside('ioredis')),
+        resource('earlier', inside('superagent')),
+      ],
+      omittedCount: 0,
+      promises: [],
+    },
+    {
+      promisesTracked: false,
+      awaits: [
+        {
+          steps: [{ frame: entered }],
+          awaiting: { kind: 'library', packageName: 'superagent', enteredAt: entered },
+        },
+      ],
+    },
+  );
+  expect(built.pending[0]).toMatchObject({ site: { top: entered }, madeBy: inside('superagent') });
+  // Another package's, and what an earlier test made: where they were.
+  expect(built.pending[1].site?.top).toEqual(inside('ioredis'));
+  expect(built.pending[2].site?.top).toEqual(inside('superagent'));
+});
