@@ -285,7 +285,9 @@ export function siteFor<Owner>(
   }
   const fromRoot = record.root && inherited(record.root.stack);
   if (fromRoot) return { site: fromRoot, ...madeBy };
-  return { site: own };
+  // No line of the user's anywhere: its own frames, else the package call it was made for (a
+  // server that binds on a later tick has only Node's own frames; its listen call has the package's).
+  return { site: own ?? (record.origin && toCreationSite(framesOf(record.origin))) };
 }
 
 /** Owners whose work is the hung unit's own doing: its test and that test's per-test hooks. */
@@ -379,7 +381,8 @@ export function buildHangFinding(
 
 /**
  * The hung unit's own resources a package made with no line of the user's on their stack, given
- * the line where the unit's await entered that package. A thenable's `then` runs from a microtask
+ * the line where the unit's await entered that package (when a frame of that package is on their
+ * stack: supertest's server, started from superagent's `then`). A thenable's `then` runs from a microtask
  * the `await` queues, with no frame of the test's: `await request(app).get('/orders')` makes
  * supertest's server and superagent's request there.
  */
@@ -401,7 +404,11 @@ function attributeToAwaitedPackage(
   return listed.map((resource) => {
     const top = resource.site?.top;
     if (!top || top.origin === 'user' || !isOwnWork(resource)) return resource;
-    const site = top.packageName === undefined ? undefined : entered.get(top.packageName);
+    // Made inside the awaited package's call, whichever package's frame is on top.
+    const inside = resource.site?.frames.find(
+      (frame) => frame.packageName !== undefined && entered.has(frame.packageName),
+    );
+    const site = inside && entered.get(inside.packageName!);
     return site ? { ...resource, site, madeBy: resource.madeBy ?? top } : resource;
   });
 }

@@ -504,6 +504,14 @@ test('its own resources a package made with no line of its own are placed where 
         resource('this-test', inside('superagent')),
         resource('this-test', inside('ioredis')),
         resource('earlier', inside('superagent')),
+        // supertest's server, started from superagent's then(): superagent's frame below.
+        {
+          ...resource('this-test', inside('supertest')),
+          site: {
+            top: inside('supertest'),
+            frames: [inside('supertest'), inside('superagent')],
+          },
+        },
       ],
       omittedCount: 0,
       promises: [],
@@ -522,4 +530,5 @@ test('its own resources a package made with no line of its own are placed where 
   // Another package's, and what an earlier test made: where they were.
   expect(built.pending[1].site?.top).toEqual(inside('ioredis'));
   expect(built.pending[2].site?.top).toEqual(inside('superagent'));
+  expect(built.pending[3]).toMatchObject({ site: { top: entered }, madeBy: inside('supertest') });
 });
