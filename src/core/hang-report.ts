@@ -266,28 +266,28 @@ export function siteFor<Owner>(
 ): { site: CreationSite | undefined; madeBy?: Frame } {
   const own = toCreationSite(frames);
   if (own?.top?.origin === 'user') return { site: own };
-  const inherited = (stack: LazyStack | undefined) => {
-    const site = toCreationSite(framesOf(stack));
-    return site?.top?.origin === 'user' ? site : undefined;
-  };
+  const isUsers = (site: CreationSite | undefined) => site?.top?.origin === 'user';
+  const siteOf = (stack: LazyStack | undefined) => toCreationSite(framesOf(stack));
   const madeBy = own?.top?.origin === 'dependency' ? { madeBy: own.top } : {};
   // The call it was made for, else the call that one ran under (see `LazyStack.outer`).
+  let packageCall: CreationSite | undefined;
   let origin = record.origin;
   for (let depth = 0; origin && depth < 8; depth++, origin = origin.outer) {
-    const fromOrigin = inherited(origin);
-    if (fromOrigin) return { site: fromOrigin, ...madeBy };
+    const fromOrigin = siteOf(origin);
+    if (isUsers(fromOrigin)) return { site: fromOrigin, ...madeBy };
+    if (depth === 0) packageCall = fromOrigin;
   }
   let parent = tracker.get(record.triggerAsyncId);
   for (let depth = 0; parent && depth < 20; depth++) {
-    const fromParent = inherited(parent.stack);
-    if (fromParent) return { site: fromParent, ...madeBy };
+    const fromParent = siteOf(parent.stack);
+    if (isUsers(fromParent)) return { site: fromParent, ...madeBy };
     parent = tracker.get(parent.triggerAsyncId);
   }
-  const fromRoot = record.root && inherited(record.root.stack);
-  if (fromRoot) return { site: fromRoot, ...madeBy };
+  const fromRoot = record.root && siteOf(record.root.stack);
+  if (isUsers(fromRoot)) return { site: fromRoot, ...madeBy };
   // No line of the user's anywhere: its own frames, else the package call it was made for (a
   // server that binds on a later tick has only Node's own frames; its listen call has the package's).
-  return { site: own ?? (record.origin && toCreationSite(framesOf(record.origin))) };
+  return { site: own ?? packageCall };
 }
 
 /** Owners whose work is the hung unit's own doing: its test and that test's per-test hooks. */

@@ -297,13 +297,14 @@ export class ResourceTracker<Owner> {
     init: (...args: never[]) => unknown,
   ): void {
     const parent = this.parentOf(this.records.get(triggerAsyncId));
+    const context = parent || !this.traceTicks ? undefined : currentAsyncContext();
     const link: Ancestry<Owner> | undefined =
       parent ??
       (this.traceTicks
         ? {
-            owner: this.ownerOf(currentAsyncContext()?.owner),
-            leftOver: leftOverIn(currentAsyncContext(), undefined),
-            origin: currentAsyncContext()?.origin,
+            owner: this.ownerOf(context?.owner),
+            leftOver: leftOverIn(context, undefined),
+            origin: context?.origin,
             stack: captureStack(init, this.stackDepth),
             root: undefined,
           }

@@ -194,7 +194,7 @@ export class Lifecycle {
   recordFailure(target: Unit | 'file', error: Error, replaces?: unknown): void {
     const state = this.state;
     if (!state) return;
-    if (replaces !== undefined && replaceRecorded(state, replaces, error)) return;
+    if (replaces !== undefined && this.replaceError(replaces, error)) return;
     const test = target === 'file' ? undefined : testErrorsOf(target);
     const errors = (test?.errors ?? state.unhandledErrors) as unknown[];
     if (isRecorded(errors, error) || isRecorded(state.unhandledErrors, error)) return;
@@ -204,16 +204,20 @@ export class Lifecycle {
 
   /**
    * Puts `replacement` where circus recorded `original`: a test's or the file's errors, or (Jest
-   * 30) the map of unhandled rejections it settles when the test or file ends.
+   * 30) the map of unhandled rejections it settles when the test or file ends. Whether it was
+   * anywhere; nothing is added when it was not.
    */
-  replaceError(original: unknown, replacement: Error, promise?: Promise<unknown>): void {
+  replaceError(original: unknown, replacement: Error, promise?: Promise<unknown>): boolean {
     const state = this.state;
-    if (!state || replaceRecorded(state, original, replacement) || !promise) return;
+    if (!state) return false;
+    if (replaceRecorded(state, original, replacement)) return true;
     // Absent under Jest 29, which records every error at once.
-    const target = (state as Partial<Circus.State>).unhandledRejectionErrorByPromiseTarget?.get(
-      promise,
-    );
-    if (target && target.get(promise) === original) target.set(promise, replacement);
+    const target =
+      promise &&
+      (state as Partial<Circus.State>).unhandledRejectionErrorByPromiseTarget?.get(promise);
+    if (!target || target.get(promise) !== original) return false;
+    target.set(promise, replacement);
+    return true;
   }
 
   /** Fails a unit that has just started without calling its function (it froze an earlier run). */
