@@ -1,4 +1,5 @@
 import {
+  AsyncResource,
   createHook,
   executionAsyncId,
   executionAsyncResource,
@@ -54,7 +55,7 @@ export const LOOP_MIN_TIMERS = 5;
 
 /**
  * Work that always runs on its own on the current turn: never the reason anything hangs. Ticks
- * still pass their ancestry on (see `linkTick`): libraries open sockets from `process.nextTick`.
+ * still pass their ancestry on (see `passAncestryOn`): libraries open sockets from `process.nextTick`.
  */
 const ALWAYS_SETTLES = new Set(['TickObject', 'Microtask']);
 /**
@@ -98,6 +99,18 @@ function stackOfCallRunning(
   if (!type.endsWith('WRAP')) return undefined;
   const origin = context?.origin;
   return origin !== undefined && origin === originOfCallRunning() ? origin : undefined;
+}
+
+/**
+ * A library's own `AsyncResource` (on-finished's listener in every Koa and Express response,
+ * `AsyncResource.bind`, an `EventEmitterAsyncResource`, a limiter's queued task) only carries its
+ * creator's async context to a callback run later, and Node destroys most of them only when they
+ * are collected. Recorded, one was held until its file ended, read as pending work in a later
+ * test's report, and as something that could still wake a test waiting on nothing. Node's own
+ * resources are not `AsyncResource`s, except the microtasks and stream watchers skipped above.
+ */
+function isContextCarrier(resource: object): boolean {
+  return resource instanceof AsyncResource;
 }
 
 function isAcceptedConnection(type: string, trigger: { type: string } | undefined): boolean {
@@ -225,8 +238,9 @@ export class ResourceTracker<Owner> {
       if (isPromise && !recordPromises) return;
       if (this.suspended > 0) return;
       this.changes++;
-      if (type === 'TickObject') return this.linkTick(triggerAsyncId, resource, init);
+      if (type === 'TickObject') return this.passAncestryOn(triggerAsyncId, resource, init);
       if (ALWAYS_SETTLES.has(type) || IGNORED.has(type)) return;
+      if (isContextCarrier(resource)) return this.passAncestryOn(triggerAsyncId, resource, init);
       if (type === 'Timeout' && ignoresTimer?.(resource)) return;
       // Resources Node creates from a handle's own callback (a server accepting a connection)
       // run outside any async context: they belong to whoever created the handle.
@@ -288,10 +302,11 @@ export class ResourceTracker<Owner> {
   }
 
   /**
-   * A tick is never pending for long, but what it creates may be: it passes its parent's
-   * ancestry on (the parent itself, no copy), and only when it has a parent or ticks are traced.
+   * A tick (or a context carrier) is never what anything waits on, but what its callback creates
+   * may be: it passes its parent's ancestry on (the parent itself, no copy), and only when it has
+   * a parent or ticks are traced.
    */
-  private linkTick(
+  private passAncestryOn(
     triggerAsyncId: number,
     tick: object,
     init: (...args: never[]) => unknown,

@@ -12,6 +12,7 @@ describe('a test that nothing can ever settle fails at once, not at its timeout'
     'done is never called and nothing is pending',
     'two flows each wait for the other’s event',
     'a hook with an unused parameter never starts',
+    'after a request, awaits an order event nobody emits',
   ];
 
   // Found early; the report then reads the test's await stacks from a heap snapshot, which takes
@@ -34,6 +35,13 @@ describe('a test that nothing can ever settle fails at once, not at its timeout'
     );
     expect(failure).toContain('Nothing it started is still pending');
     expect(failure).not.toMatch(/SCRYPTREQUEST|RANDOMBYTESREQUEST|zlib/);
+  });
+
+  test('what a web framework keeps for a finished response is not pending work (Koa, on-finished)', () => {
+    expect(run.resultOf('serves a health check').status).toBe('passed');
+    const failure = run.failureOf('after a request, awaits an order event nobody emits');
+    expect(failure).toContain('Nothing it started is still pending');
+    expect(failure).not.toMatch(/onerror|on-finished|Left open by earlier tests/);
   });
 
   test('the done case and the hook case say that only `done` can end them', () => {

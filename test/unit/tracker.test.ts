@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import * as crypto from 'node:crypto';
 import * as net from 'node:net';
 import * as zlib from 'node:zlib';
@@ -376,6 +377,38 @@ describe('async ancestry through ticks', () => {
     const record = recordOf(tracker, timers[0]);
     expect(record).toBeDefined();
     expect(record!.root).toBeUndefined();
+  });
+});
+
+describe('context carriers (a library’s own AsyncResource)', () => {
+  test('are not recorded, so nothing holds them and nothing reads them as pending', () => {
+    const tracker = track();
+    const carrier = new AsyncResource('onerror');
+    const bound = AsyncResource.bind(noop);
+    expect(recordOf(tracker, carrier)).toBeUndefined();
+    expect(tracker.live().some((record) => ['onerror', 'bound noop'].includes(record.type))).toBe(
+      false,
+    );
+    bound();
+  });
+
+  test('pass the ancestry of what created them to what their callback creates later', async () => {
+    const tracker = track();
+    const timers: NodeJS.Timeout[] = [];
+    cleanups.push(() => timers.forEach((timer) => clearTimeout(timer)));
+    // A library's queue: the work is made from a timer of the user's, run later in its context.
+    let carrier: AsyncResource | undefined;
+    const userTimer = setTimeout(() => {
+      carrier = new AsyncResource('queued-task');
+    }, 1);
+    timers.push(userTimer);
+    const userRecord = recordOf(tracker, userTimer);
+    expect(userRecord).toBeDefined();
+    while (carrier === undefined) await nextTurn();
+    carrier.runInAsyncScope(() => timers.push(setTimeout(noop, 60_000)));
+    // The user's timer has fired and is gone; its record is still the root.
+    expect(recordOf(tracker, userTimer)).toBeUndefined();
+    expect(recordOf(tracker, timers[1])?.root).toBe(userRecord);
   });
 });
 
