@@ -141,6 +141,16 @@ export function describeHeldOpen<Owner>(
   };
 }
 
+/** The first `maxListed` of `held`, the rest counted as omitted. */
+export function capHeldOpen(held: HeldOpen, maxListed: number): HeldOpen {
+  if (held.resources.length <= maxListed) return held;
+  return {
+    resources: held.resources.slice(0, maxListed),
+    objects: held.objects.slice(0, maxListed),
+    omittedCount: held.omittedCount + held.resources.length - maxListed,
+  };
+}
+
 export function buildLeakFinding(
   subject: Pick<LeakFinding, 'testName' | 'testPath' | 'scope' | 'severity'>,
   leaks: { resources: PendingResource[]; omittedCount: number },

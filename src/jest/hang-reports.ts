@@ -4,7 +4,14 @@ import type { Circus } from '@jest/types';
 import { HangError } from '../core/hang-error';
 import { parseStack, toCreationSite } from '../core/stack';
 import type { HungUnit, ResourceView } from '../core/hang-report';
-import type { AwaitFlow, CreationSite, HangAdvice, HangFinding, Relation } from '../core/model';
+import type {
+  AwaitFlow,
+  CreationSite,
+  HangAdvice,
+  HangFinding,
+  PendingResource,
+  Relation,
+} from '../core/model';
 import type { ResourceTracker } from '../core/tracker';
 import type { FakeTimerProbe } from './fake-timers';
 import type { LockSession } from './lock-session';
@@ -70,8 +77,19 @@ export interface HangReportsHost {
  */
 export class HangReports {
   private awaitStacksSpentMs = 0;
+  /** Where the last report of each listed resource placed it (see `siteAsReported`). */
+  private readonly reportedSites = new WeakMap<object, Pick<PendingResource, 'site' | 'madeBy'>>();
 
   constructor(private readonly host: HangReportsHost) {}
+
+  /**
+   * The creation site (and maker) a hang report gave a resource it listed: that report may place
+   * a package's work at the line where the test's await entered the package, which the resource's
+   * own record does not know. The end-of-run list of what holds the process says the same.
+   */
+  siteAsReported(resource: object): Pick<PendingResource, 'site' | 'madeBy'> | undefined {
+    return this.reportedSites.get(resource);
+  }
 
   /** The error a user sees: the rendered report, its stack starting at the culprit's line. */
   error(finding: HangFinding, unit: Unit): HangError {
@@ -149,6 +167,10 @@ export class HangReports {
     });
     if (skipped) finding.advice = [...(finding.advice ?? []), skipped];
     if (locks) finding.locks = locks;
+    pending.listedObjects.forEach((object, index) => {
+      const { site, madeBy } = finding.pending[index] ?? {};
+      if (object && site) this.reportedSites.set(object, { site, ...(madeBy ? { madeBy } : {}) });
+    });
     return finding;
   }
 

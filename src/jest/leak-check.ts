@@ -5,6 +5,7 @@ import { couldStillClose, loopClockOf } from '../core/closing-grace';
 import { keptAliveIfChanged, rememberKeptAlive } from '../core/kept-alive';
 import {
   buildLeakFinding,
+  capHeldOpen,
   describeHeldOpen,
   findLeaks,
   keepsProcessAlive,
@@ -30,6 +31,8 @@ export interface LeakCheckContext {
   console: Pick<Console, 'warn' | 'info'>;
   /** Tests whose open resources are already in a hang report. */
   alreadyReported(test: Circus.TestEntry): boolean;
+  /** Where that hang report placed a resource it listed, if it did. */
+  siteAsReported?(resource: object): Pick<PendingResource, 'site' | 'madeBy'> | undefined;
   untracked<T>(fn: () => T): T;
   guard(action: () => void): void;
   /** What Jest closes itself when the file ends (its fake clock's ticker): never a leak. */
@@ -201,14 +204,16 @@ export class LeakWatch {
   private reportLeak(owner: LeakOwner, closedByJest: object | undefined): void {
     const test = owner === 'file' ? undefined : owner;
     const owns = (unit: Unit | undefined) => unit !== undefined && leakOwnerOf(unit) === owner;
-    const leaks = findLeaks(
+    // All of them for the end-of-run list (its count is the answer); the finding lists maxListed.
+    const all = findLeaks(
       this.tracker,
       owns,
       (unit) => (unit ? ownerRef(unit) : undefined),
-      this.context.options.maxListed,
+      Number.POSITIVE_INFINITY,
       closedByJest,
     );
-    if (leaks.resources.length === 0) return;
+    if (all.resources.length === 0) return;
+    const leaks = capHeldOpen(all, this.context.options.maxListed);
     const fails = this.context.options.leaks === 'error';
     const finding = buildLeakFinding(
       {
@@ -220,7 +225,7 @@ export class LeakWatch {
       leaks,
     );
     publishFinding(finding);
-    this.remember(leaks, finding.testName);
+    this.remember(all, finding.testName);
     const text = renderText().renderLeakText(finding, { rootDir: this.context.rootDir });
     // The test has already been reported as passed: like an afterAll failure, the leak fails
     // its file, with the test named in the message.
@@ -261,7 +266,7 @@ export class LeakWatch {
         record.resource !== closedByJest &&
         keepsProcessAlive(record, { rearmed: rearmed(record) }),
       (unit) => (unit ? ownerRef(unit) : undefined),
-      this.context.options.maxListed,
+      Number.POSITIVE_INFINITY,
     );
     const process = processName();
     held.resources.forEach((resource, index) => {
@@ -273,7 +278,7 @@ export class LeakWatch {
         testPath: leftBy?.testPath ?? this.context.testPath,
         testName: testNameOf(leftBy?.owner ?? owner),
         timedOut: leftBy ? leftBy.timedOut : true,
-        resource,
+        resource: { ...resource, ...this.context.siteAsReported?.(object) },
       });
     });
   }

@@ -92,7 +92,7 @@ export default class HangwatchReporter implements Reporter {
     const reportFile = this.writeReport(report, projects);
     if (this.options.summary) {
       process.stderr.write(renderRunSummary(report.findings, { rootDir, reportFile, gate }));
-      process.stderr.write(renderKeptAlive(report.keptAlive ?? [], rootDir));
+      process.stderr.write(renderKeptAlive(report.keptAlive ?? [], rootDir, reportFile));
     }
     if (this.githubActionsEnabled() && report.findings.length > 0) {
       this.writeGitHubOutput(report.findings, gate);

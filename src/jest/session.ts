@@ -142,6 +142,7 @@ export class HangwatchSession {
       ...context,
       verbose: context.verbose ?? false,
       alreadyReported: hungWith,
+      siteAsReported: (resource) => this.reports.siteAsReported(resource),
       untracked: (fn) => this.tracker.untracked(fn),
       guard: (action) => this.guard(action),
       closedByJest: () => this.fakeTimers.jestTicker(),

@@ -74,12 +74,19 @@ export function renderRunSummary(findings: Finding[], options: SummaryOptions): 
  * after its last test, each with the process, what it is, where it was created and by which test.
  * Empty when there are none.
  */
-export function renderKeptAlive(keptAlive: KeptAliveResource[], rootDir: string): string {
+export function renderKeptAlive(
+  keptAlive: KeptAliveResource[],
+  rootDir: string,
+  reportFile?: string,
+): string {
   if (keptAlive.length === 0) return '';
   const lines = [
     `hangwatch: after the last test, ${plural(keptAlive.length, 'resource')} still ${keptAlive.length === 1 ? 'holds' : 'hold'} the process open (why Jest may not exit):`,
   ];
-  for (const { process, testPath, testName, timedOut, resource } of keptAlive) {
+  for (const { process, testPath, testName, timedOut, resource } of keptAlive.slice(
+    0,
+    KEPT_ALIVE_SHOWN,
+  )) {
     const top = resource.site?.top;
     const where = top ? formatLocation(top, rootDir) : 'an unknown place';
     const by = testName ? `test "${testName}"` : `${formatPath(testPath, rootDir)} (file level)`;
@@ -93,8 +100,16 @@ export function renderKeptAlive(keptAlive: KeptAliveResource[], rootDir: string)
       );
     }
   }
+  const more = keptAlive.length - KEPT_ALIVE_SHOWN;
+  if (more > 0) {
+    const where = reportFile ? `, all listed in ${formatPath(reportFile, rootDir)}` : '';
+    lines.push(`  …and ${more} more${where}`);
+  }
   return `${lines.join('\n')}\n`;
 }
+
+/** Entries the terminal shows of the end-of-run list; the JSON report has them all. */
+const KEPT_ALIVE_SHOWN = 20;
 
 /** A finding's full report as the terminal shows it. */
 export function renderFindingText(finding: Finding, rootDir: string): string {

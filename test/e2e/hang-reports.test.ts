@@ -82,6 +82,12 @@ describe('a hung test fails with a report naming the culprit line', () => {
     expect(topFrameOf(failure)).toContain('network.test.js:44:20');
   });
 
+  test('the end-of-run list of what holds the process places that request where its report did', () => {
+    expect(run.stderr).toMatch(
+      /HTTP GET \/orders over TCP socket to 127\.0\.0\.1:\d+, [^\n]*\n\s+created at network\.test\.js:44:20 by test "supertest awaited: a request the app never answers"/,
+    );
+  });
+
   test('raw net client', () => {
     const failure = hangReport('raw net client waiting for a greeting');
     expect(failure).toMatch(

@@ -74,6 +74,23 @@ test('what still holds the process open after the last test: process, resource, 
   expect(renderKeptAlive([], ROOT)).toBe('');
 });
 
+test('a long end-of-run list counts every resource and shows the first 20, pointing at the JSON report', () => {
+  const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
+  const entries = Array.from({ length: 23 }, (_, index) => ({
+    process: 'worker 1',
+    testPath: `${ROOT}/server.test.js`,
+    testName: `starts server ${index + 1}`,
+    resource: leak.resources[0],
+  }));
+  const text = renderKeptAlive(entries, ROOT, `${ROOT}/hangwatch-report.json`);
+  expect(text).toMatch(/^hangwatch: after the last test, 23 resources still hold the process open/);
+  expect(text.match(/\n {2}worker 1: /g)).toHaveLength(20);
+  expect(text).toContain('by test "starts server 20"');
+  expect(text).not.toContain('starts server 21');
+  expect(text).toMatch(/\n {2}…and 3 more, all listed in hangwatch-report\.json\n$/);
+  expect(renderKeptAlive(entries, ROOT)).toMatch(/\n {2}…and 3 more\n$/);
+});
+
 test('a timed-out test’s work still holding the process open: said as such, not as a leak', () => {
   const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
   const owner = { kind: 'test' as const, name: 'waits for the cache to warm' };
