@@ -14,6 +14,13 @@ export interface FetchRequestState {
   phase: 'waiting' | 'body';
   statusCode?: number;
   socket?: object;
+  /** Set once its response has ended or it failed. */
+  finished?: boolean;
+  /**
+   * Whether it still holds the process open, as a handle's `hasRef` says: until it finishes, and
+   * while its socket is open and ref'd (the end-of-run list asks after the file's tracker is gone).
+   */
+  hasRef(): boolean;
 }
 
 interface UndiciRequest {
@@ -45,6 +52,7 @@ export class FetchRequestTracker {
       const request = (message as Message).request;
       const found = entry(message);
       if (!request || !found) return;
+      found.state.finished = true;
       tracker.forget(found.id);
       this.pending.delete(request);
     };
@@ -56,6 +64,7 @@ export class FetchRequestTracker {
           method: String(request.method ?? 'GET'),
           url: `${request.origin ?? ''}${request.path ?? ''}`,
           phase: 'waiting',
+          hasRef: () => !state.finished && (!state.socket || socketHoldsProcess(state.socket)),
         };
         const id = tracker.addVirtual('FETCH', state);
         if (id !== undefined) this.pending.set(request, { id, state });
@@ -88,6 +97,15 @@ export class FetchRequestTracker {
   receive(channel: keyof typeof CHANNELS, message: unknown): void {
     this.handlers[channel](message);
   }
+}
+
+function socketHoldsProcess(socket: object): boolean {
+  const { destroyed, _handle: handle } = socket as {
+    destroyed?: boolean;
+    _handle?: { hasRef?: () => boolean } | null;
+  };
+  if (destroyed === true) return false;
+  return typeof handle?.hasRef === 'function' ? handle.hasRef() : true;
 }
 
 /**
