@@ -35,7 +35,8 @@ export function describeHandledErrors(
       continue;
     }
     if (!known.emitters.includes(emitter)) known.emitters.push(emitter);
-    known.count = Math.max(known.count, record.count);
+    // Each failure counts on the emitter it was first seen on (see HangwatchHandledError).
+    known.count += record.count;
     known.lastAt = Math.max(known.lastAt, record.at);
   }
   return [...byMessage.values()]
@@ -43,6 +44,8 @@ export function describeHandledErrors(
     .slice(0, MAX_LISTED)
     .map(({ lastAt, ...error }) => ({
       ...error,
+      // Its first sighting may predate the unit (or be another's): still at least once here.
+      count: Math.max(1, error.count),
       lastAgoMs: Math.max(0, Math.round(now - lastAt)),
     }));
 }

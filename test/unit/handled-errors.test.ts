@@ -10,15 +10,15 @@ describe('describeHandledErrors', () => {
   const other = { unit: 'another test' };
   const refused = 'connect ECONNREFUSED 127.0.0.1:6399';
   const record = (emitter: object, message: string, owner: unknown, at: number, count = 1) => {
-    const error = new HangwatchHandledError(emitter, message, 'ECONNREFUSED', owner, at);
-    error.count = count;
-    return error;
+    return new HangwatchHandledError(count, emitter, message, 'ECONNREFUSED', owner, at);
   };
 
-  test("one entry per message, its emitters in order, the most one emitter saw; others' left out", () => {
+  test("one entry per message, its emitters in order, each failure counted once; others' left out", () => {
+    // Five failures: four first seen on a socket, one more on the client, which re-emitted the
+    // socket's four too (counted there, not here).
     const records = [
       record(new Socket(), refused, mine, 100, 4),
-      record(new Client(), refused, mine, 140, 5),
+      record(new Client(), refused, mine, 140, 1),
       record(new Client(), 'socket hang up', other, 150),
       undefined,
     ];
@@ -31,6 +31,15 @@ describe('describeHandledErrors', () => {
         lastAgoMs: 60,
       },
     ]);
+  });
+
+  test('retries on new objects each time: one record per attempt and emitter, summed', () => {
+    // Each attempt: a socket, the request that re-emits its error, the client's wrapper.
+    const records = Array.from({ length: 10 }, (_, attempt) => [
+      record(new Socket(), refused, mine, 100 + attempt, 1),
+      record(new Client(), refused, mine, 100 + attempt, 0),
+    ]).flat();
+    expect(describeHandledErrors(records, () => true, 0, 200)[0].count).toBe(10);
   });
 
   test('only since the unit started, newest first', () => {

@@ -59,11 +59,13 @@ export class HangwatchUnheardEmit {
 /**
  * An 'error' event a listener took (a client library's refused connection, which it retries):
  * nothing fails, and a test waiting on that client waits on. Repeats of one message on one
- * emitter only count up.
+ * emitter only count up. `count` is the failures first seen on this emitter: one failure is
+ * re-emitted along a chain (socket, request, the client's wrapper), and each retry fails on new
+ * objects, so the sum over a message's emitters is how many times it happened.
  */
 export class HangwatchHandledError {
-  count = 1;
   constructor(
+    public count: number,
     readonly emitter: object,
     readonly message: string,
     readonly code: string | undefined,
@@ -286,6 +288,16 @@ export function uninstallEventRecording(): void {
   probe.clear();
 }
 
+/** Error objects already counted: one failure re-emitted on another emitter is not another. */
+const countedErrors = new WeakSet<object>();
+
+function isFirstSighting(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return true;
+  if (countedErrors.has(error)) return false;
+  countedErrors.add(error);
+  return true;
+}
+
 function noteHandledError(emitter: EventEmitter, error: unknown): void {
   let message: string;
   let code: string | undefined;
@@ -297,14 +309,16 @@ function noteHandledError(emitter: EventEmitter, error: unknown): void {
   } catch {
     return; // a getter or toString that throws: the emit it rides on must not
   }
+  const firstSeen = isFirstSighting(error) ? 1 : 0;
   let byMessage = handledByEmitter.get(emitter);
   const known = byMessage?.get(message);
   if (known) {
-    known.count++;
+    known.count += firstSeen;
     known.at = realNow();
     return;
   }
   const record = new HangwatchHandledError(
+    firstSeen,
     emitter,
     message,
     code,
