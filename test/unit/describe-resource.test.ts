@@ -69,6 +69,11 @@ describe('describeResource: timers', () => {
     });
   });
 
+  test('a fractional delay (a backoff with jitter) reads in whole milliseconds', () => {
+    const described = describeWithSummary('Timeout', timeout(2002.7669357775058), 900, false);
+    expect(described.summary).toBe('setTimeout 2003 ms (1.1 s left)');
+  });
+
   test('time left never goes below zero', () => {
     const described = describeWithSummary('Timeout', timeout(100), 250, false);
     expect(described.details).toEqual({ delayMs: 100, leftMs: 0 });

@@ -112,7 +112,8 @@ function timerText(details: PendingFacts['details'], age: string): string {
   }
   const delay = number(details.delayMs);
   if (delay === undefined) return 'setTimeout';
-  return `setTimeout ${delay} ms (${formatDuration(number(details.leftMs) ?? 0)} left)`;
+  // Node keeps a fractional delay as given (a backoff with jitter): whole milliseconds here.
+  return `setTimeout ${Math.round(delay)} ms (${formatDuration(number(details.leftMs) ?? 0)} left)`;
 }
 
 function socketText(type: string, details: PendingFacts['details'], age: string): string {
