@@ -23,7 +23,7 @@ describe('parseOptions defaults', () => {
       enabled: true,
       promises: false,
       maxListed: 10,
-      stackDepth: 16,
+      stackDepth: 32,
       blockedLoop: 'warn',
       blockThreshold: 1000,
     });
