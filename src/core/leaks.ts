@@ -38,22 +38,25 @@ export function openKeepAliveRecords<Owner>(
   tracker: ResourceTracker<Owner>,
   owns: (owner: Owner | undefined) => boolean,
   closedForIt?: object,
+  rearmed?: (record: ResourceRecord<Owner>) => boolean,
 ): ResourceRecord<Owner>[] {
-  return tracker.live().filter((record) => isLeakCandidate(record, owns, closedForIt));
+  return tracker.live().filter((record) => isLeakCandidate(record, owns, closedForIt, rearmed));
 }
 
 /**
  * Owned, holding the process, and not `closedForIt`: a resource the test framework closes itself
- * when the file ends (Jest's fake clock's ticker), which the test need not.
+ * when the file ends (Jest's fake clock's ticker), which the test need not. `rearmed`: whether a
+ * timer due soon is a loop's (see `keepsProcessAlive`).
  */
 function isLeakCandidate<Owner>(
   record: ResourceRecord<Owner>,
   owns: (owner: Owner | undefined) => boolean,
   closedForIt: object | undefined,
+  rearmed: ((record: ResourceRecord<Owner>) => boolean) | undefined,
 ): boolean {
   return (
     owns(record.owner) &&
-    keepsProcessAlive(record) &&
+    keepsProcessAlive(record, { rearmed: rearmed?.(record) ?? false }) &&
     (closedForIt === undefined || record.resource !== closedForIt)
   );
 }
@@ -102,10 +105,11 @@ export function findLeaks<Owner>(
   describeOwner: ResourceView<Owner>['describeOwner'],
   maxListed: number,
   closedForIt?: object,
+  rearmed?: (record: ResourceRecord<Owner>) => boolean,
 ): HeldOpen {
   return describeHeldOpen(
     tracker,
-    (record) => isLeakCandidate(record, owns, closedForIt),
+    (record) => isLeakCandidate(record, owns, closedForIt, rearmed),
     describeOwner,
     maxListed,
   );

@@ -31,6 +31,8 @@ export interface LeakCheckContext {
   console: Pick<Console, 'warn' | 'info'>;
   /** Tests whose open resources are already in a hang report. */
   alreadyReported(test: Circus.TestEntry): boolean;
+  /** Units that hung (timed out or failed as idle): a hook's open resources are in its report. */
+  hung?(unit: Unit): boolean;
   /** Where that hang report placed a resource it listed, if it did. */
   siteAsReported?(resource: object): Pick<PendingResource, 'site' | 'madeBy'> | undefined;
   untracked<T>(fn: () => T): T;
@@ -127,7 +129,8 @@ export class LeakWatch {
   /** After the file's afterAll hooks. */
   async fileDone(): Promise<void> {
     try {
-      if (this.open().length > 0) await this.graceForClosing();
+      this.timersBeforeGrace = this.timersSetByOwners();
+      if (this.open().length > 0 || this.dueSoon()) await this.graceForClosing();
     } catch (error) {
       this.context.guard(() => {
         throw error;
@@ -148,13 +151,64 @@ export class LeakWatch {
   private open(closedByJest = this.closedByJest()): ResourceRecord<Unit>[] {
     return openKeepAliveRecords(
       this.tracker,
-      (unit) => {
-        if (unit === undefined) return false;
-        const owner = leakOwnerOf(unit);
-        return owner === 'file' || !this.context.alreadyReported(owner);
-      },
+      (unit) => unit !== undefined && !this.inHangReport(unit),
       closedByJest,
+      (record) => this.rearmedInGrace(record),
     );
+  }
+
+  /** How many timers each owner of a live timer had set when the grace began. */
+  private timersBeforeGrace = new Map<Unit, number>();
+
+  private timersSetByOwners(): Map<Unit, number> {
+    const counts = new Map<Unit, number>();
+    for (const record of this.tracker.live()) {
+      if (record.type === 'Timeout' && record.owner && !counts.has(record.owner)) {
+        counts.set(record.owner, this.tracker.timersSetBy(record.owner));
+      }
+    }
+    return counts;
+  }
+
+  /**
+   * A timer due soon ends on its own, unless its owner armed another during the grace: a retry
+   * or reconnect loop whose pause is short (node-redis' 50 ms, then 100 ms...) is due soon at
+   * every look, and goes on for ever.
+   */
+  private rearmedInGrace(record: ResourceRecord<Unit>): boolean {
+    const owner = record.owner;
+    if (!owner) return false;
+    const before = this.timersBeforeGrace.get(owner);
+    return before !== undefined && this.tracker.timersSetBy(owner) > before;
+  }
+
+  /**
+   * A timer of the file's, ref'd and due within the leak check's notion of soon: the grace waits
+   * for it to fire, to see whether its callback arms the next one (a pool's idle check due just
+   * as the file ends).
+   */
+  private dueSoon(): boolean {
+    return this.tracker
+      .live()
+      .some(
+        (record) =>
+          record.type === 'Timeout' &&
+          record.owner !== undefined &&
+          !this.inHangReport(record.owner) &&
+          keepsProcessAlive(record, { rearmed: true }) &&
+          !keepsProcessAlive(record),
+      );
+  }
+
+  /**
+   * Whether what `unit` left open is already in a hang report: its test's (a hung test, or one
+   * whose hook hung), or its own (a hung `beforeAll` or `afterAll`). Work Jest did not stop, not
+   * a leak (see `rememberUnstopped`).
+   */
+  private inHangReport(unit: Unit): boolean {
+    if (this.context.hung?.(unit)) return true;
+    const owner = leakOwnerOf(unit);
+    return owner !== 'file' && this.context.alreadyReported(owner);
   }
 
   /**
@@ -171,7 +225,7 @@ export class LeakWatch {
     for (let turn = 0; turn < 2; turn++) await wait((resolve) => realSetImmediate(resolve));
     const deadline = realNow() + CLOSE_GRACE_MS;
     let quietPolls = 0;
-    while (this.open().length > 0 && realNow() < deadline) {
+    while ((this.open().length > 0 || this.dueSoon()) && realNow() < deadline) {
       const activity = this.tracker.activity;
       let poll: unknown;
       await wait((resolve) => (poll = realSetTimeout(resolve, POLL_MS)));
@@ -203,7 +257,8 @@ export class LeakWatch {
 
   private reportLeak(owner: LeakOwner, closedByJest: object | undefined): void {
     const test = owner === 'file' ? undefined : owner;
-    const owns = (unit: Unit | undefined) => unit !== undefined && leakOwnerOf(unit) === owner;
+    const owns = (unit: Unit | undefined) =>
+      unit !== undefined && leakOwnerOf(unit) === owner && !this.inHangReport(unit);
     // All of them for the end-of-run list (its count is the answer); the finding lists maxListed.
     const all = findLeaks(
       this.tracker,
@@ -211,6 +266,7 @@ export class LeakWatch {
       (unit) => (unit ? ownerRef(unit) : undefined),
       Number.POSITIVE_INFINITY,
       closedByJest,
+      (record) => this.rearmedInGrace(record),
     );
     if (all.resources.length === 0) return;
     const leaks = capHeldOpen(all, this.context.options.maxListed);
@@ -250,10 +306,7 @@ export class LeakWatch {
    * hang is reported already, and the earlier file is not this one.
    */
   private rememberUnstopped(closedByJest: object | undefined): void {
-    const hungTest = (unit: Unit | undefined) => {
-      const owner = unit && leakOwnerOf(unit);
-      return owner !== undefined && owner !== 'file' && this.context.alreadyReported(owner);
-    };
+    const reportedHung = (unit: Unit | undefined) => unit !== undefined && this.inHangReport(unit);
     // A loop's timer is due soon each time, and armed again: it holds the process all the same.
     const rearmed = (record: ResourceRecord<Unit>) => {
       const setter = record.owner ?? record.leftOver;
@@ -262,7 +315,7 @@ export class LeakWatch {
     const held = describeHeldOpen(
       this.tracker,
       (record) =>
-        (record.leftOver !== undefined || hungTest(record.owner)) &&
+        (record.leftOver !== undefined || reportedHung(record.owner)) &&
         record.resource !== closedByJest &&
         keepsProcessAlive(record, { rearmed: rearmed(record) }),
       (unit) => (unit ? ownerRef(unit) : undefined),

@@ -44,3 +44,12 @@ test('afterAll: reported as the suite failure', () => {
   );
   expect(run.resultOf('passes, then afterAll hangs').status).toBe('passed');
 });
+
+test('what a hung beforeAll or afterAll left open is in its report, not reported again as a leak', () => {
+  expect(run.stderr).toMatch(/hangwatch: 4 findings in this run: 4 hangs\n/);
+  expect(run.stdout + run.stderr).not.toMatch(/(before|after)-all\.test\.js, after its last test/);
+  // Still on the end-of-run list of what holds the process, as work Jest did not stop.
+  expect(run.stderr).toMatch(
+    /created at before-all\.test\.js:7:16 by before-all\.test\.js \(file level\)\n\s+it timed out/,
+  );
+});

@@ -47,6 +47,14 @@ describe("leaks: 'warn' (the default) names each leak on the test that made it, 
     );
   });
 
+  test('a retry loop whose next attempt is always due soon, never stopped', () => {
+    expect(output()).toMatch(
+      /test "falls back when the cache is down, client never disconnected" left 1 resource open[^\n]*\n\s+1\. setTimeout 20 ms[^\n]*\n\s+created at /,
+    );
+    // A one-shot timer due as its test ends fires and is gone.
+    expect(output()).not.toMatch(/is no leak" left/);
+  });
+
   test("clean controls stay silent: an unref'd interval, await server.close(), servers and sockets closed in afterAll", () => {
     expect(output()).not.toMatch(/unref'd interval is not a leak" left/);
     expect(output()).not.toMatch(/is not blamed" left/);
@@ -80,7 +88,7 @@ describe("leaks: 'warn' (the default) names each leak on the test that made it, 
   });
 
   test('the summary counts exactly the real leaks and says what holds the process open, and who made it', () => {
-    expect(run.stderr).toMatch(/hangwatch: 5 findings in this run: 5 leaks/);
+    expect(run.stderr).toMatch(/hangwatch: 6 findings in this run: 6 leaks/);
     expect(run.stderr).toMatch(
       /hangwatch: after the last test, \d+ resources still hold the process open \(why Jest may not exit\):/,
     );
