@@ -304,7 +304,7 @@ export class ResourceTracker<Owner> {
   /**
    * A tick (or a context carrier) is never what anything waits on, but what its callback creates
    * may be: it passes its parent's ancestry on (the parent itself, no copy), and only when it has
-   * a parent or ticks are traced.
+   * a parent or ticks are traced; with neither, the left-over mark of the callback it is made in.
    */
   private passAncestryOn(
     triggerAsyncId: number,
@@ -325,6 +325,24 @@ export class ResourceTracker<Owner> {
           }
         : undefined);
     if (link) (tick as Record<symbol, Ancestry<Owner>>)[this.linkKey] = link;
+    else {
+      const leftOver = leftOverRunning();
+      if (leftOver) (tick as Record<symbol, LeftOver>)[LEFT_OVER_MARK] = leftOver;
+    }
+  }
+
+  /**
+   * At the end of a file, before `disable`: marks each live resource with the left-over work it
+   * becomes (`leftOverOf` its owner, or the left-over it already belongs to), so what its
+   * callbacks create in later files is known as that work (see `leftOverIn`).
+   */
+  markLeftOver(leftOverOf: (owner: Owner) => LeftOver | undefined): void {
+    for (const record of this.live()) {
+      const leftOver = record.owner !== undefined ? leftOverOf(record.owner) : record.leftOver;
+      if (leftOver && record.resource) {
+        (record.resource as Record<symbol, LeftOver>)[LEFT_OVER_MARK] = leftOver;
+      }
+    }
   }
 
   enable(): void {
@@ -457,11 +475,28 @@ export class ResourceTracker<Owner> {
   }
 }
 
-/** The left-over work an owner-less resource was created by: its context's, else its parent's. */
+/**
+ * The left-over work an owner-less resource was created by: its context's, else its parent's,
+ * else that of the resource whose callback runs (marked when its file ended, see `markLeftOver`).
+ */
 function leftOverIn(
   context: AsyncContext | undefined,
   parent: Ancestry<unknown> | undefined,
 ): LeftOver | undefined {
   const owner = context?.owner;
-  return isLeftOver(owner) ? owner : parent?.leftOver;
+  return isLeftOver(owner) ? owner : (parent?.leftOver ?? leftOverRunning());
+}
+
+/**
+ * Set on a resource still open when its file ended. A file's module scope runs with no async
+ * context of its own (the loading file owns what it creates), so there is none to release for a
+ * client it made: a reconnect timer armed from that client's callbacks in the next file is known
+ * as the earlier file's work only by the resource whose callback arms it.
+ */
+const LEFT_OVER_MARK = Symbol.for('hangwatch.leftOver');
+
+function leftOverRunning(): LeftOver | undefined {
+  const running = executionAsyncResource() as Record<symbol, unknown> | undefined;
+  const mark = running?.[LEFT_OVER_MARK];
+  return isLeftOver(mark) ? mark : undefined;
 }

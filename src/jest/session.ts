@@ -142,6 +142,7 @@ export class HangwatchSession {
       ...context,
       verbose: context.verbose ?? false,
       alreadyReported: hungWith,
+      hung: (unit) => this.hungUnits.has(unit),
       siteAsReported: (resource) => this.reports.siteAsReported(resource),
       untracked: (fn) => this.tracker.untracked(fn),
       guard: (action) => this.guard(action),
@@ -183,12 +184,19 @@ export class HangwatchSession {
     this.snapshots.clear();
     this.stallClock.dispose();
     this.fetchRequests.disable();
+    // One left-over per owner, for its contexts and its open resources alike.
+    const leftOvers = new Map<unknown, LeftOver | undefined>();
+    const leftOverOf = (owner: unknown) => {
+      if (!leftOvers.has(owner)) leftOvers.set(owner, this.leftOverOf(owner));
+      return leftOvers.get(owner);
+    };
+    this.tracker.markLeftOver(leftOverOf);
     this.tracker.disable();
     this.locks.stop();
     if (this.recordingEvents) uninstallEventRecording();
     this.recordingEvents = false;
     // Last: the file's reports are built. What outlives the file no longer holds its realm.
-    releaseAsyncContexts((owner) => this.leftOverOf(owner));
+    releaseAsyncContexts(leftOverOf);
   }
 
   /**

@@ -107,3 +107,27 @@ test('the JSON report: leftBy on the pending resource, timedOut on the kept-aliv
     }),
   ]);
 });
+
+describe('a client the module scope made and never closed, reconnecting in the next file', () => {
+  // The module scope has no async context to release: its client is known as the earlier file's
+  // work by the resources its callbacks run from.
+  let client: FixtureRun;
+  beforeAll(async () => {
+    client = await runFixture('left-running-client', { args: ['--forceExit'] });
+  }, 120_000);
+
+  test('keeps no test of the next file waiting: one that waits on nothing else fails early', () => {
+    expect(client.failureOf('waits for an order event nobody emits')).toMatch(
+      /can never finish: after \d+ ms nothing is left that could settle it \(failed early/,
+    );
+  });
+
+  test('its reconnect timer is named as that file’s work, not as started outside any test', () => {
+    const failure = client.failureOf('waits for a slow export');
+    expect(failure).toContain('Also pending, made by work an earlier test file left running (1):');
+    expect(failure).toMatch(
+      /setTimeout \d+ ms \([^)]*\) \(left running by the module scope of 1-client\.test\.js\)/,
+    );
+    expect(failure).not.toContain('started outside any test');
+  });
+});
