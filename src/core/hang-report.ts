@@ -315,7 +315,10 @@ export function buildHangFinding(
     doneCallers?: AwaitFlow[];
   },
 ): HangFinding {
-  pending = { ...pending, listed: attributeToAwaitedPackage(pending.listed, options.awaits) };
+  pending = {
+    ...pending,
+    listed: attributeToAwaitedPackage(pending.listed, options.awaits, unit.phase),
+  };
   const advice: HangAdvice[] = [];
   const fakeTimers = options.fakeTimers;
   const fakePending = fakeTimers?.pending ?? [];
@@ -389,6 +392,7 @@ export function buildHangFinding(
 function attributeToAwaitedPackage(
   listed: PendingResource[],
   awaits: AwaitFlow[] | undefined,
+  phase: HungUnit['phase'],
 ): PendingResource[] {
   const entered = new Map<string, CreationSite>();
   for (const { awaiting } of awaits ?? []) {
@@ -404,6 +408,9 @@ function attributeToAwaitedPackage(
   return listed.map((resource) => {
     const top = resource.site?.top;
     if (!top || top.origin === 'user' || !isOwnWork(resource)) return resource;
+    // Only what the hung unit made itself: a hook's await is not where its test's work began
+    // (a connection the test opened, awaited by an afterEach's close()).
+    if (resource.owner?.kind !== phase) return resource;
     // Made inside the awaited package's call, whichever package's frame is on top.
     const inside = resource.site?.frames.find(
       (frame) => frame.packageName !== undefined && entered.has(frame.packageName),
@@ -419,16 +426,33 @@ function attributeToAwaitedPackage(
  */
 function pollingAdvice(unit: HungUnit, listed: PendingResource[]): HangAdvice | undefined {
   const timers = unit.timersSet ?? 0;
-  if (timers < LOOP_MIN_TIMERS) return undefined;
+  if (timers < LOOP_MIN_TIMERS) return intervalPollAdvice(unit, listed);
   const latest = listed.find(
     (entry) =>
       entry.type === 'Timeout' &&
       (entry.relation === 'this-test' || entry.relation === 'hook') &&
       entry.ageMs < unit.elapsedMs / 4,
   );
-  if (!latest) return undefined;
+  if (!latest) return intervalPollAdvice(unit, listed);
   const delayMs = latest.details.delayMs;
   return { code: 'polling', timers, ...(typeof delayMs === 'number' ? { delayMs } : {}) };
+}
+
+/**
+ * A poll by `setInterval`: an interval of the unit's own that has fired as often as a loop's
+ * timers while the unit waited (counted from its age: Node keeps no count).
+ */
+function intervalPollAdvice(unit: HungUnit, listed: PendingResource[]): HangAdvice | undefined {
+  for (const entry of listed) {
+    const intervalMs = entry.details.intervalMs;
+    if (entry.type !== 'Timeout' || typeof intervalMs !== 'number' || intervalMs <= 0) continue;
+    if (entry.relation !== 'this-test' && entry.relation !== 'hook') continue;
+    const fired = Math.floor(Math.min(entry.ageMs, unit.elapsedMs) / intervalMs);
+    if (fired >= LOOP_MIN_TIMERS) {
+      return { code: 'polling', timers: fired, delayMs: intervalMs, interval: true };
+    }
+  }
+  return undefined;
 }
 
 function eventCycleField(awaits: AwaitFlow[] | undefined): Pick<HangFinding, 'eventCycle'> {

@@ -518,11 +518,13 @@ export type HangAdvice =
   | {
       /**
        * It set `timers` timers while it waited, and its pending one (of `delayMs`) is recent: a
-       * poll or retry loop waits for something that has not happened.
+       * poll or retry loop waits for something that has not happened. With `interval`, a
+       * `setInterval` of its own (every `delayMs`) fired about `timers` times while it waited.
        */
       code: 'polling';
       timers: number;
       delayMs?: number;
+      interval?: true;
     };
 
 /** Advice on a blocked or frozen event loop: what hangwatch did, what to do. */

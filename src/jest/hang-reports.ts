@@ -91,6 +91,22 @@ export class HangReports {
     return this.reportedSites.get(resource);
   }
 
+  /**
+   * What an earlier test's report placed at its test's line (a request made inside a package
+   * whose call that test awaited) stays there when a later report lists it as left open.
+   */
+  private withSitesAsReported<
+    P extends { listed: PendingResource[]; listedObjects: (object | undefined)[] },
+  >(pending: P): P {
+    const listed = pending.listed.map((resource, index) => {
+      const object = pending.listedObjects[index];
+      if (!object || resource.site?.top?.origin === 'user') return resource;
+      const reported = this.reportedSites.get(object);
+      return reported ? { ...resource, ...reported } : resource;
+    });
+    return { ...pending, listed };
+  }
+
   /** The error a user sees: the rendered report, its stack starting at the culprit's line. */
   error(finding: HangFinding, unit: Unit): HangError {
     const message = renderText().renderHangText(finding, { rootDir: this.host.rootDir });
@@ -126,10 +142,12 @@ export class HangReports {
     const view: ResourceView<Unit> = { relationOf, describeOwner };
     this.host.fakeTimers.noticeInstalledClock(unit);
     const ticker = this.host.fakeTimers.advancingTicker();
-    const pending = hangReportCode().collectPending(this.host.tracker, view, {
-      maxListed: this.host.options.maxListed,
-      ...(ticker ? { accept: (record) => record.resource !== ticker } : {}),
-    });
+    const pending = this.withSitesAsReported(
+      hangReportCode().collectPending(this.host.tracker, view, {
+        maxListed: this.host.options.maxListed,
+        ...(ticker ? { accept: (record) => record.resource !== ticker } : {}),
+      }),
+    );
     const fakeTimers =
       this.host.fakeTimers.pending(relationOf, describeOwner) ??
       this.host.fakeTimers.installedPending(relationOf, describeOwner);

@@ -30,6 +30,10 @@ describe('a hung test fails with a report naming the culprit line', () => {
     const failure = hangReport('polls with an interval that never sees its condition');
     expect(failure).toMatch(/1\. setInterval every 50 ms/);
     expect(failure).toContain('created at timers.test.js:7:18');
+    // Under a 1 s timeout it fired about 20 times: a poll, said as such.
+    expect(failure).toMatch(
+      /Its setInterval \(every 50 ms\) fired about \d+ times while it waited and still runs: a poll is waiting for something that has not happened\./,
+    );
     expect(failure).toContain('Left open by earlier tests (1):');
     expect(failure).toContain('(started by test "awaits a long timer")');
     expect(failure.indexOf('setInterval')).toBeLessThan(failure.indexOf('setTimeout 60000'));
@@ -89,6 +93,13 @@ describe('a hung test fails with a report naming the culprit line', () => {
     );
     expect(run.stderr).toMatch(
       /HTTP GET \/orders over TCP socket to 127\.0\.0\.1:\d+, [^\n]*\n\s+created at network\.test\.js:44:20 by test "supertest awaited: a request the app never answers"/,
+    );
+  });
+
+  test('a later test lists what an earlier one left open where that one’s report placed it', () => {
+    const failure = hangReport('a later test waiting on its own timer');
+    expect(failure).toMatch(
+      /HTTP GET \/orders over TCP socket [^\n]*\(started by test "fetches the orders from an app that never answers"\)\n\s+created at supertest-later\.test\.js:8:3 /,
     );
   });
 

@@ -240,6 +240,33 @@ describe('buildHangFinding', () => {
     );
   });
 
+  test('a poll by setInterval: its own interval fired five times or more while it waited', async () => {
+    timer(hungTest, () => setInterval(noop, 2));
+    // Its age, not a count Node keeps, says how often it fired: let it get older than 5 periods.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const advice = finding(10, { elapsedMs: 5_000 }).advice;
+    expect(advice).toContainEqual({
+      code: 'polling',
+      timers: expect.any(Number),
+      delayMs: 2,
+      interval: true,
+    });
+    const polling = advice?.find((entry) => entry.code === 'polling') as { timers: number };
+    expect(polling.timers).toBeGreaterThanOrEqual(5);
+    // A wait shorter than five periods is not a poll yet; an earlier test's interval is not its.
+    expect(finding(10, { elapsedMs: 6 }).advice).not.toContainEqual(
+      expect.objectContaining({ code: 'polling' }),
+    );
+  });
+
+  test('an interval an earlier test left is no poll of this one', async () => {
+    timer(earlierTest, () => setInterval(noop, 2));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(finding(10, { elapsedMs: 5_000 }).advice).not.toContainEqual(
+      expect.objectContaining({ code: 'polling' }),
+    );
+  });
+
   test('is JSON-serialisable: a JSON round trip gives the same finding', () => {
     timer(hungTest, () => setTimeout(noop, 30_000));
     timer(earlierTest, () => setTimeout(noop, 30_000).unref());
@@ -495,6 +522,7 @@ test('its own resources a package made with no line of its own are placed where 
     ageMs: 10,
     keepsAlive: true,
     relation,
+    owner: { kind: 'test' as const, name: 'orders › refunds a payment' },
     site: { top, frames: [top] },
   });
   const built = buildHangFinding(
@@ -531,4 +559,21 @@ test('its own resources a package made with no line of its own are placed where 
   expect(built.pending[1].site?.top).toEqual(inside('ioredis'));
   expect(built.pending[2].site?.top).toEqual(inside('superagent'));
   expect(built.pending[3]).toMatchObject({ site: { top: entered }, madeBy: inside('supertest') });
+
+  // An afterEach whose await entered the package: the test's own connection, made before it, is
+  // not placed at the hook's line.
+  const hookHang = buildHangFinding(
+    { ...unit, phase: 'afterEach', forTest: unit.testName },
+    { listed: [resource('this-test', inside('superagent'))], omittedCount: 0, promises: [] },
+    {
+      promisesTracked: false,
+      awaits: [
+        {
+          steps: [{ frame: entered }],
+          awaiting: { kind: 'library', packageName: 'superagent', enteredAt: entered },
+        },
+      ],
+    },
+  );
+  expect(hookHang.pending[0].site?.top).toEqual(inside('superagent'));
 });

@@ -17,6 +17,9 @@ export function adviceText(advice: Advice): string {
     case 'await-stacks-heap-limit':
       return `Await stacks were not read: the heap (${formatBytes(advice.heapBytes)}) is over \`awaitStacksMaxHeapMb\` (${advice.limitMb} MB), and a heap snapshot takes about a second per 10 MB (a ts-jest run in band loads TypeScript into it). Raise the limit, or set \`promises: true\` to record where pending promises were created.`;
     case 'polling':
+      if (advice.interval) {
+        return `Its setInterval${advice.delayMs !== undefined ? ` (every ${formatDuration(advice.delayMs)})` : ''} fired about ${advice.timers} times while it waited and still runs: a poll is waiting for something that has not happened. Look at what the poll checks, not at its timer.`;
+      }
       return `It set ${advice.timers} timers while it waited, one after another, the latest ${advice.delayMs !== undefined ? `(${formatDuration(advice.delayMs)}) ` : ''}still pending: a poll or retry loop is waiting for something that has not happened. Look at what the loop waits for, not at its timer.`;
     case 'await-stacks-budget':
       return `Await stacks were not read: this file's hang reports already spent ${formatDuration(advice.spentMs)} of CPU on heap snapshots.`;
