@@ -102,7 +102,7 @@ function stackOfCallRunning(
 }
 
 /**
- * A library's own `AsyncResource` (on-finished's listener in every Koa and Express response,
+ * A library's own `AsyncResource` (on-finished's listener in every Koa response,
  * `AsyncResource.bind`, an `EventEmitterAsyncResource`, a limiter's queued task) only carries its
  * creator's async context to a callback run later, and Node destroys most of them only when they
  * are collected. Recorded, one was held until its file ended, read as pending work in a later
