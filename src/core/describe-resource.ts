@@ -125,7 +125,7 @@ export function describeResource(
           : undefined;
       return {
         ...base,
-        keepsAlive: true,
+        keepsAlive: typeof request.hasRef === 'function' ? request.hasRef() : true,
         kind: 'fetch request',
         details: {
           method: request.method,

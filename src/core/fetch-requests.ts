@@ -52,7 +52,6 @@ export class FetchRequestTracker {
       const request = (message as Message).request;
       const found = entry(message);
       if (!request || !found) return;
-      found.state.finished = true;
       tracker.forget(found.id);
       this.pending.delete(request);
     };
@@ -68,6 +67,7 @@ export class FetchRequestTracker {
         };
         const id = tracker.addVirtual('FETCH', state);
         if (id !== undefined) this.pending.set(request, { id, state });
+        statesByRequest.set(request, state);
       },
       sendHeaders: (message) => {
         const found = entry(message);
@@ -115,14 +115,28 @@ function socketHoldsProcess(socket: object): boolean {
  */
 const enabledTrackers = new Set<FetchRequestTracker>();
 let subscribed = false;
+/**
+ * Each request's state for as long as undici holds the request: the end-of-run list holds a
+ * state weakly, and asks after its file (and its tracker) are gone whether it still holds the
+ * process. Marked finished here, whichever file is running by then.
+ */
+const statesByRequest = new WeakMap<object, FetchRequestState>();
 
 function subscribeOnce(): void {
   if (subscribed) return;
   subscribed = true;
   for (const [key, name] of Object.entries(CHANNELS)) {
     const channel = key as keyof typeof CHANNELS;
+    const ends = channel === 'trailers' || channel === 'error';
     diagnostics.subscribe(name, (message) => {
+      if (ends) markFinished(message);
       for (const tracker of enabledTrackers) tracker.receive(channel, message);
     });
   }
+}
+
+function markFinished(message: unknown): void {
+  const request = (message as Message).request;
+  const state = request ? statesByRequest.get(request) : undefined;
+  if (state) state.finished = true;
 }

@@ -18,7 +18,7 @@ export function describeHandledErrors(
   since: number,
   now: number,
 ): HandledError[] {
-  const byMessage = new Map<string, HandledError & { lastAt: number }>();
+  const byMessage = new Map<string, HandledError & { lastAt: number; mostOnOne: number }>();
   for (const record of records) {
     if (!record || record.at < since || !accept(record.owner)) continue;
     const emitter = className(record.emitter);
@@ -31,21 +31,24 @@ export function describeHandledErrors(
         count: record.count,
         lastAgoMs: 0,
         lastAt: record.at,
+        mostOnOne: record.emits,
       });
       continue;
     }
     if (!known.emitters.includes(emitter)) known.emitters.push(emitter);
     // Each failure counts on the emitter it was first seen on (see HangwatchHandledError).
     known.count += record.count;
+    known.mostOnOne = Math.max(known.mostOnOne, record.emits);
     known.lastAt = Math.max(known.lastAt, record.at);
   }
   return [...byMessage.values()]
     .sort((a, b) => b.lastAt - a.lastAt)
     .slice(0, MAX_LISTED)
-    .map(({ lastAt, ...error }) => ({
+    .map(({ lastAt, mostOnOne, ...error }) => ({
       ...error,
-      // Its first sighting may predate the unit (or be another's): still at least once here.
-      count: Math.max(1, error.count),
+      // First sightings on records the ring let go of, or before the unit: no fewer than one
+      // emitter saw.
+      count: Math.max(1, error.count, mostOnOne),
       lastAgoMs: Math.max(0, Math.round(now - lastAt)),
     }));
 }

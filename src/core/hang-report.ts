@@ -317,7 +317,7 @@ export function buildHangFinding(
 ): HangFinding {
   pending = {
     ...pending,
-    listed: attributeToAwaitedPackage(pending.listed, options.awaits, unit.phase),
+    listed: attributeToAwaitedPackage(pending.listed, options.awaits),
   };
   const advice: HangAdvice[] = [];
   const fakeTimers = options.fakeTimers;
@@ -392,7 +392,6 @@ export function buildHangFinding(
 function attributeToAwaitedPackage(
   listed: PendingResource[],
   awaits: AwaitFlow[] | undefined,
-  phase: HungUnit['phase'],
 ): PendingResource[] {
   const entered = new Map<string, CreationSite>();
   for (const { awaiting } of awaits ?? []) {
@@ -407,10 +406,9 @@ function attributeToAwaitedPackage(
   if (entered.size === 0) return listed;
   return listed.map((resource) => {
     const top = resource.site?.top;
-    if (!top || top.origin === 'user' || !isOwnWork(resource)) return resource;
     // Only what the hung unit made itself: a hook's await is not where its test's work began
     // (a connection the test opened, awaited by an afterEach's close()).
-    if (resource.owner?.kind !== phase) return resource;
+    if (!top || top.origin === 'user' || resource.relation !== 'this-test') return resource;
     // Made inside the awaited package's call, whichever package's frame is on top.
     const inside = resource.site?.frames.find(
       (frame) => frame.packageName !== undefined && entered.has(frame.packageName),
@@ -446,7 +444,8 @@ function intervalPollAdvice(unit: HungUnit, listed: PendingResource[]): HangAdvi
   for (const entry of listed) {
     const intervalMs = entry.details.intervalMs;
     if (entry.type !== 'Timeout' || typeof intervalMs !== 'number' || intervalMs <= 0) continue;
-    if (entry.relation !== 'this-test' && entry.relation !== 'hook') continue;
+    // Its own, or its test's: an interval a beforeAll started (a pool's reaper) is no poll of its.
+    if (!isOwnWork(entry)) continue;
     const fired = Math.floor(Math.min(entry.ageMs, unit.elapsedMs) / intervalMs);
     if (fired >= LOOP_MIN_TIMERS) {
       return { code: 'polling', timers: fired, delayMs: intervalMs, interval: true };

@@ -23,10 +23,10 @@ export interface LazyStack {
 /**
  * Capturing costs about 0.3 µs per frame (plus the walk of async frames), so resources are
  * captured at a modest depth: enough for a user frame above Node's own (`setTimeout` sits 5
- * frames below its caller) and a client library's layers (mongoose makes its driver's timers 13
- * frames below `createConnection`; at 16 only the driver's frames were left). Calls whose
- * resource appears much later and deeper (listen, connect, fetch) are rare and recorded at
- * `DEEP_STACK_DEPTH`.
+ * frames below its caller) and a client library's layers (mongoose's driver arms a timer 13
+ * library frames below `createConnection`, under Node's timer frames: at 16 no frame of the
+ * caller's was left). Calls whose resource appears much later and deeper (listen, connect,
+ * fetch) are rare and recorded at `DEEP_STACK_DEPTH`.
  */
 export const DEFAULT_STACK_DEPTH = 32;
 export const DEEP_STACK_DEPTH = 40;

@@ -55,7 +55,8 @@ export const LOOP_MIN_TIMERS = 5;
 
 /**
  * Work that always runs on its own on the current turn: never the reason anything hangs. Ticks
- * still pass their ancestry on (see `passAncestryOn`): libraries open sockets from `process.nextTick`.
+ * still pass their ancestry on (see `passAncestryOn`): libraries open sockets from
+ * `process.nextTick`.
  */
 const ALWAYS_SETTLES = new Set(['TickObject', 'Microtask']);
 /**
@@ -200,6 +201,8 @@ export class ResourceTracker<Owner> {
    * file's tracker carries nothing for this one.
    */
   private readonly linkKey = Symbol('hangwatch.ancestry');
+  /** The ancestry each library carrier passes on (see `passAncestryOn`); emptied by `disable`. */
+  private carrierLinks = new WeakMap<object, Ancestry<Owner>>();
   /**
    * Record where ticks are scheduled from (a stack each). Costly per tick, so only while a test
    * file's module scope or a `beforeAll` runs, where shared clients are made: a client
@@ -238,9 +241,11 @@ export class ResourceTracker<Owner> {
       if (isPromise && !recordPromises) return;
       if (this.suspended > 0) return;
       this.changes++;
-      if (type === 'TickObject') return this.passAncestryOn(triggerAsyncId, resource, init);
+      if (type === 'TickObject') return this.passAncestryOn(triggerAsyncId, resource, init, false);
       if (ALWAYS_SETTLES.has(type) || IGNORED.has(type)) return;
-      if (isContextCarrier(resource)) return this.passAncestryOn(triggerAsyncId, resource, init);
+      if (isContextCarrier(resource)) {
+        return this.passAncestryOn(triggerAsyncId, resource, init, true);
+      }
       if (type === 'Timeout' && ignoresTimer?.(resource)) return;
       // Resources Node creates from a handle's own callback (a server accepting a connection)
       // run outside any async context: they belong to whoever created the handle.
@@ -295,10 +300,17 @@ export class ResourceTracker<Owner> {
    * The recorded work that triggered a new resource, else the tick whose callback creates it
    * (the execution chain: libraries create from ticks, which are not recorded).
    */
-  private parentOf(trigger: ResourceRecord<Owner> | undefined): Ancestry<Owner> | undefined {
+  private parentOf(
+    trigger: ResourceRecord<Owner> | undefined,
+    known?: object,
+  ): Ancestry<Owner> | undefined {
     if (trigger) return trigger;
-    const running = executionAsyncResource() as Record<symbol, Ancestry<Owner> | undefined>;
-    return running?.[this.linkKey];
+    const running = known ?? (executionAsyncResource() as object | undefined);
+    if (running === undefined || running === null) return undefined;
+    return (
+      (running as Record<symbol, Ancestry<Owner> | undefined>)[this.linkKey] ??
+      this.carrierLinks.get(running)
+    );
   }
 
   /**
@@ -308,10 +320,14 @@ export class ResourceTracker<Owner> {
    */
   private passAncestryOn(
     triggerAsyncId: number,
-    tick: object,
+    carrier: object,
     init: (...args: never[]) => unknown,
+    fromLibrary: boolean,
   ): void {
-    const parent = this.parentOf(this.records.get(triggerAsyncId));
+    const trigger = this.records.get(triggerAsyncId);
+    // Read once, and only when needed: this runs for every tick.
+    const running = trigger ? undefined : (executionAsyncResource() as object | undefined);
+    const parent = this.parentOf(trigger, running);
     const context = parent || !this.traceTicks ? undefined : currentAsyncContext();
     const link: Ancestry<Owner> | undefined =
       parent ??
@@ -324,10 +340,14 @@ export class ResourceTracker<Owner> {
             root: undefined,
           }
         : undefined);
-    if (link) (tick as Record<symbol, Ancestry<Owner>>)[this.linkKey] = link;
-    else {
-      const leftOver = leftOverRunning();
-      if (leftOver) (tick as Record<symbol, LeftOver>)[LEFT_OVER_MARK] = leftOver;
+    if (link) {
+      // A tick is Node's own short-lived object: the link rides on it. A library's carrier may
+      // live long and be frozen: its link is the tracker's, dropped with it at the file's end.
+      if (fromLibrary) this.carrierLinks.set(carrier, link);
+      else (carrier as Record<symbol, Ancestry<Owner>>)[this.linkKey] = link;
+    } else {
+      const leftOver = leftOverOf(running ?? executionAsyncResource());
+      if (leftOver) leftOverMarks.set(carrier, leftOver);
     }
   }
 
@@ -336,12 +356,10 @@ export class ResourceTracker<Owner> {
    * becomes (`leftOverOf` its owner, or the left-over it already belongs to), so what its
    * callbacks create in later files is known as that work (see `leftOverIn`).
    */
-  markLeftOver(leftOverOf: (owner: Owner) => LeftOver | undefined): void {
+  markLeftOver(leftOverOfOwner: (owner: Owner) => LeftOver | undefined): void {
     for (const record of this.live()) {
-      const leftOver = record.owner !== undefined ? leftOverOf(record.owner) : record.leftOver;
-      if (leftOver && record.resource) {
-        (record.resource as Record<symbol, LeftOver>)[LEFT_OVER_MARK] = leftOver;
-      }
+      const leftOver = record.owner !== undefined ? leftOverOfOwner(record.owner) : record.leftOver;
+      if (leftOver && record.resource) leftOverMarks.set(record.resource, leftOver);
     }
   }
 
@@ -360,6 +378,7 @@ export class ResourceTracker<Owner> {
     this.stopCountingCallbacks?.();
     this.stopCountingCallbacks = undefined;
     this.records.clear();
+    this.carrierLinks = new WeakMap();
     this.closeWatchers.clear();
   }
 
@@ -484,19 +503,19 @@ function leftOverIn(
   parent: Ancestry<unknown> | undefined,
 ): LeftOver | undefined {
   const owner = context?.owner;
-  return isLeftOver(owner) ? owner : (parent?.leftOver ?? leftOverRunning());
+  return isLeftOver(owner) ? owner : (parent?.leftOver ?? leftOverOf(executionAsyncResource()));
 }
 
 /**
- * Set on a resource still open when its file ended. A file's module scope runs with no async
- * context of its own (the loading file owns what it creates), so there is none to release for a
- * client it made: a reconnect timer armed from that client's callbacks in the next file is known
- * as the earlier file's work only by the resource whose callback arms it.
+ * The left-over work each resource still open when its file ended became (see `markLeftOver`),
+ * and each tick or carrier made from such a resource's callbacks. A file's module scope runs with
+ * no async context of its own (the loading file owns what it creates), so there is none to
+ * release for a client it made: a reconnect timer armed from that client's callbacks in the next
+ * file is known as the earlier file's work only by the resource whose callback arms it. One per
+ * process, weakly held, and only a `LeftOver`'s plain facts: it keeps nothing of a file alive.
  */
-const LEFT_OVER_MARK = Symbol.for('hangwatch.leftOver');
+const leftOverMarks = new WeakMap<object, LeftOver>();
 
-function leftOverRunning(): LeftOver | undefined {
-  const running = executionAsyncResource() as Record<symbol, unknown> | undefined;
-  const mark = running?.[LEFT_OVER_MARK];
-  return isLeftOver(mark) ? mark : undefined;
+function leftOverOf(running: object | undefined): LeftOver | undefined {
+  return running === undefined || running === null ? undefined : leftOverMarks.get(running);
 }

@@ -170,8 +170,10 @@ export function fakeTimerSummary(timer: FakeTimerInfo, advancing = false): strin
     idleCallback: 'fake requestIdleCallback',
   };
   const delay =
-    timer.delayMs !== undefined && timer.kind !== 'immediate' ? ` ${timer.delayMs} ms` : '';
-  const due = timer.dueInMs !== undefined ? `, due in ${timer.dueInMs} fake ms` : '';
+    timer.delayMs !== undefined && timer.kind !== 'immediate'
+      ? ` ${Math.round(timer.delayMs)} ms`
+      : '';
+  const due = timer.dueInMs !== undefined ? `, due in ${Math.round(timer.dueInMs)} fake ms` : '';
   const fires = advancing
     ? 'fires as the clock advances with real time'
     : 'never fires unless the clock is advanced';

@@ -78,7 +78,10 @@ export interface HangReportsHost {
 export class HangReports {
   private awaitStacksSpentMs = 0;
   /** Where the last report of each listed resource placed it (see `siteAsReported`). */
-  private readonly reportedSites = new WeakMap<object, Pick<PendingResource, 'site' | 'madeBy'>>();
+  private readonly reportedSites = new WeakMap<
+    object,
+    { placed: Pick<PendingResource, 'site' | 'madeBy'>; owner: PendingResource['owner'] }
+  >();
 
   constructor(private readonly host: HangReportsHost) {}
 
@@ -87,8 +90,13 @@ export class HangReports {
    * a package's work at the line where the test's await entered the package, which the resource's
    * own record does not know. The end-of-run list of what holds the process says the same.
    */
-  siteAsReported(resource: object): Pick<PendingResource, 'site' | 'madeBy'> | undefined {
-    return this.reportedSites.get(resource);
+  siteAsReported(
+    resource: object,
+    owner: PendingResource['owner'],
+  ): Pick<PendingResource, 'site' | 'madeBy'> | undefined {
+    const reported = this.reportedSites.get(resource);
+    // A pooled socket a later test reuses is the same handle, made for another test's call.
+    return reported && sameOwner(reported.owner, owner) ? reported.placed : undefined;
   }
 
   /**
@@ -101,8 +109,8 @@ export class HangReports {
     const listed = pending.listed.map((resource, index) => {
       const object = pending.listedObjects[index];
       if (!object || resource.site?.top?.origin === 'user') return resource;
-      const reported = this.reportedSites.get(object);
-      return reported ? { ...resource, ...reported } : resource;
+      const placed = this.siteAsReported(object, resource.owner);
+      return placed ? { ...resource, ...placed } : resource;
     });
     return { ...pending, listed };
   }
@@ -186,8 +194,9 @@ export class HangReports {
     if (skipped) finding.advice = [...(finding.advice ?? []), skipped];
     if (locks) finding.locks = locks;
     pending.listedObjects.forEach((object, index) => {
-      const { site, madeBy } = finding.pending[index] ?? {};
-      if (object && site) this.reportedSites.set(object, { site, ...(madeBy ? { madeBy } : {}) });
+      const { site, madeBy, owner } = finding.pending[index] ?? {};
+      if (!object || !site) return;
+      this.reportedSites.set(object, { placed: { site, ...(madeBy ? { madeBy } : {}) }, owner });
     });
     return finding;
   }
@@ -269,4 +278,8 @@ export class HangReports {
     // beforeEach/afterEach: the hung test's own hooks, or leftovers from another test's.
     return creator.test !== undefined && creator.test === hung.test ? 'hook' : 'earlier';
   }
+}
+
+function sameOwner(a: PendingResource['owner'], b: PendingResource['owner']): boolean {
+  return a?.kind === b?.kind && a?.name === b?.name && a?.testName === b?.testName;
 }

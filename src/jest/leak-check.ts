@@ -34,7 +34,10 @@ export interface LeakCheckContext {
   /** Units that hung (timed out or failed as idle): a hook's open resources are in its report. */
   hung?(unit: Unit): boolean;
   /** Where that hang report placed a resource it listed, if it did. */
-  siteAsReported?(resource: object): Pick<PendingResource, 'site' | 'madeBy'> | undefined;
+  siteAsReported?(
+    resource: object,
+    owner: PendingResource['owner'],
+  ): Pick<PendingResource, 'site' | 'madeBy'> | undefined;
   untracked<T>(fn: () => T): T;
   guard(action: () => void): void;
   /** What Jest closes itself when the file ends (its fake clock's ticker): never a leak. */
@@ -160,10 +163,11 @@ export class LeakWatch {
   /** How many timers each owner of a live timer had set when the grace began. */
   private timersBeforeGrace = new Map<Unit, number>();
 
+  /** Of every owner of something live: a loop between attempts has a socket, not a timer. */
   private timersSetByOwners(): Map<Unit, number> {
     const counts = new Map<Unit, number>();
     for (const record of this.tracker.live()) {
-      if (record.type === 'Timeout' && record.owner && !counts.has(record.owner)) {
+      if (record.owner && !counts.has(record.owner)) {
         counts.set(record.owner, this.tracker.timersSetBy(record.owner));
       }
     }
@@ -188,12 +192,15 @@ export class LeakWatch {
    * as the file ends).
    */
   private dueSoon(): boolean {
+    // Jest's fake clock's ticker is a timer due soon for ever, and Jest ends it itself.
+    const closedByJest = this.closedByJest();
     return this.tracker
       .live()
       .some(
         (record) =>
           record.type === 'Timeout' &&
           record.owner !== undefined &&
+          record.resource !== closedByJest &&
           !this.inHangReport(record.owner) &&
           keepsProcessAlive(record, { rearmed: true }) &&
           !keepsProcessAlive(record),
@@ -331,7 +338,7 @@ export class LeakWatch {
         testPath: leftBy?.testPath ?? this.context.testPath,
         testName: testNameOf(leftBy?.owner ?? owner),
         timedOut: leftBy ? leftBy.timedOut : true,
-        resource: { ...resource, ...this.context.siteAsReported?.(object) },
+        resource: { ...resource, ...this.context.siteAsReported?.(object, resource.owner) },
       });
     });
   }

@@ -143,7 +143,7 @@ export class HangwatchSession {
       verbose: context.verbose ?? false,
       alreadyReported: hungWith,
       hung: (unit) => this.hungUnits.has(unit),
-      siteAsReported: (resource) => this.reports.siteAsReported(resource),
+      siteAsReported: (resource, owner) => this.reports.siteAsReported(resource, owner),
       untracked: (fn) => this.tracker.untracked(fn),
       guard: (action) => this.guard(action),
       closedByJest: () => this.fakeTimers.jestTicker(),
@@ -190,7 +190,11 @@ export class HangwatchSession {
       if (!leftOvers.has(owner)) leftOvers.set(owner, this.leftOverOf(owner));
       return leftOvers.get(owner);
     };
-    this.tracker.markLeftOver(leftOverOf);
+    try {
+      this.tracker.markLeftOver(leftOverOf);
+    } catch {
+      // Later files only lose the name of this file's work; tracking must still stop.
+    }
     this.tracker.disable();
     this.locks.stop();
     if (this.recordingEvents) uninstallEventRecording();

@@ -9,8 +9,17 @@ describe('describeHandledErrors', () => {
   const mine = { unit: 'hung' };
   const other = { unit: 'another test' };
   const refused = 'connect ECONNREFUSED 127.0.0.1:6399';
-  const record = (emitter: object, message: string, owner: unknown, at: number, count = 1) => {
-    return new HangwatchHandledError(count, emitter, message, 'ECONNREFUSED', owner, at);
+  const record = (
+    emitter: object,
+    message: string,
+    owner: unknown,
+    at: number,
+    count = 1,
+    emits = Math.max(count, 1),
+  ) => {
+    const error = new HangwatchHandledError(count, emitter, message, 'ECONNREFUSED', owner, at);
+    error.emits = emits;
+    return error;
   };
 
   test("one entry per message, its emitters in order, each failure counted once; others' left out", () => {
@@ -40,6 +49,12 @@ describe('describeHandledErrors', () => {
       record(new Client(), refused, mine, 100 + attempt, 0),
     ]).flat();
     expect(describeHandledErrors(records, () => true, 0, 200)[0].count).toBe(10);
+  });
+
+  test('a client that re-emits its sockets’ errors keeps the count when their records are gone', () => {
+    // The ring kept the client's record only: it saw all 250, first seen on the sockets.
+    const records = [record(new Client(), refused, mine, 100, 0, 250)];
+    expect(describeHandledErrors(records, () => true, 0, 200)[0].count).toBe(250);
   });
 
   test('only since the unit started, newest first', () => {

@@ -37,11 +37,12 @@ const hungTest: Unit = { ref: { kind: 'test', name: 'orders › refunds a paymen
 const earlierTest: Unit = { ref: { kind: 'test', name: 'orders › creates an order' } };
 const hook: Unit = { ref: { kind: 'beforeEach', name: 'orders', testName: hungTest.ref.name } };
 const otherRunningTest: Unit = { ref: { kind: 'test', name: 'payments › runs concurrently' } };
+const setupHook: Unit = { ref: { kind: 'beforeAll', name: 'orders' } };
 
 const view: ResourceView<Unit> = {
   relationOf(owner): Relation | undefined {
     if (owner === hungTest) return 'this-test';
-    if (owner === hook) return 'hook';
+    if (owner === hook || owner === setupHook) return 'hook';
     if (owner === earlierTest) return 'earlier';
     // Another concurrently running test's resources, and Jest's own, stay out of the report.
     return undefined;
@@ -259,8 +260,11 @@ describe('buildHangFinding', () => {
     );
   });
 
-  test('an interval an earlier test left is no poll of this one', async () => {
-    timer(earlierTest, () => setInterval(noop, 2));
+  test.each([
+    ['an earlier test', earlierTest],
+    ['an enclosing beforeAll (a pool’s reaper)', setupHook],
+  ])('an interval %s started is no poll of this test', async (_, owner) => {
+    timer(owner, () => setInterval(noop, 2));
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(finding(10, { elapsedMs: 5_000 }).advice).not.toContainEqual(
       expect.objectContaining({ code: 'polling' }),
@@ -564,7 +568,12 @@ test('its own resources a package made with no line of its own are placed where 
   // not placed at the hook's line.
   const hookHang = buildHangFinding(
     { ...unit, phase: 'afterEach', forTest: unit.testName },
-    { listed: [resource('this-test', inside('superagent'))], omittedCount: 0, promises: [] },
+    {
+      // The hook's report relates the test's work to it as its test's ('hook'), not its own.
+      listed: [{ ...resource('this-test', inside('superagent')), relation: 'hook' as const }],
+      omittedCount: 0,
+      promises: [],
+    },
     {
       promisesTracked: false,
       awaits: [

@@ -61,9 +61,12 @@ export class HangwatchUnheardEmit {
  * nothing fails, and a test waiting on that client waits on. Repeats of one message on one
  * emitter only count up. `count` is the failures first seen on this emitter: one failure is
  * re-emitted along a chain (socket, request, the client's wrapper), and each retry fails on new
- * objects, so the sum over a message's emitters is how many times it happened.
+ * objects, so the sum over a message's emitters is how many times it happened. `emits` is every
+ * one this emitter saw: a long-lived client re-emitting its sockets' errors keeps the whole count
+ * when the ring has let go of the sockets' records.
  */
 export class HangwatchHandledError {
+  emits = 1;
   constructor(
     public count: number,
     readonly emitter: object,
@@ -314,6 +317,7 @@ function noteHandledError(emitter: EventEmitter, error: unknown): void {
   const known = byMessage?.get(message);
   if (known) {
     known.count += firstSeen;
+    known.emits++;
     known.at = realNow();
     return;
   }
