@@ -529,6 +529,16 @@ test('its own resources a package made with no line of its own are placed where 
     owner: { kind: 'test' as const, name: 'orders › refunds a payment' },
     site: { top, frames: [top] },
   });
+  // The test's await entered superagent at its line.
+  const awaitingSuperagent = {
+    promisesTracked: false,
+    awaits: [
+      {
+        steps: [{ frame: entered }],
+        awaiting: { kind: 'library' as const, packageName: 'superagent', enteredAt: entered },
+      },
+    ],
+  };
   const built = buildHangFinding(
     unit,
     {
@@ -548,15 +558,7 @@ test('its own resources a package made with no line of its own are placed where 
       omittedCount: 0,
       promises: [],
     },
-    {
-      promisesTracked: false,
-      awaits: [
-        {
-          steps: [{ frame: entered }],
-          awaiting: { kind: 'library', packageName: 'superagent', enteredAt: entered },
-        },
-      ],
-    },
+    awaitingSuperagent,
   );
   expect(built.pending[0]).toMatchObject({ site: { top: entered }, madeBy: inside('superagent') });
   // Another package's, and what an earlier test made: where they were.
@@ -574,15 +576,7 @@ test('its own resources a package made with no line of its own are placed where 
       omittedCount: 0,
       promises: [],
     },
-    {
-      promisesTracked: false,
-      awaits: [
-        {
-          steps: [{ frame: entered }],
-          awaiting: { kind: 'library', packageName: 'superagent', enteredAt: entered },
-        },
-      ],
-    },
+    awaitingSuperagent,
   );
   expect(hookHang.pending[0].site?.top).toEqual(inside('superagent'));
 });
