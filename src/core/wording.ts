@@ -136,7 +136,8 @@ export function leftOverErrorNote(leftBy: LeftBy, file: string): string {
   return `hangwatch: thrown by work that ${ownerWords(leftBy.owner)} of ${file} left running after its file ended (${why}), not by this file.`;
 }
 
-function ownerWords(owner: OwnerRef): string {
+/** How a report names the test, hook or module scope an owner is. */
+export function ownerWords(owner: OwnerRef): string {
   if (owner.kind === 'module') return 'the module scope';
   return unitLabel({
     phase: owner.kind,

@@ -1,5 +1,6 @@
 import { plural } from '../core/format';
-import type { Finding, KeptAliveResource } from '../core/model';
+import type { Finding, KeptAliveResource, OwnerRef } from '../core/model';
+import { ownerWords } from '../core/wording';
 import { renderBlockedLoopText, renderHangText, renderLeakText } from '../core/render-text';
 import { formatLocation, formatPath } from '../core/render/location';
 import { describePending } from '../core/render/pending';
@@ -89,14 +90,22 @@ export function renderKeptAlive(
   )) {
     const top = resource.site?.top;
     const where = top ? formatLocation(top, rootDir) : 'an unknown place';
-    const by = testName ? `test "${testName}"` : `${formatPath(testPath, rootDir)} (file level)`;
+    const file = formatPath(testPath, rootDir);
+    // A hung beforeAll or afterAll: named as the hook, not as its file's.
+    const hook = timedOut && !testName ? fileHookOf(resource) : undefined;
+    const by = testName
+      ? `test "${testName}"`
+      : hook
+        ? `the ${ownerWords(hook)} of ${file}`
+        : `${file} (file level)`;
     lines.push(`  ${process}: ${describePending(resource)}`);
     // Made by work that went on after its file: the site is that work's line, in that file.
     const after = resource.leftBy ? ', whose work went on after its file ended' : '';
     lines.push(`    created at ${where} by ${by}${after}`);
     if (timedOut) {
+      const unit = hook ? 'hook' : 'test';
       lines.push(
-        `    it timed out, and Jest does not stop a timed-out test's timers, loops or requests`,
+        `    it timed out, and Jest does not stop a timed-out ${unit}'s timers, loops or requests`,
       );
     }
   }
@@ -106,6 +115,11 @@ export function renderKeptAlive(
     lines.push(`  …and ${more} more${where}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function fileHookOf(resource: KeptAliveResource['resource']): OwnerRef | undefined {
+  const owner = resource.leftBy?.owner ?? resource.owner;
+  return owner?.kind === 'beforeAll' || owner?.kind === 'afterAll' ? owner : undefined;
 }
 
 /** Entries the terminal shows of the end-of-run list; the JSON report has them all. */

@@ -50,6 +50,6 @@ test('what a hung beforeAll or afterAll left open is in its report, not reported
   expect(run.stdout + run.stderr).not.toMatch(/(before|after)-all\.test\.js, after its last test/);
   // Still on the end-of-run list of what holds the process, as work Jest did not stop.
   expect(run.stderr).toMatch(
-    /created at before-all\.test\.js:7:16 by before-all\.test\.js \(file level\)\n\s+it timed out/,
+    /created at before-all\.test\.js:7:16 by the top-level beforeAll hook of before-all\.test\.js\n\s+it timed out, and Jest does not stop a timed-out hook's timers/,
   );
 });

@@ -74,6 +74,25 @@ test('what still holds the process open after the last test: process, resource, 
   expect(renderKeptAlive([], ROOT)).toBe('');
 });
 
+test('a timed-out beforeAll’s work is named by the hook, not as its file’s', () => {
+  const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
+  const text = renderKeptAlive(
+    [
+      {
+        process: 'worker 1',
+        testPath: `${ROOT}/db.test.js`,
+        testName: '',
+        timedOut: true,
+        resource: { ...leak.resources[0], owner: { kind: 'beforeAll', name: '' } },
+      },
+    ],
+    ROOT,
+  );
+  expect(text).toMatch(
+    /\n {4}created at \S+ by the top-level beforeAll hook of db\.test\.js\n {4}it timed out, and Jest does not stop a timed-out hook's timers, loops or requests\n$/,
+  );
+});
+
 test('a long end-of-run list counts every resource and shows the first 20, pointing at the JSON report', () => {
   const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
   const entries = Array.from({ length: 23 }, (_, index) => ({
