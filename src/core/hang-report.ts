@@ -13,7 +13,14 @@ import type {
   Relation,
 } from './model';
 import { REPORT_SCHEMA_VERSION } from './model';
-import { framesOf, isRunnerOwned, stackText, toCreationSite, type LazyStack } from './stack';
+import {
+  framesOf,
+  isRunnerOwned,
+  stackText,
+  timerCaller,
+  toCreationSite,
+  type LazyStack,
+} from './stack';
 import { LOOP_MIN_TIMERS, type ResourceRecord, type ResourceTracker } from './tracker';
 import { realNow } from './real-timers';
 
@@ -47,16 +54,9 @@ export interface BuildOptions {
 
 const RELATION_RANK: Record<Relation, number> = { 'this-test': 0, hook: 1, earlier: 2, unknown: 3 };
 
-/** Frames of the timer API itself, skipped to find who called it. */
-const TIMER_API_FILES = new Set([
-  'node:internal/async_hooks',
-  'node:internal/timers',
-  'node:timers',
-]);
-
 /** True when Node itself started the timer (an HTTP server's housekeeping), not a caller of the API. */
 function createdByNode(frames: Frame[]): boolean {
-  const caller = frames.find((frame) => !TIMER_API_FILES.has(frame.file));
+  const caller = timerCaller(frames);
   return (
     caller !== undefined &&
     caller.file.startsWith('node:') &&

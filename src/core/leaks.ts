@@ -85,14 +85,17 @@ export function keepsProcessAlive(
   { rearmed = false }: { rearmed?: boolean } = {},
 ): boolean {
   if (!LEAKABLE_TYPES.has(record.type)) return false;
-  const resource = record.resource as
-    { hasRef?: () => boolean; _idleTimeout?: number; _repeat?: number | null } | undefined;
+  const resource = record.resource as { hasRef?: () => boolean } | undefined;
   if (typeof resource?.hasRef === 'function' && !resource.hasRef()) return false;
-  if (record.type === 'Timeout' && resource && !resource._repeat && !rearmed) {
-    const dueIn = (resource._idleTimeout ?? 0) - (realNow() - record.createdAt);
-    if (dueIn <= SOON_MS) return false;
-  }
-  return true;
+  return rearmed || !isDueSoon(record);
+}
+
+/** A one-shot timer due within `SOON_MS`: it ends on its own, unless something arms the next. */
+export function isDueSoon(record: ResourceRecord<unknown>): boolean {
+  const timer = record.resource as { _idleTimeout?: number; _repeat?: number | null } | undefined;
+  if (record.type !== 'Timeout' || !timer || timer._repeat) return false;
+  const dueIn = (timer._idleTimeout ?? 0) - (realNow() - record.createdAt);
+  return dueIn <= SOON_MS;
 }
 
 /**

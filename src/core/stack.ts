@@ -346,6 +346,18 @@ const PASS_THROUGH_PACKAGES = new Set([
   '@sinonjs/fake-timers',
 ]);
 
+/** Frames of the timer API itself, skipped to find who called it. */
+const TIMER_API_FILES = new Set([
+  'node:internal/async_hooks',
+  'node:internal/timers',
+  'node:timers',
+]);
+
+/** The frame that called the timer API a timer's creation stack goes through. */
+export function timerCaller(frames: Frame[]): Frame | undefined {
+  return frames.find((frame) => !TIMER_API_FILES.has(frame.file));
+}
+
 /** True when the stack shows the test runner itself created the resource (its own timers, IPC). */
 export function isRunnerOwned(frames: Frame[]): boolean {
   const caller = frames.find(

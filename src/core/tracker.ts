@@ -346,7 +346,8 @@ export class ResourceTracker<Owner> {
       if (fromLibrary) this.carrierLinks.set(carrier, link);
       else (carrier as Record<symbol, Ancestry<Owner>>)[this.linkKey] = link;
     } else {
-      const leftOver = leftOverOf(running ?? executionAsyncResource());
+      // No link means no trigger record, so `running` was read above.
+      const leftOver = leftOverOf(running);
       if (leftOver) leftOverMarks.set(carrier, leftOver);
     }
   }

@@ -1,5 +1,5 @@
 import { isIdleZlib } from './describe-resource';
-import { isRunnerOwned, framesOf } from './stack';
+import { isRunnerOwned, framesOf, timerCaller } from './stack';
 import type { Frame } from './model';
 import type { ResourceRecord, ResourceTracker } from './tracker';
 
@@ -77,13 +77,7 @@ export class WakeSources {
  * nothing else failed up to a second later than alone.
  */
 function isHttpDateCache(frames: Frame[]): boolean {
-  const caller = frames.find(
-    (frame) =>
-      !frame.file.startsWith('node:internal/timers') &&
-      !frame.file.startsWith('node:internal/async_hooks') &&
-      frame.file !== 'node:timers',
-  );
-  return caller?.file === 'node:internal/http';
+  return timerCaller(frames)?.file === 'node:internal/http';
 }
 
 function countActive(): Map<string, number> {

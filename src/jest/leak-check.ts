@@ -8,6 +8,7 @@ import {
   capHeldOpen,
   describeHeldOpen,
   findLeaks,
+  isDueSoon,
   keepsProcessAlive,
   openKeepAliveRecords,
 } from '../core/leaks';
@@ -202,8 +203,8 @@ export class LeakWatch {
           record.owner !== undefined &&
           record.resource !== closedByJest &&
           !this.inHangReport(record.owner) &&
-          keepsProcessAlive(record, { rearmed: true }) &&
-          !keepsProcessAlive(record),
+          isDueSoon(record) &&
+          keepsProcessAlive(record, { rearmed: true }),
       );
   }
 
