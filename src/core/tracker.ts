@@ -128,6 +128,11 @@ interface ReusedHandle {
   handle: object;
 }
 
+/** What Node gives an HTTP client's response parser as its resource: the request it reads for. */
+interface ResponseParserResource {
+  req?: { socket?: { _handle?: { getAsyncId?: () => number } | null } | null };
+}
+
 function unwrapReused(type: string, resource: object): object {
   if (!type.endsWith('WRAP')) return resource;
   const reused = resource as Partial<ReusedHandle>;
@@ -249,7 +254,8 @@ export class ResourceTracker<Owner> {
       if (type === 'Timeout' && ignoresTimer?.(resource)) return;
       // Resources Node creates from a handle's own callback (a server accepting a connection)
       // run outside any async context: they belong to whoever created the handle.
-      const trigger = this.records.get(triggerAsyncId);
+      const trigger =
+        this.records.get(triggerAsyncId) ?? this.socketRecordOfResponse(type, resource);
       const parent = this.parentOf(trigger);
       const context = currentAsyncContext();
       const owner = options.ownerOf(context?.owner) ?? parent?.owner;
@@ -294,6 +300,22 @@ export class ResourceTracker<Owner> {
       trackPromises: options.promises,
     };
     this.hook = createHook(callbacks);
+  }
+
+  /**
+   * The socket an HTTP client's response parser reads from. Node makes the parser in a tick after
+   * the socket is assigned, so its trigger is that tick, not the socket: without this, what the
+   * response's callbacks create (socket.io's upgrade to a WebSocket after its polling handshake)
+   * lost the chain back to the user's call that made the request.
+   */
+  private socketRecordOfResponse(
+    type: string,
+    resource: object,
+  ): ResourceRecord<Owner> | undefined {
+    if (type !== 'HTTPCLIENTREQUEST') return undefined;
+    const handle = (resource as ResponseParserResource).req?.socket?._handle;
+    const socketId = typeof handle?.getAsyncId === 'function' ? handle.getAsyncId() : undefined;
+    return socketId === undefined ? undefined : this.records.get(socketId);
   }
 
   /**

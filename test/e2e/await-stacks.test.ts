@@ -265,6 +265,29 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     expect(topFrameOf(failure)).toContain('done.test.js:12:');
   });
 
+  test("done called by a socket.io client's listener (component-emitter): the socket, the event", () => {
+    const failure = run.failureOf('a welcome the chat server never sends');
+    expect(reportOf(failure)).toMatch(
+      /`done` would be called from here, which is still waiting \(innermost first\):\n +waits for event 'welcome' on a Socket for [\d.]+ m?s\n +socket-io\.test\.js:29:\d+ client\.on\('welcome', \(message\) => \{/,
+    );
+    // The client's socket, now placed at the user's connect, is what it started: it ranks first.
+    expect(topFrameOf(failure)).toContain('socket-io.test.js:28:');
+  });
+
+  test("a socket.io event awaited through the client's once: the wait and its line", () => {
+    const report = reportOf(run.failureOf('a typing notice nobody sends, awaited once'));
+    expect(report).toMatch(
+      /waits for event 'typing' on a Socket for [\d.]+ m?s; the wait began at socket-io\.test\.js:39:\d+ +await new Promise\(\(resolve\) => client\.once\('typing', resolve\)\);/,
+    );
+  });
+
+  test("socket.io's WebSocket, opened after its polling handshake: placed at the user's connect", () => {
+    const report = reportOf(run.failureOf('a welcome the chat server never sends'));
+    expect(report).toMatch(
+      /1\. TCP socket to 127\.0\.0\.1:\d+, open .*\n +created at socket-io\.test\.js:28:\d+ +client = connect\(url\);\n +made on its behalf inside ws, at /,
+    );
+  });
+
   test('done called from a promise callback: the async function it waits on, its await', () => {
     const failure = run.failureOf('done called after a promise that never settles');
     expect(reportOf(failure)).toMatch(

@@ -1,6 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { EventEmitterAsyncResource } from 'node:events';
 import * as crypto from 'node:crypto';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as zlib from 'node:zlib';
 import { performance } from 'node:perf_hooks';
@@ -378,6 +379,40 @@ describe('async ancestry through ticks', () => {
     const record = recordOf(tracker, timers[0]);
     expect(record).toBeDefined();
     expect(record!.root).toBeUndefined();
+  });
+});
+
+describe("an HTTP client's response", () => {
+  test('what its callbacks create is rooted at the socket of the request, made by the user', async () => {
+    const server = http.createServer((_request, response) => response.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as net.AddressInfo;
+    const owner: Owner = { name: 'test' };
+    let current: Owner | undefined;
+    const tracker = track({ owner: () => current });
+    let timer: NodeJS.Timeout | undefined;
+    cleanups.push(() => clearTimeout(timer));
+    await new Promise<void>((resolve) => {
+      current = owner;
+      function userMakesTheRequest() {
+        http.get({ port, host: '127.0.0.1', agent: false }, (response) => {
+          response.resume();
+          response.on('end', () => {
+            // A library reacting to the response (socket.io upgrading to a WebSocket).
+            timer = setTimeout(noop, 60_000);
+            resolve();
+          });
+        });
+      }
+      userMakesTheRequest();
+      current = undefined;
+    });
+    const record = recordOf(tracker, timer!);
+    expect(record).toBeDefined();
+    expect(record!.owner).toBe(owner);
+    expect((record!.root as ResourceRecord<Owner> | undefined)?.type).toBe('TCPWRAP');
+    expect(record!.root?.stack.stack).toContain('userMakesTheRequest');
   });
 });
 

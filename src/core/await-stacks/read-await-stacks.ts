@@ -523,7 +523,11 @@ function listenerOf(
   return undefined;
 }
 
-/** Who holds a listener function: an emitter's `_events[name]` (or its array), or `once`'s wrapper state. */
+/**
+ * Who holds a listener function: an emitter's `_events[name]` (or its array), or `once`'s wrapper
+ * state; or, for the component-emitter family (socket.io and its client, engine.io), the
+ * emitter's `_callbacks['$' + name]` array, or its `once` wrapper (a function whose `fn` it is).
+ */
 export function emitterHolding(
   graph: HeapGraph,
   listener: number,
@@ -537,18 +541,34 @@ export function emitterHolding(
       }
     }
   }
+  const held = heldByEvents(graph, listener);
+  if (held) return held;
+  for (const edge of graph.incoming(listener)) {
+    if (edge.name !== 'fn' || graph.type(edge.from) !== 'closure') continue;
+    const wrapped = heldByEvents(graph, edge.from);
+    if (wrapped) return wrapped;
+  }
+  return undefined;
+}
+
+/** The emitter whose `_events` or `_callbacks` table holds this function (alone or in an array). */
+function heldByEvents(
+  graph: HeapGraph,
+  listener: number,
+): { emitter: number; event: string } | undefined {
   for (const edge of graph.incoming(listener)) {
     const holders =
       graph.type(edge.from) === 'array' || edge.type === 'element'
         ? graph.incoming(edge.from).filter((e) => e.type === 'property')
-        : [{ ...edge, from: edge.from }];
+        : [edge];
     for (const holder of holders) {
       if (holder.type !== 'property' || typeof holder.name !== 'string') continue;
-      const eventsObject =
-        holder.type === 'property' && holders !== undefined ? holder.from : undefined;
-      if (eventsObject === undefined) continue;
-      const emitter = graph.incoming(eventsObject).find((e) => e.name === '_events')?.from;
-      if (emitter !== undefined) return { emitter, event: holder.name };
+      for (const table of graph.incoming(holder.from)) {
+        if (table.name === '_events') return { emitter: table.from, event: holder.name };
+        if (table.name === '_callbacks' && holder.name.startsWith('$')) {
+          return { emitter: table.from, event: holder.name.slice(1) };
+        }
+      }
     }
   }
   return undefined;
