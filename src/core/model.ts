@@ -413,6 +413,11 @@ export interface KeptAliveResource {
    * work Jest did not stop, still running after its file.
    */
   timedOut?: boolean;
+  /**
+   * The hook of its test that timed out waiting on it, when its creator did not (a test's
+   * connection that its afterEach's `close()` waited on): listed in that hook's hang report.
+   */
+  hungHook?: OwnerRef;
   resource: PendingResource;
 }
 

@@ -34,6 +34,8 @@ export interface LeakCheckContext {
   alreadyReported(test: Circus.TestEntry): boolean;
   /** Units that hung (timed out or failed as idle): a hook's open resources are in its report. */
   hung?(unit: Unit): boolean;
+  /** The per-test hook (beforeEach, afterEach) of this test that hung, if one did. */
+  hungHookOf?(test: Circus.TestEntry): Unit | undefined;
   /** Where that hang report placed a resource it listed, if it did. */
   siteAsReported?(
     resource: object,
@@ -320,12 +322,17 @@ export class LeakWatch {
       const setter = record.owner ?? record.leftOver;
       return setter !== undefined && this.tracker.timersSetBy(setter) >= LOOP_MIN_TIMERS;
     };
+    const creators = new Map<object, Unit>();
     const held = describeHeldOpen(
       this.tracker,
-      (record) =>
-        (record.leftOver !== undefined || reportedHung(record.owner)) &&
-        record.resource !== closedByJest &&
-        keepsProcessAlive(record, { rearmed: rearmed(record) }),
+      (record) => {
+        const holds =
+          (record.leftOver !== undefined || reportedHung(record.owner)) &&
+          record.resource !== closedByJest &&
+          keepsProcessAlive(record, { rearmed: rearmed(record) });
+        if (holds && record.owner && record.resource) creators.set(record.resource, record.owner);
+        return holds;
+      },
       (unit) => (unit ? ownerRef(unit) : undefined),
       Number.POSITIVE_INFINITY,
     );
@@ -334,14 +341,22 @@ export class LeakWatch {
       const object = held.objects[index];
       if (!object) return;
       const { leftBy, owner } = resource;
+      const hungHook = leftBy ? undefined : this.hungHookWaitingOn(creators.get(object));
       rememberKeptAlive(object, {
         process,
         testPath: leftBy?.testPath ?? this.context.testPath,
         testName: testNameOf(leftBy?.owner ?? owner),
         timedOut: leftBy ? leftBy.timedOut : true,
+        ...(hungHook ? { hungHook: ownerRef(hungHook) } : {}),
         resource: { ...resource, ...this.context.siteAsReported?.(object, resource.owner) },
       });
     });
+  }
+
+  /** For work whose creator did not hang: the hook of its test that did, waiting on it. */
+  private hungHookWaitingOn(creator: Unit | undefined): Unit | undefined {
+    if (!creator?.test || this.context.hung?.(creator)) return undefined;
+    return this.context.hungHookOf?.(creator.test);
   }
 
   private noteLateClose(suspect: Suspect): void {

@@ -70,6 +70,8 @@ export class HangwatchSession {
   private readonly snapshots = new Map<Unit, HangFinding>();
   /** Units failed as hung (timed out, or idle): Jest does not stop their work. */
   private readonly hungUnits = new WeakSet<Unit>();
+  /** The per-test hook that hung, by its test: what its test left open is in that hook's report. */
+  private readonly hungHooks = new WeakMap<Circus.TestEntry, Unit>();
   private readonly reports: HangReports;
   private recordingEvents = false;
   private readonly degradable = new Degradable(
@@ -143,6 +145,7 @@ export class HangwatchSession {
       verbose: context.verbose ?? false,
       alreadyReported: hungWith,
       hung: (unit) => this.hungUnits.has(unit),
+      hungHookOf: (test) => this.hungHooks.get(test),
       siteAsReported: (resource, owner) => this.reports.siteAsReported(resource, owner),
       untracked: (fn) => this.tracker.untracked(fn),
       guard: (action) => this.guard(action),
@@ -246,7 +249,7 @@ export class HangwatchSession {
         const snapshot = this.snapshots.get(unit);
         this.snapshots.delete(unit);
         if (event.outcome === 'timed_out') {
-          this.hungUnits.add(unit);
+          this.markHung(unit);
           this.reportHang(unit, event.error, snapshot);
         }
         break;
@@ -268,11 +271,18 @@ export class HangwatchSession {
     return this.wakeSources.firstWaker(this.tracker, this.fakeTimers.idleTicker()) !== undefined;
   }
 
+  private markHung(unit: Unit): void {
+    this.hungUnits.add(unit);
+    if ((unit.kind === 'beforeEach' || unit.kind === 'afterEach') && unit.test) {
+      this.hungHooks.set(unit.test, unit);
+    }
+  }
+
   private failIdle(unit: Unit): void {
     const abort = unit.abort;
     if (!abort || !unit.running) return;
     unit.abort = undefined;
-    this.hungUnits.add(unit);
+    this.markHung(unit);
     const finding = this.reports.build(unit, true, 'idle');
     publishFinding(finding);
     abort(this.reports.error(finding, unit));

@@ -84,25 +84,29 @@ export function renderKeptAlive(
   const lines = [
     `hangwatch: after the last test, ${plural(keptAlive.length, 'resource')} still ${keptAlive.length === 1 ? 'holds' : 'hold'} the process open (why Jest may not exit):`,
   ];
-  for (const { process, testPath, testName, timedOut, resource } of keptAlive.slice(
+  for (const { process, testPath, testName, timedOut, hungHook, resource } of keptAlive.slice(
     0,
     KEPT_ALIVE_SHOWN,
   )) {
     const top = resource.site?.top;
     const where = top ? formatLocation(top, rootDir) : 'an unknown place';
     const file = formatPath(testPath, rootDir);
-    // A hung beforeAll or afterAll: named as the hook, not as its file's.
-    const hook = timedOut && !testName ? fileHookOf(resource) : undefined;
-    const by = testName
-      ? `test "${testName}"`
-      : hook
-        ? `the ${ownerWords(hook)} of ${file}`
+    // Made in a hook: named as the hook, not as its test's or its file's.
+    const hook = hookOf(resource);
+    const by = hook
+      ? `the ${ownerWords(hook)} of ${file}`
+      : testName
+        ? `test "${testName}"`
         : `${file} (file level)`;
     lines.push(`  ${process}: ${describePending(resource)}`);
     // Made by work that went on after its file: the site is that work's line, in that file.
     const after = resource.leftBy ? ', whose work went on after its file ended' : '';
     lines.push(`    created at ${where} by ${by}${after}`);
-    if (timedOut) {
+    if (hungHook) {
+      lines.push(
+        `    the ${ownerWords(hungHook)} timed out waiting on it, and Jest does not stop what a timed-out hook waits on`,
+      );
+    } else if (timedOut) {
       const unit = hook ? 'hook' : 'test';
       lines.push(
         `    it timed out, and Jest does not stop a timed-out ${unit}'s timers, loops or requests`,
@@ -117,9 +121,9 @@ export function renderKeptAlive(
   return `${lines.join('\n')}\n`;
 }
 
-function fileHookOf(resource: KeptAliveResource['resource']): OwnerRef | undefined {
+function hookOf(resource: KeptAliveResource['resource']): OwnerRef | undefined {
   const owner = resource.leftBy?.owner ?? resource.owner;
-  return owner?.kind === 'beforeAll' || owner?.kind === 'afterAll' ? owner : undefined;
+  return owner && owner.kind !== 'test' && owner.kind !== 'module' ? owner : undefined;
 }
 
 /** Entries the terminal shows of the end-of-run list; the JSON report has them all. */

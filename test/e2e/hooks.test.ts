@@ -1,4 +1,5 @@
-import { runFixture, topFrameOf, type FixtureRun } from '../helpers/run-fixture';
+import { schemaErrors } from '../helpers/report-schema';
+import { reportFileOf, runFixture, topFrameOf, type FixtureRun } from '../helpers/run-fixture';
 
 let run: FixtureRun;
 beforeAll(async () => {
@@ -52,4 +53,13 @@ test('what a hung beforeAll or afterAll left open is in its report, not reported
   expect(run.stderr).toMatch(
     /created at before-all\.test\.js:7:16 by the top-level beforeAll hook of before-all\.test\.js\n\s+it timed out, and Jest does not stop a timed-out hook's timers/,
   );
+});
+
+test('the end-of-run list: a test’s connection its afterEach hung waiting on names that hook', () => {
+  expect(run.stderr).toMatch(
+    /created at after-each\.test\.js:13:16 by test "leaves a connection open"\n\s+the afterEach hook for test "leaves a connection open" timed out waiting on it, and Jest does not stop what a timed-out hook waits on\n/,
+  );
+  const report = reportFileOf('hooks');
+  expect(report.keptAlive?.map((entry) => entry.hungHook?.kind)).toContain('afterEach');
+  expect(schemaErrors(report)).toEqual([]);
 });

@@ -93,6 +93,37 @@ test('a timed-out beforeAll’s work is named by the hook, not as its file’s',
   );
 });
 
+test('a per-test hook is named as the hook; a test whose afterEach hung waiting on its work says so', () => {
+  const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
+  const afterEach = { kind: 'afterEach', name: '', testName: 'closes the pool' } as const;
+  const text = renderKeptAlive(
+    [
+      {
+        process: 'worker 1',
+        testPath: `${ROOT}/pool.test.js`,
+        testName: 'closes the pool',
+        timedOut: true,
+        resource: { ...leak.resources[0], owner: afterEach },
+      },
+      {
+        process: 'worker 1',
+        testPath: `${ROOT}/pool.test.js`,
+        testName: 'closes the pool',
+        timedOut: true,
+        hungHook: afterEach,
+        resource: { ...leak.resources[0], owner: { kind: 'test', name: 'closes the pool' } },
+      },
+    ],
+    ROOT,
+  );
+  expect(text).toContain(
+    `by the afterEach hook for test "closes the pool" of pool.test.js\n    it timed out, and Jest does not stop a timed-out hook's timers, loops or requests\n`,
+  );
+  expect(text).toContain(
+    `by test "closes the pool"\n    the afterEach hook for test "closes the pool" timed out waiting on it, and Jest does not stop what a timed-out hook waits on\n`,
+  );
+});
+
 test('a long end-of-run list counts every resource and shows the first 20, pointing at the JSON report', () => {
   const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
   const entries = Array.from({ length: 23 }, (_, index) => ({
