@@ -254,11 +254,13 @@ export class ResourceTracker<Owner> {
       if (type === 'Timeout' && ignoresTimer?.(resource)) return;
       // Resources Node creates from a handle's own callback (a server accepting a connection)
       // run outside any async context: they belong to whoever created the handle.
-      const trigger =
-        this.records.get(triggerAsyncId) ?? this.socketRecordOfResponse(type, resource);
-      const parent = this.parentOf(trigger);
       const context = currentAsyncContext();
-      const owner = options.ownerOf(context?.owner) ?? parent?.owner;
+      const contextOwner = options.ownerOf(context?.owner);
+      const trigger =
+        this.records.get(triggerAsyncId) ??
+        this.socketRecordOfResponse(type, resource, contextOwner);
+      const parent = this.parentOf(trigger);
+      const owner = contextOwner ?? parent?.owner;
       const leftOver = owner === undefined ? leftOverIn(context, parent) : undefined;
       const setter = owner ?? leftOver;
       if (type === 'Timeout' && typeof setter === 'object' && setter !== null) {
@@ -306,16 +308,21 @@ export class ResourceTracker<Owner> {
    * The socket an HTTP client's response parser reads from. Node makes the parser in a tick after
    * the socket is assigned, so its trigger is that tick, not the socket: without this, what the
    * response's callbacks create (socket.io's upgrade to a WebSocket after its polling handshake)
-   * lost the chain back to the user's call that made the request.
+   * lost the chain back to the user's call that made the request. A pooled keep-alive socket an
+   * earlier test made is no parent of a later test's request: its line is not this request's.
    */
   private socketRecordOfResponse(
     type: string,
     resource: object,
+    requestOwner: Owner | undefined,
   ): ResourceRecord<Owner> | undefined {
     if (type !== 'HTTPCLIENTREQUEST') return undefined;
     const handle = (resource as ResponseParserResource).req?.socket?._handle;
     const socketId = typeof handle?.getAsyncId === 'function' ? handle.getAsyncId() : undefined;
-    return socketId === undefined ? undefined : this.records.get(socketId);
+    const socket = socketId === undefined ? undefined : this.records.get(socketId);
+    return socket && (requestOwner === undefined || socket.owner === requestOwner)
+      ? socket
+      : undefined;
   }
 
   /**

@@ -23,7 +23,9 @@ const noop = () => {};
 const trackers: ResourceTracker<Owner>[] = [];
 const cleanups: (() => void | Promise<void>)[] = [];
 
-function track(options: { owner?: () => Owner | undefined; promises?: boolean } = {}) {
+function track(
+  options: { owner?: (contextOwner: unknown) => Owner | undefined; promises?: boolean } = {},
+) {
   const tracker = new ResourceTracker<Owner>({
     ownerOf: options.owner ?? (() => undefined),
     promises: options.promises ?? false,
@@ -383,36 +385,58 @@ describe('async ancestry through ticks', () => {
 });
 
 describe("an HTTP client's response", () => {
-  test('what its callbacks create is rooted at the socket of the request, made by the user', async () => {
+  async function serve() {
     const server = http.createServer((_request, response) => response.end('ok'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const { port } = server.address() as net.AddressInfo;
-    const owner: Owner = { name: 'test' };
-    let current: Owner | undefined;
-    const tracker = track({ owner: () => current });
-    let timer: NodeJS.Timeout | undefined;
-    cleanups.push(() => clearTimeout(timer));
-    await new Promise<void>((resolve) => {
-      current = owner;
-      function userMakesTheRequest() {
-        http.get({ port, host: '127.0.0.1', agent: false }, (response) => {
-          response.resume();
-          response.on('end', () => {
-            // A library reacting to the response (socket.io upgrading to a WebSocket).
-            timer = setTimeout(noop, 60_000);
-            resolve();
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  /** A request made as `owner`; a library reacts to its response with a timer (a reconnect). */
+  function requestAs(owner: Owner, port: number, agent: http.Agent | false) {
+    return new Promise<NodeJS.Timeout>((resolve) => {
+      applyInContext(
+        { owner },
+        Reflect.apply,
+        function userMakesTheRequest() {
+          http.get({ port, host: '127.0.0.1', agent }, (response) => {
+            response.resume();
+            response.on('end', () => {
+              const timer = setTimeout(noop, 60_000);
+              cleanups.push(() => clearTimeout(timer));
+              resolve(timer);
+            });
           });
-        });
-      }
-      userMakesTheRequest();
-      current = undefined;
+        },
+        null,
+        [],
+      );
     });
-    const record = recordOf(tracker, timer!);
-    expect(record).toBeDefined();
-    expect(record!.owner).toBe(owner);
-    expect((record!.root as ResourceRecord<Owner> | undefined)?.type).toBe('TCPWRAP');
-    expect(record!.root?.stack.stack).toContain('userMakesTheRequest');
+  }
+
+  test('what its callbacks create is rooted at the socket of the request, made by the user', async () => {
+    const port = await serve();
+    const tracker = track({ owner: (owner) => owner as Owner | undefined });
+    const owner: Owner = { name: 'test' };
+    const timer = await requestAs(owner, port, false);
+    const record = recordOf(tracker, timer);
+    expect(record?.owner).toBe(owner);
+    expect((record?.root as ResourceRecord<Owner> | undefined)?.type).toBe('TCPWRAP');
+    expect(record?.root?.stack.stack).toContain('userMakesTheRequest');
+  });
+
+  test("a pooled socket an earlier test made is no root of a later test's response work", async () => {
+    const port = await serve();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    cleanups.push(() => agent.destroy());
+    const tracker = track({ owner: (owner) => owner as Owner | undefined });
+    const earlier: Owner = { name: 'earlier test' };
+    const later: Owner = { name: 'later test' };
+    await requestAs(earlier, port, agent);
+    const timer = await requestAs(later, port, agent);
+    const record = recordOf(tracker, timer);
+    expect(record?.owner).toBe(later);
+    expect(record?.root === undefined || record.root.owner === later).toBe(true);
   });
 });
 
