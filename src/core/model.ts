@@ -242,6 +242,8 @@ export type AwaitedThing =
       /** The emitter's class name. */
       emitter: string;
       event: string;
+      /** Other events of that emitter whose listeners would settle it too (an 'error' rejecting it). */
+      orEvents?: string[];
       /** Where the wait began. */
       site?: CreationSite;
       waitingMs?: number;

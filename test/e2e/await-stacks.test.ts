@@ -288,6 +288,27 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     );
   });
 
+  test("a listener that wraps resolve: its event, not the reject listener's beside it", () => {
+    const report = reportOf(run.failureOf('a child process awaited through a wrapped resolve'));
+    expect(report).toMatch(
+      /waits for event 'exit' \(or 'error'\) on a ChildProcess for [\d.]+ m?s; the wait began at wrapped-resolve\.test\.js:9:\d+ +const code = await new Promise\(\(resolve, reject\) => \{/,
+    );
+    expect(
+      reportOf(run.failureOf('a reply awaited through a wrapped resolve, connect_error rejecting')),
+    ).toMatch(
+      /waits for event 'reply' \(or 'connect_error'\) on a Socket for [\d.]+ m?s; the wait began at socket-io\.test\.js:44:\d+/,
+    );
+  });
+
+  test('an event emitted before a wrapped-resolve listener was added: missed, with the emit line', () => {
+    const report = reportOf(
+      run.failureOf("a 'ready' emitted before the wait, awaited through a wrapped resolve"),
+    );
+    expect(report).toMatch(
+      /waits for event 'ready' \(or 'error'\) on a Cache for [\d.]+ m?s; the wait began at wrapped-resolve\.test\.js:27:\d+ .*\n +'ready' was emitted [\d.]+ m?s before this wait started, so the wait missed it; emitted at wrapped-resolve\.test\.js:21:\d+ +this\.emit\('ready'\);/,
+    );
+  });
+
   test('done called from a promise callback: the async function it waits on, its await', () => {
     const failure = run.failureOf('done called after a promise that never settles');
     expect(reportOf(failure)).toMatch(
@@ -348,6 +369,12 @@ describe('await stacks (Jest 30, CommonJS)', () => {
       via: 'pipeline',
       pipeline: { position: 1, length: 3 },
       state: { stream: 'Readable', readable: { endPushed: false } },
+    });
+    expect(awaitedIn('a child process awaited through a wrapped resolve')).toMatchObject({
+      kind: 'event',
+      emitter: 'ChildProcess',
+      event: 'exit',
+      orEvents: ['error'],
     });
     expect(awaitedIn('a promisified callback API that never calls back')).toMatchObject({
       kind: 'callback',

@@ -350,4 +350,33 @@ const unit = Promise.all([waitReady(), never()]);`);
     });
     expect(event?.steps[0].frame).toMatchObject({ line: 11, functionName: 'waitReady' });
   });
+
+  test("listeners that wrap resolve and reject: the resolving one's event first, the others beside it", () => {
+    const flows = flowsOf(`const { EventEmitter } = require('node:events');
+class Job extends EventEmitter {}
+const job = new Job();
+const unit = (async () => {
+  await new Promise((resolve, reject) => {
+    job.on('progress', (percent) => { job.percent = percent; });
+    job.on('failed', (message) => reject(new Error(message)));
+    job.on('done', (result) => resolve(result.value));
+  });
+})();`);
+    expect(flows[0].awaiting).toMatchObject({
+      kind: 'event',
+      emitter: 'Job',
+      event: 'done',
+      orEvents: ['failed'],
+    });
+  });
+
+  test('a wrapped resolve alone is an event wait, not a promise nobody settles', () => {
+    const flows = flowsOf(`const { EventEmitter } = require('node:events');
+const bus = new EventEmitter();
+const unit = (async () => {
+  await new Promise((resolve) => bus.once('drained', () => resolve()));
+})();`);
+    expect(flows[0].awaiting).toMatchObject({ kind: 'event', event: 'drained' });
+    expect(flows[0].awaiting).not.toHaveProperty('orEvents');
+  });
 });

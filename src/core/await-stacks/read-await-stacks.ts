@@ -18,6 +18,9 @@ import { probe, HangwatchEventWait, type HangwatchUnheardEmit } from './recorder
 import { HangwatchStreamWait, streamWaitOf, unendedInputOf } from './stream-waits';
 import { AwaitWalk } from './walk';
 import { realNow } from '../real-timers';
+import { callersOf } from './scope-callers';
+
+const CONTEXT = 'system / Context';
 
 const MAX_FLOWS = 8;
 const MAX_STEPS = 12;
@@ -303,7 +306,7 @@ export function promiseWaitsOn(
     if (executor && executor.origin !== 'user' && isLibrary(executor.packageName)) {
       return library(executor.packageName, entered);
     }
-    const listener = listenerOf(graph, promise);
+    const listener = listenerOf(reading, promise);
     if (listener) {
       return eventWait(graph, nodes, listener, siteOf(executor), probe.createdAt[index], now);
     }
@@ -507,20 +510,53 @@ function callbackWait(
   };
 }
 
-/** The emitter and event whose listener would settle this promise (its resolve or reject). */
-function listenerOf(
-  graph: HeapGraph,
-  promise: number,
-): { emitter: number; event: string } | undefined {
+/** An emitter's event whose listener would settle a promise, and its other such events. */
+interface SettlingListener {
+  emitter: number;
+  event: string;
+  /** Other events of that emitter whose listeners would settle it too (an 'error' rejecting it). */
+  orEvents: string[];
+}
+
+/**
+ * The emitter and event whose listener would settle this promise: a listener that is its resolve
+ * or reject, or a function of the user's that calls one (`job.on('done', (r) => resolve(r.value))`,
+ * where the scope of the executor holds `resolve`). One that resolves it comes first: with
+ * `job.on('error', reject)` beside it, the wait is for 'done', or 'error'.
+ */
+function listenerOf(reading: Reading, promise: number): SettlingListener | undefined {
+  const { graph, inspector } = reading;
+  const found: { emitter: number; event: string; rejects: boolean }[] = [];
   for (const contextEdge of graph.incoming(promise)) {
-    if (graph.name(contextEdge.from) !== 'system / Context') continue;
+    if (graph.name(contextEdge.from) !== CONTEXT) continue;
     for (const closureEdge of graph.incoming(contextEdge.from)) {
       if (closureEdge.name !== 'context' || graph.type(closureEdge.from) !== 'closure') continue;
-      const found = emitterHolding(graph, closureEdge.from);
-      if (found) return found;
+      const settles = settlingKind(graph, closureEdge.from);
+      // Only a promise's own resolving functions have callers worth following.
+      const callers = settles
+        ? callersOf(graph, inspector, closureEdge.from)
+        : [{ node: closureEdge.from }];
+      for (const caller of callers) {
+        const held = emitterHolding(graph, caller.node);
+        if (held) found.push({ ...held, rejects: settles === 'reject' });
+      }
     }
   }
-  return undefined;
+  const first = found.find((listener) => !listener.rejects) ?? found[0];
+  if (!first) return undefined;
+  const orEvents = found
+    .filter((listener) => listener.emitter === first.emitter && listener.event !== first.event)
+    .map((listener) => listener.event);
+  return { emitter: first.emitter, event: first.event, orEvents: [...new Set(orEvents)] };
+}
+
+/** Whether a function is a promise's resolve or its reject (V8's builtins), by its code. */
+function settlingKind(graph: HeapGraph, fn: number): 'resolve' | 'reject' | undefined {
+  const code = graph.follow(fn, 'code');
+  const match =
+    code === undefined ? null : /PromiseCapabilityDefault(Resolve|Reject)/.exec(graph.name(code));
+  if (!match) return undefined;
+  return match[1] === 'Reject' ? 'reject' : 'resolve';
 }
 
 /**
@@ -577,7 +613,7 @@ function heldByEvents(
 export function eventWait(
   graph: HeapGraph,
   nodes: ProbeNodes,
-  listener: { emitter: number; event: string },
+  listener: { emitter: number; event: string; orEvents?: string[] },
   site: CreationSite | undefined,
   startedAt: number,
   now: number,
@@ -592,6 +628,7 @@ export function eventWait(
     kind: 'event',
     emitter: graph.name(listener.emitter) || 'EventEmitter',
     event: listener.event,
+    ...(listener.orEvents?.length ? { orEvents: listener.orEvents } : {}),
     ...siteField(site),
     waitingMs: Math.round(now - startedAt),
     ...(emits[0] ? { missed: missedAt(emits[0], startedAt) } : {}),

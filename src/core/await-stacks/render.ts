@@ -98,8 +98,11 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
       const at = siteText(awaited.site, rootDir);
       const waiting =
         awaited.waitingMs !== undefined ? ` for ${formatDuration(awaited.waitingMs)}` : '';
+      const or = awaited.orEvents?.length
+        ? ` (or ${awaited.orEvents.map((event) => `'${event}'`).join(', ')})`
+        : '';
       const lines = [
-        `waits for event '${awaited.event}' on ${/^[AEIOU]/.test(awaited.emitter) ? 'an' : 'a'} ${awaited.emitter}${waiting}${at ? `; the wait began at ${at}` : ''}`,
+        `waits for event '${awaited.event}'${or} on ${/^[AEIOU]/.test(awaited.emitter) ? 'an' : 'a'} ${awaited.emitter}${waiting}${at ? `; the wait began at ${at}` : ''}`,
       ];
       if (awaited.missed) {
         const missedAt = siteText(awaited.missed.site, rootDir);
