@@ -165,7 +165,9 @@ export class HangwatchSession {
       this.fakeTimers.install();
       this.wrapFetch();
       wrapCoreEntryPoints();
-      if (context.options.awaitStacks) recordExplicitPromises(context.global);
+      if (context.options.awaitStacks) {
+        recordExplicitPromises(context.global, () => !this.madeByStoppedWork());
+      }
     });
   }
 
@@ -269,6 +271,20 @@ export class HangwatchSession {
     const running = [...this.lifecycle.running()].pop();
     if (running) this.fakeTimers.noticeInstalledClock(running);
     return this.wakeSources.firstWaker(this.tracker, this.fakeTimers.idleTicker()) !== undefined;
+  }
+
+  /**
+   * Whether the running code is work that goes on after its test ended (a timed-out test's poll
+   * loop, a leak) or after its file did: what it makes is no running unit's to wait on.
+   */
+  private madeByStoppedWork(): boolean {
+    const owner = currentAsyncContext()?.owner;
+    if (owner === undefined) return false;
+    if (isLeftOver(owner)) return true;
+    const unit = this.lifecycle.ownerOf(owner);
+    const perTest =
+      unit?.kind === 'test' || unit?.kind === 'beforeEach' || unit?.kind === 'afterEach';
+    return perTest && !unit.running;
   }
 
   private markHung(unit: Unit): void {

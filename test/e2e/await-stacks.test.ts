@@ -309,6 +309,15 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     );
   });
 
+  test("an earlier test's poll, left running, does not push a later test's await out of the record", () => {
+    const failure = run.failureOf(
+      'awaits a config that never loads, while the earlier poll still runs',
+    );
+    expect(reportOf(failure)).toMatch(
+      /It is awaiting \(innermost first\):\n +waits on a new Promise whose resolve and reject have not been called; its executor: poll-left-running\.test\.js:13:\d+ .*\n +poll-left-running\.test\.js:17:\d+ const config = await loadConfig\(\);/,
+    );
+  });
+
   test('done called from a promise callback: the async function it waits on, its await', () => {
     const failure = run.failureOf('done called after a promise that never settles');
     expect(reportOf(failure)).toMatch(
