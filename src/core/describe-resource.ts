@@ -258,6 +258,9 @@ function describeSocket(type: string, handle: Loose) {
   }
   if (request && typeof request.method === 'string') {
     details.httpRequest = `${request.method} ${String(request.path)}`;
+    // Written to but never ended (`req.write(body)` without `req.end()`): the server still
+    // waits for the rest of the body, and no response comes.
+    if (request.writableEnded === false && bytesRead === 0) details.requestNotEnded = true;
   }
   return {
     kind: isPipe ? 'pipe' : acceptedBy ? 'TCP connection (server side)' : 'TCP socket',
@@ -289,8 +292,16 @@ function describeChild(handle: Loose) {
   const args = Array.isArray(child?.spawnargs) ? (child.spawnargs as string[]) : [];
   const quote = (arg: string) => (/\s/.test(arg) ? JSON.stringify(arg) : arg);
   const command = args.map(quote).join(' ');
+  // Written to but never ended: a program reading its input (cat, a CLI) waits for its end.
+  const stdin = child?.stdin as Loose | null | undefined;
+  const stdinNotEnded =
+    stdin?.writableEnded === false && Number(stdin.bytesWritten ?? stdin._bytesDispatched ?? 0) > 0;
   return {
     kind: 'child process',
-    details: { ...(pid !== undefined ? { pid } : {}), ...(command ? { command } : {}) },
+    details: {
+      ...(pid !== undefined ? { pid } : {}),
+      ...(command ? { command } : {}),
+      ...(stdinNotEnded ? { stdinNotEnded: true } : {}),
+    },
   };
 }

@@ -189,6 +189,25 @@ describe('describeResource: sockets and servers', () => {
     );
   });
 
+  test('an HTTP request written to but never ended says so; once ended, it does not', async () => {
+    const server = await listeningServer(http.createServer());
+    const request = http.request({ port: portOf(server), host: '127.0.0.1', method: 'POST' });
+    request.on('error', noop);
+    cleanups.push(() => void request.destroy());
+    request.write('hello');
+    const socket = await new Promise<net.Socket>((resolve) => request.once('socket', resolve));
+    if (socket.connecting) await new Promise((resolve) => socket.once('connect', resolve));
+    const described = describeWithSummary('TCPWRAP', handleOf(socket), 2_000, false);
+    expect(described.details).toMatchObject({ httpRequest: 'POST /', requestNotEnded: true });
+    expect(described.summary).toMatch(
+      /^HTTP POST \/ over TCP socket to .*: the request was never ended \(end\(\) not called\), so the server still waits for its body$/,
+    );
+    request.end();
+    expect(
+      describeWithSummary('TCPWRAP', handleOf(socket), 2_000, false).details,
+    ).not.toHaveProperty('requestNotEnded');
+  });
+
   test('an HTTP server is described as an HTTP server', async () => {
     const server = await listeningServer(http.createServer());
     expect(describeWithSummary('TCPSERVERWRAP', handleOf(server), 10, false)).toMatchObject({
@@ -224,6 +243,28 @@ describe('describeResource: child processes', () => {
       auxiliary: false,
       passive: false,
     });
+  });
+
+  test('a child whose stdin was written to but never ended says so', () => {
+    const child = spawn(process.execPath, ['-e', 'process.stdin.resume()'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    cleanups.push(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill();
+      await exited;
+    });
+    child.stdin!.write('rows\n');
+    const described = describeWithSummary('PROCESSWRAP', handleOf(child), 1_000, false);
+    expect(described.details).toMatchObject({ stdinNotEnded: true });
+    expect(described.summary).toMatch(
+      /: its stdin was written to but never ended \(stdin\.end\(\) not called\)/,
+    );
+    child.stdin!.end();
+    expect(
+      describeWithSummary('PROCESSWRAP', handleOf(child), 1_000, false).details,
+    ).not.toHaveProperty('stdinNotEnded');
   });
 
   test('a long command is shortened in the summary but kept whole in the details', () => {

@@ -143,7 +143,11 @@ function socketText(type: string, details: PendingFacts['details'], age: string)
         : 'no data sent or received'
       : `${formatBytes(bytesWritten)} sent, ${formatBytes(bytesRead)} received`;
   const state = connecting ? 'still connecting' : `open ${age}`;
-  return `${what}, ${state}, ${traffic}`;
+  const unended =
+    details.requestNotEnded === true
+      ? ': the request was never ended (end() not called), so the server still waits for its body'
+      : '';
+  return `${what}, ${state}, ${traffic}${unended}`;
 }
 
 /** The executable (the first word of `command`, JSON-quoted when it has spaces) and the rest. */
@@ -167,9 +171,13 @@ function childText(details: PendingFacts['details'], age: string): string {
   const pipes = number(details.stdioPipes);
   const stdio =
     pipes !== undefined && pipes > 0 ? ` (${pipes} stdio pipe${pipes === 1 ? '' : 's'} open)` : '';
+  const stdin =
+    details.stdinNotEnded === true
+      ? ': its stdin was written to but never ended (stdin.end() not called), and a program reading its input waits for that end'
+      : '';
   return `child process${pid !== undefined ? ` ${pid}` : ''}${
     shortCommand ? ` \`${shortCommand}\`` : ''
-  } still running after ${age}${stdio}`;
+  } still running after ${age}${stdio}${stdin}`;
 }
 
 function promiseText(details: PendingFacts['details'], age: string): string {
