@@ -181,7 +181,7 @@ export function describeResource(
       return {
         ...base,
         kind: 'worker thread',
-        details: {},
+        details: workerLoad(resource as Loose | undefined),
       };
     case 'MESSAGEPORT':
       return { ...base, kind: 'MessagePort', details: {} };
@@ -232,6 +232,29 @@ function describeTimer(timer: Loose, ageMs: number): Pick<ResourceDescription, '
   if (delay !== undefined) details.delayMs = delay;
   if (leftMs !== undefined) details.leftMs = Math.round(leftMs);
   return { kind: 'timer', details };
+}
+
+/**
+ * How busy a worker thread's event loop has been since it started, from its handle (what
+ * `worker.performance.eventLoopUtilization()` reads): a worker stuck in an endless loop is busy
+ * all the time, one waiting for a message hardly at all.
+ */
+function workerLoad(handle: Loose | undefined): Record<string, number> {
+  const loopIdleTime = handle?.loopIdleTime;
+  const loopStartTime = handle?.loopStartTime;
+  if (typeof loopIdleTime !== 'function' || typeof loopStartTime !== 'function') return {};
+  try {
+    // Milliseconds on the process's high-resolution clock; -1 before its loop first turned.
+    const startedAt = Number(loopStartTime.call(handle));
+    const idleMs = Number(loopIdleTime.call(handle));
+    const loopMs = Number(process.hrtime.bigint()) / 1e6 - startedAt;
+    if (!(startedAt > 0) || !(loopMs > 0) || !(idleMs >= 0)) return {};
+    const busyPercent = Math.min(100, Math.max(0, Math.round((100 * (loopMs - idleMs)) / loopMs)));
+    return { busyPercent, loopMs: Math.round(loopMs) };
+  } catch {
+    // A worker that exited meanwhile: nothing to read.
+    return {};
+  }
 }
 
 function describeSocket(type: string, handle: Loose) {

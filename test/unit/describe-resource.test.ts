@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as crypto from 'node:crypto';
 import * as net from 'node:net';
+import { Worker } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
 import { describeResource } from '../../src/core/describe-resource';
 import { describePending } from '../../src/core/render/pending';
@@ -274,6 +275,59 @@ describe('describeResource: child processes', () => {
     expect(described.details.command).toBe(`${process.execPath} -e ${JSON.stringify(script)}`);
     expect(described.summary).toMatch(/`[^`]{77}\.\.\.` still running after 0 ms$/);
   });
+});
+
+describe('describeResource: worker threads', () => {
+  function workerHandle(worker: Worker): object {
+    const key = Object.getOwnPropertySymbols(worker).find(
+      (symbol) => symbol.description === 'kHandle',
+    );
+    const handle = key && (worker as unknown as Record<symbol, object | null>)[key];
+    if (!handle) throw new Error('no worker handle');
+    return handle;
+  }
+
+  /**
+   * Describes the worker until `settled` holds for its facts: its share moves as time passes, so
+   * no fixed wait is assumed (a loaded machine only takes longer).
+   */
+  async function describedWhen(worker: Worker, settled: (busy: number) => boolean) {
+    for (;;) {
+      const described = describeWithSummary('WORKER', workerHandle(worker), 0, false);
+      const busy = described.details.busyPercent;
+      if (typeof busy === 'number' && settled(busy)) return described;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  function startWorker(source: string): Worker {
+    const worker = new Worker(source, { eval: true });
+    cleanups.push(() => worker.terminate().then(noop));
+    return worker;
+  }
+
+  test('one spinning in an endless loop reads as busy all the time', async () => {
+    const worker = startWorker(
+      "require('node:worker_threads').parentPort.once('message', () => { for (;;); });",
+    );
+    await new Promise((resolve) => worker.once('online', resolve));
+    worker.postMessage('go');
+    const described = await describedWhen(worker, (busy) => busy >= 90);
+    expect(described.summary).toMatch(
+      /^worker thread still running, busy \d+% of its [\d.]+ m?s: it runs JavaScript without a break/,
+    );
+  }, 30_000);
+
+  test('one waiting for a message reads as idle', async () => {
+    const worker = startWorker(
+      "require('node:worker_threads').parentPort.on('message', () => {});",
+    );
+    await new Promise((resolve) => worker.once('online', resolve));
+    const described = await describedWhen(worker, (busy) => busy <= 10);
+    expect(described.summary).toMatch(
+      /^worker thread still running, idle \(busy \d+% of its [\d.]+ m?s\): it waits for a message or an event$/,
+    );
+  }, 30_000);
 });
 
 describe('describeResource: other types', () => {

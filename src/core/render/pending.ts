@@ -81,7 +81,7 @@ function fromFacts({ type, kind, details, ageMs }: PendingFacts): string {
     case 'FSEVENTWRAP':
       return 'file watcher still watching';
     case 'WORKER':
-      return 'worker thread still running';
+      return workerText(details);
     case 'MESSAGEPORT':
       return 'MessagePort still open';
     case 'SIGNALWRAP':
@@ -178,6 +178,21 @@ function childText(details: PendingFacts['details'], age: string): string {
   return `child process${pid !== undefined ? ` ${pid}` : ''}${
     shortCommand ? ` \`${shortCommand}\`` : ''
   } still running after ${age}${stdio}${stdin}`;
+}
+
+/** A worker thread, with how busy its event loop has been (see `describe-resource`). */
+function workerText(details: PendingFacts['details']): string {
+  const busy = number(details.busyPercent);
+  const loopMs = number(details.loopMs);
+  if (busy === undefined || loopMs === undefined) return 'worker thread still running';
+  const share = `${busy}% of its ${formatDuration(loopMs)}`;
+  if (busy >= 90) {
+    return `worker thread still running, busy ${share}: it runs JavaScript without a break (a long or endless loop)`;
+  }
+  if (busy <= 10) {
+    return `worker thread still running, idle (busy ${share}): it waits for a message or an event`;
+  }
+  return `worker thread still running (busy ${share})`;
 }
 
 function promiseText(details: PendingFacts['details'], age: string): string {
