@@ -265,6 +265,8 @@ export type AwaitedThing =
       /** A promise made inside a package (a limiter's queue, a pool's waiting list). */
       kind: 'library';
       packageName: string;
+      /** The package the user's line called, when the wait is inside another one it uses. */
+      calledPackage?: string;
       /** The user line that entered the package. */
       enteredAt?: Frame;
       enteredSourceLine?: string;

@@ -318,6 +318,16 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     );
   });
 
+  test("a wait inside a package the user's call reaches through another (execa's get-stream), written once for its two flows", () => {
+    const report = reportOf(run.failureOf('awaits a command that never exits, through execa'));
+    expect(report).toMatch(
+      /It is awaiting, in 2 concurrent flows \(innermost first\):\n +flows 1 and 2 \(the same awaits\):\n +waits inside get-stream, reached through execa, entered at execa\.test\.js:4:\d+ /,
+    );
+    expect(report).toMatch(
+      /1\. child process \d+ `node -e "setInterval\(\(\) => \{\}, 1000\)"` still running/,
+    );
+  });
+
   test('done called from a promise callback: the async function it waits on, its await', () => {
     const failure = run.failureOf('done called after a promise that never settles');
     expect(reportOf(failure)).toMatch(

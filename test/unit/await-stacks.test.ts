@@ -63,6 +63,19 @@ describe('event-wait cycles', () => {
   });
 });
 
+describe('the await section', () => {
+  test('flows that read the same are written once, under all their numbers', () => {
+    const file = path.join(dir, 'flows.js');
+    const same = eventFlow(file, 4, 'data');
+    const finding = { awaits: [same, eventFlow(file, 8, 'end'), same] } as HangFinding;
+    const lines = renderAwaitSection(finding, dir);
+    expect(lines[0]).toBe('It is awaiting, in 3 concurrent flows (innermost first):');
+    expect(lines).toContain('  flows 1 and 3 (the same awaits):');
+    expect(lines).toContain('  flow 2:');
+    expect(lines.filter((line) => line.includes("event 'data'"))).toHaveLength(1);
+  });
+});
+
 /** Runs a script in a bare Node process with hangwatch's recorders on; prints the flows as JSON. */
 function flowsOf(body: string): AwaitFlow[] {
   return runCase(body, 'readAwaitStacks(unit)') as AwaitFlow[];

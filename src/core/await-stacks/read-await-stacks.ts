@@ -304,7 +304,7 @@ export function promiseWaitsOn(
     const position = executorNode === undefined ? undefined : graph.position(executorNode);
     const executor = position ? inspector.frame(position) : undefined;
     if (executor && executor.origin !== 'user' && isLibrary(executor.packageName)) {
-      return library(executor.packageName, entered);
+      return library(executor.packageName, entered, steps);
     }
     const listener = listenerOf(reading, promise);
     if (listener) {
@@ -320,7 +320,7 @@ export function promiseWaitsOn(
   if (isMockResult(graph, sources)) return { kind: 'mock' };
   const innermost = steps[0]?.frame;
   if (innermost && innermost.origin !== 'user' && isLibrary(innermost.packageName)) {
-    return library(innermost.packageName, entered);
+    return library(innermost.packageName, entered, steps);
   }
   return undefined;
 }
@@ -441,10 +441,22 @@ function siteField(site: CreationSite | undefined): { site?: CreationSite } {
   return site ? { site } : {};
 }
 
-function library(packageName: string, entered: AwaitStep | undefined): AwaitedThing {
+function library(
+  packageName: string,
+  entered: AwaitStep | undefined,
+  steps: AwaitStep[],
+): AwaitedThing {
+  // The package the user's line called, when the wait is deeper, in another one it uses (execa
+  // reading a child's output through get-stream).
+  const callee = entered ? steps[steps.indexOf(entered) - 1]?.frame : undefined;
+  const calledPackage =
+    callee?.origin === 'dependency' && callee.packageName && callee.packageName !== packageName
+      ? callee.packageName
+      : undefined;
   return {
     kind: 'library',
     packageName,
+    ...(calledPackage ? { calledPackage } : {}),
     ...(entered ? { enteredAt: entered.frame } : {}),
     ...(entered?.sourceLine !== undefined ? { enteredSourceLine: entered.sourceLine } : {}),
   };

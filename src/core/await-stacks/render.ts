@@ -35,17 +35,44 @@ export function renderDoneCallersSection(finding: HangFinding, rootDir: string):
   return flowSection(heading, 'place', callers, rootDir);
 }
 
+/**
+ * Each flow's lines; flows that read the same (`Promise.all` over the same helper, execa reading
+ * stdout and stderr alike) are written once, under the numbers of all of them.
+ */
 function flowSection(heading: string, each: string, flows: AwaitFlow[], rootDir: string): string[] {
   const lines = [heading];
   const several = flows.length > 1;
+  const indent = several ? '    ' : '  ';
+  const groups: { numbers: number[]; lines: string[]; key: string }[] = [];
   flows.forEach((flow, index) => {
-    const indent = several ? '    ' : '  ';
-    if (several) lines.push(`  ${each} ${index + 1}:`);
     const awaiting = flow.awaiting ? describeAwaited(flow.awaiting, rootDir) : [];
-    lines.push(...awaiting.map((line) => `${indent}${line}`));
-    lines.push(...stepLines(flow, rootDir, indent));
+    const flowLines = [
+      ...awaiting.map((line) => `${indent}${line}`),
+      ...stepLines(flow, rootDir, indent),
+    ];
+    const key = flowLines.join('\n');
+    const same = groups.find((group) => group.key === key);
+    if (same) same.numbers.push(index + 1);
+    else groups.push({ numbers: [index + 1], lines: flowLines, key });
   });
+  for (const group of groups) {
+    if (several) {
+      lines.push(
+        group.numbers.length === 1
+          ? `  ${each} ${group.numbers[0]}:`
+          : `  ${each}s ${listNumbers(group.numbers)} (the same awaits):`,
+      );
+    }
+    lines.push(...group.lines);
+  }
   return lines;
+}
+
+/** 1, 2 and 3 */
+function listNumbers(numbers: number[]): string {
+  return numbers.length === 1
+    ? String(numbers[0])
+    : `${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}`;
 }
 
 function where(frame: Frame, rootDir: string): string {
@@ -89,8 +116,9 @@ export function describeAwaited(awaited: AwaitedThing, rootDir: string): string[
       const entered = awaited.enteredAt
         ? `, entered at ${where(awaited.enteredAt, rootDir)}${awaited.enteredSourceLine ? `   ${awaited.enteredSourceLine}` : ''}`
         : '';
+      const through = awaited.calledPackage ? `, reached through ${awaited.calledPackage}` : '';
       return [
-        `waits inside ${awaited.packageName}${entered}`,
+        `waits inside ${awaited.packageName}${through}${entered}`,
         ...holderLines(awaited.packageName, awaited.holders ?? [], rootDir),
       ];
     }
