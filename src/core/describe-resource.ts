@@ -191,7 +191,7 @@ export function describeResource(
       return {
         ...base,
         kind: 'terminal stream',
-        details: {},
+        details: isStandardInput(resource) ? { standardInput: true } : {},
       };
     case 'ZLIB': {
       // Idle, it only waits for whoever writes to it or reads from it, as a server waits.
@@ -235,6 +235,18 @@ function describeTimer(timer: Loose, ageMs: number): Pick<ResourceDescription, '
 }
 
 /**
+ * The process's standard input (what `process.stdin` reads), by its descriptor: comparing with
+ * `process.stdin` would create that stream where no code had asked for it yet.
+ */
+function isStandardInput(handle: unknown): boolean {
+  try {
+    return (handle as { fd?: unknown } | undefined)?.fd === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * How busy a worker thread's event loop has been since it started, from its handle (what
  * `worker.performance.eventLoopUtilization()` reads): a worker stuck in an endless loop is busy
  * all the time, one waiting for a message hardly at all.
@@ -268,6 +280,7 @@ function describeSocket(type: string, handle: Loose) {
   const acceptedBy = (socket?.server ?? socket?._server) as Loose | undefined;
   const request = socket?._httpMessage as Loose | undefined;
   const details: Record<string, string | number | boolean> = { bytesRead, bytesWritten };
+  if (isPipe && isStandardInput(handle)) details.standardInput = true;
   if (remote) details.remote = remote;
   if (local) details.local = local;
   if (connecting) details.connecting = true;

@@ -135,6 +135,7 @@ export function collectPending<Owner>(
   }
   foldCompanions(candidates);
   foldFetchSockets(candidates);
+  foldServerSides(candidates);
   const primary = candidates.filter((candidate) => !candidate.auxiliary);
   // Helper resources (a server's housekeeping timer, the request riding a socket) only matter
   // when there is nothing more telling to show.
@@ -251,6 +252,33 @@ function foldFetchSockets(candidates: Candidate[]): void {
     if (candidate.pending.type === 'TCPWRAP' && handles.has(candidate.resource))
       candidate.auxiliary = true;
   }
+}
+
+/**
+ * The server side of a connection whose client side is listed too (a test's request to a server
+ * of its beforeAll): one connection, listed once, as the client's socket the test made; the
+ * server's entry counts it among its open connections. Each earlier test's connection added one
+ * more entry "accepted by the server" to every later report.
+ */
+function foldServerSides(candidates: Candidate[]): void {
+  const clientEnds = new Set<string>();
+  for (const { pending } of candidates) {
+    const { local, remote, accepted } = pending.details;
+    if (accepted !== true && typeof local === 'string' && typeof remote === 'string') {
+      clientEnds.add(`${unmapped(local)}>${unmapped(remote)}`);
+    }
+  }
+  if (clientEnds.size === 0) return;
+  for (const candidate of candidates) {
+    const { local, remote, accepted } = candidate.pending.details;
+    if (accepted !== true || typeof local !== 'string' || typeof remote !== 'string') continue;
+    if (clientEnds.has(`${unmapped(remote)}>${unmapped(local)}`)) candidate.auxiliary = true;
+  }
+}
+
+/** An IPv4 address as a dual-stack server sees it (`[::ffff:127.0.0.1]:80`), as its client does. */
+function unmapped(address: string): string {
+  return address.replace(/^\[::ffff:(\d+\.\d+\.\d+\.\d+)\]/i, '$1');
 }
 
 /**

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import {
@@ -178,6 +179,24 @@ describe('collectPending', () => {
     expect(listed.map((resource) => resource.type)).toEqual(['PROCESSWRAP']);
     expect(listed[0].details).toMatchObject({ pid: child.pid, stdioPipes: 3 });
     expect(describePending(listed[0])).toMatch(/ \(3 stdio pipes open\)$/);
+  });
+
+  test("folds a connection's server side into its client side, on a dual-stack server too", async () => {
+    const server = net.createServer(() => {});
+    // On '::', dual-stack: the server sees its IPv4 client as [::ffff:127.0.0.1].
+    await new Promise<void>((resolve) => as(setupHook, () => server.listen(0, resolve)));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    const client = as(hungTest, () =>
+      net.connect((server.address() as net.AddressInfo).port, '127.0.0.1'),
+    );
+    cleanups.push(() => void client.destroy());
+    (await accepted).on('error', () => {});
+    const { listed } = collectPending(tracker, view, { maxListed: 10 });
+    expect(listed.map((resource) => [resource.type, resource.kind])).toEqual([
+      ['TCPWRAP', 'TCP socket'],
+      ['TCPSERVERWRAP', 'TCP server'],
+    ]);
   });
 
   test("folds a worker's own message ports into the worker; a channel of the test's stays", async () => {

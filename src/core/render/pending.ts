@@ -87,7 +87,9 @@ function fromFacts({ type, kind, details, ageMs }: PendingFacts): string {
     case 'SIGNALWRAP':
       return 'process signal listener';
     case 'TTYWRAP':
-      return 'terminal (TTY) stream open';
+      return details.standardInput === true
+        ? `standard input (process.stdin, a terminal), read for ${age}${STDIN_NOTE}`
+        : 'terminal (TTY) stream open';
     case 'ZLIB':
       return zlibText(details);
     case 'PROMISE':
@@ -116,11 +118,18 @@ function timerText(details: PendingFacts['details'], age: string): string {
   return `setTimeout ${Math.round(delay)} ms (${formatDuration(number(details.leftMs) ?? 0)} left)`;
 }
 
+/** Under Jest nobody types into a test's standard input: code that reads it waits for ever. */
+const STDIN_NOTE =
+  ": nothing types into a test run's standard input (a Jest worker's is an idle pipe; in CI there is no terminal): give the code a stream of its own";
+
 function socketText(type: string, details: PendingFacts['details'], age: string): string {
   const remote = text(details.remote);
   const local = text(details.local);
   const connecting = details.connecting === true;
   let what: string;
+  if (details.standardInput === true) {
+    return `standard input (process.stdin), read for ${age}, ${number(details.bytesRead) ? `${formatBytes(number(details.bytesRead) ?? 0)} received` : 'no data received'}${STDIN_NOTE}`;
+  }
   if (type === 'PIPEWRAP') {
     what = 'pipe';
   } else if (details.accepted === true) {
