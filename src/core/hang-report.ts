@@ -38,6 +38,8 @@ export interface HungUnit {
   handledErrors?: HangFinding['handledErrors'];
   /** How many timers its own work set while it ran. */
   timersSet?: number;
+  /** How many `setImmediate` callbacks it scheduled while it ran (see `timersSet`). */
+  immediatesSet?: number;
   attempt: number;
 }
 
@@ -451,14 +453,20 @@ function attributeToAwaitedPackage(
  * set in the last quarter of that wait (a single long timer would be as old as the wait).
  */
 function pollingAdvice(unit: HungUnit, listed: PendingResource[]): HangAdvice | undefined {
+  const recent = (type: string) =>
+    listed.find(
+      (entry) =>
+        entry.type === type &&
+        (entry.relation === 'this-test' || entry.relation === 'hook') &&
+        entry.ageMs < unit.elapsedMs / 4,
+    );
+  const immediates = unit.immediatesSet ?? 0;
+  if (immediates >= LOOP_MIN_TIMERS && recent('Immediate')) {
+    return { code: 'polling', timers: immediates, immediate: true };
+  }
   const timers = unit.timersSet ?? 0;
   if (timers < LOOP_MIN_TIMERS) return intervalPollAdvice(unit, listed);
-  const latest = listed.find(
-    (entry) =>
-      entry.type === 'Timeout' &&
-      (entry.relation === 'this-test' || entry.relation === 'hook') &&
-      entry.ageMs < unit.elapsedMs / 4,
-  );
+  const latest = recent('Timeout');
   if (!latest) return intervalPollAdvice(unit, listed);
   const delayMs = latest.details.delayMs;
   return { code: 'polling', timers, ...(typeof delayMs === 'number' ? { delayMs } : {}) };

@@ -529,11 +529,13 @@ export type HangAdvice =
        * It set `timers` timers while it waited, and its pending one (of `delayMs`) is recent: a
        * poll or retry loop waits for something that has not happened. With `interval`, a
        * `setInterval` of its own (every `delayMs`) fired about `timers` times while it waited.
+       * With `immediate`, they were `setImmediate` callbacks (a loop that yields a turn, no delay).
        */
       code: 'polling';
       timers: number;
       delayMs?: number;
       interval?: true;
+      immediate?: true;
     };
 
 /** Advice on a blocked or frozen event loop: what hangwatch did, what to do. */

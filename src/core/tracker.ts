@@ -152,7 +152,10 @@ function unwrapReused(type: string, resource: object): object {
  *   its end or an error close it): its stream then lets go of it (`_handle` is null).
  */
 function isDoneBeforeDestroy(record: ResourceRecord<unknown>): boolean {
-  if (record.type === 'Timeout') return isFinishedTimer(record.resource);
+  // An immediate is marked the same way once it ran or was cleared.
+  if (record.type === 'Timeout' || record.type === 'Immediate') {
+    return isFinishedTimer(record.resource);
+  }
   if (record.type === 'ZLIB') return isClosedZlibHandle(record.resource);
   if (!record.type.endsWith('REQUEST') || record.type === 'HTTPCLIENTREQUEST') return false;
   const job = record.resource as { ondone?: unknown; run?: unknown } | undefined;
@@ -230,6 +233,8 @@ export class ResourceTracker<Owner> {
   private changes = 0;
   /** How many timers each owner has set (a poll or retry loop sets one after another). */
   private readonly timersSet = new WeakMap<object, number>();
+  /** How many `setImmediate` callbacks each owner has scheduled (a loop that yields a turn). */
+  private readonly immediatesSet = new WeakMap<object, number>();
   /** Callbacks for records whose closing someone waits to see (`onClose`); usually empty. */
   private readonly closeWatchers = new Map<number, (closedAt: number) => void>();
 
@@ -263,8 +268,11 @@ export class ResourceTracker<Owner> {
       const owner = contextOwner ?? parent?.owner;
       const leftOver = owner === undefined ? leftOverIn(context, parent) : undefined;
       const setter = owner ?? leftOver;
-      if (type === 'Timeout' && typeof setter === 'object' && setter !== null) {
-        this.timersSet.set(setter, (this.timersSet.get(setter) ?? 0) + 1);
+      if (typeof setter === 'object' && setter !== null) {
+        // A setImmediate loop (`await new Promise((r) => setImmediate(r))`) polls as timers do.
+        const counts =
+          type === 'Timeout' ? this.timersSet : type === 'Immediate' ? this.immediatesSet : null;
+        counts?.set(setter, (counts.get(setter) ?? 0) + 1);
       }
       this.records.set(asyncId, {
         asyncId,
@@ -507,6 +515,11 @@ export class ResourceTracker<Owner> {
    */
   timersSetBy(owner: Owner | LeftOver): number {
     return typeof owner === 'object' && owner !== null ? (this.timersSet.get(owner) ?? 0) : 0;
+  }
+
+  /** How many `setImmediate` callbacks `owner`'s work has scheduled so far. */
+  immediatesSetBy(owner: Owner | LeftOver): number {
+    return typeof owner === 'object' && owner !== null ? (this.immediatesSet.get(owner) ?? 0) : 0;
   }
 
   /** Live records, oldest first. */

@@ -179,6 +179,7 @@ export class HangReports {
       ),
       attempt: unit.attempt,
       timersSet: this.host.tracker.timersSetBy(unit),
+      immediatesSet: this.host.tracker.immediatesSetBy(unit),
     };
     // Locks are described before the await stacks' snapshot, which takes a while: how long a lock
     // was held is as of the hang, not as of the end of the report.

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as crypto from 'node:crypto';
 import * as net from 'node:net';
@@ -274,6 +274,27 @@ describe('describeResource: child processes', () => {
     const described = describeWithSummary('PROCESSWRAP', handleOf(child), 0, false);
     expect(described.details.command).toBe(`${process.execPath} -e ${JSON.stringify(script)}`);
     expect(described.summary).toMatch(/`[^`]{77}\.\.\.` still running after 0 ms$/);
+  });
+});
+
+describe('describeResource: standard input', () => {
+  test("a process's standard input pipe is named as such, with why nothing comes", () => {
+    // A process of its own, whose standard input is a pipe nobody writes to (as a Jest worker's).
+    const dist = path.resolve(__dirname, '..', '..', 'dist', 'core');
+    const script = `const { describeResource } = require(${JSON.stringify(path.join(dist, 'describe-resource.js'))});
+const { describePending } = require(${JSON.stringify(path.join(dist, 'render', 'pending.js'))});
+const described = describeResource('PIPEWRAP', process.stdin._handle, 2000, false);
+process.stdout.write(JSON.stringify({ ...described, summary: describePending({ type: 'PIPEWRAP', ...described, ageMs: 2000 }) }));
+process.exit(0);`;
+    const child = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const described = JSON.parse(child.stdout) as { details: object; summary: string };
+    expect(described.details).toMatchObject({ standardInput: true });
+    expect(described.summary).toMatch(
+      /^standard input \(process\.stdin\), read for 2\.0 s, no data received: nothing types into a test run's standard input/,
+    );
   });
 });
 

@@ -260,6 +260,28 @@ describe('buildHangFinding', () => {
     );
   });
 
+  test('a loop on setImmediate: counted, its pending callback listed once, the polling advice', async () => {
+    let polls = 0;
+    const done = new Promise<void>((resolve) => {
+      as(hungTest, () => {
+        const again = () => (++polls < 10 ? setImmediate(again) : resolve());
+        setImmediate(again);
+      });
+    });
+    await done;
+    const pending = as(hungTest, () => setImmediate(noop));
+    cleanups.push(() => clearImmediate(pending));
+    expect(tracker.immediatesSetBy(hungTest)).toBe(11);
+    expect(tracker.timersSetBy(hungTest)).toBe(0);
+    const report = finding(10, { immediatesSet: tracker.immediatesSetBy(hungTest) });
+    // The ones that ran are not pending, though Node delivers their destruction later.
+    expect(report.pending.filter((entry) => entry.type === 'Immediate')).toHaveLength(1);
+    expect(report.advice).toContainEqual({ code: 'polling', timers: 11, immediate: true });
+    expect(noteLines(report).join('\n')).toContain(
+      'It scheduled 11 setImmediate callbacks while it waited, one after another',
+    );
+  });
+
   test('a poll by setInterval: its own interval fired five times or more while it waited', async () => {
     timer(hungTest, () => setInterval(noop, 2));
     // Its age, not a count Node keeps, says how often it fired: let it get older than 5 periods.

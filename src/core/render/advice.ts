@@ -17,6 +17,9 @@ export function adviceText(advice: Advice): string {
     case 'await-stacks-heap-limit':
       return `Await stacks were not read: the heap (${formatBytes(advice.heapBytes)}) is over \`awaitStacksMaxHeapMb\` (${advice.limitMb} MB), and a heap snapshot takes about a second per 10 MB (a ts-jest run in band loads TypeScript into it). Raise the limit, or set \`promises: true\` to record where pending promises were created.`;
     case 'polling':
+      if (advice.immediate) {
+        return `It scheduled ${advice.timers} setImmediate callbacks while it waited, one after another, the latest still pending: a loop that only yields a turn is waiting for something that has not happened (and keeps a CPU busy meanwhile). Look at what the loop waits for.`;
+      }
       if (advice.interval) {
         return `Its setInterval${advice.delayMs !== undefined ? ` (every ${formatDuration(advice.delayMs)})` : ''} fired about ${advice.timers} times while it waited and still runs: a poll is waiting for something that has not happened. Look at what the poll checks, not at its timer.`;
       }
