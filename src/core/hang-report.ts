@@ -259,7 +259,8 @@ function foldFetchSockets(candidates: Candidate[]): void {
 /**
  * The server side of a connection whose client side is listed too (a test's request to a server
  * of its beforeAll): one connection, listed once, as the client's socket the test made; the
- * server's entry counts it among its open connections. Each earlier test's connection added one
+ * server's entry counts it among its open connections. Not when the server was closed and its
+ * `close()` waits for that connection to end: that is what an afterEach's close hangs on. Each earlier test's connection added one
  * more entry "accepted by the server" to every later report.
  */
 function foldServerSides(candidates: Candidate[]): void {
@@ -272,8 +273,10 @@ function foldServerSides(candidates: Candidate[]): void {
   }
   if (clientEnds.size === 0) return;
   for (const candidate of candidates) {
-    const { local, remote, accepted } = candidate.pending.details;
+    const { local, remote, accepted, serverClosing } = candidate.pending.details;
     if (accepted !== true || typeof local !== 'string' || typeof remote !== 'string') continue;
+    // A closed server's close() waits for this very connection: that is worth its own line.
+    if (serverClosing === true) continue;
     if (clientEnds.has(`${unmapped(remote)}>${unmapped(local)}`)) candidate.auxiliary = true;
   }
 }

@@ -375,6 +375,11 @@ export interface SlotHolder {
   sourceLine?: string;
   /** The job is the waiting flow itself (or encloses it): it waits for a slot it holds. */
   sameFlow: boolean;
+  /**
+   * The job itself waits inside the same package (`await queue.add(...)` in a job of that
+   * queue): it holds a slot while it waits for one.
+   */
+  waitsOnPackage?: true;
 }
 
 export interface AwaitFlow {

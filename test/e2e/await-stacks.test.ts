@@ -63,6 +63,15 @@ describe('await stacks (Jest 30, CommonJS)', () => {
     expect(topFrameOf(failure)).toContain('src/jobs.js:8:5');
   });
 
+  test('a p-queue job that awaits its own queue: the job holding the slot waits for the queue itself', () => {
+    const report = reportOf(
+      run.failureOf('imports a user through a queue whose job queues its own lookup'),
+    );
+    expect(report).toMatch(
+      /waits inside p-queue, entered at queue\.test\.js:4:\d+ .*\n +a slot is held by a job p-queue is running, waiting at src\/users-import\.js:13:\d+ +const profile = await imports\.add\(\(\) => loadProfile\(id\)\);\n +that job waits for p-queue itself: it holds a slot while it waits for one/,
+    );
+  });
+
   test('a p-limit limiter whose slots are held by jobs that never finish: who holds them', () => {
     const report = reportOf(
       run.failureOf('a limiter whose slots are held by jobs that never finish'),

@@ -43,14 +43,7 @@ export function readAwaitStacks(unitPromise: unknown): AwaitFlow[] {
       if (steps.length === 0) continue;
       const awaiting = awaitedThing(reading, chain[0], steps);
       if (awaiting?.kind === 'library') {
-        const holders = slotHolders(
-          awaiting.packageName,
-          chain,
-          reading.awaitees,
-          reading.walk,
-          reading.graph,
-          reading.inspector,
-        );
+        const holders = slotHolders(awaiting.packageName, chain, reading);
         if (holders.length > 0) awaiting.holders = holders;
       }
       flows.push({ steps, ...(awaiting ? { awaiting } : {}) });
@@ -150,14 +143,8 @@ function chainsFrom(roots: number[], awaitees: Map<number, number[]>): number[][
  * the promise the flow waits on (held through the instance's queue), so another limiter's jobs are
  * never named. A flow that is itself one of the jobs waits for a slot it holds.
  */
-function slotHolders(
-  packageName: string,
-  chain: number[],
-  awaitees: Map<number, number[]>,
-  walk: AwaitWalk,
-  graph: HeapGraph,
-  inspector: SameThreadInspector,
-): SlotHolder[] {
+function slotHolders(packageName: string, chain: number[], reading: Reading): SlotHolder[] {
+  const { awaitees, walk, graph, inspector } = reading;
   const packages = new Map<number, string | undefined>();
   const packageOf = (generator: number): string | undefined => {
     if (!packages.has(generator)) {
@@ -201,9 +188,38 @@ function slotHolders(
       frame,
       ...(sourceLine !== undefined ? { sourceLine } : {}),
       sameFlow: chain.includes(job),
+      ...(waitsInside(packageName, job, reading, packageOf)
+        ? { waitsOnPackage: true as const }
+        : {}),
     });
   }
   return holders;
+}
+
+/**
+ * Whether a suspended job itself waits inside `packageName`: on one of its async functions, or on
+ * a `new Promise` its code made (a queue's `add`, which returns one).
+ */
+function waitsInside(
+  packageName: string,
+  job: number,
+  reading: Reading,
+  packageOf: (generator: number) => string | undefined,
+): boolean {
+  const { awaitees, walk, graph, inspector, nodes } = reading;
+  const chain = innermostChain(job, awaitees);
+  if (chain.some((generator) => generator !== job && packageOf(generator) === packageName)) {
+    return true;
+  }
+  const awaited = walk.awaitedBy(chain[0]);
+  if (awaited === undefined) return false;
+  return walk.upstream(awaited).some((promise) => {
+    const index = nodes.explicit.get(promise);
+    const executor = index === undefined ? undefined : nodes.executors.get(index);
+    const position = executor === undefined ? undefined : graph.position(executor);
+    const frame = position ? inspector.frame(position) : undefined;
+    return frame !== undefined && frame.origin !== 'user' && frame.packageName === packageName;
+  });
 }
 
 export function chainSteps(

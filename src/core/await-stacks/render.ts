@@ -289,17 +289,25 @@ function holderLines(packageName: string, holders: SlotHolder[], rootDir: string
       `${packageName} runs this very flow as one of its jobs: the flow holds a slot of ${packageName} while it waits for one`,
     );
   }
-  const byPlace = new Map<string, number>();
+  const byPlace = new Map<string, { count: number; waitsOnPackage: boolean }>();
   for (const holder of holders.filter((h) => !h.sameFlow)) {
     const at = `${where(holder.frame, rootDir)}${holder.sourceLine ? `   ${holder.sourceLine}` : ''}`;
-    byPlace.set(at, (byPlace.get(at) ?? 0) + 1);
+    const place = byPlace.get(at) ?? { count: 0, waitsOnPackage: false };
+    place.count++;
+    place.waitsOnPackage ||= holder.waitsOnPackage === true;
+    byPlace.set(at, place);
   }
-  for (const [at, count] of byPlace) {
+  for (const [at, { count, waitsOnPackage }] of byPlace) {
     lines.push(
       count === 1
         ? `a slot is held by a job ${packageName} is running, waiting at ${at}`
         : `${count} slots are held by jobs ${packageName} is running, each waiting at ${at}`,
     );
+    if (waitsOnPackage) {
+      lines.push(
+        `  that job waits for ${packageName} itself: it holds a slot while it waits for one, so with no other slot free neither can go on (${packageName} used inside its own job)`,
+      );
+    }
   }
   return lines;
 }
