@@ -256,11 +256,16 @@ function workerLoad(handle: Loose | undefined): Record<string, number> {
   const loopStartTime = handle?.loopStartTime;
   if (typeof loopIdleTime !== 'function' || typeof loopStartTime !== 'function') return {};
   try {
-    // Milliseconds on the process's high-resolution clock; -1 before its loop first turned.
-    const startedAt = Number(loopStartTime.call(handle));
+    // Node aborts the process (a native CHECK, no exception) when `loopStartTime` is asked
+    // between the worker's start and its loop's first turn. Idle time only grows inside a running
+    // loop, so only a loop that has idled at all is asked (one spinning from its first turn on,
+    // or stuck before it, tells nothing here). -1 once the worker has stopped.
     const idleMs = Number(loopIdleTime.call(handle));
+    if (!(idleMs > 0)) return {};
+    // Milliseconds on the process's high-resolution clock.
+    const startedAt = Number(loopStartTime.call(handle));
     const loopMs = Number(process.hrtime.bigint()) / 1e6 - startedAt;
-    if (!(startedAt > 0) || !(loopMs > 0) || !(idleMs >= 0)) return {};
+    if (!(startedAt > 0) || !(loopMs > 0)) return {};
     const busyPercent = Math.min(100, Math.max(0, Math.round((100 * (loopMs - idleMs)) / loopMs)));
     return { busyPercent, loopMs: Math.round(loopMs) };
   } catch {

@@ -377,7 +377,7 @@ export interface SlotHolder {
   sameFlow: boolean;
   /**
    * The job itself waits inside the same package (`await queue.add(...)` in a job of that
-   * queue): it holds a slot while it waits for one.
+   * queue): when on the same instance, it holds a slot while it waits for one.
    */
   waitsOnPackage?: true;
 }
@@ -423,10 +423,11 @@ export interface KeptAliveResource {
    */
   timedOut?: boolean;
   /**
-   * The hook of its test that timed out waiting on it, when its creator did not (a test's
-   * connection that its afterEach's `close()` waited on): listed in that hook's hang report.
+   * The test or hook that timed out, when it is not the one that created it: a hook of its test
+   * whose hang report listed it (a test's connection its afterEach's `close()` waited on), or
+   * the test a hook's work ran for.
    */
-  hungHook?: OwnerRef;
+  timedOutUnit?: OwnerRef;
   resource: PendingResource;
 }
 

@@ -328,9 +328,8 @@ export class ResourceTracker<Owner> {
     const handle = (resource as ResponseParserResource).req?.socket?._handle;
     const socketId = typeof handle?.getAsyncId === 'function' ? handle.getAsyncId() : undefined;
     const socket = socketId === undefined ? undefined : this.records.get(socketId);
-    return socket && (requestOwner === undefined || socket.owner === requestOwner)
-      ? socket
-      : undefined;
+    // Work without an owner (an earlier file's) takes only a socket without one either.
+    return socket && socket.owner === requestOwner ? socket : undefined;
   }
 
   /**

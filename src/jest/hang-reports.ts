@@ -83,7 +83,15 @@ export class HangReports {
     { placed: Pick<PendingResource, 'site' | 'madeBy'>; owner: PendingResource['owner'] }
   >();
 
+  /** What each unit's last hang report listed (see `listed`). */
+  private readonly listedBy = new WeakMap<Unit, WeakSet<object>>();
+
   constructor(private readonly host: HangReportsHost) {}
+
+  /** Whether `unit`'s hang report listed this resource among what it waited on. */
+  listed(unit: Unit, resource: object): boolean {
+    return this.listedBy.get(unit)?.has(resource) ?? false;
+  }
 
   /**
    * The creation site (and maker) a hang report gave a resource it listed: that report may place
@@ -194,6 +202,10 @@ export class HangReports {
     });
     if (skipped) finding.advice = [...(finding.advice ?? []), skipped];
     if (locks) finding.locks = locks;
+    this.listedBy.set(
+      unit,
+      new WeakSet(pending.listedObjects.filter((object): object is object => object !== undefined)),
+    );
     pending.listedObjects.forEach((object, index) => {
       const { site, madeBy, owner } = finding.pending[index] ?? {};
       if (!object || !site) return;

@@ -34,8 +34,8 @@ export interface LeakCheckContext {
   alreadyReported(test: Circus.TestEntry): boolean;
   /** Units that hung (timed out or failed as idle): a hook's open resources are in its report. */
   hung?(unit: Unit): boolean;
-  /** The per-test hook (beforeEach, afterEach) of this test that hung, if one did. */
-  hungHookOf?(test: Circus.TestEntry): Unit | undefined;
+  /** The unit whose timeout left `resource` running, when not its creator (see the session). */
+  timedOutUnitFor?(creator: Unit, resource: object): Unit | undefined;
   /** Where that hang report placed a resource it listed, if it did. */
   siteAsReported?(
     resource: object,
@@ -341,22 +341,17 @@ export class LeakWatch {
       const object = held.objects[index];
       if (!object) return;
       const { leftBy, owner } = resource;
-      const hungHook = leftBy ? undefined : this.hungHookWaitingOn(creators.get(object));
+      const creator = leftBy ? undefined : creators.get(object);
+      const timedOutUnit = creator && this.context.timedOutUnitFor?.(creator, object);
       rememberKeptAlive(object, {
         process,
         testPath: leftBy?.testPath ?? this.context.testPath,
         testName: testNameOf(leftBy?.owner ?? owner),
         timedOut: leftBy ? leftBy.timedOut : true,
-        ...(hungHook ? { hungHook: ownerRef(hungHook) } : {}),
+        ...(timedOutUnit ? { timedOutUnit: ownerRef(timedOutUnit) } : {}),
         resource: { ...resource, ...this.context.siteAsReported?.(object, resource.owner) },
       });
     });
-  }
-
-  /** For work whose creator did not hang: the hook of its test that did, waiting on it. */
-  private hungHookWaitingOn(creator: Unit | undefined): Unit | undefined {
-    if (!creator?.test || this.context.hung?.(creator)) return undefined;
-    return this.context.hungHookOf?.(creator.test);
   }
 
   private noteLateClose(suspect: Suspect): void {

@@ -70,8 +70,9 @@ export class HangwatchSession {
   private readonly snapshots = new Map<Unit, HangFinding>();
   /** Units failed as hung (timed out, or idle): Jest does not stop their work. */
   private readonly hungUnits = new WeakSet<Unit>();
-  /** The per-test hook that hung, by its test: what its test left open is in that hook's report. */
+  /** The per-test hook that hung, and the test that hung, by test (see `timedOutUnitFor`). */
   private readonly hungHooks = new WeakMap<Circus.TestEntry, Unit>();
+  private readonly hungTests = new WeakMap<Circus.TestEntry, Unit>();
   private readonly reports: HangReports;
   private recordingEvents = false;
   private readonly degradable = new Degradable(
@@ -145,7 +146,7 @@ export class HangwatchSession {
       verbose: context.verbose ?? false,
       alreadyReported: hungWith,
       hung: (unit) => this.hungUnits.has(unit),
-      hungHookOf: (test) => this.hungHooks.get(test),
+      timedOutUnitFor: (creator, resource) => this.timedOutUnitFor(creator, resource),
       siteAsReported: (resource, owner) => this.reports.siteAsReported(resource, owner),
       untracked: (fn) => this.tracker.untracked(fn),
       guard: (action) => this.guard(action),
@@ -274,24 +275,40 @@ export class HangwatchSession {
   }
 
   /**
-   * Whether the running code is work that goes on after its test ended (a timed-out test's poll
-   * loop, a leak) or after its file did: what it makes is no running unit's to wait on.
+   * Whether the running code is work that goes on after its test is over (a timed-out test's poll
+   * loop, a leak; its hooks' work too) or after its file is: what it makes is no running unit's
+   * to wait on. A beforeEach's client still works for its test, and a test's for its afterEach:
+   * only once the test is done (and not running again, as a retry) is its work stopped work.
    */
   private madeByStoppedWork(): boolean {
     const owner = currentAsyncContext()?.owner;
     if (owner === undefined) return false;
     if (isLeftOver(owner)) return true;
     const unit = this.lifecycle.ownerOf(owner);
-    const perTest =
-      unit?.kind === 'test' || unit?.kind === 'beforeEach' || unit?.kind === 'afterEach';
-    return perTest && !unit.running;
+    if (!unit?.test || unit.running || unit.test.status !== 'done') return false;
+    for (const running of this.lifecycle.running()) if (running.test === unit.test) return false;
+    return true;
   }
 
   private markHung(unit: Unit): void {
     this.hungUnits.add(unit);
-    if ((unit.kind === 'beforeEach' || unit.kind === 'afterEach') && unit.test) {
+    if (!unit.test) return;
+    if (unit.kind === 'test') this.hungTests.set(unit.test, unit);
+    else if (unit.kind === 'beforeEach' || unit.kind === 'afterEach') {
       this.hungHooks.set(unit.test, unit);
     }
+  }
+
+  /**
+   * Which unit's timeout left a resource running, when not its creator's: a hook of its test
+   * whose hang report listed it, else its test, when that hung.
+   */
+  private timedOutUnitFor(creator: Unit, resource: object): Unit | undefined {
+    if (!creator.test || this.hungUnits.has(creator)) return undefined;
+    const hook = this.hungHooks.get(creator.test);
+    if (hook && hook !== creator && this.reports.listed(hook, resource)) return hook;
+    const test = this.hungTests.get(creator.test);
+    return test && test !== creator ? test : undefined;
   }
 
   private failIdle(unit: Unit): void {

@@ -84,7 +84,7 @@ export function renderKeptAlive(
   const lines = [
     `hangwatch: after the last test, ${plural(keptAlive.length, 'resource')} still ${keptAlive.length === 1 ? 'holds' : 'hold'} the process open (why Jest may not exit):`,
   ];
-  for (const { process, testPath, testName, timedOut, hungHook, resource } of keptAlive.slice(
+  for (const { process, testPath, testName, timedOut, timedOutUnit, resource } of keptAlive.slice(
     0,
     KEPT_ALIVE_SHOWN,
   )) {
@@ -102,11 +102,8 @@ export function renderKeptAlive(
     // Made by work that went on after its file: the site is that work's line, in that file.
     const after = resource.leftBy ? ', whose work went on after its file ended' : '';
     lines.push(`    created at ${where} by ${by}${after}`);
-    if (hungHook) {
-      lines.push(
-        `    the ${ownerWords(hungHook)} timed out waiting on it, and Jest does not stop what a timed-out hook waits on`,
-      );
-    } else if (timedOut) {
+    if (timedOutUnit) lines.push(`    ${timedOutWords(timedOutUnit)}`);
+    else if (timedOut) {
       const unit = hook ? 'hook' : 'test';
       lines.push(
         `    it timed out, and Jest does not stop a timed-out ${unit}'s timers, loops or requests`,
@@ -119,6 +116,13 @@ export function renderKeptAlive(
     lines.push(`  …and ${more} more${where}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Another unit of its test timed out: a hook waiting on it, or the test a hook's work ran for. */
+function timedOutWords(unit: OwnerRef): string {
+  return unit.kind === 'test'
+    ? `${ownerWords(unit)} timed out while this was open, and Jest does not stop the timers, loops or requests of a timed-out test's hooks`
+    : `the ${ownerWords(unit)} timed out waiting on it, and Jest does not stop what a timed-out hook waits on`;
 }
 
 function hookOf(resource: KeptAliveResource['resource']): OwnerRef | undefined {

@@ -68,7 +68,7 @@ describe('await stacks (Jest 30, CommonJS)', () => {
       run.failureOf('imports a user through a queue whose job queues its own lookup'),
     );
     expect(report).toMatch(
-      /waits inside p-queue, entered at queue\.test\.js:4:\d+ .*\n +a slot is held by a job p-queue is running, waiting at src\/users-import\.js:13:\d+ +const profile = await imports\.add\(\(\) => loadProfile\(id\)\);\n +that job waits for p-queue itself: it holds a slot while it waits for one/,
+      /waits inside p-queue, entered at queue\.test\.js:4:\d+ .*\n +a slot is held by a job p-queue is running, waiting at src\/users-import\.js:13:\d+ +const profile = await imports\.add\(\(\) => loadProfile\(id\)\);\n +that job itself waits on p-queue: if on this same one, it holds a slot while it waits for one/,
     );
   });
 

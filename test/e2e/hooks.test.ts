@@ -61,6 +61,6 @@ test('the end-of-run list: a test’s connection its afterEach hung waiting on n
     /created at after-each\.test\.js:13:16 by test "leaves a connection open"\n\s+the afterEach hook for test "leaves a connection open" timed out waiting on it, and Jest does not stop what a timed-out hook waits on\n/,
   );
   const report = reportFileOf('hooks');
-  expect(report.keptAlive?.map((entry) => entry.hungHook?.kind)).toContain('afterEach');
+  expect(report.keptAlive?.map((entry) => entry.timedOutUnit?.kind)).toContain('afterEach');
   expect(schemaErrors(report)).toEqual([]);
 });

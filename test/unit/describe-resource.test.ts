@@ -332,12 +332,36 @@ describe('describeResource: worker threads', () => {
       "require('node:worker_threads').parentPort.once('message', () => { for (;;); });",
     );
     await new Promise((resolve) => worker.once('online', resolve));
+    // Its loop must have idled once to be read at all (see describe-resource): then it spins.
+    await describedWhen(worker, () => true);
     worker.postMessage('go');
     const described = await describedWhen(worker, (busy) => busy >= 90);
     expect(described.summary).toMatch(
       /^worker thread still running, busy \d+% of its [\d.]+ m?s: it runs JavaScript without a break/,
     );
   }, 30_000);
+
+  test('one still starting is described without asking its loop (Node would abort)', () => {
+    // In a process of its own: the failure this guards against kills the process, not a test.
+    const dist = path.resolve(__dirname, '..', '..', 'dist', 'core');
+    const script = `const { Worker } = require('node:worker_threads');
+const { describeResource } = require(${JSON.stringify(path.join(dist, 'describe-resource.js'))});
+const worker = new Worker("require('node:worker_threads').parentPort.on('message', () => {});", { eval: true });
+const handle = worker[Object.getOwnPropertySymbols(worker).find((s) => s.description === 'kHandle')];
+let online = false;
+worker.once('online', () => { online = true; });
+let looks = 0;
+(function look() {
+  describeResource('WORKER', handle, 0, false);
+  looks++;
+  if (!online || looks < 100) return setImmediate(look);
+  worker.terminate().then(() => process.stdout.write(String(looks)));
+})();`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    expect(Number(child.stdout)).toBeGreaterThanOrEqual(100);
+  });
 
   test('one waiting for a message reads as idle', async () => {
     const worker = startWorker(

@@ -110,7 +110,7 @@ test('a per-test hook is named as the hook; a test whose afterEach hung waiting 
         testPath: `${ROOT}/pool.test.js`,
         testName: 'closes the pool',
         timedOut: true,
-        hungHook: afterEach,
+        timedOutUnit: afterEach,
         resource: { ...leak.resources[0], owner: { kind: 'test', name: 'closes the pool' } },
       },
     ],
@@ -121,6 +121,23 @@ test('a per-test hook is named as the hook; a test whose afterEach hung waiting 
   );
   expect(text).toContain(
     `by test "closes the pool"\n    the afterEach hook for test "closes the pool" timed out waiting on it, and Jest does not stop what a timed-out hook waits on\n`,
+  );
+  const beforeEach = { kind: 'beforeEach', name: '', testName: 'polls the pool' } as const;
+  const byTest = renderKeptAlive(
+    [
+      {
+        process: 'worker 1',
+        testPath: `${ROOT}/pool.test.js`,
+        testName: 'polls the pool',
+        timedOut: true,
+        timedOutUnit: { kind: 'test', name: 'polls the pool' },
+        resource: { ...leak.resources[0], owner: beforeEach },
+      },
+    ],
+    ROOT,
+  );
+  expect(byTest).toContain(
+    `by the beforeEach hook for test "polls the pool" of pool.test.js\n    test "polls the pool" timed out while this was open, and Jest does not stop the timers, loops or requests of a timed-out test's hooks\n`,
   );
 });
 

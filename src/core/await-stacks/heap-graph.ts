@@ -3,6 +3,9 @@
  * name, type, id and outgoing edges, incoming edges (built once, on first use), and the source
  * position the snapshot records for each function.
  */
+/** The snapshot's name for a function scope (a closure's context). */
+export const CONTEXT = 'system / Context';
+
 export interface HeapEdge {
   type: string;
   /** Property name, or the index for element and hidden edges. */

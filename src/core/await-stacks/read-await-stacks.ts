@@ -9,7 +9,7 @@ import type {
   StreamState,
 } from '../model';
 import { framesOf, readSourceLine, toCreationSite } from '../stack';
-import { HeapGraph } from './heap-graph';
+import { CONTEXT, HeapGraph } from './heap-graph';
 import { iteratorHolding, recordedStreamWait, streamStageNode } from './held-waits';
 import { probeNodes, type ProbeNodes } from './probe-nodes';
 import { SameThreadInspector } from './inspector-session';
@@ -18,9 +18,7 @@ import { probe, HangwatchEventWait, type HangwatchUnheardEmit } from './recorder
 import { HangwatchStreamWait, streamWaitOf, unendedInputOf } from './stream-waits';
 import { AwaitWalk } from './walk';
 import { realNow } from '../real-timers';
-import { callersOf } from './scope-callers';
-
-const CONTEXT = 'system / Context';
+import { callersOf, forgetSources } from './scope-callers';
 
 const MAX_FLOWS = 8;
 const MAX_STEPS = 12;
@@ -78,6 +76,7 @@ export function readSnapshot(
   } finally {
     probe.units = [];
     inspector.close();
+    forgetSources();
   }
 }
 
@@ -198,7 +197,8 @@ function slotHolders(packageName: string, chain: number[], reading: Reading): Sl
 
 /**
  * Whether a suspended job itself waits inside `packageName`: on one of its async functions, or on
- * a `new Promise` its code made (a queue's `add`, which returns one).
+ * a `new Promise` its code made (a queue's `add`, which returns one). By package, not instance:
+ * a job of one queue may wait on another queue of the same package (the text says "if").
  */
 function waitsInside(
   packageName: string,
@@ -206,7 +206,7 @@ function waitsInside(
   reading: Reading,
   packageOf: (generator: number) => string | undefined,
 ): boolean {
-  const { awaitees, walk, graph, inspector, nodes } = reading;
+  const { awaitees, walk } = reading;
   const chain = innermostChain(job, awaitees);
   if (chain.some((generator) => generator !== job && packageOf(generator) === packageName)) {
     return true;
@@ -214,12 +214,17 @@ function waitsInside(
   const awaited = walk.awaitedBy(chain[0]);
   if (awaited === undefined) return false;
   return walk.upstream(awaited).some((promise) => {
-    const index = nodes.explicit.get(promise);
-    const executor = index === undefined ? undefined : nodes.executors.get(index);
-    const position = executor === undefined ? undefined : graph.position(executor);
-    const frame = position ? inspector.frame(position) : undefined;
+    const index = reading.nodes.explicit.get(promise);
+    const frame = index === undefined ? undefined : executorFrame(reading, index);
     return frame !== undefined && frame.origin !== 'user' && frame.packageName === packageName;
   });
+}
+
+/** Where the executor of a recorded `new Promise` (by its index in the record) is defined. */
+function executorFrame(reading: Reading, index: number): Frame | undefined {
+  const executor = reading.nodes.executors.get(index);
+  const position = executor === undefined ? undefined : reading.graph.position(executor);
+  return position ? reading.inspector.frame(position) : undefined;
 }
 
 export function chainSteps(
@@ -316,9 +321,7 @@ export function promiseWaitsOn(
   for (const promise of sources) {
     const index = nodes.explicit.get(promise);
     if (index === undefined) continue;
-    const executorNode = nodes.executors.get(index);
-    const position = executorNode === undefined ? undefined : graph.position(executorNode);
-    const executor = position ? inspector.frame(position) : undefined;
+    const executor = executorFrame(reading, index);
     if (executor && executor.origin !== 'user' && isLibrary(executor.packageName)) {
       return library(executor.packageName, entered, steps);
     }

@@ -305,7 +305,7 @@ function holderLines(packageName: string, holders: SlotHolder[], rootDir: string
     );
     if (waitsOnPackage) {
       lines.push(
-        `  that job waits for ${packageName} itself: it holds a slot while it waits for one, so with no other slot free neither can go on (${packageName} used inside its own job)`,
+        `  that job itself waits on ${packageName}: if on this same one, it holds a slot while it waits for one, and neither can go on (${packageName} used inside its own job)`,
       );
     }
   }

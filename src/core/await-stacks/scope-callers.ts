@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import type { Frame } from '../model';
-import type { HeapGraph } from './heap-graph';
+import { CONTEXT, type HeapGraph } from './heap-graph';
 import type { SameThreadInspector } from './inspector-session';
 
-const CONTEXT = 'system / Context';
 /** How deep a caller may be nested below the function that receives the callback. */
 const MAX_NESTING = 4;
 /** How much of a caller's source is read to see whether it calls the callback. */
@@ -14,8 +13,6 @@ export interface ScopeCaller {
   node: number;
   /** Where the user's function is defined: none for the callback itself. */
   frame?: Frame;
-  /** The name the callback has in the user's scope (`done`, `resolve`): none for the callback itself. */
-  name?: string;
 }
 
 /**
@@ -42,7 +39,7 @@ export function callersOf(
           ? inspector.frame(position, graph.name(closureEdge.from))
           : undefined;
         if (!frame || frame.origin !== 'user' || !namesIn(frame, name)) continue;
-        callers.push({ node: closureEdge.from, frame, name });
+        callers.push({ node: closureEdge.from, frame });
       }
     }
   }
@@ -75,13 +72,34 @@ function namesIn(frame: Frame, name: string): boolean {
   return new RegExp(`(^|[^\\w$.])${escaped}(?![\\w$])`).test(text);
 }
 
-function functionText(frame: Frame): string | undefined {
-  let lines: string[];
+/**
+ * A few files' lines, newest last: one report reads the same test file for every function of a
+ * scope it looks at (resolve's and reject's callers, done's). Forgotten after each report (see
+ * `forgetSources`): in watch mode the next run may have edited them.
+ */
+const recentFiles = new Map<string, string[] | undefined>();
+const RECENT_FILES = 8;
+
+export function forgetSources(): void {
+  recentFiles.clear();
+}
+
+function linesOf(file: string): string[] | undefined {
+  if (recentFiles.has(file)) return recentFiles.get(file);
+  let lines: string[] | undefined;
   try {
-    lines = fs.readFileSync(frame.file, 'utf8').split('\n');
+    lines = fs.readFileSync(file, 'utf8').split('\n');
   } catch {
-    return undefined;
+    lines = undefined;
   }
+  recentFiles.set(file, lines);
+  if (recentFiles.size > RECENT_FILES) recentFiles.delete(recentFiles.keys().next().value!);
+  return lines;
+}
+
+function functionText(frame: Frame): string | undefined {
+  const lines = linesOf(frame.file);
+  if (!lines) return undefined;
   const first = lines[frame.line - 1];
   if (first === undefined) return undefined;
   // A transform's source map can place an arrow function just inside its parameters' `(`.

@@ -1,4 +1,4 @@
-import type { HeapGraph } from './heap-graph';
+import { CONTEXT, type HeapGraph } from './heap-graph';
 
 /**
  * The await graph inside a heap snapshot. A suspended async function is a `Generator` node (edge
@@ -16,7 +16,6 @@ const PASS_ON_BUILTIN =
 
 const REACTION = 'system / PromiseReaction';
 const CAPABILITY = 'system / PromiseCapability';
-const CONTEXT = 'system / Context';
 const ASYNC_GENERATOR_REQUEST = 'system / AsyncGeneratorRequest';
 const MAX_WALK = 400;
 
