@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { FetchRequestState } from './fetch-requests';
 import { ownerObject } from './handle-owner';
+import { onlineWorker } from './worker-threads';
 import { readAddress, type AddressInfo } from './socket-address';
 
 /**
@@ -247,26 +248,18 @@ function isStandardInput(handle: unknown): boolean {
 }
 
 /**
- * How busy a worker thread's event loop has been since it started, from its handle (what
- * `worker.performance.eventLoopUtilization()` reads): a worker stuck in an endless loop is busy
- * all the time, one waiting for a message hardly at all.
+ * How busy a worker thread's event loop has been since it started, as its
+ * `performance.eventLoopUtilization()` says once it is online (see `worker-threads`): a worker
+ * stuck in an endless loop is busy all the time, one waiting for a message hardly at all.
  */
 function workerLoad(handle: Loose | undefined): Record<string, number> {
-  const loopIdleTime = handle?.loopIdleTime;
-  const loopStartTime = handle?.loopStartTime;
-  if (typeof loopIdleTime !== 'function' || typeof loopStartTime !== 'function') return {};
+  const worker = onlineWorker(handle);
+  if (!worker) return {};
   try {
-    // Node aborts the process (a native CHECK, no exception) when `loopStartTime` is asked
-    // between the worker's start and its loop's first turn. Idle time only grows inside a running
-    // loop, so only a loop that has idled at all is asked (one spinning from its first turn on,
-    // or stuck before it, tells nothing here). -1 once the worker has stopped.
-    const idleMs = Number(loopIdleTime.call(handle));
-    if (!(idleMs > 0)) return {};
-    // Milliseconds on the process's high-resolution clock.
-    const startedAt = Number(loopStartTime.call(handle));
-    const loopMs = Number(process.hrtime.bigint()) / 1e6 - startedAt;
-    if (!(startedAt > 0) || !(loopMs > 0)) return {};
-    const busyPercent = Math.min(100, Math.max(0, Math.round((100 * (loopMs - idleMs)) / loopMs)));
+    const { idle, active } = worker.performance.eventLoopUtilization();
+    const loopMs = idle + active;
+    if (!(loopMs > 0)) return {};
+    const busyPercent = Math.min(100, Math.max(0, Math.round((100 * active) / loopMs)));
     return { busyPercent, loopMs: Math.round(loopMs) };
   } catch {
     // A worker that exited meanwhile: nothing to read.

@@ -11,6 +11,7 @@ import {
 import { currentAsyncContext, releaseAsyncContexts } from '../core/async-context';
 import { isLeftOver, LeftOver } from '../core/left-over';
 import { withOrigin, wrapCoreEntryPoints } from '../core/origins';
+import { watchWorkersComingOnline } from '../core/worker-threads';
 import { ResourceTracker } from '../core/tracker';
 import { StallClock } from '../core/stall-clock';
 import { WakeSources } from '../core/wake-sources';
@@ -166,6 +167,7 @@ export class HangwatchSession {
       this.fakeTimers.install();
       this.wrapFetch();
       wrapCoreEntryPoints();
+      watchWorkersComingOnline();
       if (context.options.awaitStacks) {
         recordExplicitPromises(context.global, () => !this.madeByStoppedWork());
       }

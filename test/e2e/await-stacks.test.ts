@@ -323,7 +323,7 @@ describe('await stacks (Jest 30, CommonJS)', () => {
       'awaits a config that never loads, while the earlier poll still runs',
     );
     expect(reportOf(failure)).toMatch(
-      /It is awaiting \(innermost first\):\n +waits on a new Promise whose resolve and reject have not been called; its executor: poll-left-running\.test\.js:13:\d+ .*\n +poll-left-running\.test\.js:17:\d+ const config = await loadConfig\(\);/,
+      /It is awaiting \(innermost first\):\n +waits on a new Promise whose resolve and reject have not been called; its executor: poll-left-running\.test\.js:14:\d+ .*\n +poll-left-running\.test\.js:18:\d+ const config = await loadConfig\(\);/,
     );
   });
 

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
 import { describeResource } from '../../src/core/describe-resource';
 import { describePending } from '../../src/core/render/pending';
+import { watchWorkersComingOnline } from '../../src/core/worker-threads';
 
 const noop = () => {};
 
@@ -321,6 +322,8 @@ describe('describeResource: worker threads', () => {
     }
   }
 
+  beforeAll(() => watchWorkersComingOnline());
+
   function startWorker(source: string): Worker {
     const worker = new Worker(source, { eval: true });
     cleanups.push(() => worker.terminate().then(noop));
@@ -332,8 +335,6 @@ describe('describeResource: worker threads', () => {
       "require('node:worker_threads').parentPort.once('message', () => { for (;;); });",
     );
     await new Promise((resolve) => worker.once('online', resolve));
-    // Its loop must have idled once to be read at all (see describe-resource): then it spins.
-    await describedWhen(worker, () => true);
     worker.postMessage('go');
     const described = await describedWhen(worker, (busy) => busy >= 90);
     expect(described.summary).toMatch(
@@ -346,6 +347,7 @@ describe('describeResource: worker threads', () => {
     const dist = path.resolve(__dirname, '..', '..', 'dist', 'core');
     const script = `const { Worker } = require('node:worker_threads');
 const { describeResource } = require(${JSON.stringify(path.join(dist, 'describe-resource.js'))});
+require(${JSON.stringify(path.join(dist, 'worker-threads.js'))}).watchWorkersComingOnline();
 const worker = new Worker("require('node:worker_threads').parentPort.on('message', () => {});", { eval: true });
 const handle = worker[Object.getOwnPropertySymbols(worker).find((s) => s.description === 'kHandle')];
 let online = false;
