@@ -1,4 +1,4 @@
-import type { KeptAliveResource } from '../../src/core/model';
+import type { KeptAliveResource, OwnerRef } from '../../src/core/model';
 import {
   renderFindingText,
   renderKeptAlive,
@@ -95,24 +95,24 @@ test('a timed-out beforeAll’s work is named by the hook, not as its file’s',
 
 test('a per-test hook is named as the hook; a test whose afterEach hung waiting on its work says so', () => {
   const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
+  /** An entry of pool.test.js, made by `owner`, after a timeout. */
+  const poolEntry = (
+    testName: string,
+    owner: OwnerRef,
+    timedOutUnit?: OwnerRef,
+  ): KeptAliveResource => ({
+    process: 'worker 1',
+    testPath: `${ROOT}/pool.test.js`,
+    testName,
+    timedOut: true,
+    ...(timedOutUnit ? { timedOutUnit } : {}),
+    resource: { ...leak.resources[0], owner },
+  });
   const afterEach = { kind: 'afterEach', name: '', testName: 'closes the pool' } as const;
   const text = renderKeptAlive(
     [
-      {
-        process: 'worker 1',
-        testPath: `${ROOT}/pool.test.js`,
-        testName: 'closes the pool',
-        timedOut: true,
-        resource: { ...leak.resources[0], owner: afterEach },
-      },
-      {
-        process: 'worker 1',
-        testPath: `${ROOT}/pool.test.js`,
-        testName: 'closes the pool',
-        timedOut: true,
-        timedOutUnit: afterEach,
-        resource: { ...leak.resources[0], owner: { kind: 'test', name: 'closes the pool' } },
-      },
+      poolEntry('closes the pool', afterEach),
+      poolEntry('closes the pool', { kind: 'test', name: 'closes the pool' }, afterEach),
     ],
     ROOT,
   );
@@ -124,16 +124,7 @@ test('a per-test hook is named as the hook; a test whose afterEach hung waiting 
   );
   const beforeEach = { kind: 'beforeEach', name: '', testName: 'polls the pool' } as const;
   const byTest = renderKeptAlive(
-    [
-      {
-        process: 'worker 1',
-        testPath: `${ROOT}/pool.test.js`,
-        testName: 'polls the pool',
-        timedOut: true,
-        timedOutUnit: { kind: 'test', name: 'polls the pool' },
-        resource: { ...leak.resources[0], owner: beforeEach },
-      },
-    ],
+    [poolEntry('polls the pool', beforeEach, { kind: 'test', name: 'polls the pool' })],
     ROOT,
   );
   expect(byTest).toContain(
