@@ -6,6 +6,25 @@ import {
 } from '../../src/report/render-summary';
 import { ROOT, sampleDeadlockFinding, sampleHang, sampleLeak } from '../helpers/findings';
 
+/** An end-of-run entry for the sample leak's timer, made in `file` by `testName` ('' for the file). */
+function keptAliveEntry(
+  file: string,
+  testName: string,
+  extra: Partial<Omit<KeptAliveResource, 'resource'>> & {
+    resource?: Partial<KeptAliveResource['resource']>;
+  } = {},
+): KeptAliveResource {
+  const [timer] = (sampleLeak() as { resources: KeptAliveResource['resource'][] }).resources;
+  const { resource, ...rest } = extra;
+  return {
+    process: 'worker 1',
+    testPath: `${ROOT}/${file}`,
+    testName,
+    ...rest,
+    resource: { ...timer, ...resource },
+  };
+}
+
 test('one entry per finding: kind, culprit line, test, and one line of why', () => {
   const summary = renderRunSummary([sampleHang(), sampleDeadlockFinding()], {
     rootDir: ROOT,
@@ -48,21 +67,10 @@ test('a leak: the test, the resource left open and where it was created', () => 
 });
 
 test('what still holds the process open after the last test: process, resource, site and test', () => {
-  const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
   const text = renderKeptAlive(
     [
-      {
-        process: 'worker 2',
-        testPath: `${ROOT}/server.test.js`,
-        testName: 'starts the server',
-        resource: leak.resources[0],
-      },
-      {
-        process: 'in band',
-        testPath: `${ROOT}/boot.test.js`,
-        testName: '',
-        resource: leak.resources[0],
-      },
+      keptAliveEntry('server.test.js', 'starts the server', { process: 'worker 2' }),
+      keptAliveEntry('boot.test.js', '', { process: 'in band' }),
     ],
     ROOT,
   );
@@ -75,16 +83,12 @@ test('what still holds the process open after the last test: process, resource, 
 });
 
 test('a timed-out beforeAll’s work is named by the hook, not as its file’s', () => {
-  const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
   const text = renderKeptAlive(
     [
-      {
-        process: 'worker 1',
-        testPath: `${ROOT}/db.test.js`,
-        testName: '',
+      keptAliveEntry('db.test.js', '', {
         timedOut: true,
-        resource: { ...leak.resources[0], owner: { kind: 'beforeAll', name: '' } },
-      },
+        resource: { owner: { kind: 'beforeAll', name: '' } },
+      }),
     ],
     ROOT,
   );
@@ -94,20 +98,13 @@ test('a timed-out beforeAll’s work is named by the hook, not as its file’s',
 });
 
 test('a per-test hook is named as the hook; a test whose afterEach hung waiting on its work says so', () => {
-  const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
   /** An entry of pool.test.js, made by `owner`, after a timeout. */
-  const poolEntry = (
-    testName: string,
-    owner: OwnerRef,
-    timedOutUnit?: OwnerRef,
-  ): KeptAliveResource => ({
-    process: 'worker 1',
-    testPath: `${ROOT}/pool.test.js`,
-    testName,
-    timedOut: true,
-    ...(timedOutUnit ? { timedOutUnit } : {}),
-    resource: { ...leak.resources[0], owner },
-  });
+  const poolEntry = (testName: string, owner: OwnerRef, timedOutUnit?: OwnerRef) =>
+    keptAliveEntry('pool.test.js', testName, {
+      timedOut: true,
+      ...(timedOutUnit ? { timedOutUnit } : {}),
+      resource: { owner },
+    });
   const afterEach = { kind: 'afterEach', name: '', testName: 'closes the pool' } as const;
   const text = renderKeptAlive(
     [
@@ -133,13 +130,9 @@ test('a per-test hook is named as the hook; a test whose afterEach hung waiting 
 });
 
 test('a long end-of-run list counts every resource and shows the first 20, pointing at the JSON report', () => {
-  const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
-  const entries = Array.from({ length: 23 }, (_, index) => ({
-    process: 'worker 1',
-    testPath: `${ROOT}/server.test.js`,
-    testName: `starts server ${index + 1}`,
-    resource: leak.resources[0],
-  }));
+  const entries = Array.from({ length: 23 }, (_, index) =>
+    keptAliveEntry('server.test.js', `starts server ${index + 1}`),
+  );
   const text = renderKeptAlive(entries, ROOT, `${ROOT}/hangwatch-report.json`);
   expect(text).toMatch(/^hangwatch: after the last test, 23 resources still hold the process open/);
   expect(text.match(/\n {2}worker 1: /g)).toHaveLength(20);
@@ -150,28 +143,20 @@ test('a long end-of-run list counts every resource and shows the first 20, point
 });
 
 test('a timed-out test’s work still holding the process open: said as such, not as a leak', () => {
-  const leak = sampleLeak() as { resources: KeptAliveResource['resource'][] };
   const owner = { kind: 'test' as const, name: 'waits for the cache to warm' };
   const text = renderKeptAlive(
     [
-      {
-        process: 'worker 1',
-        testPath: `${ROOT}/cache.test.js`,
-        testName: owner.name,
+      keptAliveEntry('cache.test.js', owner.name, {
         timedOut: true,
-        resource: { ...leak.resources[0], relation: 'this-test', owner },
-      },
-      {
-        process: 'worker 1',
-        testPath: `${ROOT}/cache.test.js`,
-        testName: owner.name,
+        resource: { relation: 'this-test', owner },
+      }),
+      keptAliveEntry('cache.test.js', owner.name, {
         timedOut: true,
         resource: {
-          ...leak.resources[0],
           relation: 'unknown',
           leftBy: { testPath: `${ROOT}/cache.test.js`, owner, timedOut: true },
         },
-      },
+      }),
     ],
     ROOT,
   );
