@@ -125,8 +125,8 @@ export function describeResource(
           ? `${socket.remoteAddress}:${String(socket.remotePort)}`
           : undefined;
       return {
+        // `keepsAlive` is its `hasRef()`, as for any handle.
         ...base,
-        keepsAlive: typeof request.hasRef === 'function' ? request.hasRef() : true,
         kind: 'fetch request',
         details: {
           method: request.method,

@@ -259,9 +259,9 @@ function foldFetchSockets(candidates: Candidate[]): void {
 /**
  * The server side of a connection whose client side is listed too (a test's request to a server
  * of its beforeAll): one connection, listed once, as the client's socket the test made; the
- * server's entry counts it among its open connections. Not when the server was closed and its
- * `close()` waits for that connection to end: that is what an afterEach's close hangs on. Each earlier test's connection added one
- * more entry "accepted by the server" to every later report.
+ * server's entry counts it among its open connections (each earlier test's connection added one
+ * more entry "accepted by the server" to every later report). Not when the server was closed and
+ * its `close()` waits for that connection to end: that is what an afterEach's close hangs on.
  */
 function foldServerSides(candidates: Candidate[]): void {
   const clientEnds = new Set<string>();

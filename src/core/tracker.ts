@@ -513,12 +513,12 @@ export class ResourceTracker<Owner> {
    * earlier file left running, since this file started).
    */
   timersSetBy(owner: Owner | LeftOver): number {
-    return typeof owner === 'object' && owner !== null ? (this.timersSet.get(owner) ?? 0) : 0;
+    return countFor(this.timersSet, owner);
   }
 
   /** How many `setImmediate` callbacks `owner`'s work has scheduled so far. */
   immediatesSetBy(owner: Owner | LeftOver): number {
-    return typeof owner === 'object' && owner !== null ? (this.immediatesSet.get(owner) ?? 0) : 0;
+    return countFor(this.immediatesSet, owner);
   }
 
   /** Live records, oldest first. */
@@ -534,6 +534,11 @@ export class ResourceTracker<Owner> {
   get size(): number {
     return this.records.size;
   }
+}
+
+/** An owner's count in one of the tracker's per-owner counters (none for an owner that is no object). */
+function countFor(counts: WeakMap<object, number>, owner: unknown): number {
+  return typeof owner === 'object' && owner !== null ? (counts.get(owner) ?? 0) : 0;
 }
 
 /**

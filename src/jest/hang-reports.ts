@@ -202,15 +202,16 @@ export class HangReports {
     });
     if (skipped) finding.advice = [...(finding.advice ?? []), skipped];
     if (locks) finding.locks = locks;
-    this.listedBy.set(
-      unit,
-      new WeakSet(pending.listedObjects.filter((object): object is object => object !== undefined)),
-    );
+    const listed = new WeakSet<object>();
     pending.listedObjects.forEach((object, index) => {
+      if (!object) return;
+      listed.add(object);
       const { site, madeBy, owner } = finding.pending[index] ?? {};
-      if (!object || !site) return;
-      this.reportedSites.set(object, { placed: { site, ...(madeBy ? { madeBy } : {}) }, owner });
+      if (site) {
+        this.reportedSites.set(object, { placed: { site, ...(madeBy ? { madeBy } : {}) }, owner });
+      }
     });
+    this.listedBy.set(unit, listed);
     return finding;
   }
 

@@ -68,11 +68,9 @@ function flowSection(heading: string, each: string, flows: AwaitFlow[], rootDir:
   return lines;
 }
 
-/** 1, 2 and 3 */
+/** Two or more numbers: "1, 2 and 3". */
 function listNumbers(numbers: number[]): string {
-  return numbers.length === 1
-    ? String(numbers[0])
-    : `${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}`;
+  return `${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}`;
 }
 
 function where(frame: Frame, rootDir: string): string {

@@ -128,7 +128,9 @@ function socketText(type: string, details: PendingFacts['details'], age: string)
   const connecting = details.connecting === true;
   let what: string;
   if (details.standardInput === true) {
-    return `standard input (process.stdin), read for ${age}, ${number(details.bytesRead) ? `${formatBytes(number(details.bytesRead) ?? 0)} received` : 'no data received'}${STDIN_NOTE}`;
+    const read = number(details.bytesRead) ?? 0;
+    const traffic = read > 0 ? `${formatBytes(read)} received` : 'no data received';
+    return `standard input (process.stdin), read for ${age}, ${traffic}${STDIN_NOTE}`;
   }
   if (type === 'PIPEWRAP') {
     what = 'pipe';
